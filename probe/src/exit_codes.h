@@ -1,0 +1,14 @@
+/* coscope's exit codes: one per kind of failure a user can cause (docs/cli.md). */
+#ifndef CS_EXIT_CODES_H
+#define CS_EXIT_CODES_H
+
+enum cs_exit {
+    CS_EXIT_OK = 0,
+    CS_EXIT_FAILURE = 1,    /* a regression found (compare), or an internal error */
+    CS_EXIT_USAGE = 2,      /* bad flag, bad value, bad file */
+    CS_EXIT_NO_PROCESS = 3, /* no such process, or it exited while attached */
+    CS_EXIT_PERMISSION = 4, /* not root / missing CAP_BPF, CAP_PERFMON */
+    CS_EXIT_KERNEL = 5,     /* the kernel lacks something needed */
+};
+
+#endif

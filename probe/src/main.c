@@ -1,0 +1,60 @@
+/* coscope: the command. Dispatches a verb to its implementation. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bpf_support.h"
+#include "cs_config.h"
+#include "exit_codes.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: coscope <command> [options]\n"
+                 "\n"
+                 "Profile and debug event-loop / coroutine programs with eBPF.\n"
+                 "\n"
+                 "commands:\n"
+                 "  check      check that this kernel and user can run coscope's probes\n"
+                 "  version    print the version\n"
+                 "  help       this text\n"
+                 "\n"
+                 "exit codes: 0 ok, 2 usage, 3 no such process, 4 permission, 5 kernel lacks "
+                 "a feature\n");
+}
+
+static int cmd_check(void)
+{
+    char why[256] = "";
+    switch (cs_bpf_support_probe(why, sizeof why)) {
+    case CS_BPF_OK:
+        printf("ok: BPF, BTF and BTF-typed tracepoints work\n");
+        return CS_EXIT_OK;
+    case CS_BPF_NO_PERMISSION:
+        fprintf(stderr, "coscope: %s\n", why);
+        return CS_EXIT_PERMISSION;
+    case CS_BPF_UNSUPPORTED:
+        break;
+    }
+    fprintf(stderr, "coscope: %s\n", why);
+    return CS_EXIT_KERNEL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CS_EXIT_USAGE;
+    }
+    const char *verb = argv[1];
+    if (!strcmp(verb, "help") || !strcmp(verb, "--help") || !strcmp(verb, "-h")) {
+        usage(stdout);
+        return CS_EXIT_OK;
+    }
+    if (!strcmp(verb, "version") || !strcmp(verb, "--version")) {
+        printf("coscope %s\n", COSCOPE_VERSION);
+        return CS_EXIT_OK;
+    }
+    if (!strcmp(verb, "check"))
+        return cmd_check();
+    fprintf(stderr, "coscope: unknown command '%s' (see 'coscope help')\n", verb);
+    return CS_EXIT_USAGE;
+}
