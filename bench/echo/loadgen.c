@@ -269,7 +269,8 @@ static void set_want_out(int epfd, struct conn *c, bool want)
 static void write_more(int epfd, struct conn *c, const char *msg, size_t size, int port)
 {
     while (c->wr_off_bytes < size) {
-        ssize_t n = write(c->fd, msg + c->wr_off_bytes, size - c->wr_off_bytes);
+        /* MSG_NOSIGNAL: a server that went away is an error line, not a silent SIGPIPE. */
+        ssize_t n = send(c->fd, msg + c->wr_off_bytes, size - c->wr_off_bytes, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR)
                 continue;

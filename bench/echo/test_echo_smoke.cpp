@@ -195,6 +195,36 @@ TEST_CASE("loadgen gives up after --timeout when the server accepts but never an
     CHECK(r.err.find("stopped answering") != std::string::npos);
 }
 
+TEST_CASE("loadgen fails with one clear line when the server closes its connections")
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
+    REQUIRE(listen(fd, 128) == 0);
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
+    int port = ntohs(a.sin_port);
+    // Accept the first connection and close it at once; the others wait in the backlog.
+    std::thread closer([fd] {
+        int c = accept(fd, nullptr, nullptr);
+        if (c >= 0)
+            close(c);
+    });
+
+    auto r = run_loadgen(port, "--conns 4 --warmup 0 --duration 600 --timeout 10");
+    closer.join();
+    close(fd);
+    CHECK(r.status == 1);
+    CHECK(r.out.empty());
+    bool says_why = r.err.find("closed connection") != std::string::npos ||
+                    r.err.find("reset") != std::string::npos;
+    INFO("stderr: " << r.err);
+    CHECK(says_why);
+    CHECK(r.err.find('\n') == r.err.size() - 1);
+}
+
 TEST_CASE("loadgen rejects a bad flag with usage exit code 2")
 {
     auto r = run_command(build_dir() + "/loadgen --conns zero");
