@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bpf_support.h"
+#include "cmd_stalls.h"
 #include "cs_config.h"
 #include "exit_codes.h"
 
@@ -14,6 +15,7 @@ static void usage(FILE *out)
                  "\n"
                  "commands:\n"
                  "  check      check that this kernel and user can run coscope's probes\n"
+                 "  stalls     stream event-loop stalls of a process (coscope stalls --help)\n"
                  "  version    print the version\n"
                  "  help       this text\n"
                  "\n"
@@ -55,6 +57,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(verb, "check"))
         return cmd_check();
+    if (!strcmp(verb, "stalls"))
+        return cs_cmd_stalls(argc - 1, argv + 1);
     fprintf(stderr, "coscope: unknown command '%s' (see 'coscope help')\n", verb);
     return CS_EXIT_USAGE;
 }

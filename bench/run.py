@@ -1,0 +1,520 @@
+#!/usr/bin/env python3
+"""coscope benchmark runner: the echo server against its peers, the probe cost, and the
+runtime micro-benchmarks, into one table and bench/results/latest.json.
+
+    bench/run.py [--build DIR] [--quick] [--runs N] [--duration S] [--warmup S] ...
+
+Method (docs/performance.md, "Echo server"): each server is started pinned to one CPU
+(taskset), bench/echo/loadgen pinned to another drives it closed-loop (N connections,
+one fixed-size message in flight on each); servers are run interleaved (A B C ... A B C
+...), a fresh server process per run, and the table shows medians over the runs. Server
+CPU time per request comes from the server's utime+stime (/proc/PID/stat) read by loadgen
+at the start and end of its measured window.
+
+Only the Python standard library; the Python servers run under /usr/bin/python3 (the
+Debian Python that has python3-uvloop), whatever Python runs this script.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SYSTEM_PYTHON = "/usr/bin/python3"
+ASYNCIO_ECHO = os.path.join(HERE, "echo", "asyncio_echo.py")
+
+# Seconds to wait for a server to listen (Python start-up on a busy machine is slow).
+SERVER_START_TIMEOUT_S = 20.0
+# Seconds a coscope attach may take before the load starts (BPF load + attach).
+PROBE_ATTACH_S = 1.5
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def servers(build):
+    """The echo servers, in table order: (name, argv without --port, or None if not built)."""
+    def built(path):
+        return path if os.access(path, os.X_OK) else None
+
+    corun = built(os.path.join(build, "runtime", "examples", "corun-echo"))
+    epoll = built(os.path.join(build, "bench", "epoll_echo"))
+    uv = built(os.path.join(build, "bench", "uv_echo"))
+    py = SYSTEM_PYTHON if os.access(SYSTEM_PYTHON, os.X_OK) else None
+    has_uvloop = py and subprocess.run([py, "-c", "import uvloop"],
+                                       capture_output=True).returncode == 0
+    return [
+        ("corun-echo", [corun] if corun else None),
+        ("epoll", [epoll] if epoll else None),
+        ("libuv", [uv] if uv else None),
+        ("uvloop", [py, ASYNCIO_ECHO, "--loop", "uvloop", "--api", "protocol"]
+         if has_uvloop else None),
+        ("asyncio-protocol", [py, ASYNCIO_ECHO, "--api", "protocol"] if py else None),
+        ("asyncio-streams", [py, ASYNCIO_ECHO, "--api", "streams"] if py else None),
+    ]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_accepts(port):
+    with socket.socket() as s:
+        s.settimeout(1.0)
+        try:
+            s.connect(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def stop(proc, sig=signal.SIGTERM, wait_s=5.0):
+    """Stops a child we started: sig first, SIGKILL if it lingers. Returns its stderr."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    err = proc.stderr.read() if proc.stderr else b""
+    return err.decode(errors="replace").strip()
+
+
+# Set by main(): the chrt prefix for the server, loadgen and coscope ([] for SCHED_OTHER).
+SCHED_PREFIX = []
+
+
+def pinned(cpu):
+    """The command prefix that runs a benchmark process on cpu with the chosen policy."""
+    return SCHED_PREFIX + ["taskset", "-c", str(cpu)]
+
+
+def start_server(argv, cpu):
+    """Starts argv --port P pinned to cpu; returns (proc, port) once it accepts."""
+    port = free_port()
+    proc = subprocess.Popen(pinned(cpu) + argv + ["--port", str(port)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited at start (status %d): %s"
+                               % (proc.returncode, stop(proc)))
+        if port_accepts(port):
+            return proc, port
+        time.sleep(0.05)
+    stop(proc)
+    raise RuntimeError("server did not listen within %.0f s" % SERVER_START_TIMEOUT_S)
+
+
+def run_loadgen(args, port, pid, warmup_s=None):
+    warmup_s = args.warmup if warmup_s is None else warmup_s
+    argv = pinned(args.client_cpu) + [
+            os.path.join(args.build, "bench", "loadgen"), "--port", str(port),
+            "--conns", str(args.conns), "--size", str(args.size),
+            "--duration", str(args.duration), "--warmup", str(warmup_s),
+            "--timeout", "10", "--pid", str(pid)]
+    # loadgen bounds itself; this is only a backstop.
+    limit_s = warmup_s + args.duration + 10 + 60
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=limit_s)
+    if r.returncode != 0:
+        raise RuntimeError(r.stderr.strip() or "loadgen exited with %d" % r.returncode)
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def one_run(args, argv, attach=None):
+    """One fresh server, optionally a coscope attached to it, one loadgen run."""
+    proc, port = start_server(argv, args.server_cpu)
+    tool = None
+    try:
+        if attach:
+            tool = attach(proc.pid)
+        result = run_loadgen(args, port, proc.pid)
+        if tool and tool.poll() is not None:
+            raise RuntimeError("coscope exited during the run (status %d): %s"
+                               % (tool.returncode, stop(tool)))
+        return result
+    finally:
+        if tool:
+            stop(tool, signal.SIGINT)
+        err = stop(proc)
+        if proc.returncode not in (0, -signal.SIGTERM) and err:
+            log("  server stderr: " + err.splitlines()[-1])
+
+
+def summarize(runs):
+    def med(key):
+        vals = [r[key] for r in runs if key in r]
+        return round(statistics.median(vals), 3) if vals else None
+
+    return {
+        "median_rps": med("rps"),
+        "p50_us": med("p50_us"),
+        "p99_us": med("p99_us"),
+        "server_cpu_us_per_req": med("server_cpu_us_per_req"),
+        "runs": runs,
+    }
+
+
+def echo_benchmark(args):
+    table = {}
+    todo = []
+    for name, argv in servers(args.build):
+        if args.servers and name not in args.servers:
+            continue
+        if argv is None:
+            table[name] = {"status": "not built"}
+        else:
+            table[name] = {"status": "ok", "runs": []}
+            todo.append((name, argv))
+    for i in range(args.runs):
+        for name, argv in todo:  # interleaved: A B C ... A B C ...
+            entry = table[name]
+            if entry["status"] != "ok":
+                continue
+            log("echo run %d/%d: %s" % (i + 1, args.runs, name))
+            try:
+                entry["runs"].append(one_run(args, argv))
+            except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
+                entry["status"] = "failed: %s" % str(e).splitlines()[0]
+                log("  " + entry["status"])
+    for name, entry in table.items():
+        if entry.get("runs"):
+            entry.update(summarize(entry["runs"]))
+    return table
+
+
+def coscope_commands(args):
+    """Which coscope modes exist ('coscope help' lists them); the rest say why not."""
+    exe = os.path.join(args.build, "probe", "coscope")
+    if not os.access(exe, os.X_OK):
+        return exe, "", "coscope not built"
+    r = subprocess.run([exe, "help"], capture_output=True, text=True, timeout=30)
+    return exe, r.stdout + r.stderr, None
+
+
+def probe_cost(args):
+    """Echo server CPU per request: detached, with `coscope stalls`, with full collection."""
+    exe, help_text, why = coscope_commands(args)
+    if why:
+        return {"skipped": why}
+    words = help_text.split()
+    if "stalls" not in words:
+        return {"skipped": "coscope stalls not available"}
+    target = None
+    for name, argv in servers(args.build):
+        if name in ("corun-echo", "epoll") and argv:
+            target = (name, argv)
+            break
+    if not target:
+        return {"skipped": "no echo server built"}
+    tmpdir = tempfile.mkdtemp(prefix="cs-bench-")
+
+    def attacher(template):
+        def attach(pid):
+            cmd = [exe] + [w.format(pid=pid, out=os.path.join(tmpdir, "record-%d" % pid))
+                           for w in template.split()]
+            # coscope shares the load generator's CPU: the server's CPU stays its own.
+            tool = subprocess.Popen(pinned(args.client_cpu) + cmd,
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE)
+            time.sleep(PROBE_ATTACH_S)
+            if tool.poll() is not None:
+                raise RuntimeError("'%s' exited at start (status %d): %s"
+                                   % (" ".join(cmd[1:]), tool.returncode, stop(tool)))
+            return tool
+        return attach
+
+    modes = [("detached", None, None), ("stalls", args.stalls_cmd, None)]
+    full_verb = args.full_cmd.split()[0]
+    modes.append(("full", args.full_cmd if full_verb in words else None,
+                  None if full_verb in words else "coscope %s not available" % full_verb))
+    out = {"server": target[0], "modes": {}}
+    for name, template, why_not in modes:
+        out["modes"][name] = ({"status": "ok", "runs": [], "command": template}
+                              if not why_not else {"status": "skipped: " + why_not})
+    for i in range(args.runs):
+        for name, template, _ in modes:
+            entry = out["modes"][name]
+            if entry["status"] != "ok":
+                continue
+            log("probe-cost run %d/%d: %s" % (i + 1, args.runs, name))
+            try:
+                entry["runs"].append(
+                    one_run(args, target[1], attacher(template) if template else None))
+            except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
+                entry["status"] = "failed: %s" % str(e).splitlines()[0]
+                log("  " + entry["status"])
+    base = out["modes"]["detached"]
+    for name, entry in out["modes"].items():
+        if entry.get("runs"):
+            entry.update(summarize(entry["runs"]))
+    if base.get("server_cpu_us_per_req"):
+        for name, entry in out["modes"].items():
+            if entry.get("server_cpu_us_per_req") and name != "detached":
+                entry["cpu_overhead_pct"] = round(
+                    100.0 * (entry["server_cpu_us_per_req"] / base["server_cpu_us_per_req"] - 1),
+                    1)
+                entry["throughput_kept_pct"] = round(
+                    100.0 * entry["median_rps"] / base["median_rps"], 1)
+    shutil.rmtree(tmpdir, ignore_errors=True)
+    return out
+
+
+def probe_hits(args):
+    """USDT probe hits per echo request on corun-echo, all probes attached (bpftrace)."""
+    corun = dict(servers(args.build)).get("corun-echo")
+    if not corun:
+        return {"skipped": "corun-echo not built"}
+    bpftrace = shutil.which("bpftrace")
+    if not bpftrace:
+        return {"skipped": "bpftrace not installed"}
+    script = "usdt:%s:corun:* { @hits[probe] = count(); }" % corun[0]
+    proc, port = start_server(corun, args.server_cpu)
+    tracer = None
+    try:
+        tracer = subprocess.Popen(pinned(args.client_cpu) + [bpftrace, "-p",
+                                   str(proc.pid), "-e", script],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        # bpftrace prints "Attaching N probes..." once attached; give it time.
+        time.sleep(3.0)
+        if tracer.poll() is not None:
+            # Its first line may be a harmless RLIMIT_MEMLOCK warning: show the last.
+            err = tracer.stderr.read().decode(errors="replace").strip().splitlines()
+            return {"skipped": "bpftrace failed: %s" % (err[-1] if err else "no output")}
+        result = run_loadgen(args, port, proc.pid, warmup_s=0)
+    finally:
+        if tracer and tracer.poll() is None:
+            tracer.send_signal(signal.SIGINT)
+        text = ""
+        if tracer:
+            try:
+                text = tracer.communicate(timeout=30)[0].decode(errors="replace")
+            except subprocess.TimeoutExpired:
+                tracer.kill()
+                text = tracer.communicate()[0].decode(errors="replace")
+        stop(proc)
+    hits = {}
+    for line in text.splitlines():
+        # @hits[usdt:/path:corun:name]: 12345
+        if line.startswith("@hits[") and "]:" in line:
+            key, val = line[len("@hits["):].rsplit("]:", 1)
+            hits[key.rsplit(":", 1)[-1]] = int(val)
+    reqs = result["requests"]
+    # Without warm-up, the hits also cover connecting and the last requests in flight
+    # (at most --conns of them): noise well under 1% at these counts.
+    return {"requests": reqs,
+            "hits_per_request": {k: round(v / reqs, 3) for k, v in sorted(hits.items())},
+            "total_hits_per_request": round(sum(hits.values()) / reqs, 3) if reqs else None}
+
+
+def micro_benchmarks(args):
+    """Runs every executable in build/bench/micro; each prints JSON objects, one a line."""
+    d = os.path.join(args.build, "bench", "micro")
+    if not os.path.isdir(d):
+        return {"skipped": "no micro-benchmarks built"}
+    out = {}
+    env = dict(os.environ, CS_BENCH_QUICK="1" if args.quick else "0")
+    for name in sorted(os.listdir(d)):
+        path = os.path.join(d, name)
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            continue
+        log("micro: %s" % name)
+        try:
+            r = subprocess.run(["taskset", "-c", str(args.server_cpu), path],
+                               capture_output=True, text=True, timeout=180, env=env)
+        except subprocess.TimeoutExpired:
+            out[name] = {"status": "failed: timed out after 180 s"}
+            continue
+        objs = []
+        for line in r.stdout.splitlines():
+            line = line.strip()
+            if line.startswith("{"):
+                try:
+                    objs.append(json.loads(line))
+                except ValueError:
+                    pass
+        out[name] = {"status": "ok" if r.returncode == 0 else
+                     "failed: exit %d: %s" % (r.returncode, r.stderr.strip()[-200:]),
+                     "results": objs}
+    return out or {"skipped": "no micro-benchmarks built"}
+
+
+def machine_info():
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    py = subprocess.run([SYSTEM_PYTHON, "-c", "import sys;print(sys.version.split()[0])"],
+                        capture_output=True, text=True).stdout.strip() \
+        if os.access(SYSTEM_PYTHON, os.X_OK) else None
+    return {"hostname": platform.node(), "cpu_model": model, "cpus": os.cpu_count(),
+            "kernel": platform.release(), "python": py}
+
+
+def fmt(v, pattern):
+    return pattern % v if v is not None else "-"
+
+
+def print_tables(res):
+    print("echo: %d conns, %d-byte messages, %g s x %d runs (+%g s warm-up), "
+          "server on CPU %d, loadgen on CPU %d, SCHED_%s; medians"
+          % (res["config"]["conns"], res["config"]["size_bytes"], res["config"]["duration_s"],
+             res["config"]["runs"], res["config"]["warmup_s"], res["config"]["server_cpu"],
+             res["config"]["client_cpu"], res["config"]["sched"].upper()))
+    print("%-18s %10s %9s %9s %12s %5s" % ("server", "req/s", "p50 us", "p99 us",
+                                           "CPU us/req", "runs"))
+    for name, e in res["echo"].items():
+        if e.get("runs"):
+            line = "%-18s %10s %9s %9s %12s %5d" % (
+                name, fmt(e["median_rps"], "%.0f"), fmt(e["p50_us"], "%.1f"),
+                fmt(e["p99_us"], "%.1f"), fmt(e["server_cpu_us_per_req"], "%.2f"),
+                len(e["runs"]))
+            if e["status"] != "ok":
+                line += "  (" + e["status"] + ")"
+            print(line)
+        else:
+            print("%-18s %s" % (name, e["status"]))
+    pc = res["probe_cost"]
+    print()
+    if "skipped" in pc:
+        print("probe cost: skipped: %s" % pc["skipped"].replace("skipped: ", ""))
+    else:
+        print("probe cost on %s:" % pc["server"])
+        for name, e in pc["modes"].items():
+            if e.get("runs"):
+                extra = ""
+                if "cpu_overhead_pct" in e:
+                    extra = "  CPU %+.1f%%, throughput kept %.1f%%" % (
+                        e["cpu_overhead_pct"], e["throughput_kept_pct"])
+                print("  %-10s %10s req/s %8s CPU us/req%s" % (
+                    name, fmt(e["median_rps"], "%.0f"), fmt(e["server_cpu_us_per_req"], "%.2f"),
+                    extra))
+            else:
+                print("  %-10s %s" % (name, e["status"]))
+    ph = res["probe_hits"]
+    if "skipped" in ph:
+        print("probe hits per request: skipped: %s" % ph["skipped"])
+    else:
+        print("probe hits per request: %s total %s" % (
+            ", ".join("%s %.2f" % kv for kv in ph["hits_per_request"].items()),
+            ph["total_hits_per_request"]))
+    micro = res["micro"]
+    if "skipped" in micro:
+        print("micro-benchmarks: skipped: %s" % micro["skipped"])
+    else:
+        for name, m in micro.items():
+            print("micro %s: %s, %d results" % (name, m["status"], len(m.get("results", []))))
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description="coscope benchmarks (see docs/performance.md)")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"),
+                    help="meson build directory (default: build/)")
+    ap.add_argument("--quick", action="store_true",
+                    help="a ~1 minute smoke run: 1 run each, 1.5 s windows")
+    ap.add_argument("--runs", type=int, help="runs per server (default 5; --quick 1)")
+    ap.add_argument("--duration", type=float, help="measured seconds per run (default 5)")
+    ap.add_argument("--warmup", type=float, help="warm-up seconds per run (default 1)")
+    ap.add_argument("--conns", type=int, default=50, help="connections (default 50)")
+    ap.add_argument("--size", type=int, default=64, help="message bytes (default 64)")
+    ap.add_argument("--server-cpu", type=int, default=0, help="server CPU (default 0)")
+    ap.add_argument("--client-cpu", type=int, default=1, help="loadgen CPU (default 1)")
+    ap.add_argument("--sched", choices=["fifo", "other"], default="fifo",
+                    help="scheduling policy of server, loadgen and coscope: fifo (SCHED_FIFO "
+                    "priority 1, the default: other work on the machine cannot delay them) "
+                    "or other (plain SCHED_OTHER)")
+    ap.add_argument("--servers", help="comma-separated subset of the echo servers")
+    ap.add_argument("--only", choices=["echo", "probe-cost", "micro"],
+                    help="run one part only")
+    ap.add_argument("--stalls-cmd", default="stalls -p {pid}",
+                    help="coscope arguments for the stall mode ({pid} is the server)")
+    ap.add_argument("--full-cmd", default="record -p {pid} -o {out}",
+                    help="coscope arguments for full collection ({out}: a scratch file)")
+    ap.add_argument("--out", default=os.path.join(HERE, "results", "latest.json"),
+                    help="JSON results file (default bench/results/latest.json)")
+    args = ap.parse_args(argv)
+    q = args.quick
+    args.runs = args.runs if args.runs is not None else (1 if q else 5)
+    args.duration = args.duration if args.duration is not None else (1.5 if q else 5.0)
+    args.warmup = args.warmup if args.warmup is not None else (0.3 if q else 1.0)
+    args.build = os.path.abspath(args.build)
+    args.servers = set(args.servers.split(",")) if args.servers else None
+    if args.runs < 1 or args.duration <= 0 or args.warmup < 0:
+        ap.error("--runs must be >= 1, --duration > 0, --warmup >= 0")
+    if not os.access(os.path.join(args.build, "bench", "loadgen"), os.X_OK):
+        ap.error("no %s/bench/loadgen: build first (meson setup build && ninja -C build)"
+                 % args.build)
+    if not shutil.which("taskset"):
+        ap.error("taskset not found (Debian package util-linux)")
+    ncpu = os.cpu_count() or 1
+    if max(args.server_cpu, args.client_cpu) >= ncpu or args.server_cpu == args.client_cpu:
+        ap.error("--server-cpu and --client-cpu must be two different CPUs below %d" % ncpu)
+    return args
+
+
+def main(argv):
+    args = parse_args(argv)
+    started = time.monotonic()
+    global SCHED_PREFIX
+    if args.sched == "fifo":
+        if subprocess.run(["chrt", "-f", "1", "true"], capture_output=True).returncode == 0:
+            SCHED_PREFIX = ["chrt", "-f", "1"]
+        else:
+            log("note: cannot use SCHED_FIFO (not root / no CAP_SYS_NICE?): using SCHED_OTHER")
+            args.sched = "other"
+    load_before = os.getloadavg()
+    if load_before[0] > 0.5:
+        log("note: load average %.2f before the run: other work is running, figures will be "
+            "noisy" % load_before[0])
+    res = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine_info(),
+        "config": {"conns": args.conns, "size_bytes": args.size, "duration_s": args.duration,
+                   "warmup_s": args.warmup, "runs": args.runs, "server_cpu": args.server_cpu,
+                   "client_cpu": args.client_cpu, "sched": args.sched,
+                   "quick": args.quick},
+    }
+    skipped = {"skipped": "not asked for (--only)"}
+    res["echo"] = echo_benchmark(args) if args.only in (None, "echo") else {}
+    res["probe_cost"] = probe_cost(args) if args.only in (None, "probe-cost") else skipped
+    res["probe_hits"] = probe_hits(args) if args.only in (None, "probe-cost") else skipped
+    res["micro"] = micro_benchmarks(args) if args.only in (None, "micro") else skipped
+    res["load_average"] = {"before": [round(x, 2) for x in load_before],
+                           "after": [round(x, 2) for x in os.getloadavg()]}
+    res["wall_s"] = round(time.monotonic() - started, 1)
+
+    print_tables(res)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(res, f, indent=1)
+        f.write("\n")
+    print("\nload average before %.2f, after %.2f; %.0f s; results in %s"
+          % (load_before[0], res["load_average"]["after"][0], res["wall_s"],
+             os.path.relpath(args.out)))
+    failed = [n for n, e in res["echo"].items() if e["status"].startswith("failed")]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0
+// Stall engine for any event loop (the "foreign loop" path): slices from per-thread
+// wait-syscall tracepoints, on/off-CPU time and blocking calls from sched_switch,
+// on-CPU stacks from a per-thread CPU-clock sampler. Definitions: cs_defs.h.
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "stalls.h"
+
+#define IORING_ENTER_GETEVENTS_FLAG 1u
+#define NR_IO_URING_ENTER           426 /* x86-64 and the generic table agree */
+
+/* Set by user space before load; the verifier prunes what they switch off. */
+const volatile __u32 targ_tgid = 0;
+const volatile __u64 threshold_ns = CS_DEFAULT_THRESHOLD_NS;
+const volatile __u32 stack_mode = 0;      /* enum cs_stack_mode */
+const volatile __u32 stack_bytes = 16384; /* DWARF stack window */
+
+__u64 lost_events = 0; /* ring buffer full: events dropped (shown by every output) */
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, __u32); /* TID */
+    __type(value, struct cs_thread_state);
+} threads SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 4 * 1024 * 1024);
+} events SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_STACK_TRACE);
+    __uint(max_entries, 8192);
+    __uint(key_size, sizeof(__u32));
+    __uint(value_size, CS_MAX_STACK * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 8192);
+    __type(key, struct cs_sample_key);
+    __type(value, __u64);
+} samples SEC(".maps");
+
+/* Layout of syscalls:sys_enter_* / sys_exit_* records (tracefs format files). */
+struct sys_enter_rec {
+    __u64 common;
+    int nr;
+    int pad;
+    unsigned long args[6];
+};
+
+struct sys_exit_rec {
+    __u64 common;
+    int nr;
+    int pad;
+    long ret;
+};
+
+static __always_inline struct cs_thread_state *current_loop_thread(__u32 *tid)
+{
+    __u64 id = bpf_get_current_pid_tgid();
+    if ((__u32)(id >> 32) != targ_tgid)
+        return NULL;
+    *tid = (__u32)id;
+    return bpf_map_lookup_elem(&threads, tid);
+}
+
+/* The loop thread enters a wait call: its slice ends; report it if it was a stall. */
+static __always_inline int slice_end(__u32 tid, struct cs_thread_state *st, int nr,
+                                     unsigned long io_uring_flags)
+{
+    /* io_uring_enter waits only with GETEVENTS; otherwise it is work inside the slice. */
+    if (nr == NR_IO_URING_ENTER && !(io_uring_flags & IORING_ENTER_GETEVENTS_FLAG))
+        return 0;
+    st->in_wait = 1;
+    __u64 start = st->slice_start_ns;
+    if (!start)
+        return 0;
+    __u64 now = bpf_ktime_get_ns();
+    st->slice_start_ns = 0;
+    if (now - start < threshold_ns)
+        return 0;
+
+    struct cs_stall_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+    if (!ev) {
+        __sync_fetch_and_add(&lost_events, 1);
+        return 0;
+    }
+    ev->kind = CS_EV_STALL;
+    ev->pid = targ_tgid;
+    ev->tid = tid;
+    ev->stack_id = st->best_stack_id;
+    bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+    ev->seq = st->slice_seq;
+    ev->start_ns = start;
+    ev->end_ns = now;
+    ev->off_cpu_ns = st->off_cpu_ns;
+    ev->nsys = st->nsys;
+    ev->pad = 0;
+    __builtin_memcpy(ev->sys, st->sys, sizeof(ev->sys));
+    bpf_ringbuf_submit(ev, 0);
+    return 0;
+}
+
+/* The loop thread leaves a wait call: a slice begins. */
+static __always_inline int slice_begin(struct cs_thread_state *st, int nr)
+{
+    /* An io_uring_enter that did not wait is not the end of a wait. The first exit
+     * seen after attaching may lack its enter: count it (the loop was waiting). */
+    if (nr == NR_IO_URING_ENTER && !st->in_wait)
+        return 0;
+    st->in_wait = 0;
+    st->slice_start_ns = bpf_ktime_get_ns();
+    st->slice_seq++;
+    st->off_cpu_ns = 0;
+    st->switch_out_ns = 0;
+    st->best_off_ns = 0;
+    st->pending_stack_id = -1;
+    st->best_stack_id = -1;
+    st->nsys = 0;
+    return 0;
+}
+
+/*
+ * Attached per loop thread to syscalls:sys_enter_<wait call> (a perf event per thread).
+ * Reads nothing past the syscall number: the kernel refuses to attach a program that
+ * reads beyond the shortest record it is attached to (poll has 3 arguments).
+ */
+SEC("tracepoint")
+int wait_enter(struct sys_enter_rec *rec)
+{
+    __u32 tid;
+    struct cs_thread_state *st = current_loop_thread(&tid);
+    if (!st)
+        return 0;
+    return slice_end(tid, st, rec->nr, IORING_ENTER_GETEVENTS_FLAG);
+}
+
+/* sys_enter_io_uring_enter only: it waits only with IORING_ENTER_GETEVENTS in flags. */
+SEC("tracepoint")
+int wait_enter_uring(struct sys_enter_rec *rec)
+{
+    __u32 tid;
+    struct cs_thread_state *st = current_loop_thread(&tid);
+    if (!st)
+        return 0;
+    return slice_end(tid, st, NR_IO_URING_ENTER, rec->args[3]);
+}
+
+/* Attached per loop thread to syscalls:sys_exit_<wait call>. */
+SEC("tracepoint")
+int wait_exit(struct sys_exit_rec *rec)
+{
+    __u32 tid;
+    struct cs_thread_state *st = current_loop_thread(&tid);
+    if (!st)
+        return 0;
+    return slice_begin(st, rec->nr);
+}
+
+/*
+ * Fallback when tracefs (and so the per-thread tracepoints) cannot be had: the global
+ * raw syscall tracepoints, filtered by tgid first thing. Costs every syscall on the
+ * machine ~200 ns, so coscope says so when it uses them.
+ */
+static __always_inline bool is_wait_nr(long nr)
+{
+    return nr == 232 /* epoll_wait */ || nr == 281 /* epoll_pwait */ ||
+           nr == 441 /* epoll_pwait2 */ || nr == 7 /* poll */ || nr == 271 /* ppoll */ ||
+           nr == 23 /* select */ || nr == 270 /* pselect6 */ || nr == NR_IO_URING_ENTER;
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(raw_sys_enter, struct pt_regs *regs, long id)
+{
+    if (!is_wait_nr(id))
+        return 0;
+    __u32 tid;
+    struct cs_thread_state *st = current_loop_thread(&tid);
+    if (!st)
+        return 0;
+    return slice_end(tid, st, (int)id, BPF_CORE_READ(regs, r10));
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret)
+{
+    __u32 tid;
+    struct cs_thread_state *st = current_loop_thread(&tid);
+    if (!st)
+        return 0;
+    long id = BPF_CORE_READ(regs, orig_ax);
+    if (!is_wait_nr(id))
+        return 0;
+    return slice_begin(st, (int)id);
+}
+
+static __always_inline void tally_syscall(struct cs_thread_state *st, int nr, __u64 off_ns)
+{
+    unsigned int n = st->nsys;
+    for (int i = 0; i < CS_MAX_SYSCALLS; i++) {
+        if (i >= n)
+            break;
+        if (st->sys[i].nr == nr) {
+            st->sys[i].count++;
+            st->sys[i].total_ns += off_ns;
+            return;
+        }
+    }
+    if (n >= CS_MAX_SYSCALLS)
+        return;
+    st->sys[n].nr = nr;
+    st->sys[n].count = 1;
+    st->sys[n].total_ns = off_ns;
+    st->nsys = n + 1;
+}
+
+static __always_inline long task_state(struct task_struct *t)
+{
+    return BPF_CORE_READ(t, __state);
+}
+
+static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct task_struct *next)
+{
+    __u32 prev_tgid = BPF_CORE_READ(prev, tgid);
+    __u32 next_tgid = BPF_CORE_READ(next, tgid);
+    if (prev_tgid != targ_tgid && next_tgid != targ_tgid)
+        return 0;
+    __u64 now = bpf_ktime_get_ns();
+
+    if (prev_tgid == targ_tgid) {
+        __u32 tid = BPF_CORE_READ(prev, pid);
+        struct cs_thread_state *st = bpf_map_lookup_elem(&threads, &tid);
+        if (st && st->slice_start_ns) {
+            st->switch_out_ns = now;
+            st->off_voluntary = task_state(prev) != 0; /* TASK_RUNNING = preempted */
+            if (st->off_voluntary) {
+                /* current is still prev here: its registers and user stack. */
+                struct pt_regs *regs =
+                    (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+                st->off_syscall = (int)BPF_CORE_READ(regs, orig_ax);
+                st->pending_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+            }
+        }
+    }
+    if (next_tgid == targ_tgid) {
+        __u32 tid = BPF_CORE_READ(next, pid);
+        struct cs_thread_state *st = bpf_map_lookup_elem(&threads, &tid);
+        if (st && st->slice_start_ns && st->switch_out_ns) {
+            __u64 off_ns = now - st->switch_out_ns;
+            st->off_cpu_ns += off_ns;
+            st->switch_out_ns = 0;
+            if (st->off_voluntary) {
+                tally_syscall(st, st->off_syscall, off_ns);
+                if (off_ns > st->best_off_ns) {
+                    st->best_off_ns = off_ns;
+                    st->best_stack_id = st->pending_stack_id;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+    return on_switch(ctx, prev, next);
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+    return on_switch(ctx, prev, next);
+}
+
+/*
+ * Per loop thread CPU-clock sampler (~1 kHz). Does nothing unless the current slice
+ * has already passed the threshold; then counts user stacks of this slice.
+ */
+SEC("perf_event")
+int on_cpu_sample(struct bpf_perf_event_data *ctx)
+{
+    __u32 tid;
+    struct cs_thread_state *st = current_loop_thread(&tid);
+    if (!st)
+        return 0;
+    __u64 start = st->slice_start_ns;
+    if (!start || bpf_ktime_get_ns() - start < threshold_ns)
+        return 0;
+    struct cs_sample_key key = {
+        .tid = tid,
+        .stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK),
+        .seq = st->slice_seq,
+    };
+    __u64 one = 1, *count = bpf_map_lookup_elem(&samples, &key);
+    if (count)
+        __sync_fetch_and_add(count, 1);
+    else
+        bpf_map_update_elem(&samples, &key, &one, BPF_NOEXIST);
+    return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,89 @@
+/*
+ * Structures shared by stalls.bpf.c (kernel side) and the stall collector (user side).
+ * Definitions of slice / stall / blocking call: cs_defs.h.
+ */
+#ifndef CS_STALLS_H
+#define CS_STALLS_H
+
+#include "cs_defs.h"
+
+#define CS_COMM_LEN        16
+#define CS_MAX_SYSCALLS    8           /* distinct blocking syscalls tallied per slice */
+#define CS_MAX_STACK       64          /* frames per frame-pointer stack */
+#define CS_MAX_STACK_BYTES (64 * 1024) /* largest user-stack window for DWARF unwinding */
+
+/* One blocking system call's tally inside a slice. */
+struct cs_syscall_slot {
+    int nr;                      /* syscall number, CS_NO_SYSCALL for off-CPU outside a syscall */
+    unsigned int count;          /* times the thread went off-CPU voluntarily in it */
+    unsigned long long total_ns; /* off-CPU time in it */
+};
+
+/*
+ * Per loop thread, in the `threads` hash map keyed by TID. User space creates the
+ * entry (that is what makes a thread a loop thread) and reads it every few ms to
+ * report stalls still in progress; BPF updates it.
+ */
+struct cs_thread_state {
+    unsigned long long slice_start_ns; /* 0: in a wait call, or not seen leaving one yet */
+    unsigned long long slice_seq;      /* slices started on this thread so far */
+    unsigned long long off_cpu_ns;     /* off-CPU time of the current slice so far */
+    unsigned long long switch_out_ns;  /* when it went off-CPU inside the slice, else 0 */
+    unsigned long long best_off_ns;    /* longest single off-CPU period of the slice */
+    int pending_stack_id;              /* user stack at the last voluntary switch-out */
+    int best_stack_id;                 /* stack at the start of the longest period */
+    int off_syscall;                   /* syscall it switched out in (if voluntary) */
+    unsigned int off_voluntary;
+    unsigned int in_wait; /* entered a qualifying wait call */
+    unsigned int nsys;
+    struct cs_syscall_slot sys[CS_MAX_SYSCALLS];
+};
+
+enum cs_event_kind {
+    CS_EV_STALL = 1,     /* struct cs_stall_event: a stall ended */
+    CS_EV_RAW_STACK = 2, /* struct cs_raw_stack_event: registers + user stack window */
+};
+
+/* A stall ended: the loop thread entered its wait call again. */
+struct cs_stall_event {
+    unsigned int kind; /* CS_EV_STALL */
+    unsigned int pid;
+    unsigned int tid;
+    int stack_id; /* best_stack_id: FP stack of the longest blocking period, or -1 */
+    char comm[CS_COMM_LEN];
+    unsigned long long seq;
+    unsigned long long start_ns;
+    unsigned long long end_ns;
+    unsigned long long off_cpu_ns;
+    unsigned int nsys;
+    unsigned int pad;
+    struct cs_syscall_slot sys[CS_MAX_SYSCALLS];
+};
+
+/* Key of the on-CPU sample counts: one per (thread, slice, stack). */
+struct cs_sample_key {
+    unsigned int tid;
+    int stack_id;
+    unsigned long long seq;
+};
+
+/* x86-64 user registers DWARF unwinding starts from. */
+struct cs_user_regs {
+    unsigned long long ip, sp, bp, bx, r12, r13, r14, r15;
+};
+
+/*
+ * A window of the user stack starting at regs.sp, for DWARF unwinding in user space.
+ * `why` says whether it belongs to a blocking period (1) or an on-CPU sample (2).
+ */
+struct cs_raw_stack_event {
+    unsigned int kind; /* CS_EV_RAW_STACK */
+    unsigned int tid;
+    unsigned long long seq;
+    unsigned int why;
+    unsigned int size; /* bytes of data[] that are valid */
+    struct cs_user_regs regs;
+    unsigned char data[CS_MAX_STACK_BYTES];
+};
+
+#endif

@@ -1,0 +1,342 @@
+#include "cmd_stalls.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bpf_support.h"
+#include "cs_defs.h"
+#include "duration.h"
+#include "exit_codes.h"
+#include "launch.h"
+#include "loop_detect.h"
+#include "model.h"
+#include "privileges.h"
+#include "stall_collector.h"
+#include "stall_format.h"
+
+#define POLL_MS       5  /* ongoing stalls are reported within ~2 polls of the threshold */
+#define RESCAN_ROUNDS 20 /* samples per loop-thread scan (one per poll tick) */
+#define MAX_TIDS      256
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: coscope stalls (-p PID | -T TID | -- CMD [ARGS...]) [options]\n"
+                 "\n"
+                 "Streams event-loop stalls of a process as they happen: slices of a loop\n"
+                 "thread (from leaving its wait call to entering one again) longer than the\n"
+                 "threshold, with on/off-CPU time, the system calls that blocked, and stacks.\n"
+                 "\n"
+                 "  -p, --pid PID          attach to a running process\n"
+                 "  -T, --tid TID          watch this thread as the loop (default: detect them)\n"
+                 "  -t, --threshold DUR    report slices longer than DUR (default 50ms)\n"
+                 "  -d, --duration DUR     stop after DUR (default: until Ctrl-C or exit)\n"
+                 "      --json             one JSON object per line (docs/cli.md)\n"
+                 "      --stack=MODE       fp, dwarf or auto (default auto)\n"
+                 "      --stack-bytes N    user stack copied for DWARF unwinding (default 16k)\n"
+                 "      --max-rate N       report at most N stalls per second (default 10)\n"
+                 "  -h, --help             this text\n"
+                 "\n"
+                 "Durations take ns, us, ms or s suffixes (a bare number is ms).\n"
+                 "Exit codes: 0 ok, 2 usage, 3 no such process / it exited, 4 permission,\n"
+                 "5 the kernel lacks something needed.\n");
+}
+
+struct output {
+    bool json;
+};
+
+static void print_stall(const struct cs_stall *s, void *arg)
+{
+    const struct output *o = arg;
+    if (o->json)
+        cs_stall_write_json(stdout, s);
+    else
+        cs_stall_write_text(stdout, s);
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "coscope stalls: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see 'coscope stalls --help')\n");
+    return CS_EXIT_USAGE;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void add_loop(struct cs_collector *c, struct cs_model *m, int pid, int tid)
+{
+    if (cs_collector_has_thread(c, tid))
+        return;
+    char why[256] = "";
+    int err = cs_collector_add_thread(c, tid, why, sizeof why);
+    if (err && err != -ESRCH) {
+        fprintf(stderr, "coscope: %s\n", why);
+        return;
+    }
+    char path[96], comm[32] = "";
+    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fgets(comm, sizeof comm, f))
+            comm[strcspn(comm, "\n")] = 0;
+        fclose(f);
+    }
+    cs_model_add_loop(m, tid, comm);
+}
+
+int cs_cmd_stalls(int argc, char **argv)
+{
+    enum { OPT_JSON = 256, OPT_STACK, OPT_STACK_BYTES, OPT_MAX_RATE };
+    static const struct option longopts[] = {
+        {"pid", required_argument, NULL, 'p'},
+        {"tid", required_argument, NULL, 'T'},
+        {"threshold", required_argument, NULL, 't'},
+        {"duration", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"stack", required_argument, NULL, OPT_STACK},
+        {"stack-bytes", required_argument, NULL, OPT_STACK_BYTES},
+        {"max-rate", required_argument, NULL, OPT_MAX_RATE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct cs_stall_opts opts = {
+        .threshold_ns = CS_DEFAULT_THRESHOLD_NS,
+        .stack_mode = CS_STACK_AUTO,
+        .stack_bytes = 16384,
+        .max_per_sec = 10,
+    };
+    struct output out = {0};
+    int pid = 0, tid = 0;
+    uint64_t duration_ns = 0;
+    int opt;
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "+p:T:t:d:h", longopts, NULL)) != -1) {
+        char *end;
+        uint64_t v;
+        switch (opt) {
+        case 'p':
+            pid = (int)strtol(optarg, &end, 10);
+            if (*end || pid <= 0)
+                return bad_usage("bad PID '%s'", optarg);
+            break;
+        case 'T':
+            tid = (int)strtol(optarg, &end, 10);
+            if (*end || tid <= 0)
+                return bad_usage("bad TID '%s'", optarg);
+            break;
+        case 't':
+            if (cs_parse_duration_ns(optarg, &opts.threshold_ns) || !opts.threshold_ns)
+                return bad_usage("bad threshold '%s' (e.g. 50ms, 2s, 500us)", optarg);
+            break;
+        case 'd':
+            if (cs_parse_duration_ns(optarg, &duration_ns) || !duration_ns)
+                return bad_usage("bad duration '%s' (e.g. 10s, 500ms)", optarg);
+            break;
+        case OPT_JSON:
+            out.json = true;
+            break;
+        case OPT_STACK:
+            if (!strcmp(optarg, "fp"))
+                opts.stack_mode = CS_STACK_FP;
+            else if (!strcmp(optarg, "dwarf"))
+                opts.stack_mode = CS_STACK_DWARF;
+            else if (!strcmp(optarg, "auto"))
+                opts.stack_mode = CS_STACK_AUTO;
+            else
+                return bad_usage("bad --stack '%s' (fp, dwarf or auto)", optarg);
+            break;
+        case OPT_STACK_BYTES:
+            if (cs_parse_bytes(optarg, &v) || v < 512 || v > 65536)
+                return bad_usage("bad --stack-bytes '%s' (512 to 64k)", optarg);
+            opts.stack_bytes = (uint32_t)v;
+            break;
+        case OPT_MAX_RATE:
+            v = strtoull(optarg, &end, 10);
+            if (*end || !*optarg)
+                return bad_usage("bad --max-rate '%s'", optarg);
+            opts.max_per_sec = (unsigned)v;
+            break;
+        case 'h':
+            usage(stdout);
+            return CS_EXIT_OK;
+        default:
+            return bad_usage("unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    char **cmd = optind < argc ? &argv[optind] : NULL;
+    if (cmd && (pid || tid))
+        return bad_usage("give either -p/-T or -- CMD, not both%s", "");
+    if (!cmd && !pid && !tid)
+        return bad_usage("which process? give -p PID, -T TID or -- CMD%s", "");
+
+    char why[256] = "";
+    if (!cs_have_bpf_privileges(why, sizeof why)) {
+        fprintf(stderr, "coscope: %s\n", why);
+        return CS_EXIT_PERMISSION;
+    }
+    if (tid) {
+        int tgid = cs_tgid_of(tid);
+        if (tgid < 0 || (pid && tgid != pid)) {
+            fprintf(stderr, "coscope: no such thread %d%s\n", tid, pid ? " in that process" : "");
+            return CS_EXIT_NO_PROCESS;
+        }
+        pid = tgid;
+    }
+    if (pid && kill(pid, 0) != 0 && errno == ESRCH) {
+        fprintf(stderr, "coscope: no such process %d\n", pid);
+        return CS_EXIT_NO_PROCESS;
+    }
+    switch (cs_bpf_support_probe(why, sizeof why)) {
+    case CS_BPF_OK:
+        break;
+    case CS_BPF_NO_PERMISSION:
+        fprintf(stderr, "coscope: %s\n", why);
+        return CS_EXIT_PERMISSION;
+    case CS_BPF_UNSUPPORTED:
+        fprintf(stderr, "coscope: %s\n", why);
+        return CS_EXIT_KERNEL;
+    }
+
+    bool launched = false;
+    if (cmd) {
+        pid = cs_launch_stopped(cmd);
+        if (pid < 0)
+            return pid == -ENOENT || pid == -EACCES ? CS_EXIT_USAGE : CS_EXIT_NO_PROCESS;
+        launched = true;
+    }
+    int rc = CS_EXIT_OK;
+    struct cs_model *model = cs_model_new(pid);
+    struct cs_collector *coll = NULL;
+    struct cs_loop_scan *scan = NULL;
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (!model) {
+        rc = CS_EXIT_FAILURE;
+        goto cleanup;
+    }
+    if (pidfd < 0) {
+        fprintf(stderr, "coscope: no such process %d\n", pid);
+        rc = CS_EXIT_NO_PROCESS;
+        goto cleanup;
+    }
+    opts.pid = pid;
+    int err = cs_collector_open(&opts, model, print_stall, &out, &coll, why, sizeof why);
+    if (err) {
+        fprintf(stderr, "coscope: %s\n", why);
+        rc = err == -EPERM || err == -EACCES ? CS_EXIT_PERMISSION
+             : err == -ESRCH                 ? CS_EXIT_NO_PROCESS
+                                             : CS_EXIT_KERNEL;
+        goto cleanup;
+    }
+    if (tid) {
+        add_loop(coll, model, pid, tid);
+    } else if (launched) {
+        add_loop(coll, model, pid, pid); /* the only thread so far */
+    } else {
+        int tids[MAX_TIDS];
+        int n = cs_loop_detect(pid, RESCAN_ROUNDS, 10, tids, MAX_TIDS);
+        if (n < 0) {
+            fprintf(stderr, "coscope: no such process %d\n", pid);
+            rc = CS_EXIT_NO_PROCESS;
+            goto cleanup;
+        }
+        for (int i = 0; i < n; i++)
+            add_loop(coll, model, pid, tids[i]);
+        if (!n)
+            fprintf(stderr,
+                    "coscope: no event-loop thread found in process %d yet; "
+                    "watching for one (or give -T TID)\n",
+                    pid);
+    }
+    if (!tid)
+        scan = cs_loop_scan_new(pid, RESCAN_ROUNDS);
+    if (launched && cs_launch_release(pid) != 0) {
+        fprintf(stderr, "coscope: cannot start '%s': %s\n", cmd[0], strerror(errno));
+        rc = CS_EXIT_FAILURE;
+        goto cleanup;
+    }
+
+    /* Tools and tests wait for this line: from here on, stalls are seen. */
+    fprintf(stderr, "coscope: watching %zu loop thread%s of process %d\n",
+            cs_collector_thread_count(coll), cs_collector_thread_count(coll) == 1 ? "" : "s", pid);
+
+    struct sigaction sa = {0};
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+
+    uint64_t t0 = now_ns(), next_scan_ns = t0 + 1000000000ull;
+    bool exited = false;
+    while (!stop_requested) {
+        if (duration_ns && now_ns() - t0 >= duration_ns)
+            break;
+        err = cs_collector_poll(coll, POLL_MS);
+        if (err) {
+            fprintf(stderr, "coscope: reading BPF events: %s\n", strerror(-err));
+            rc = CS_EXIT_FAILURE;
+            break;
+        }
+        struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+        if (poll(&pfd, 1, 0) > 0) {
+            exited = true;
+            break;
+        }
+        /* New threads may become loops: one scan round per tick, a verdict every 20. */
+        if (scan && now_ns() >= next_scan_ns) {
+            int r = cs_loop_scan_round(scan);
+            if (r > 0) {
+                int tids[MAX_TIDS];
+                int n = cs_loop_scan_result(scan, tids, MAX_TIDS);
+                for (int i = 0; i < n; i++)
+                    add_loop(coll, model, pid, tids[i]);
+                next_scan_ns = now_ns() + 1000000000ull;
+            }
+        }
+    }
+    cs_collector_poll(coll, 0); /* what the kernel already produced */
+    if (out.json)
+        cs_summary_write_json(stdout, model);
+    else
+        cs_summary_write_text(stdout, model);
+    if (exited) {
+        if (launched) {
+            int status = 0;
+            waitpid(pid, &status, 0);
+        } else {
+            fprintf(stderr, "coscope: process %d exited\n", pid);
+            rc = CS_EXIT_NO_PROCESS;
+        }
+    }
+cleanup:
+    cs_loop_scan_free(scan);
+    cs_collector_close(coll);
+    if (pidfd >= 0)
+        close(pidfd);
+    cs_model_free(model);
+    return rc;
+}

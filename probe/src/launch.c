@@ -1,0 +1,53 @@
+#include "launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int cs_launch_stopped(char *const argv[])
+{
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0)
+        return -errno;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -errno;
+    if (pid == 0) {
+        close(report[0]);
+        /* A tracee stops with SIGTRAP after a successful exec: probes attach then. */
+        ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+        execvp(argv[0], argv);
+        int err = errno;
+        if (write(report[1], &err, sizeof err) < 0)
+            _exit(127);
+        _exit(127);
+    }
+    close(report[1]);
+    int err = 0;
+    ssize_t got = read(report[0], &err, sizeof err);
+    close(report[0]);
+    int status;
+    if (waitpid(pid, &status, 0) != pid)
+        return -errno;
+    if (got == (ssize_t)sizeof err) {
+        fprintf(stderr, "coscope: cannot run '%s': %s\n", argv[0], strerror(err));
+        return -err;
+    }
+    if (!WIFSTOPPED(status)) {
+        fprintf(stderr, "coscope: '%s' exited before it started\n", argv[0]);
+        return -ESRCH;
+    }
+    return pid;
+}
+
+int cs_launch_release(int pid)
+{
+    if (ptrace(PTRACE_DETACH, pid, NULL, NULL) != 0)
+        return -errno;
+    return 0;
+}

@@ -1,0 +1,14 @@
+/* `coscope … -- CMD ARGS…`: start a command stopped at its exec, so probes attach first. */
+#ifndef CS_LAUNCH_H
+#define CS_LAUNCH_H
+
+/*
+ * Forks and execs argv[0] (PATH search), stopped right after exec. Returns its pid,
+ * or a negative errno (-ENOENT etc. when the exec failed; the reason is on stderr).
+ */
+int cs_launch_stopped(char *const argv[]);
+
+/* Lets the stopped command run. 0 or a negative errno. */
+int cs_launch_release(int pid);
+
+#endif

@@ -1,0 +1,519 @@
+#include "stall_collector.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "stall_stacks.h"
+#include "stalls.h"
+#include "stalls.skel.h"
+#include "syscall_names.h"
+#include "tracefs.h"
+
+#define MAX_LINKS_PER_THREAD 24
+
+struct loop_thread {
+    int tid;
+    struct bpf_link *links[MAX_LINKS_PER_THREAD];
+    int nlinks;
+    uint64_t ongoing_seq; /* slice last reported as ongoing */
+    uint64_t ongoing_last_ns;
+    uint64_t decided_seq; /* rate-limit decision for this slice */
+    bool decided_allowed;
+};
+
+struct tp_pair {
+    int enter_id, exit_id;
+    bool uring;
+};
+
+struct cs_collector {
+    struct cs_stall_opts opts;
+    struct cs_model *model;
+    cs_stall_cb cb;
+    void *cb_arg;
+    struct stalls_bpf *skel;
+    struct ring_buffer *rb;
+    struct cs_stall_stacks *stacks;
+    struct tp_pair tps[16];
+    int ntps;
+    bool fallback;
+    struct bpf_link *global_links[4];
+    int nglobal;
+    struct loop_thread *threads;
+    size_t nthreads, cap_threads;
+    uint64_t window_start_ns;
+    unsigned window_count;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+    if (level != LIBBPF_WARN || !getenv("COSCOPE_DEBUG"))
+        return 0;
+    return vfprintf(stderr, fmt, args);
+}
+
+static struct loop_thread *find_thread(const struct cs_collector *c, int tid)
+{
+    for (size_t i = 0; i < c->nthreads; i++)
+        if (c->threads[i].tid == tid)
+            return &c->threads[i];
+    return NULL;
+}
+
+bool cs_collector_has_thread(const struct cs_collector *c, int tid)
+{
+    return find_thread(c, tid) != NULL;
+}
+
+size_t cs_collector_thread_count(const struct cs_collector *c)
+{
+    return c->nthreads;
+}
+
+bool cs_collector_uses_fallback(const struct cs_collector *c)
+{
+    return c->fallback;
+}
+
+/* Rate limit per target: at most max_per_sec stalls start being reported per second. */
+static bool allowed(struct cs_collector *c, struct loop_thread *t, uint64_t seq, uint64_t now)
+{
+    if (t->decided_seq == seq)
+        return t->decided_allowed;
+    t->decided_seq = seq;
+    if (now - c->window_start_ns >= 1000000000ull) {
+        c->window_start_ns = now;
+        c->window_count = 0;
+    }
+    t->decided_allowed = !c->opts.max_per_sec || c->window_count < c->opts.max_per_sec;
+    if (t->decided_allowed)
+        c->window_count++;
+    return t->decided_allowed;
+}
+
+static void fill_syscalls(struct cs_stall *s, const struct cs_syscall_slot *sys, unsigned n)
+{
+    s->nsyscalls = 0;
+    for (unsigned i = 0; i < n && i < CS_MAX_SYSCALLS && i < CS_MODEL_MAX_SYSCALLS; i++) {
+        struct cs_syscall_time *t = &s->syscalls[s->nsyscalls++];
+        char buf[32];
+        snprintf(t->name, sizeof t->name, "%s", cs_syscall_name(sys[i].nr, buf, sizeof buf));
+        t->count = sys[i].count;
+        t->total_ns = sys[i].total_ns;
+    }
+}
+
+static void read_comm(int pid, int tid, char *comm, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
+    comm[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    if (fgets(comm, (int)len, f))
+        comm[strcspn(comm, "\n")] = 0;
+    fclose(f);
+}
+
+static void deliver(struct cs_collector *c, struct cs_stall *s)
+{
+    cs_model_add_stall(c->model, s);
+    if (c->cb)
+        c->cb(s, c->cb_arg);
+    cs_stall_stacks_release(s);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+    struct cs_collector *c = ctx;
+    if (size < sizeof(unsigned int))
+        return 0;
+    unsigned int kind = *(unsigned int *)data;
+    if (kind == CS_EV_RAW_STACK) {
+        cs_stall_stacks_add_raw(c->stacks, data, size);
+        return 0;
+    }
+    if (kind != CS_EV_STALL || size < sizeof(struct cs_stall_event))
+        return 0;
+    const struct cs_stall_event *ev = data;
+    struct loop_thread *t = find_thread(c, (int)ev->tid);
+    if (!t)
+        return 0;
+    if (!allowed(c, t, ev->seq, ev->end_ns)) {
+        cs_model_add_suppressed(c->model, 1);
+        cs_stall_stacks_forget(c->stacks, (int)ev->tid, ev->seq);
+        return 0;
+    }
+    struct cs_stall s = {0};
+    s.pid = (int)ev->pid;
+    s.tid = (int)ev->tid;
+    memcpy(s.comm, ev->comm, sizeof s.comm);
+    s.comm[sizeof s.comm - 1] = 0;
+    s.seq = ev->seq;
+    s.start_ns = ev->start_ns;
+    s.duration_ns = ev->end_ns - ev->start_ns;
+    s.off_cpu_ns = ev->off_cpu_ns < s.duration_ns ? ev->off_cpu_ns : s.duration_ns;
+    s.on_cpu_ns = s.duration_ns - s.off_cpu_ns;
+    fill_syscalls(&s, ev->sys, ev->nsys);
+    cs_stall_stacks_collect(c->stacks, &s, ev->stack_id, true);
+    deliver(c, &s);
+    return 0;
+}
+
+/* Reports slices that are already stalls but have not ended (polled from the map). */
+static void check_ongoing(struct cs_collector *c)
+{
+    int fd = bpf_map__fd(c->skel->maps.threads);
+    uint64_t now = now_ns();
+    for (size_t i = 0; i < c->nthreads; i++) {
+        struct loop_thread *t = &c->threads[i];
+        struct cs_thread_state st;
+        __u32 key = (__u32)t->tid;
+        if (bpf_map_lookup_elem(fd, &key, &st) != 0 || !st.slice_start_ns)
+            continue;
+        if (now < st.slice_start_ns || now - st.slice_start_ns < c->opts.threshold_ns)
+            continue;
+        if (t->ongoing_seq == st.slice_seq && now - t->ongoing_last_ns < c->opts.ongoing_every_ns)
+            continue;
+        if (!allowed(c, t, st.slice_seq, now))
+            continue;
+        t->ongoing_seq = st.slice_seq;
+        t->ongoing_last_ns = now;
+
+        struct cs_stall s = {0};
+        s.pid = c->opts.pid;
+        s.tid = t->tid;
+        read_comm(c->opts.pid, t->tid, s.comm, sizeof s.comm);
+        s.seq = st.slice_seq;
+        s.start_ns = st.slice_start_ns;
+        s.duration_ns = now - st.slice_start_ns;
+        s.ongoing = true;
+        /* The off-CPU period in progress counts too, and names its syscall. */
+        unsigned n = st.nsys < CS_MAX_SYSCALLS ? st.nsys : CS_MAX_SYSCALLS;
+        uint64_t off = st.off_cpu_ns;
+        int stack_id = st.best_stack_id;
+        if (st.switch_out_ns && now > st.switch_out_ns) {
+            uint64_t cur = now - st.switch_out_ns;
+            off += cur;
+            if (st.off_voluntary) {
+                unsigned j = 0;
+                while (j < n && st.sys[j].nr != st.off_syscall)
+                    j++;
+                if (j < n || n < CS_MAX_SYSCALLS) {
+                    if (j == n) {
+                        st.sys[j].nr = st.off_syscall;
+                        st.sys[j].count = 0;
+                        st.sys[j].total_ns = 0;
+                        n++;
+                    }
+                    st.sys[j].count++;
+                    st.sys[j].total_ns += cur;
+                }
+                if (cur > st.best_off_ns)
+                    stack_id = st.pending_stack_id;
+            }
+        }
+        s.off_cpu_ns = off < s.duration_ns ? off : s.duration_ns;
+        s.on_cpu_ns = s.duration_ns - s.off_cpu_ns;
+        fill_syscalls(&s, st.sys, n);
+        cs_stall_stacks_collect(c->stacks, &s, stack_id, false);
+        deliver(c, &s);
+    }
+}
+
+int cs_collector_poll(struct cs_collector *c, int timeout_ms)
+{
+    int n = ring_buffer__poll(c->rb, timeout_ms);
+    if (n < 0 && n != -EINTR)
+        return n;
+    check_ongoing(c);
+    cs_model_set_lost(c->model, c->skel->bss->lost_events + cs_stall_stacks_lost(c->stacks));
+    return 0;
+}
+
+static int perf_event_open(struct perf_event_attr *attr, int tid)
+{
+    return (int)syscall(SYS_perf_event_open, attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static int attach_perf(struct cs_collector *c, struct loop_thread *t, struct bpf_program *prog,
+                       struct perf_event_attr *attr)
+{
+    if (t->nlinks >= MAX_LINKS_PER_THREAD)
+        return -E2BIG;
+    int fd = perf_event_open(attr, t->tid);
+    if (fd < 0)
+        return -errno;
+    struct bpf_link *link = bpf_program__attach_perf_event(prog, fd);
+    if (!link) {
+        int err = -errno;
+        close(fd);
+        return err;
+    }
+    t->links[t->nlinks++] = link; /* the link owns the perf event fd */
+    (void)c;
+    return 0;
+}
+
+static void detach_thread(struct loop_thread *t)
+{
+    for (int i = 0; i < t->nlinks; i++)
+        bpf_link__destroy(t->links[i]);
+    t->nlinks = 0;
+}
+
+int cs_collector_add_thread(struct cs_collector *c, int tid, char *why, size_t why_len)
+{
+    if (find_thread(c, tid))
+        return -EEXIST;
+    if (c->nthreads == c->cap_threads) {
+        size_t cap = c->cap_threads ? 2 * c->cap_threads : 8;
+        struct loop_thread *n = realloc(c->threads, cap * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        c->threads = n;
+        c->cap_threads = cap;
+    }
+    struct loop_thread *t = &c->threads[c->nthreads];
+    memset(t, 0, sizeof *t);
+    t->tid = tid;
+    t->decided_seq = UINT64_MAX;
+
+    struct cs_thread_state st = {0};
+    st.pending_stack_id = -1;
+    st.best_stack_id = -1;
+    __u32 key = (__u32)tid;
+    int err = bpf_map_update_elem(bpf_map__fd(c->skel->maps.threads), &key, &st, BPF_NOEXIST);
+    if (err) {
+        snprintf(why, why_len, "cannot register thread %d: %s", tid, strerror(-err));
+        return err;
+    }
+    struct perf_event_attr attr;
+    for (int i = 0; i < c->ntps && !c->fallback; i++) {
+        memset(&attr, 0, sizeof attr);
+        attr.size = sizeof attr;
+        attr.type = PERF_TYPE_TRACEPOINT;
+        attr.sample_period = 1;
+        attr.sample_type = PERF_SAMPLE_RAW;
+        attr.config = (__u64)c->tps[i].enter_id;
+        err = attach_perf(
+            c, t, c->tps[i].uring ? c->skel->progs.wait_enter_uring : c->skel->progs.wait_enter,
+            &attr);
+        if (!err) {
+            attr.config = (__u64)c->tps[i].exit_id;
+            err = attach_perf(c, t, c->skel->progs.wait_exit, &attr);
+        }
+        if (err)
+            goto fail;
+    }
+    memset(&attr, 0, sizeof attr);
+    attr.size = sizeof attr;
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_CPU_CLOCK;
+    attr.sample_period = 1000000; /* ns of CPU time: ~1 kHz while the thread runs */
+    err = attach_perf(c, t, c->skel->progs.on_cpu_sample, &attr);
+    if (err)
+        goto fail;
+    c->nthreads++;
+    return 0;
+fail:
+    snprintf(why, why_len, "cannot attach to thread %d: %s", tid, strerror(-err));
+    detach_thread(t);
+    bpf_map_delete_elem(bpf_map__fd(c->skel->maps.threads), &key);
+    return err;
+}
+
+static int find_tracepoints(struct cs_collector *c)
+{
+    for (int i = 0; i < cs_wait_syscall_count; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "sys_enter_%s", cs_wait_syscalls[i]);
+        int enter = cs_tracefs_event_id("syscalls", name);
+        snprintf(name, sizeof name, "sys_exit_%s", cs_wait_syscalls[i]);
+        int exit_ = cs_tracefs_event_id("syscalls", name);
+        if (enter < 0 || exit_ < 0)
+            continue; /* this kernel lacks that call (e.g. no io_uring): nothing to watch */
+        c->tps[c->ntps].enter_id = enter;
+        c->tps[c->ntps].exit_id = exit_;
+        c->tps[c->ntps].uring = !strcmp(cs_wait_syscalls[i], "io_uring_enter");
+        c->ntps++;
+    }
+    return c->ntps ? 0 : -ENOENT;
+}
+
+int cs_collector_open(const struct cs_stall_opts *opts, struct cs_model *model, cs_stall_cb cb,
+                      void *cb_arg, struct cs_collector **out, char *why, size_t why_len)
+{
+    libbpf_set_print(quiet_print);
+    struct cs_collector *c = calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    c->opts = *opts;
+    if (!c->opts.ongoing_every_ns)
+        c->opts.ongoing_every_ns = 1000000000ull;
+    c->model = model;
+    c->cb = cb;
+    c->cb_arg = cb_arg;
+    int err;
+
+    char tf_why[256] = "";
+    if (cs_tracefs_setup(tf_why, sizeof tf_why) != 0 || find_tracepoints(c) != 0) {
+        c->fallback = true;
+        fprintf(stderr,
+                "coscope: note: no tracefs (%s); using global syscall tracepoints, which "
+                "cost every system call on this machine ~0.2 us while attached\n",
+                tf_why[0] ? tf_why : "no syscall tracepoints");
+    }
+
+    c->skel = stalls_bpf__open();
+    if (!c->skel) {
+        err = -errno;
+        snprintf(why, why_len, "opening the stall BPF programs: %s", strerror(-err));
+        goto fail;
+    }
+    c->skel->rodata->targ_tgid = (__u32)opts->pid;
+    c->skel->rodata->threshold_ns = opts->threshold_ns;
+    c->skel->rodata->stack_mode = (__u32)opts->stack_mode;
+    c->skel->rodata->stack_bytes = opts->stack_bytes;
+    bpf_program__set_autoload(c->skel->progs.raw_sys_enter, c->fallback);
+    bpf_program__set_autoload(c->skel->progs.raw_sys_exit, c->fallback);
+    /* tp_btf first; raw_tp only where BTF-typed tracepoints are refused. */
+    bpf_program__set_autoload(c->skel->progs.switch_raw, false);
+    err = stalls_bpf__load(c->skel);
+    if (err) {
+        stalls_bpf__destroy(c->skel);
+        c->skel = stalls_bpf__open();
+        if (!c->skel) {
+            err = -errno;
+            goto load_fail;
+        }
+        c->skel->rodata->targ_tgid = (__u32)opts->pid;
+        c->skel->rodata->threshold_ns = opts->threshold_ns;
+        c->skel->rodata->stack_mode = (__u32)opts->stack_mode;
+        c->skel->rodata->stack_bytes = opts->stack_bytes;
+        bpf_program__set_autoload(c->skel->progs.raw_sys_enter, c->fallback);
+        bpf_program__set_autoload(c->skel->progs.raw_sys_exit, c->fallback);
+        bpf_program__set_autoload(c->skel->progs.switch_btf, false);
+        err = stalls_bpf__load(c->skel);
+    }
+load_fail:
+    if (err) {
+        snprintf(why, why_len, "loading the stall BPF programs: %s", strerror(-err));
+        goto fail;
+    }
+    struct bpf_program *sw = bpf_program__autoload(c->skel->progs.switch_btf)
+                                 ? c->skel->progs.switch_btf
+                                 : c->skel->progs.switch_raw;
+    c->global_links[c->nglobal] = bpf_program__attach(sw);
+    if (!c->global_links[c->nglobal]) {
+        err = -errno;
+        snprintf(why, why_len, "attaching to sched_switch: %s", strerror(-err));
+        goto fail;
+    }
+    c->nglobal++;
+    if (c->fallback) {
+        struct bpf_program *progs[] = {c->skel->progs.raw_sys_enter, c->skel->progs.raw_sys_exit};
+        for (int i = 0; i < 2; i++) {
+            c->global_links[c->nglobal] = bpf_program__attach(progs[i]);
+            if (!c->global_links[c->nglobal]) {
+                err = -errno;
+                snprintf(why, why_len, "attaching to the syscall tracepoints: %s", strerror(-err));
+                goto fail;
+            }
+            c->nglobal++;
+        }
+    }
+    c->stacks = cs_stall_stacks_new(opts->pid, bpf_map__fd(c->skel->maps.stacks),
+                                    bpf_map__fd(c->skel->maps.samples), opts->stack_mode);
+    if (!c->stacks) {
+        err = errno ? -errno : -ENOMEM;
+        snprintf(why, why_len, "reading the modules of process %d: %s", opts->pid, strerror(-err));
+        goto fail;
+    }
+    c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_event, c, NULL);
+    if (!c->rb) {
+        err = -errno;
+        snprintf(why, why_len, "opening the BPF ring buffer: %s", strerror(-err));
+        goto fail;
+    }
+    *out = c;
+    return 0;
+fail:
+    cs_collector_close(c);
+    return err;
+}
+
+static void *destroy_link(void *arg)
+{
+    bpf_link__destroy(arg);
+    return NULL;
+}
+
+/*
+ * Detaching a BPF program from a perf event waits for an RCU grace period (~70 ms on
+ * a loaded machine). One after the other that is over a second per thread watched;
+ * in parallel the grace periods are shared.
+ */
+static void destroy_links_in_parallel(struct bpf_link **links, size_t n)
+{
+    pthread_t *th = calloc(n, sizeof *th);
+    bool *started = calloc(n, sizeof *started);
+    for (size_t i = 0; i < n; i++)
+        started[i] = th && started && pthread_create(&th[i], NULL, destroy_link, links[i]) == 0;
+    for (size_t i = 0; i < n; i++) {
+        if (started && started[i])
+            pthread_join(th[i], NULL);
+        else
+            bpf_link__destroy(links[i]);
+    }
+    free(th);
+    free(started);
+}
+
+void cs_collector_close(struct cs_collector *c)
+{
+    if (!c)
+        return;
+    size_t nlinks = 0;
+    for (size_t i = 0; i < c->nthreads; i++)
+        nlinks += (size_t)c->threads[i].nlinks;
+    struct bpf_link **links = calloc(nlinks ? nlinks : 1, sizeof *links);
+    if (links) {
+        size_t k = 0;
+        for (size_t i = 0; i < c->nthreads; i++) {
+            for (int j = 0; j < c->threads[i].nlinks; j++)
+                links[k++] = c->threads[i].links[j];
+            c->threads[i].nlinks = 0;
+        }
+        destroy_links_in_parallel(links, nlinks);
+        free(links);
+    }
+    for (size_t i = 0; i < c->nthreads; i++)
+        detach_thread(&c->threads[i]);
+    for (int i = 0; i < c->nglobal; i++)
+        bpf_link__destroy(c->global_links[i]);
+    ring_buffer__free(c->rb);
+    cs_stall_stacks_free(c->stacks);
+    stalls_bpf__destroy(c->skel);
+    free(c->threads);
+    free(c);
+}

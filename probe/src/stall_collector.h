@@ -1,0 +1,53 @@
+/*
+ * The stall collector: loads stalls.bpf.c, watches chosen loop threads of one process,
+ * turns kernel events into cs_stall records (symbolized, rate-limited) in the model.
+ */
+#ifndef CS_STALL_COLLECTOR_H
+#define CS_STALL_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "stall_stacks.h"
+
+struct cs_stall_opts {
+    int pid;
+    uint64_t threshold_ns;
+    enum cs_stack_mode stack_mode;
+    uint32_t stack_bytes;      /* DWARF stack window */
+    unsigned max_per_sec;      /* rate limit of reported stalls, 0 = none */
+    uint64_t ongoing_every_ns; /* repeat an ongoing record this often while it lasts */
+};
+
+/* Called for each record that passes the rate limit (ongoing and final). */
+typedef void (*cs_stall_cb)(const struct cs_stall *s, void *arg);
+
+struct cs_collector;
+
+/*
+ * Loads and attaches the BPF side. Returns 0 or a negative errno (-EPERM: permission;
+ * anything else: the kernel lacks something) with one sentence in `why`.
+ */
+int cs_collector_open(const struct cs_stall_opts *opts, struct cs_model *model, cs_stall_cb cb,
+                      void *cb_arg, struct cs_collector **out, char *why, size_t why_len);
+
+/* Starts watching thread `tid` as a loop thread. 0, -EEXIST, -ESRCH, or another -errno. */
+int cs_collector_add_thread(struct cs_collector *c, int tid, char *why, size_t why_len);
+bool cs_collector_has_thread(const struct cs_collector *c, int tid);
+size_t cs_collector_thread_count(const struct cs_collector *c);
+
+/*
+ * Waits up to `timeout_ms` for kernel events, handles them, and reports stalls still in
+ * progress. Returns 0 or a negative errno.
+ */
+int cs_collector_poll(struct cs_collector *c, int timeout_ms);
+
+/* Detaches everything (the target keeps running) and frees. */
+void cs_collector_close(struct cs_collector *c);
+
+/* Was the global (costly) syscall fallback used because tracefs could not be had? */
+bool cs_collector_uses_fallback(const struct cs_collector *c);
+
+#endif

@@ -1,0 +1,18 @@
+/* Writing stalls and the run summary: one JSON object per line, or readable text. */
+#ifndef CS_STALL_FORMAT_H
+#define CS_STALL_FORMAT_H
+
+#include <stdio.h>
+
+#include "model.h"
+
+/* {"type":"stall",...} and a newline (docs/cli.md has the schema). */
+void cs_stall_write_json(FILE *out, const struct cs_stall *s);
+/* One readable block per stall, ending with a blank line. */
+void cs_stall_write_text(FILE *out, const struct cs_stall *s);
+
+/* {"type":"summary","stalls":N,"lost_events":N,"suppressed":N} and a newline. */
+void cs_summary_write_json(FILE *out, const struct cs_model *m);
+void cs_summary_write_text(FILE *out, const struct cs_model *m);
+
+#endif

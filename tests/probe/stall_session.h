@@ -1,0 +1,231 @@
+// Test helpers for `coscope stalls`: start a target and coscope as child processes,
+// talk to the target over its stdin/stdout, and pick apart coscope's JSON lines.
+#pragma once
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <string>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <vector>
+
+#include "test_util.h"
+
+inline double mono_ms()
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+// A child process with a pipe to its stdin, a pipe from its stdout and stderr in a file.
+struct child_proc {
+    pid_t pid = -1;
+    int in_fd = -1;
+    int out_fd = -1;
+    std::string err_path;
+    std::string buffered;
+    int exit_status = -1; // exit code or 128+signal once reaped
+
+    child_proc() = default;
+    child_proc(const child_proc &) = delete;
+    child_proc &operator=(const child_proc &) = delete;
+
+    bool start(const std::vector<std::string> &argv, const char *wrapper = nullptr)
+    {
+        int in[2], out[2];
+        if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+            return false;
+        char tmpl[] = "/tmp/cs-test-stderr-XXXXXX";
+        int efd = mkstemp(tmpl);
+        err_path = tmpl;
+        pid = fork();
+        if (pid == 0) {
+            dup2(in[0], 0);
+            dup2(out[1], 1);
+            dup2(efd, 2);
+            std::vector<char *> args;
+            std::string wrapped;
+            if (wrapper) {
+                for (auto &a : argv)
+                    wrapped += "'" + a + "' ";
+                args = {(char *)"/bin/sh", (char *)"-c", nullptr, nullptr};
+                wrapped = std::string(wrapper) + " " + wrapped;
+                args[2] = (char *)wrapped.c_str();
+            } else {
+                for (auto &a : argv)
+                    args.push_back((char *)a.c_str());
+                args.push_back(nullptr);
+            }
+            execv(args[0], args.data());
+            _exit(127);
+        }
+        close(in[0]);
+        close(out[1]);
+        close(efd);
+        in_fd = in[1];
+        out_fd = out[0];
+        return pid > 0;
+    }
+
+    void send(const std::string &line)
+    {
+        std::string l = line + "\n";
+        if (write(in_fd, l.data(), l.size()) < 0)
+            perror("write");
+    }
+
+    // Next stdout line, or "" after timeout_ms / EOF.
+    std::string read_line(int timeout_ms)
+    {
+        double deadline = mono_ms() + timeout_ms;
+        for (;;) {
+            auto nl = buffered.find('\n');
+            if (nl != std::string::npos) {
+                std::string line = buffered.substr(0, nl);
+                buffered.erase(0, nl + 1);
+                return line;
+            }
+            int left = (int)(deadline - mono_ms());
+            if (left <= 0)
+                return "";
+            struct pollfd pfd = {out_fd, POLLIN, 0};
+            if (poll(&pfd, 1, left) <= 0)
+                continue;
+            char buf[4096];
+            ssize_t n = read(out_fd, buf, sizeof buf);
+            if (n <= 0)
+                return "";
+            buffered.append(buf, (size_t)n);
+        }
+    }
+
+    // All remaining stdout lines until EOF (or timeout_ms).
+    std::vector<std::string> read_all(int timeout_ms)
+    {
+        std::vector<std::string> lines;
+        double deadline = mono_ms() + timeout_ms;
+        for (;;) {
+            int left = (int)(deadline - mono_ms());
+            if (left <= 0)
+                break;
+            std::string l = read_line(left);
+            if (l.empty()) {
+                struct pollfd pfd = {out_fd, POLLIN, 0};
+                if (poll(&pfd, 1, 0) == 1) {
+                    char c;
+                    if (read(out_fd, &c, 1) <= 0)
+                        break;
+                    buffered.push_back(c);
+                    continue;
+                }
+                if (!buffered.empty() || exited())
+                    break;
+                continue;
+            }
+            lines.push_back(l);
+        }
+        return lines;
+    }
+
+    std::string err() const
+    {
+        return slurp_file(err_path);
+    }
+
+    // Waits until stderr contains `what`; false after timeout_ms.
+    bool wait_err(const std::string &what, int timeout_ms)
+    {
+        double deadline = mono_ms() + timeout_ms;
+        while (mono_ms() < deadline) {
+            if (err().find(what) != std::string::npos)
+                return true;
+            if (exited())
+                return err().find(what) != std::string::npos;
+            usleep(20000);
+        }
+        return false;
+    }
+
+    bool exited()
+    {
+        if (exit_status >= 0)
+            return true;
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            return true;
+        }
+        return false;
+    }
+
+    // Waits for exit up to timeout_ms; -1 if still running.
+    int wait_exit(int timeout_ms)
+    {
+        double deadline = mono_ms() + timeout_ms;
+        while (!exited() && mono_ms() < deadline)
+            usleep(10000);
+        return exit_status;
+    }
+
+    ~child_proc()
+    {
+        if (pid > 0 && !exited()) {
+            kill(pid, SIGKILL);
+            waitpid(pid, nullptr, 0);
+        }
+        if (in_fd >= 0)
+            close(in_fd);
+        if (out_fd >= 0)
+            close(out_fd);
+        if (!err_path.empty())
+            unlink(err_path.c_str());
+    }
+};
+
+// The number after "key": in a JSON line, or -1.
+inline long long json_number(const std::string &line, const std::string &key)
+{
+    auto at = line.find("\"" + key + "\":");
+    if (at == std::string::npos)
+        return -1;
+    return std::atoll(line.c_str() + at + key.size() + 3);
+}
+
+inline bool json_has(const std::string &line, const std::string &fragment)
+{
+    return line.find(fragment) != std::string::npos;
+}
+
+// The "stack":[...] array of a stall line (the most frequent / blocking stack).
+inline std::string json_main_stack(const std::string &line)
+{
+    auto at = line.find("\"stack\":[");
+    if (at == std::string::npos)
+        return "";
+    auto end = line.find("]", at);
+    return line.substr(at, end - at);
+}
+
+// total_us of syscall `name` in a stall line, or -1.
+inline long long json_syscall_us(const std::string &line, const std::string &name)
+{
+    auto at = line.find("{\"name\":\"" + name + "\"");
+    if (at == std::string::npos)
+        return -1;
+    return json_number(line.substr(at), "total_us");
+}
+
+inline std::vector<std::string> final_stalls(const std::vector<std::string> &lines)
+{
+    std::vector<std::string> out;
+    for (auto &l : lines)
+        if (json_has(l, "\"type\":\"stall\"") && json_has(l, "\"ongoing\":false"))
+            out.push_back(l);
+    return out;
+}

@@ -1,0 +1,110 @@
+#include "stall_actions.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NOINLINE __attribute__((noinline))
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+volatile unsigned long stall_sink;
+
+NOINLINE void stall_burn_cpu(int ms)
+{
+    double end = now_ms() + ms;
+    while (now_ms() < end)
+        for (int i = 0; i < 1000; i++)
+            stall_sink += (unsigned long)i * 2654435761u;
+}
+
+NOINLINE void stall_blocking_sleep(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+struct delayed_write {
+    int fd;
+    int ms;
+};
+
+static void *write_later(void *arg)
+{
+    struct delayed_write *dw = arg;
+    struct timespec ts = {dw->ms / 1000, (long)(dw->ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    char c = 'x';
+    if (write(dw->fd, &c, 1) != 1)
+        perror("write");
+    return NULL;
+}
+
+NOINLINE void stall_blocking_read(int ms)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return;
+    struct delayed_write dw = {p[1], ms};
+    pthread_t th;
+    pthread_create(&th, NULL, write_later, &dw);
+    char c;
+    if (read(p[0], &c, 1) != 1)
+        perror("read");
+    pthread_join(th, NULL);
+    close(p[0]);
+    close(p[1]);
+}
+
+NOINLINE void stall_blocking_fsync(void)
+{
+    char path[] = "/var/tmp/cs-stall-fsync-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return;
+    unlink(path);
+    static char block[1 << 20];
+    memset(block, 'f', sizeof block);
+    for (int i = 0; i < 8; i++)
+        if (write(fd, block, sizeof block) < 0)
+            break;
+    fsync(fd);
+    close(fd);
+}
+
+void stall_tick_work(void)
+{
+    for (int i = 0; i < 2000; i++)
+        stall_sink += (unsigned long)i;
+}
+
+int stall_run_command(const char *line)
+{
+    int ms = 0;
+    double t0 = now_ms();
+    if (sscanf(line, "burn %d", &ms) == 1)
+        stall_burn_cpu(ms);
+    else if (sscanf(line, "sleep %d", &ms) == 1)
+        stall_blocking_sleep(ms);
+    else if (sscanf(line, "read %d", &ms) == 1)
+        stall_blocking_read(ms);
+    else if (!strncmp(line, "fsync", 5))
+        stall_blocking_fsync();
+    else if (!strncmp(line, "quit", 4))
+        return 1;
+    else
+        return 0;
+    /* The test compares coscope's figures with what the target itself measured. */
+    printf("done %.3f ms: %s\n", now_ms() - t0, line);
+    fflush(stdout);
+    return 0;
+}
