@@ -4,6 +4,7 @@
 
 #include "bpf_support.h"
 #include "cmd_stalls.h"
+#include "cmd_top.h"
 #include "cs_config.h"
 #include "exit_codes.h"
 
@@ -16,6 +17,7 @@ static void usage(FILE *out)
                  "commands:\n"
                  "  check      check that this kernel and user can run coscope's probes\n"
                  "  stalls     stream event-loop stalls of a process (coscope stalls --help)\n"
+                 "  top        live dashboard of a process's loops and stalls (coscope top --help)\n"
                  "  version    print the version\n"
                  "  help       this text\n"
                  "\n"
@@ -59,6 +61,8 @@ int main(int argc, char **argv)
         return cmd_check();
     if (!strcmp(verb, "stalls"))
         return cs_cmd_stalls(argc - 1, argv + 1);
+    if (!strcmp(verb, "top"))
+        return cs_cmd_top(argc - 1, argv + 1);
     fprintf(stderr, "coscope: unknown command '%s' (see 'coscope help')\n", verb);
     return CS_EXIT_USAGE;
 }
