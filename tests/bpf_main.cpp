@@ -2,8 +2,7 @@
 // whole binary skips (exit 77, meson's skip code) with a printed reason when the
 // kernel or the user's privileges refuse BPF. ./dev test sets COSCOPE_REQUIRE_BPF=1
 // when it runs as root on a kernel with BTF: there a refusal is a real failure.
-#define CATCH_CONFIG_RUNNER
-#include <catch2/catch.hpp>
+#include "catch_run.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -24,5 +23,5 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "SKIP: %s\n", why);
         return 77;
     }
-    return Catch::Session().run(argc, argv);
+    return cs_catch_run(argc, argv);
 }

@@ -1,3 +1,7 @@
-// The one Catch2 main for test binaries that need no special set-up.
-#define CATCH_CONFIG_MAIN
-#include <catch2/catch.hpp>
+// The main() for test binaries that need no special set-up.
+#include "catch_run.h"
+
+int main(int argc, char **argv)
+{
+    return cs_catch_run(argc, argv);
+}

@@ -1,0 +1,183 @@
+/*
+ * corun_debug.h — what an outside reader (coscope) needs to know about libcorun,
+ * without compile-time knowledge of its structs (docs/probes.md).
+ *
+ * - Stable enums: loop states, task states, wait reasons, task outcomes.
+ * - The histogram bucket function shared by the runtime, BPF programs and coscope.
+ * - The debug table `corun_debug`: an exported, versioned struct holding the address of
+ *   the loop registry and the offsets of every field a reader needs. A reader in another
+ *   process finds the symbol (in .dynsym or .symtab), reads the table with
+ *   process_vm_readv, checks magic/version/size, then walks loops and tasks.
+ *
+ * Usable from C, C++ and BPF C (no libc needed for the inline function).
+ */
+#ifndef CORUN_DEBUG_H
+#define CORUN_DEBUG_H
+
+#ifndef __bpf__
+#include <stdint.h>
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Stable enums (values never change; new values are appended) ------------------- */
+
+enum corun_loop_state {
+    CORUN_LOOP_IDLE = 0,     /* created, not iterating yet */
+    CORUN_LOOP_POLLING = 1,  /* inside the poller (epoll_wait), or about to be */
+    CORUN_LOOP_RUNNING = 2,  /* running timers, fd events, callbacks or tasks */
+    CORUN_LOOP_STOPPING = 3, /* main has returned; cancelling and joining the rest */
+    CORUN_LOOP_STOPPED = 4,  /* done; about to be freed */
+};
+
+enum corun_task_state {
+    CORUN_TASK_INVALID = 0,
+    CORUN_TASK_READY = 1,   /* in the ready queue */
+    CORUN_TASK_RUNNING = 2, /* the loop's current task */
+    CORUN_TASK_WAITING = 3, /* suspended: see wait reason and wait object */
+    CORUN_TASK_DONE = 4,    /* finished, not yet joined */
+};
+
+enum corun_wait_reason {
+    CORUN_WAIT_NONE = 0,
+    CORUN_WAIT_YIELD = 1,     /* co_yield: ready again at once */
+    CORUN_WAIT_SLEEP = 2,     /* co_sleep */
+    CORUN_WAIT_FD = 3,        /* co_wait_fd and the socket calls; obj = (void *)(intptr_t)fd */
+    CORUN_WAIT_JOIN = 4,      /* co_join / co_gather; obj = awaited task */
+    CORUN_WAIT_ANY = 5,       /* co_wait_any; obj = the array of tasks */
+    CORUN_WAIT_GROUP = 6,     /* co_group_wait; obj = group */
+    CORUN_WAIT_LOCK = 7,      /* obj = lock */
+    CORUN_WAIT_SEM = 8,       /* obj = semaphore */
+    CORUN_WAIT_EVENT = 9,     /* obj = event */
+    CORUN_WAIT_COND = 10,     /* obj = condition */
+    CORUN_WAIT_QUEUE = 11,    /* obj = queue */
+    CORUN_WAIT_EXECUTOR = 12, /* obj = executor job */
+    CORUN_WAIT_GEN = 13,      /* obj = generator */
+    CORUN_WAIT_SIGNAL = 14,   /* obj = signal set */
+    CORUN_WAIT_OTHER = 15,
+};
+
+enum corun_task_outcome {
+    CORUN_OUTCOME_OK = 0,
+    CORUN_OUTCOME_ERROR = 1,
+    CORUN_OUTCOME_CANCELLED = 2,
+};
+
+/* ---- Probe-related constants ------------------------------------------------------- */
+
+/* slice_long / iter_long fire only for slices / iterations at least this long. */
+#define CORUN_LONG_SLICE_FLOOR_NS 250000ull
+/* Number of slowest slices an iteration remembers (iter_long's top_ptr array). */
+#define CORUN_ITER_TOP_SLICES 8
+
+/* ---- Histograms: log2 buckets of nanoseconds --------------------------------------- */
+
+#define CORUN_HIST_BUCKETS 32
+
+/* Bucket k holds [2^(k-1), 2^k) ns; bucket 0 holds 0; the last one holds the rest. */
+static inline unsigned corun_hist_bucket(uint64_t v_ns)
+{
+    unsigned k;
+    if (!v_ns)
+        return 0;
+    k = 64u - (unsigned)__builtin_clzll(v_ns);
+    return k < CORUN_HIST_BUCKETS - 1 ? k : CORUN_HIST_BUCKETS - 1;
+}
+
+/* One entry of a loop's "slowest slices of this iteration" array (iter_long top_ptr). */
+struct corun_slice_rec {
+    uint64_t task_id;
+    uint64_t duration_ns;
+};
+
+/* ---- The debug table --------------------------------------------------------------- */
+
+#define CORUN_DEBUG_MAGIC   "CORUNDBG" /* 8 bytes, no NUL stored */
+#define CORUN_DEBUG_VERSION 1
+
+/*
+ * The loop registry: every live loop of the process, as a singly linked list through
+ * `loop.next_loop`. `generation` is bumped (under a mutex) before and after every change,
+ * so it is odd while a change is in progress: a reader copies generation, walks, re-reads
+ * generation and retries if it changed or was odd.
+ */
+struct corun_registry {
+    uint64_t generation;
+    uint64_t first_loop; /* address of the first loop, 0 if none */
+    uint64_t loop_count;
+};
+
+/* Offsets are from the start of the struct, in bytes; sizes are in bytes. */
+struct corun_debug_loop_offsets {
+    uint32_t size;
+    uint32_t id;             /* uint64 */
+    uint32_t tid;            /* int32, the loop thread's kernel tid */
+    uint32_t state;          /* uint32, enum corun_loop_state */
+    uint32_t current_task;   /* pointer, 0 between slices */
+    uint32_t slice_seq;      /* uint64, bumped at every resume */
+    uint32_t slice_start_ns; /* int64, maintained while timing is on */
+    uint32_t iter_start_ns;  /* int64, maintained while timing is on */
+    uint32_t iterations;     /* uint64 */
+    uint32_t busy_ns;        /* uint64, stats */
+    uint32_t poll_wait_ns;   /* uint64, stats */
+    uint32_t ready_count;    /* uint64, tasks in the ready queue */
+    uint32_t task_count;     /* uint64, live tasks (not freed) */
+    uint32_t first_task;     /* pointer, list through task.next_task */
+    uint32_t next_loop;      /* pointer, registry list */
+    uint32_t sched_hist;     /* uint64[CORUN_HIST_BUCKETS], ready -> resume, stats */
+    uint32_t iter_hist;      /* uint64[CORUN_HIST_BUCKETS], iteration durations, stats */
+    uint32_t top_slices;     /* struct corun_slice_rec[CORUN_ITER_TOP_SLICES] */
+    uint32_t top_count;      /* uint32 */
+};
+
+struct corun_debug_task_offsets {
+    uint32_t size;
+    uint32_t id;        /* uint64 */
+    uint32_t parent_id; /* uint64, 0 = spawned outside a task */
+    uint32_t loop;      /* pointer */
+    uint32_t name;      /* char[name_size], NUL-terminated */
+    uint32_t name_size;
+    uint32_t state;            /* uint32, enum corun_task_state */
+    uint32_t wait_reason;      /* uint32, enum corun_wait_reason */
+    uint32_t wait_obj;         /* pointer */
+    uint32_t waiting_since_ns; /* int64, maintained while timing or stats are on, else 0 */
+    uint32_t awaited_task_id;  /* uint64, the task being joined, 0 if none */
+    uint32_t spawn_pc;         /* uint64, return address in the spawner */
+    uint32_t created_ns;       /* int64 */
+    uint32_t next_task;        /* pointer, 0 at the end */
+    uint32_t stats;            /* pointer to the stats block, 0 when stats are off */
+};
+
+struct corun_debug_stats_offsets {
+    uint32_t size;
+    uint32_t polls;         /* uint64, slices run */
+    uint32_t busy_ns;       /* uint64, sum of slice durations */
+    uint32_t wakes;         /* uint64, times made ready */
+    uint32_t last_ready_ns; /* int64 */
+    uint32_t sched_hist;    /* uint64[CORUN_HIST_BUCKETS], ready -> resume */
+    uint32_t poll_hist;     /* uint64[CORUN_HIST_BUCKETS], resume -> suspend */
+};
+
+struct corun_debug {
+    char magic[8]; /* CORUN_DEBUG_MAGIC */
+    uint32_t version;
+    uint32_t size;         /* sizeof(struct corun_debug) */
+    uint64_t registry;     /* address of struct corun_registry */
+    uint32_t hist_buckets; /* CORUN_HIST_BUCKETS */
+    uint32_t pointer_size;
+    struct corun_debug_loop_offsets loop;
+    struct corun_debug_task_offsets task;
+    struct corun_debug_stats_offsets stats;
+};
+
+#ifndef __bpf__
+extern const struct corun_debug corun_debug;
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CORUN_DEBUG_H */

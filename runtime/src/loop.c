@@ -1,0 +1,356 @@
+/*
+ * The loop: one per thread. co_run() creates it, and loop_iteration() is one turn of it:
+ *
+ *   compute the timeout -> poll -> expired timers -> fd events -> posted callbacks
+ *   -> run the tasks that were ready when this phase began (asyncio's _run_once)
+ *
+ * Tasks run one at a time on the loop's own stack-switching context: a task switches back
+ * to the loop whenever it suspends, never straight to another task.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#if CO__ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+__thread struct co_loop *co__tls_loop;
+
+static atomic_uint_fast64_t next_loop_id = 1;
+
+/* How many pooled stacks a loop keeps for reuse. */
+#define STACK_POOL_LIMIT 64
+
+int64_t co__clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t co_now_ns(void)
+{
+    return co__clock_ns();
+}
+
+int64_t co_deadline_in(int64_t duration_ns)
+{
+    return duration_ns < 0 ? CO_NO_DEADLINE : co__clock_ns() + duration_ns;
+}
+
+co_loop *co_loop_current(void)
+{
+    return co__tls_loop;
+}
+
+uint64_t co_loop_id(const co_loop *loop)
+{
+    return loop ? loop->id : 0;
+}
+
+/* ---- Ready queue: a FIFO through task.ready_next ---- */
+
+void co__ready_push(struct co_loop *loop, struct co_task *t)
+{
+    t->ready_next = NULL;
+    if (loop->ready_tail)
+        loop->ready_tail->ready_next = t;
+    else
+        loop->ready_head = t;
+    loop->ready_tail = t;
+    loop->ready_count++;
+    if (co__stats_on())
+        co__note_ready(t);
+}
+
+static struct co_task *ready_pop(struct co_loop *loop)
+{
+    struct co_task *t = loop->ready_head;
+    loop->ready_head = t->ready_next;
+    if (!loop->ready_head)
+        loop->ready_tail = NULL;
+    loop->ready_count--;
+    return t;
+}
+
+/* ---- Switching between the loop and a task ---- */
+
+void co__suspend(struct co_task *t)
+{
+    struct co_loop *loop = t->loop;
+#if CO__ASAN
+    /* A finished task's fake stack is freed by passing NULL. */
+    __sanitizer_start_switch_fiber(t->state == CORUN_TASK_DONE ? NULL : &t->asan_fake_stack,
+                                   loop->asan_stack_lo, loop->asan_stack_bytes);
+#endif
+    co__ctx_switch(&t->ctx, &loop->sched_ctx);
+#if CO__ASAN
+    __sanitizer_finish_switch_fiber(t->asan_fake_stack, &loop->asan_stack_lo,
+                                    &loop->asan_stack_bytes);
+#endif
+}
+
+static void run_task(struct co_loop *loop, struct co_task *t)
+{
+    loop->current = t;
+    t->state = CORUN_TASK_RUNNING;
+    loop->slice_seq++;
+    loop->tasks_run++;
+    if (co__timing_on())
+        co__slice_begin(loop, t);
+    CO_PROBE2(task_resume, t, t->id);
+#if CO__ASAN
+    char *stack_lo = (char *)t->map + co__page_size();
+    __sanitizer_start_switch_fiber(&loop->asan_fake_stack, stack_lo,
+                                   (size_t)((char *)t - stack_lo));
+#endif
+    co__ctx_switch(&loop->sched_ctx, &t->ctx);
+#if CO__ASAN
+    __sanitizer_finish_switch_fiber(loop->asan_fake_stack, NULL, NULL);
+#endif
+    loop->current = NULL;
+    if (t->resumed_ns)
+        co__slice_end(loop, t);
+    if (t->state != CORUN_TASK_DONE) {
+        CO_PROBE4(task_suspend, t, t->id, t->wait_reason, t->wait_obj);
+        return;
+    }
+    int outcome = t->error == 0              ? CORUN_OUTCOME_OK
+                  : t->error == CO_ECANCELED ? CORUN_OUTCOME_CANCELLED
+                                             : CORUN_OUTCOME_ERROR;
+    CO_PROBE4(task_done, t, t->id, outcome, t->error);
+    /* Its stack is free now that we are off it. */
+    if (t->flags & CO__TASK_DETACHED)
+        co__task_free(t);
+}
+
+/* ---- Posted callbacks (co_loop_post) ---- */
+
+int co_loop_post(co_loop *loop, void (*fn)(void *arg), void *arg)
+{
+    if (!loop || !fn)
+        return CO_EINVAL;
+    struct co__post *p = malloc(sizeof *p);
+    if (!p)
+        return CO_ENOMEM;
+    p->fn = fn;
+    p->arg = arg;
+    p->next = NULL;
+    pthread_mutex_lock(&loop->post_lock);
+    if (loop->post_closed) {
+        pthread_mutex_unlock(&loop->post_lock);
+        free(p);
+        return CO_ECLOSED;
+    }
+    if (loop->post_tail)
+        loop->post_tail->next = p;
+    else
+        loop->post_head = p;
+    loop->post_tail = p;
+    /* Only the first post since the loop last looked writes the eventfd. Writing inside
+     * the lock keeps the loop (and its eventfd) alive while we use it. */
+    if (__atomic_exchange_n(&loop->post_pending, 1, __ATOMIC_SEQ_CST) == 0) {
+        uint64_t one = 1;
+        ssize_t w = write(loop->wake_fd, &one, sizeof one);
+        (void)w; /* EAGAIN: the counter is saturated, the loop wakes anyway */
+    }
+    pthread_mutex_unlock(&loop->post_lock);
+    return 0;
+}
+
+static void run_posted_callbacks(struct co_loop *loop)
+{
+    __atomic_store_n(&loop->post_pending, 0, __ATOMIC_SEQ_CST);
+    pthread_mutex_lock(&loop->post_lock);
+    struct co__post *p = loop->post_head;
+    loop->post_head = loop->post_tail = NULL;
+    pthread_mutex_unlock(&loop->post_lock);
+    while (p) {
+        struct co__post *next = p->next;
+        p->fn(p->arg);
+        free(p);
+        p = next;
+    }
+}
+
+/* ---- One iteration ---- */
+
+static int64_t poll_timeout_ns(struct co_loop *loop)
+{
+    if (loop->ready_head || __atomic_load_n(&loop->post_pending, __ATOMIC_RELAXED))
+        return 0;
+    if (!loop->heap_len)
+        return -1;
+    int64_t left = loop->heap[0]->deadline_ns - co__clock_ns();
+    return left > 0 ? left : 0;
+}
+
+static void run_expired_timers(struct co_loop *loop)
+{
+    loop->now_ns = co__clock_ns();
+    while (loop->heap_len && loop->heap[0]->deadline_ns <= loop->now_ns)
+        co__unpark(loop->heap[0], CO__WAKE_TIMER);
+}
+
+static void dispatch_fd_events(struct co_loop *loop, const struct co__poll_event *evs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (evs[i].fd == loop->wake_fd) {
+            uint64_t count;
+            ssize_t r = read(loop->wake_fd, &count, sizeof count);
+            (void)r; /* the posts themselves are found through post_pending */
+            continue;
+        }
+        co__fd_ready(loop, evs[i].fd, evs[i].events);
+    }
+}
+
+static void loop_iteration(struct co_loop *loop)
+{
+    struct co__poll_event events[64];
+    int nevents = 0;
+
+    int64_t timeout_ns = poll_timeout_ns(loop);
+
+    if (loop->iter_start_ns)
+        co__iter_end(loop);
+    CO_PROBE3(poll_enter, loop, timeout_ns, loop->ready_count);
+    loop->state = CORUN_LOOP_POLLING;
+    /* With nothing to wait for and no fd to learn about, skip the system call. */
+    if (timeout_ns != 0 || loop->fd_waiters > 0) {
+        nevents = co__poller_wait(&loop->poller, events, 64, timeout_ns);
+        if (nevents < 0)
+            nevents = 0;
+    }
+    loop->state = CORUN_LOOP_RUNNING;
+    CO_PROBE2(poll_exit, loop, nevents);
+    loop->iterations++;
+    loop->tasks_run = 0;
+    if (co__timing_on())
+        co__iter_begin(loop);
+
+    if (loop->heap_len)
+        run_expired_timers(loop);
+    dispatch_fd_events(loop, events, nevents);
+    if (__atomic_load_n(&loop->post_pending, __ATOMIC_RELAXED))
+        run_posted_callbacks(loop);
+    /* Tasks made ready while this phase runs wait for the next iteration. */
+    for (uint64_t n = loop->ready_count; n > 0; n--)
+        run_task(loop, ready_pop(loop));
+}
+
+/* ---- Loop life cycle ---- */
+
+static void loop_destroy(struct co_loop *loop)
+{
+    pthread_mutex_lock(&loop->post_lock);
+    loop->post_closed = true;
+    struct co__post *p = loop->post_head;
+    loop->post_head = loop->post_tail = NULL;
+    pthread_mutex_unlock(&loop->post_lock);
+    while (p) {
+        struct co__post *next = p->next;
+        free(p);
+        p = next;
+    }
+    co__stack_pool_drain(&loop->stacks);
+    co__poller_close(&loop->poller);
+    if (loop->wake_fd >= 0)
+        close(loop->wake_fd);
+    pthread_mutex_destroy(&loop->post_lock);
+    free(loop->heap);
+    free(loop->fds);
+    free(loop);
+}
+
+static int loop_create(struct co_loop **out)
+{
+    struct co_loop *loop = calloc(1, sizeof *loop);
+    if (!loop)
+        return CO_ENOMEM;
+    loop->id = atomic_fetch_add(&next_loop_id, 1);
+    loop->tid = (int32_t)gettid();
+    loop->state = CORUN_LOOP_IDLE;
+    loop->wake_fd = -1;
+    loop->poller.epfd = -1;
+    loop->stacks.limit = STACK_POOL_LIMIT;
+    pthread_mutex_init(&loop->post_lock, NULL);
+    int r = co__poller_init(&loop->poller);
+    if (r == 0) {
+        loop->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        r = loop->wake_fd < 0 ? CO_ENOMEM : co__poller_add_persistent(&loop->poller, loop->wake_fd);
+    }
+    if (r != 0) {
+        loop_destroy(loop);
+        return r == -EMFILE || r == -ENFILE ? CO_ENOMEM : r;
+    }
+    *out = loop;
+    return 0;
+}
+
+/* main has returned: cancel what is left and run until it has finished. */
+static void loop_shutdown(struct co_loop *loop)
+{
+    loop->state = CORUN_LOOP_STOPPING;
+    while (loop->alive > 0) {
+        for (struct co_task *t = loop->first_task; t; t = t->next_task) {
+            if (t->state == CORUN_TASK_DONE || (t->flags & CO__TASK_CANCEL_SEEN))
+                continue;
+            if (co__debug.enabled)
+                co__debug_warn("task %llu \"%s\" still alive when main returned: cancelling",
+                               (unsigned long long)t->id, t->name);
+            co_cancel(t);
+        }
+        loop_iteration(loop);
+    }
+    /* Finished tasks nobody joined die with the loop. */
+    while (loop->first_task)
+        co__task_free(loop->first_task);
+}
+
+int co_run(co_task_fn main_fn, void *arg, intptr_t *result)
+{
+    if (!main_fn)
+        return CO_EINVAL;
+    if (co__tls_loop)
+        return CO_EBUSY;
+    co__debug_init_from_env();
+    struct co_loop *loop;
+    int r = loop_create(&loop);
+    if (r != 0)
+        return r;
+    co__tls_loop = loop;
+    co__guard_thread_init();
+    co__registry_add(loop);
+    CO_PROBE3(loop_start, loop, loop->id, loop->tid);
+    CO_PROBE1(stats, loop);
+
+    struct co_task *main_task;
+    struct co_spawn_opts opts = {.name = "main"};
+    r = co__spawn_at(&main_task, main_fn, arg, &opts,
+                     (uint64_t)(uintptr_t)__builtin_return_address(0));
+    if (r == 0) {
+        while (main_task->state != CORUN_TASK_DONE)
+            loop_iteration(loop);
+        r = main_task->error;
+        if (result)
+            *result = main_task->result;
+        main_task->flags |= CO__TASK_JOINED;
+        co__task_free(main_task);
+        loop_shutdown(loop);
+    }
+
+    loop->state = CORUN_LOOP_STOPPED;
+    CO_PROBE2(loop_stop, loop, loop->id);
+    co__registry_remove(loop);
+    co__guard_thread_fini();
+    co__tls_loop = NULL;
+    loop_destroy(loop);
+    return r;
+}

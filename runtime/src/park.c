@@ -1,0 +1,152 @@
+/*
+ * park/unpark (see internal.h) and the suspending calls built directly on them:
+ * co_yield, co_sleep, scoped timeouts.
+ */
+#include "internal.h"
+
+/* Does a co_timeout scope apply to t now? Scopes opened outside a shield wait for it. */
+static int scope_applies(const struct co_task *t, const struct co_timeout *s)
+{
+    return s->shield_level >= t->shield_depth;
+}
+
+int64_t co__scope_deadline(const struct co_task *t)
+{
+    int64_t dl = CO_NO_DEADLINE;
+    for (const struct co_timeout *s = t->scopes; s; s = s->outer)
+        if (scope_applies(t, s) && s->deadline_ns != CO_NO_DEADLINE &&
+            (dl == CO_NO_DEADLINE || s->deadline_ns < dl))
+            dl = s->deadline_ns;
+    return dl;
+}
+
+static int scope_expired(const struct co_task *t)
+{
+    for (const struct co_timeout *s = t->scopes; s; s = s->outer)
+        if (scope_applies(t, s) && s->expired)
+            return 1;
+    return 0;
+}
+
+/* The timer fired at `when`: expire the scopes due by then. Returns 1 if any was. */
+static int expire_scopes(struct co_task *t, int64_t when)
+{
+    int hit = 0;
+    for (struct co_timeout *s = t->scopes; s; s = s->outer)
+        if (scope_applies(t, s) && s->deadline_ns != CO_NO_DEADLINE && s->deadline_ns <= when) {
+            s->expired = 1;
+            hit = 1;
+        }
+    return hit;
+}
+
+static int take_pending_cancel(struct co_task *t)
+{
+    if (t->shield_depth == 0 && (t->flags & CO__TASK_CANCEL_PENDING)) {
+        t->flags &= ~(uint32_t)CO__TASK_CANCEL_PENDING;
+        return 1;
+    }
+    return 0;
+}
+
+int co__park(enum corun_wait_reason why, const void *obj, int64_t deadline_ns)
+{
+    struct co_task *t = co__current();
+    if (!t)
+        return CO_EPERM;
+    if (take_pending_cancel(t) || scope_expired(t))
+        return CO_ECANCELED;
+    struct co_loop *loop = t->loop;
+    int64_t effective = deadline_ns;
+    if (t->scopes) {
+        int64_t scope_dl = co__scope_deadline(t);
+        if (scope_dl != CO_NO_DEADLINE && (effective == CO_NO_DEADLINE || scope_dl < effective))
+            effective = scope_dl;
+    }
+    if (effective != CO_NO_DEADLINE && co__timer_add(loop, t, effective) != 0)
+        return CO_ENOMEM;
+    t->state = CORUN_TASK_WAITING;
+    t->wait_reason = why;
+    t->wait_obj = obj;
+    if (co__timing_on())
+        t->waiting_since_ns = co__clock_ns();
+    co__suspend(t);
+    t->wait_reason = CORUN_WAIT_NONE;
+    t->wait_obj = NULL;
+    t->waiting_since_ns = 0;
+    int r = t->wake_result;
+    if (r == CO__WAKE_TIMER)
+        r = expire_scopes(t, effective) ? CO_ECANCELED : CO_ETIMEDOUT;
+    return r;
+}
+
+int co__unpark(struct co_task *t, int result)
+{
+    if (!t || t->state != CORUN_TASK_WAITING)
+        return 0;
+    struct co_loop *loop = t->loop;
+    if (t->heap_index != SIZE_MAX)
+        co__timer_remove(loop, t);
+    t->wake_result = result;
+    t->state = CORUN_TASK_READY;
+    co__ready_push(loop, t);
+    struct co_task *waker = loop->current;
+    CO_PROBE3(task_ready, t, t->id, waker ? waker->id : 0);
+    return 1;
+}
+
+int co_yield (void)
+{
+    struct co_task *t = co__current();
+    if (!t)
+        return CO_EPERM;
+    if (take_pending_cancel(t))
+        return CO_ECANCELED;
+    t->state = CORUN_TASK_READY;
+    t->wait_reason = CORUN_WAIT_YIELD;
+    co__ready_push(t->loop, t);
+    co__suspend(t);
+    t->wait_reason = CORUN_WAIT_NONE;
+    /* Nothing was acquired while ready: a cancellation that came meanwhile is this
+     * suspension's. */
+    return take_pending_cancel(t) ? CO_ECANCELED : 0;
+}
+
+int co_sleep_until(int64_t deadline_ns)
+{
+    int r = co__park(CORUN_WAIT_SLEEP, NULL, deadline_ns);
+    return r == CO_ETIMEDOUT ? 0 : r;
+}
+
+int co_sleep(int64_t duration_ns)
+{
+    if (duration_ns < 0)
+        return CO_EINVAL;
+    return co_sleep_until(co__clock_ns() + duration_ns);
+}
+
+int co_timeout_begin(struct co_timeout *scope, int64_t deadline_ns)
+{
+    struct co_task *t = co__current();
+    if (!scope || deadline_ns < CO_NO_DEADLINE)
+        return CO_EINVAL;
+    if (!t)
+        return CO_EPERM;
+    scope->deadline_ns = deadline_ns;
+    scope->expired = 0;
+    scope->shield_level = t->shield_depth;
+    scope->outer = t->scopes;
+    t->scopes = scope;
+    return 0;
+}
+
+int co_timeout_end(struct co_timeout *scope)
+{
+    struct co_task *t = co__current();
+    if (!t)
+        return CO_EPERM;
+    if (!scope || t->scopes != scope)
+        return CO_EINVAL; /* not the innermost scope */
+    t->scopes = scope->outer;
+    return scope->expired ? CO_ETIMEDOUT : 0;
+}
