@@ -11,6 +11,7 @@
 
 #define IORING_ENTER_GETEVENTS_FLAG 1u
 #define NR_IO_URING_ENTER           426 /* x86-64 and the generic table agree */
+#define CS_STACK_MODE_FP            0   /* enum cs_stack_mode */
 
 /* Set by user space before load; the verifier prunes what they switch off. */
 const volatile __u32 targ_tgid = 0;
@@ -39,6 +40,27 @@ struct {
     __uint(value_size, CS_MAX_STACK * sizeof(__u64));
 } stacks SEC(".maps");
 
+/*
+ * DWARF mode: the stack window taken at the last voluntary switch-out (pending) and the
+ * one of the longest blocking period so far (best), per loop thread. User space
+ * creates the entries; they are too big for the BPF stack.
+ */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 256);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, __u32);
+    __type(value, struct cs_raw_stack_event);
+} raw_pending SEC(".maps"), raw_best SEC(".maps");
+
+/* Scratch space for on-CPU DWARF samples, one slot per CPU (user space sizes it). */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct cs_raw_stack_event);
+} raw_scratch SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 8192);
@@ -60,6 +82,52 @@ struct sys_exit_rec {
     int pad;
     long ret;
 };
+
+#define RAW_HEADER_BYTES __builtin_offsetof(struct cs_raw_stack_event, data)
+
+/* Registers and a window of the current thread's user stack, for DWARF unwinding. */
+static __always_inline void capture_raw(struct cs_raw_stack_event *raw, __u32 tid, __u64 seq,
+                                        __u32 why)
+{
+    struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+    raw->kind = CS_EV_RAW_STACK;
+    raw->tid = tid;
+    raw->seq = seq;
+    raw->why = why;
+    raw->regs.ip = BPF_CORE_READ(regs, ip);
+    raw->regs.sp = BPF_CORE_READ(regs, sp);
+    raw->regs.bp = BPF_CORE_READ(regs, bp);
+    raw->regs.bx = BPF_CORE_READ(regs, bx);
+    raw->regs.r12 = BPF_CORE_READ(regs, r12);
+    raw->regs.r13 = BPF_CORE_READ(regs, r13);
+    raw->regs.r14 = BPF_CORE_READ(regs, r14);
+    raw->regs.r15 = BPF_CORE_READ(regs, r15);
+    /* The window may run past the top of the stack mapping: halve until it reads. */
+    __u32 size = stack_bytes < CS_MAX_STACK_BYTES ? stack_bytes : CS_MAX_STACK_BYTES;
+    raw->size = 0;
+    for (int i = 0; i < 8; i++) {
+        barrier_var(size);
+        if (size < 256 || size > CS_MAX_STACK_BYTES)
+            break;
+        if (bpf_probe_read_user(raw->data, size, (void *)raw->regs.sp) == 0) {
+            raw->size = size;
+            break;
+        }
+        size /= 2;
+    }
+}
+
+/* Sends header + valid bytes of `raw` through the ring buffer. */
+static __always_inline void send_raw(struct cs_raw_stack_event *raw)
+{
+    __u64 size = raw->size;
+    /* Keep clang from folding the bound into a form the verifier cannot follow. */
+    barrier_var(size);
+    if (size > CS_MAX_STACK_BYTES)
+        return;
+    if (bpf_ringbuf_output(&events, raw, RAW_HEADER_BYTES + size, 0))
+        __sync_fetch_and_add(&lost_events, 1);
+}
 
 static __always_inline struct cs_thread_state *current_loop_thread(__u32 *tid)
 {
@@ -85,6 +153,12 @@ static __always_inline int slice_end(__u32 tid, struct cs_thread_state *st, int 
     st->slice_start_ns = 0;
     if (now - start < threshold_ns)
         return 0;
+
+    if (stack_mode != CS_STACK_MODE_FP && st->best_off_ns) {
+        struct cs_raw_stack_event *best = bpf_map_lookup_elem(&raw_best, &tid);
+        if (best && best->seq == st->slice_seq && best->size)
+            send_raw(best);
+    }
 
     struct cs_stall_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
     if (!ev) {
@@ -220,6 +294,26 @@ static __always_inline void tally_syscall(struct cs_thread_state *st, int nr, __
     st->nsys = n + 1;
 }
 
+/* The window of the blocking period that just ended is the longest so far: keep it. */
+static __always_inline void keep_best_raw(__u32 tid)
+{
+    struct cs_raw_stack_event *pending = bpf_map_lookup_elem(&raw_pending, &tid);
+    struct cs_raw_stack_event *best = bpf_map_lookup_elem(&raw_best, &tid);
+    if (!pending || !best)
+        return;
+    __u64 size = pending->size;
+    barrier_var(size);
+    if (size > CS_MAX_STACK_BYTES)
+        return;
+    best->kind = pending->kind;
+    best->tid = pending->tid;
+    best->seq = pending->seq;
+    best->why = pending->why;
+    best->regs = pending->regs;
+    best->size = (__u32)size;
+    bpf_probe_read_kernel(best->data, size, pending->data);
+}
+
 static __always_inline long task_state(struct task_struct *t)
 {
     return BPF_CORE_READ(t, __state);
@@ -245,6 +339,11 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
                     (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
                 st->off_syscall = (int)BPF_CORE_READ(regs, orig_ax);
                 st->pending_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+                if (stack_mode != CS_STACK_MODE_FP) {
+                    struct cs_raw_stack_event *raw = bpf_map_lookup_elem(&raw_pending, &tid);
+                    if (raw)
+                        capture_raw(raw, tid, st->slice_seq, CS_RAW_BLOCKING);
+                }
             }
         }
     }
@@ -260,6 +359,8 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
                 if (off_ns > st->best_off_ns) {
                     st->best_off_ns = off_ns;
                     st->best_stack_id = st->pending_stack_id;
+                    if (stack_mode != CS_STACK_MODE_FP)
+                        keep_best_raw(tid);
                 }
             }
         }
@@ -303,6 +404,18 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
         __sync_fetch_and_add(count, 1);
     else
         bpf_map_update_elem(&samples, &key, &one, BPF_NOEXIST);
+
+    /* DWARF mode: a stack window too, at most every CS_RAW_EVERY_NS per thread. */
+    __u64 now = bpf_ktime_get_ns();
+    if (stack_mode != CS_STACK_MODE_FP && now - st->last_raw_ns >= CS_RAW_EVERY_NS) {
+        st->last_raw_ns = now;
+        __u32 cpu = bpf_get_smp_processor_id();
+        struct cs_raw_stack_event *raw = bpf_map_lookup_elem(&raw_scratch, &cpu);
+        if (raw) {
+            capture_raw(raw, tid, st->slice_seq, CS_RAW_SAMPLE);
+            send_raw(raw);
+        }
+    }
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #define CS_MAX_SYSCALLS    8           /* distinct blocking syscalls tallied per slice */
 #define CS_MAX_STACK       64          /* frames per frame-pointer stack */
 #define CS_MAX_STACK_BYTES (64 * 1024) /* largest user-stack window for DWARF unwinding */
+#define CS_RAW_EVERY_NS    (10ull * 1000 * 1000) /* DWARF on-CPU samples: at most 100/s */
 
 /* One blocking system call's tally inside a slice. */
 struct cs_syscall_slot {
@@ -37,6 +38,7 @@ struct cs_thread_state {
     unsigned int in_wait; /* entered a qualifying wait call */
     unsigned int nsys;
     struct cs_syscall_slot sys[CS_MAX_SYSCALLS];
+    unsigned long long last_raw_ns; /* last DWARF on-CPU sample sent */
 };
 
 enum cs_event_kind {
@@ -72,9 +74,14 @@ struct cs_user_regs {
     unsigned long long ip, sp, bp, bx, r12, r13, r14, r15;
 };
 
+enum cs_raw_why {
+    CS_RAW_BLOCKING = 1, /* the longest blocking period of a slice */
+    CS_RAW_SAMPLE = 2,   /* an on-CPU sample of a slice past the threshold */
+};
+
 /*
  * A window of the user stack starting at regs.sp, for DWARF unwinding in user space.
- * `why` says whether it belongs to a blocking period (1) or an on-CPU sample (2).
+ * Sent (header + `size` bytes) just before the stall event of the same (tid, seq).
  */
 struct cs_raw_stack_event {
     unsigned int kind; /* CS_EV_RAW_STACK */

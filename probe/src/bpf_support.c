@@ -41,8 +41,9 @@ enum cs_bpf_support cs_bpf_support_probe(char *why, size_t why_len)
     int err;
 
     if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-        snprintf(why, why_len, "the kernel has no BTF (/sys/kernel/btf/vmlinux): "
-                               "coscope needs CONFIG_DEBUG_INFO_BTF=y");
+        snprintf(why, why_len,
+                 "the kernel has no BTF (/sys/kernel/btf/vmlinux): "
+                 "coscope needs CONFIG_DEBUG_INFO_BTF=y");
         status = CS_BPF_UNSUPPORTED;
         goto out;
     }

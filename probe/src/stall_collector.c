@@ -54,6 +54,7 @@ struct cs_collector {
     size_t nthreads, cap_threads;
     uint64_t window_start_ns;
     unsigned window_count;
+    struct cs_raw_stack_event *raw_buf; /* DWARF mode: a window read back from a map */
 };
 
 static uint64_t now_ns(void)
@@ -174,7 +175,7 @@ static int on_event(void *ctx, void *data, size_t size)
     s.off_cpu_ns = ev->off_cpu_ns < s.duration_ns ? ev->off_cpu_ns : s.duration_ns;
     s.on_cpu_ns = s.duration_ns - s.off_cpu_ns;
     fill_syscalls(&s, ev->sys, ev->nsys);
-    cs_stall_stacks_collect(c->stacks, &s, ev->stack_id, true);
+    cs_stall_stacks_collect(c->stacks, &s, ev->stack_id, NULL, true);
     deliver(c, &s);
     return 0;
 }
@@ -211,6 +212,8 @@ static void check_ongoing(struct cs_collector *c)
         unsigned n = st.nsys < CS_MAX_SYSCALLS ? st.nsys : CS_MAX_SYSCALLS;
         uint64_t off = st.off_cpu_ns;
         int stack_id = st.best_stack_id;
+        const struct cs_raw_stack_event *raw = NULL;
+        bool raw_pending = false;
         if (st.switch_out_ns && now > st.switch_out_ns) {
             uint64_t cur = now - st.switch_out_ns;
             off += cur;
@@ -228,14 +231,21 @@ static void check_ongoing(struct cs_collector *c)
                     st.sys[j].count++;
                     st.sys[j].total_ns += cur;
                 }
-                if (cur > st.best_off_ns)
+                if (cur > st.best_off_ns) {
                     stack_id = st.pending_stack_id;
+                    raw_pending = true;
+                }
             }
         }
         s.off_cpu_ns = off < s.duration_ns ? off : s.duration_ns;
         s.on_cpu_ns = s.duration_ns - s.off_cpu_ns;
         fill_syscalls(&s, st.sys, n);
-        cs_stall_stacks_collect(c->stacks, &s, stack_id, false);
+        if (c->raw_buf && stack_id >= 0) {
+            int map = bpf_map__fd(raw_pending ? c->skel->maps.raw_pending : c->skel->maps.raw_best);
+            if (bpf_map_lookup_elem(map, &key, c->raw_buf) == 0 && c->raw_buf->seq == st.slice_seq)
+                raw = c->raw_buf;
+        }
+        cs_stall_stacks_collect(c->stacks, &s, stack_id, raw, false);
         deliver(c, &s);
     }
 }
@@ -325,6 +335,15 @@ int cs_collector_add_thread(struct cs_collector *c, int tid, char *why, size_t w
         if (err)
             goto fail;
     }
+    if (c->raw_buf) {
+        memset(c->raw_buf, 0, sizeof *c->raw_buf);
+        if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.raw_pending), &key, c->raw_buf,
+                                BPF_ANY) ||
+            bpf_map_update_elem(bpf_map__fd(c->skel->maps.raw_best), &key, c->raw_buf, BPF_ANY)) {
+            err = -errno;
+            goto fail;
+        }
+    }
     memset(&attr, 0, sizeof attr);
     attr.size = sizeof attr;
     attr.type = PERF_TYPE_SOFTWARE;
@@ -339,6 +358,8 @@ fail:
     snprintf(why, why_len, "cannot attach to thread %d: %s", tid, strerror(-err));
     detach_thread(t);
     bpf_map_delete_elem(bpf_map__fd(c->skel->maps.threads), &key);
+    bpf_map_delete_elem(bpf_map__fd(c->skel->maps.raw_pending), &key);
+    bpf_map_delete_elem(bpf_map__fd(c->skel->maps.raw_best), &key);
     return err;
 }
 
@@ -358,6 +379,26 @@ static int find_tracepoints(struct cs_collector *c)
         c->ntps++;
     }
     return c->ntps ? 0 : -ENOENT;
+}
+
+/* Opens the skeleton, sets the options as read-only data, and loads it. */
+static int open_and_load(struct cs_collector *c, bool raw_switch)
+{
+    stalls_bpf__destroy(c->skel);
+    c->skel = stalls_bpf__open();
+    if (!c->skel)
+        return -errno;
+    c->skel->rodata->targ_tgid = (__u32)c->opts.pid;
+    c->skel->rodata->threshold_ns = c->opts.threshold_ns;
+    c->skel->rodata->stack_mode = (__u32)c->opts.stack_mode;
+    c->skel->rodata->stack_bytes = c->opts.stack_bytes;
+    int ncpus = libbpf_num_possible_cpus();
+    bpf_map__set_max_entries(c->skel->maps.raw_scratch, ncpus > 0 ? (__u32)ncpus : 1);
+    bpf_program__set_autoload(c->skel->progs.raw_sys_enter, c->fallback);
+    bpf_program__set_autoload(c->skel->progs.raw_sys_exit, c->fallback);
+    bpf_program__set_autoload(c->skel->progs.switch_btf, !raw_switch);
+    bpf_program__set_autoload(c->skel->progs.switch_raw, raw_switch);
+    return stalls_bpf__load(c->skel);
 }
 
 int cs_collector_open(const struct cs_stall_opts *opts, struct cs_model *model, cs_stall_cb cb,
@@ -384,38 +425,17 @@ int cs_collector_open(const struct cs_stall_opts *opts, struct cs_model *model, 
                 tf_why[0] ? tf_why : "no syscall tracepoints");
     }
 
-    c->skel = stalls_bpf__open();
-    if (!c->skel) {
-        err = -errno;
-        snprintf(why, why_len, "opening the stall BPF programs: %s", strerror(-err));
-        goto fail;
-    }
-    c->skel->rodata->targ_tgid = (__u32)opts->pid;
-    c->skel->rodata->threshold_ns = opts->threshold_ns;
-    c->skel->rodata->stack_mode = (__u32)opts->stack_mode;
-    c->skel->rodata->stack_bytes = opts->stack_bytes;
-    bpf_program__set_autoload(c->skel->progs.raw_sys_enter, c->fallback);
-    bpf_program__set_autoload(c->skel->progs.raw_sys_exit, c->fallback);
-    /* tp_btf first; raw_tp only where BTF-typed tracepoints are refused. */
-    bpf_program__set_autoload(c->skel->progs.switch_raw, false);
-    err = stalls_bpf__load(c->skel);
-    if (err) {
-        stalls_bpf__destroy(c->skel);
-        c->skel = stalls_bpf__open();
-        if (!c->skel) {
-            err = -errno;
-            goto load_fail;
+    if (opts->stack_mode != CS_STACK_FP) {
+        c->raw_buf = malloc(sizeof *c->raw_buf);
+        if (!c->raw_buf) {
+            err = -ENOMEM;
+            goto fail;
         }
-        c->skel->rodata->targ_tgid = (__u32)opts->pid;
-        c->skel->rodata->threshold_ns = opts->threshold_ns;
-        c->skel->rodata->stack_mode = (__u32)opts->stack_mode;
-        c->skel->rodata->stack_bytes = opts->stack_bytes;
-        bpf_program__set_autoload(c->skel->progs.raw_sys_enter, c->fallback);
-        bpf_program__set_autoload(c->skel->progs.raw_sys_exit, c->fallback);
-        bpf_program__set_autoload(c->skel->progs.switch_btf, false);
-        err = stalls_bpf__load(c->skel);
     }
-load_fail:
+    /* tp_btf first; raw_tp only where BTF-typed tracepoints are refused. */
+    err = open_and_load(c, false);
+    if (err && err != -EPERM)
+        err = open_and_load(c, true);
     if (err) {
         snprintf(why, why_len, "loading the stall BPF programs: %s", strerror(-err));
         goto fail;
@@ -514,6 +534,7 @@ void cs_collector_close(struct cs_collector *c)
     ring_buffer__free(c->rb);
     cs_stall_stacks_free(c->stacks);
     stalls_bpf__destroy(c->skel);
+    free(c->raw_buf);
     free(c->threads);
     free(c);
 }

@@ -8,8 +8,11 @@
 
 #include "stalls.h"
 #include "symbolize.h"
+#include "unwind_dwarf.h"
 
 #define MAX_SAMPLED_STACKS 8 /* distinct on-CPU stacks reported per stall */
+
+#define MAX_RAWS 512 /* stack windows kept for stalls not yet ended */
 
 struct cs_stall_stacks {
     int pid;
@@ -17,6 +20,9 @@ struct cs_stall_stacks {
     int samples_fd;
     enum cs_stack_mode mode;
     struct cs_symbolizer *sym;
+    struct cs_unwinder *unwinder;
+    struct cs_raw_stack_event *raws[MAX_RAWS]; /* header + size bytes each */
+    size_t nraws;
     uint64_t lost;
 };
 
@@ -37,6 +43,8 @@ struct cs_stall_stacks *cs_stall_stacks_new(int pid, int stackmap_fd, int sample
         errno = err;
         return NULL;
     }
+    if (mode != CS_STACK_FP)
+        ss->unwinder = cs_unwinder_new(ss->sym); /* NULL: frame pointers only */
     return ss;
 }
 
@@ -44,6 +52,9 @@ void cs_stall_stacks_free(struct cs_stall_stacks *ss)
 {
     if (!ss)
         return;
+    for (size_t i = 0; i < ss->nraws; i++)
+        free(ss->raws[i]);
+    cs_unwinder_free(ss->unwinder);
     cs_symbolizer_free(ss->sym);
     free(ss);
 }
@@ -53,11 +64,37 @@ uint64_t cs_stall_stacks_lost(const struct cs_stall_stacks *ss)
     return ss ? ss->lost : 0;
 }
 
+#define RAW_HEADER_BYTES offsetof(struct cs_raw_stack_event, data)
+
 void cs_stall_stacks_add_raw(struct cs_stall_stacks *ss, const void *data, size_t size)
 {
-    (void)ss;
-    (void)data;
-    (void)size;
+    const struct cs_raw_stack_event *ev = data;
+    if (size < RAW_HEADER_BYTES || ev->size > size - RAW_HEADER_BYTES || !ss->unwinder)
+        return;
+    if (ss->nraws == MAX_RAWS) {
+        ss->lost++;
+        return;
+    }
+    struct cs_raw_stack_event *copy = malloc(RAW_HEADER_BYTES + ev->size);
+    if (!copy) {
+        ss->lost++;
+        return;
+    }
+    memcpy(copy, data, RAW_HEADER_BYTES + ev->size);
+    ss->raws[ss->nraws++] = copy;
+}
+
+/* Drops the windows of slice `seq` of `tid` and of its earlier slices. */
+static void drop_raws(struct cs_stall_stacks *ss, int tid, uint64_t seq)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < ss->nraws; i++) {
+        if ((int)ss->raws[i]->tid == tid && ss->raws[i]->seq <= seq)
+            free(ss->raws[i]);
+        else
+            ss->raws[keep++] = ss->raws[i];
+    }
+    ss->nraws = keep;
 }
 
 struct sample {
@@ -109,6 +146,79 @@ void cs_stall_stacks_forget(struct cs_stall_stacks *ss, int tid, uint64_t seq)
 {
     struct sample dummy[1];
     read_samples(ss, tid, seq, true, dummy, 1);
+    drop_raws(ss, tid, seq);
+}
+
+/* Unwinds a stack window and symbolizes it; -ENOENT when it yields under 2 frames. */
+static int dwarf_stack(struct cs_stall_stacks *ss, const struct cs_raw_stack_event *raw,
+                       unsigned count, struct cs_stack *out)
+{
+    uint64_t pcs[CS_MAX_STACK];
+    bool is_return[CS_MAX_STACK];
+    int n = cs_unwind(ss->unwinder, raw, pcs, is_return, CS_MAX_STACK);
+    if (n < 2)
+        return -ENOENT;
+    out->frames = calloc((size_t)n, sizeof *out->frames);
+    if (!out->frames)
+        return -ENOMEM;
+    out->nframes = (unsigned)n;
+    out->count = count;
+    for (int i = 0; i < n; i++)
+        cs_symbolize(ss->sym, pcs[i], is_return[i], &out->frames[i]);
+    return 0;
+}
+
+static bool same_frames(const struct cs_stack *a, const struct cs_stack *b)
+{
+    if (a->nframes != b->nframes)
+        return false;
+    for (unsigned i = 0; i < a->nframes; i++)
+        if (a->frames[i].addr != b->frames[i].addr)
+            return false;
+    return true;
+}
+
+/* Unwinds the on-CPU windows of (tid, seq) and counts identical stacks; most first. */
+static size_t dwarf_samples(struct cs_stall_stacks *ss, int tid, uint64_t seq, struct cs_stack *out,
+                            size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ss->nraws; i++) {
+        const struct cs_raw_stack_event *raw = ss->raws[i];
+        if ((int)raw->tid != tid || raw->seq != seq || raw->why != CS_RAW_SAMPLE)
+            continue;
+        struct cs_stack st = {0};
+        if (dwarf_stack(ss, raw, 1, &st) != 0)
+            continue;
+        size_t j = 0;
+        while (j < n && !same_frames(&out[j], &st))
+            j++;
+        if (j < n) {
+            out[j].count++;
+            free(st.frames);
+        } else if (n < max) {
+            out[n++] = st;
+        } else {
+            free(st.frames);
+        }
+    }
+    for (size_t i = 1; i < n; i++) /* insertion sort by count, descending */
+        for (size_t j = i; j > 0 && out[j].count > out[j - 1].count; j--) {
+            struct cs_stack t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
+    return n;
+}
+
+static const struct cs_raw_stack_event *find_blocking_raw(struct cs_stall_stacks *ss, int tid,
+                                                          uint64_t seq)
+{
+    for (size_t i = 0; i < ss->nraws; i++)
+        if ((int)ss->raws[i]->tid == tid && ss->raws[i]->seq == seq &&
+            ss->raws[i]->why == CS_RAW_BLOCKING)
+            return ss->raws[i];
+    return NULL;
 }
 
 /* Turns a kernel frame-pointer stack (stack map entry) into symbolized frames. */
@@ -135,24 +245,43 @@ static int fp_stack(struct cs_stall_stacks *ss, int stack_id, unsigned count, st
 }
 
 void cs_stall_stacks_collect(struct cs_stall_stacks *ss, struct cs_stall *s, int blocking_stack_id,
-                             bool final)
+                             const struct cs_raw_stack_event *blocking_raw, bool final)
 {
     struct sample samples[MAX_SAMPLED_STACKS];
     size_t nsamples = read_samples(ss, s->tid, s->seq, final, samples, MAX_SAMPLED_STACKS);
-    s->stacks = calloc(nsamples + 1, sizeof *s->stacks);
+    s->stacks = calloc(nsamples + MAX_SAMPLED_STACKS + 1, sizeof *s->stacks);
     s->nstacks = 0;
     if (!s->stacks)
-        return;
+        goto out;
+
+    /* The blocking stack: unwound from its window, or walked by frame pointers. */
+    struct cs_stack blocking = {0};
+    bool have_blocking = false;
+    if (ss->unwinder && !blocking_raw && blocking_stack_id >= 0)
+        blocking_raw = find_blocking_raw(ss, s->tid, s->seq);
+    if (ss->unwinder && blocking_raw && blocking_stack_id >= 0)
+        have_blocking = dwarf_stack(ss, blocking_raw, 1, &blocking) == 0;
+    if (!have_blocking && blocking_stack_id >= 0 && ss->mode != CS_STACK_DWARF)
+        have_blocking = fp_stack(ss, blocking_stack_id, 1, &blocking) == 0;
+
     bool blocking_first = s->off_cpu_ns >= s->on_cpu_ns;
-    if (blocking_stack_id >= 0 && blocking_first &&
-        fp_stack(ss, blocking_stack_id, 1, &s->stacks[s->nstacks]) == 0)
-        s->nstacks++;
-    for (size_t i = 0; i < nsamples; i++)
-        if (fp_stack(ss, samples[i].stack_id, samples[i].count, &s->stacks[s->nstacks]) == 0)
-            s->nstacks++;
-    if (blocking_stack_id >= 0 && !blocking_first &&
-        fp_stack(ss, blocking_stack_id, 1, &s->stacks[s->nstacks]) == 0)
-        s->nstacks++;
+    if (have_blocking && blocking_first)
+        s->stacks[s->nstacks++] = blocking;
+    size_t nd = 0;
+    if (ss->unwinder) {
+        nd = dwarf_samples(ss, s->tid, s->seq, &s->stacks[s->nstacks], MAX_SAMPLED_STACKS);
+        s->nstacks += (unsigned)nd;
+    }
+    if (!nd && ss->mode != CS_STACK_DWARF) {
+        for (size_t i = 0; i < nsamples; i++)
+            if (fp_stack(ss, samples[i].stack_id, samples[i].count, &s->stacks[s->nstacks]) == 0)
+                s->nstacks++;
+    }
+    if (have_blocking && !blocking_first)
+        s->stacks[s->nstacks++] = blocking;
+out:
+    if (final)
+        drop_raws(ss, s->tid, s->seq);
 }
 
 void cs_stall_stacks_release(struct cs_stall *s)

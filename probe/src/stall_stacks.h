@@ -11,6 +11,8 @@
 
 #include "model.h"
 
+struct cs_raw_stack_event;
+
 enum cs_stack_mode {
     CS_STACK_FP = 0,    /* frame pointers, walked by the kernel */
     CS_STACK_DWARF = 1, /* registers + a stack window, unwound here with libdwfl */
@@ -32,10 +34,12 @@ void cs_stall_stacks_forget(struct cs_stall_stacks *ss, int tid, uint64_t seq);
 /*
  * Fills s->stacks / s->nstacks for stall (s->tid, s->seq): the on-CPU samples, most
  * frequent first, and the blocking stack `blocking_stack_id` (first when the stall was
- * mostly off-CPU). `final`: the stall ended, so its samples are consumed.
+ * mostly off-CPU). In DWARF/auto mode the blocking stack is unwound from `blocking_raw`
+ * (NULL: the window that came with the stall event). `final`: the stall ended, so its
+ * samples are consumed.
  */
 void cs_stall_stacks_collect(struct cs_stall_stacks *ss, struct cs_stall *s, int blocking_stack_id,
-                             bool final);
+                             const struct cs_raw_stack_event *blocking_raw, bool final);
 
 /* Frees what cs_stall_stacks_collect allocated in `s` (strings belong to the symbolizer). */
 void cs_stall_stacks_release(struct cs_stall *s);

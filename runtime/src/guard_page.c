@@ -11,7 +11,7 @@
 
 #include "internal.h"
 
-static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t handler_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sigaction previous;
 static __thread void *altstack_mem;
 
@@ -64,14 +64,21 @@ static void on_segv(int sig, siginfo_t *info, void *uctx)
         previous.sa_handler(sig);
 }
 
+/* (Re)installs the handler at every loop start: a framework that replaced it since (a
+ * test harness, a crash reporter) becomes the one we hand faults on to. */
 static void install_handler(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, &previous);
+    struct sigaction sa, current;
+    pthread_mutex_lock(&handler_lock);
+    if (sigaction(SIGSEGV, NULL, &current) == 0 &&
+        !((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_segv)) {
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = on_segv;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGSEGV, &sa, &previous);
+    }
+    pthread_mutex_unlock(&handler_lock);
 }
 
 int co__guard_thread_init(void)
@@ -93,7 +100,7 @@ int co__guard_thread_init(void)
         return CO_ENOMEM;
     }
 install:
-    pthread_once(&handler_once, install_handler);
+    install_handler();
     return 0;
 }
 

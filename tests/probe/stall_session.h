@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "test_util.h"
 
 inline double mono_ms()
@@ -80,29 +82,36 @@ struct child_proc {
             perror("write");
     }
 
-    // Next stdout line, or "" after timeout_ms / EOF.
-    std::string read_line(int timeout_ms)
+    // Next stdout line into `line`; false after timeout_ms or at EOF.
+    bool next_line(std::string &line, int timeout_ms)
     {
         double deadline = mono_ms() + timeout_ms;
         for (;;) {
             auto nl = buffered.find('\n');
             if (nl != std::string::npos) {
-                std::string line = buffered.substr(0, nl);
+                line = buffered.substr(0, nl);
                 buffered.erase(0, nl + 1);
-                return line;
+                return true;
             }
             int left = (int)(deadline - mono_ms());
             if (left <= 0)
-                return "";
+                return false;
             struct pollfd pfd = {out_fd, POLLIN, 0};
             if (poll(&pfd, 1, left) <= 0)
                 continue;
             char buf[4096];
             ssize_t n = read(out_fd, buf, sizeof buf);
             if (n <= 0)
-                return "";
+                return false;
             buffered.append(buf, (size_t)n);
         }
+    }
+
+    // Next stdout line, or "" after timeout_ms / EOF.
+    std::string read_line(int timeout_ms)
+    {
+        std::string line;
+        return next_line(line, timeout_ms) ? line : "";
     }
 
     // All remaining stdout lines until EOF (or timeout_ms).
@@ -110,26 +119,9 @@ struct child_proc {
     {
         std::vector<std::string> lines;
         double deadline = mono_ms() + timeout_ms;
-        for (;;) {
-            int left = (int)(deadline - mono_ms());
-            if (left <= 0)
-                break;
-            std::string l = read_line(left);
-            if (l.empty()) {
-                struct pollfd pfd = {out_fd, POLLIN, 0};
-                if (poll(&pfd, 1, 0) == 1) {
-                    char c;
-                    if (read(out_fd, &c, 1) <= 0)
-                        break;
-                    buffered.push_back(c);
-                    continue;
-                }
-                if (!buffered.empty() || exited())
-                    break;
-                continue;
-            }
-            lines.push_back(l);
-        }
+        std::string line;
+        while (mono_ms() < deadline && next_line(line, (int)(deadline - mono_ms()) + 1))
+            lines.push_back(line);
         return lines;
     }
 
@@ -228,4 +220,73 @@ inline std::vector<std::string> final_stalls(const std::vector<std::string> &lin
         if (json_has(l, "\"type\":\"stall\"") && json_has(l, "\"ongoing\":false"))
             out.push_back(l);
     return out;
+}
+
+// A target event loop ready for commands, and `coscope stalls --json` attached to it.
+struct stall_session {
+    child_proc target;
+    child_proc cs;
+
+    void start(const std::string &target_path, std::vector<std::string> extra = {})
+    {
+        REQUIRE(target.start({target_path}));
+        REQUIRE(target.read_line(10000) == "ready");
+        std::vector<std::string> argv = {
+            COSCOPE_EXE, "stalls", "-p", std::to_string(target.pid), "--json", "--max-rate", "0"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        REQUIRE(cs.start(argv));
+        INFO(cs.err());
+        REQUIRE(cs.wait_err("watching 1 loop thread", 20000));
+    }
+
+    // Runs one stall command in the target; returns what the target measured (ms).
+    double inject(const std::string &command)
+    {
+        target.send(command);
+        std::string done = target.read_line(20000);
+        REQUIRE(done.rfind("done ", 0) == 0);
+        return std::atof(done.c_str() + 5);
+    }
+
+    // Stops coscope (SIGINT) and returns everything it printed.
+    std::vector<std::string> finish()
+    {
+        usleep(300000); // let the last wait call be entered and the event read
+        kill(cs.pid, SIGINT);
+        auto lines = cs.read_all(20000);
+        CHECK(cs.wait_exit(10000) == 0);
+        return lines;
+    }
+};
+
+// The final records whose stack mentions `symbol`.
+inline std::vector<std::string> stalls_with(const std::vector<std::string> &lines,
+                                            const std::string &symbol)
+{
+    std::vector<std::string> out;
+    for (auto &l : final_stalls(lines))
+        if (json_has(l, "\"symbol\":\"" + symbol + "\""))
+            out.push_back(l);
+    return out;
+}
+
+// The final records in which syscall `name` blocked for more than min_us.
+inline std::vector<std::string> stalls_blocked_in(const std::vector<std::string> &lines,
+                                                  const std::string &name, long long min_us)
+{
+    std::vector<std::string> out;
+    for (auto &l : final_stalls(lines))
+        if (json_syscall_us(l, name) > min_us)
+            out.push_back(l);
+    return out;
+}
+
+// coscope's duration includes a little of the slice around the stall (reading the
+// command): within 10% of what the target measured, plus 15 ms for a loaded machine.
+inline void check_duration(const std::string &stall, double measured_ms)
+{
+    double got_ms = (double)json_number(stall, "duration_us") / 1e3;
+    INFO("coscope " << got_ms << " ms, target measured " << measured_ms << " ms");
+    CHECK(got_ms >= measured_ms * 0.9);
+    CHECK(got_ms <= measured_ms * 1.1 + 15);
 }

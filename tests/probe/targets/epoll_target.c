@@ -4,12 +4,12 @@
  * once the loop is running.
  */
 #include <stdio.h>
-#include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "stall_actions.h"
+#include "stdin_commands.h"
 
 int main(void)
 {
@@ -24,8 +24,6 @@ int main(void)
     printf("ready\n");
     fflush(stdout);
 
-    char buf[256];
-    size_t have = 0;
     for (;;) {
         struct epoll_event evs[4];
         int n = epoll_wait(ep, evs, 4, -1);
@@ -34,21 +32,8 @@ int main(void)
                 unsigned long long ticks;
                 if (read(tfd, &ticks, sizeof ticks) > 0)
                     stall_tick_work();
-                continue;
-            }
-            ssize_t got = read(0, buf + have, sizeof buf - 1 - have);
-            if (got <= 0)
-                return 0; /* stdin closed: the test is over */
-            have += (size_t)got;
-            buf[have] = 0;
-            char *nl;
-            while ((nl = strchr(buf, '\n'))) {
-                *nl = 0;
-                if (stall_run_command(buf))
-                    return 0;
-                size_t used = (size_t)(nl + 1 - buf);
-                memmove(buf, nl + 1, have - used + 1);
-                have -= used;
+            } else if (stdin_commands_read()) {
+                return 0;
             }
         }
     }

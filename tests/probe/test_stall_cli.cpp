@@ -1,0 +1,130 @@
+// `coscope stalls` as a command: exit codes and messages, detaching safely, and
+// starting the target itself (-- CMD).
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "stall_session.h"
+
+namespace
+{
+const std::string coscope = COSCOPE_EXE;
+}
+
+TEST_CASE("coscope stalls on a process that does not exist exits 3 with a clear line")
+{
+    auto r = run_command(coscope + " stalls -p 999999999 --json");
+    CHECK(r.status == 3);
+    CHECK(r.err.find("no such process 999999999") != std::string::npos);
+}
+
+TEST_CASE("coscope stalls rejects bad options with exit code 2")
+{
+    CHECK(run_command(coscope + " stalls -p 1 -t 5parsecs").status == 2);
+    CHECK(run_command(coscope + " stalls").status == 2);
+    CHECK(run_command(coscope + " stalls -p 1 --stack=magic").status == 2);
+}
+
+TEST_CASE("coscope stalls without CAP_BPF and CAP_PERFMON exits 4 and says which")
+{
+    auto r = run_command("setpriv --inh-caps=-all --bounding-set=-bpf,-perfmon,-sys_admin " +
+                         coscope + " stalls -p 1");
+    CHECK(r.status == 4);
+    CHECK(r.err.find("CAP_BPF") != std::string::npos);
+    CHECK(r.err.find("CAP_PERFMON") != std::string::npos);
+}
+
+TEST_CASE("when the target exits, coscope says so and exits 3 within a second")
+{
+    stall_session s;
+    s.start(TARGET_EPOLL_FP);
+    double t0 = mono_ms();
+    s.target.send("quit");
+    int rc = s.cs.wait_exit(5000);
+    double took = mono_ms() - t0;
+    CHECK(rc == 3);
+    CHECK(took < 1000);
+    CHECK(s.cs.err().find("exited") != std::string::npos);
+}
+
+TEST_CASE("SIGKILL of coscope leaves the target running and nothing of coscope attached")
+{
+    stall_session s;
+    s.start(TARGET_EPOLL_FP);
+    int cs_pid = s.cs.pid;
+    kill(cs_pid, SIGKILL);
+    REQUIRE(s.cs.wait_exit(5000) == 128 + SIGKILL);
+    usleep(200000);
+    // The target still runs its loop and answers.
+    CHECK(!s.target.exited());
+    double ms = s.inject("burn 5");
+    CHECK(ms > 0);
+    // Links are fds of coscope: with it gone, no link of ours has an owner left, and a
+    // leaked (pinned) one would show up here without owner.
+    auto r = run_command("bpftool -j link show");
+    CHECK(r.status == 0);
+    CHECK(r.out.find("coscope(" + std::to_string(cs_pid) + ")") == std::string::npos);
+    auto perf = run_command("ls -l /proc/" + std::to_string(s.target.pid) + "/fd");
+    CHECK(perf.out.find("perf_event") == std::string::npos);
+}
+
+TEST_CASE("coscope stalls -- CMD starts the command, watches it from its start, and exits 0 "
+          "with it")
+{
+    child_proc cs;
+    REQUIRE(cs.start({COSCOPE_EXE, "stalls", "--json", "-t", "50ms", "--", TARGET_EPOLL_NOFP}));
+    REQUIRE(cs.wait_err("watching 1 loop thread", 20000));
+    // The command shares coscope's stdin and stdout.
+    REQUIRE(cs.read_line(10000) == "ready");
+    cs.send("sleep 120");
+    std::vector<std::string> lines;
+    for (std::string l; (l = cs.read_line(20000)) != "";) {
+        lines.push_back(l);
+        if (l.rfind("done ", 0) == 0)
+            break;
+    }
+    usleep(200000);
+    cs.send("quit");
+    auto rest = cs.read_all(20000);
+    lines.insert(lines.end(), rest.begin(), rest.end());
+    CHECK(cs.wait_exit(10000) == 0);
+    auto sleep = stalls_blocked_in(lines, "clock_nanosleep", 100000);
+    CHECK(sleep.size() == 1);
+    REQUIRE(!lines.empty());
+    CHECK(json_has(lines.back(), "\"type\":\"summary\""));
+}
+
+TEST_CASE("coscope stalls -T picks the loop thread by hand")
+{
+    stall_session s;
+    REQUIRE(s.target.start({TARGET_EPOLL_FP}));
+    REQUIRE(s.target.read_line(10000) == "ready");
+    REQUIRE(s.cs.start({COSCOPE_EXE, "stalls", "-T", std::to_string(s.target.pid), "--json"}));
+    REQUIRE(s.cs.wait_err("watching 1 loop thread", 20000));
+    s.inject("sleep 100");
+    auto lines = s.finish();
+    CHECK(stalls_blocked_in(lines, "clock_nanosleep", 50000).size() == 1);
+}
+
+TEST_CASE("coscope stalls prints one readable block per stall without --json")
+{
+    child_proc target, cs;
+    REQUIRE(target.start({TARGET_EPOLL_NOFP}));
+    REQUIRE(target.read_line(10000) == "ready");
+    REQUIRE(cs.start({COSCOPE_EXE, "stalls", "-p", std::to_string(target.pid)}));
+    REQUIRE(cs.wait_err("watching 1 loop thread", 20000));
+    target.send("sleep 100");
+    REQUIRE(target.read_line(20000).rfind("done ", 0) == 0);
+    usleep(300000);
+    kill(cs.pid, SIGINT);
+    auto lines = cs.read_all(20000);
+    std::string all;
+    for (auto &l : lines)
+        all += l + "\n";
+    INFO(all);
+    CHECK(all.find("STALL ") != std::string::npos);
+    CHECK(all.find("blocked in clock_nanosleep") != std::string::npos);
+    CHECK(all.find("stall_blocking_sleep") != std::string::npos);
+    CHECK(all.find("lost event") != std::string::npos);
+}
