@@ -21,7 +21,7 @@ static const char *const help_lines[] = {
     "  stall      the loop thread stayed away from its wait call (epoll_wait, poll,",
     "             select, io_uring_enter) longer than the threshold (-t)",
     "  cause      CPU when the thread mostly ran; else the system call it blocked",
-    "             in longest (read, fsync, nanosleep ...), or off-CPU (preempted)",
+    "             in longest (read, fsync, nanosleep ...), else off-CPU (preempted)",
     "  on/off-CPU time the thread ran / was switched out during the stall",
     "  lost       kernel events dropped (ring buffer full): figures are incomplete",
     "  CPU        share of one CPU the loop thread used over the last second",

@@ -92,9 +92,10 @@ void cs_screen_stalls(const struct cs_view *v, struct cs_ui *ui, int top, int bo
                                                : CS_ROLE_NORMAL;
         if (i == ui->stall_sel)
             cs_term_fill(y, 0, role);
-        cs_term_put(y, 0, role, "%c%-8s  %8s%c %7d %-10.10s %-22.22s %7s %7s  %s%s",
-                    s->ongoing ? '>' : ' ', when, dur, s->ongoing ? '+' : ' ', s->tid,
-                    s->task ? s->task : "-", cause, on, off, s->comm,
-                    s->ongoing ? " (ongoing)" : "");
+        /* An ongoing stall says so where the start time would be: it is happening now. */
+        cs_term_put(y, 0, role, "%c%-8s  %8s%c %7d %-10.10s %-22.22s %7s %7s  %s",
+                    s->ongoing ? '>' : ' ', s->ongoing ? "ongoing" : when, dur,
+                    s->ongoing ? '+' : ' ', s->tid, s->task ? s->task : "-", cause, on, off,
+                    s->comm);
     }
 }

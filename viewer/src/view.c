@@ -63,8 +63,11 @@ const char *cs_stall_cause(const struct cs_stall *s)
             top = &s->syscalls[i];
     if (s->on_cpu_ns >= s->off_cpu_ns)
         return "CPU";
-    /* Mostly off-CPU: a blocking call if one accounts for it, else preemption/faults. */
-    if (top && top->total_ns * 2 >= s->off_cpu_ns)
+    /*
+     * Mostly off-CPU: the blocking call if it accounts for a fair share of it (on a busy
+     * machine preemption adds to the same off-CPU time), else preemption/faults.
+     */
+    if (top && top->total_ns * 4 >= s->off_cpu_ns)
         return top->name;
     return "off-CPU";
 }
