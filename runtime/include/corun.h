@@ -256,6 +256,222 @@ CO_API int co_debug_enabled(void);
  * signals). Add new sections after this marker.
  * ==================================================================================== */
 
+/* ==== I/O AND SYNCHRONISATION LAYER (rt-io) ============================================ */
+
+/* ---- Status codes of the I/O and synchronisation layer ------------------------------ */
+
+enum {
+    CO_EAGAIN = -EAGAIN,   /* try_* calls: not possible without waiting */
+    CO_EDEADLK = -EDEADLK, /* acquiring a lock the task already holds */
+};
+
+/* ---- Synchronisation primitives (asyncio.Lock/Semaphore/Event/Condition/Queue) ------ *
+ *
+ * They belong to one loop: use them only from tasks of the loop that first used them.
+ * They need no destruction except co_queue (which owns a buffer). Every wait is FIFO-fair:
+ * a release hands the resource to the longest waiter, newcomers do not barge in. Every
+ * suspending call takes a deadline and returns CO_ETIMEDOUT / CO_ECANCELED when cut
+ * short; a waiter cut short after being handed the resource passes it on to the next
+ * waiter (it is never lost). The struct fields are private. */
+
+struct co__wq_node;
+struct co_waitq {
+    struct co__wq_node *head, *tail;
+};
+
+/* A mutual-exclusion lock (not re-entrant). Any task may release it, as in asyncio. A
+ * contended acquire fires the lock_contended probe; debug mode warns about a task that
+ * returns while holding a lock. */
+struct co_lock {
+    co_task *owner;
+    struct co_waitq waiters;
+};
+#define CO_LOCK_INIT {0, {0, 0}}
+CO_API int co_lock_init(struct co_lock *l);
+/* 0 when acquired; CO_EDEADLK if the caller already holds it. */
+CO_API int co_lock_acquire(struct co_lock *l, int64_t deadline_ns);
+/* 0 when acquired at once, CO_EAGAIN when held (or others wait). */
+CO_API int co_lock_try_acquire(struct co_lock *l);
+/* CO_EINVAL if the lock is not held. */
+CO_API int co_lock_release(struct co_lock *l);
+CO_API int co_lock_locked(const struct co_lock *l);
+
+/* A counting semaphore; the bounded kind refuses a release above its initial value
+ * (CO_EINVAL, asyncio.BoundedSemaphore's ValueError). */
+struct co_sem {
+    int64_t value;
+    int64_t bound; /* -1: unbounded */
+    struct co_waitq waiters;
+};
+CO_API int co_sem_init(struct co_sem *s, unsigned value);
+CO_API int co_sem_init_bounded(struct co_sem *s, unsigned value);
+CO_API int co_sem_acquire(struct co_sem *s, int64_t deadline_ns);
+CO_API int co_sem_try_acquire(struct co_sem *s); /* CO_EAGAIN when it would wait */
+CO_API int co_sem_release(struct co_sem *s);
+CO_API int co_sem_value(const struct co_sem *s);
+
+/* An event: set() wakes every waiter and lets later waits pass until clear(). */
+struct co_event {
+    int is_set;
+    struct co_waitq waiters;
+};
+#define CO_EVENT_INIT {0, {0, 0}}
+CO_API int co_event_init(struct co_event *e);
+CO_API int co_event_set(struct co_event *e);
+CO_API int co_event_clear(struct co_event *e);
+CO_API int co_event_is_set(const struct co_event *e);
+CO_API int co_event_wait(struct co_event *e, int64_t deadline_ns);
+
+/* A condition variable over a co_lock. co_cond_wait must be called holding the lock
+ * (else CO_EPERM); it releases it, waits for a notify, and re-acquires it before
+ * returning — even when cut short (the status then says why). notify returns how many
+ * waiters it woke. */
+struct co_cond {
+    struct co_lock *lock;
+    struct co_waitq waiters;
+};
+CO_API int co_cond_init(struct co_cond *c, struct co_lock *lock);
+CO_API int co_cond_wait(struct co_cond *c, int64_t deadline_ns);
+/* Waits until pred(arg) is true (checked under the lock, before each wait). */
+CO_API int co_cond_wait_for(struct co_cond *c, int (*pred)(void *arg), void *arg,
+                            int64_t deadline_ns);
+CO_API int co_cond_notify(struct co_cond *c, int n);
+CO_API int co_cond_notify_all(struct co_cond *c);
+
+/* A bounded FIFO queue of fixed-size items (copied in and out).
+ * put waits while the queue is full, get while it is empty. After co_queue_close: put
+ * returns CO_ECLOSED, get drains what is left and then returns CO_ECLOSED (the consumer's
+ * "end of stream"). try_put/try_get return CO_EAGAIN instead of waiting. */
+struct co_queue {
+    void *buf;
+    size_t item_size, capacity, head, count;
+    size_t items_reserved, slots_reserved;
+    int closed;
+    struct co_waitq getters, putters;
+};
+CO_API int co_queue_init(struct co_queue *q, size_t item_size, size_t capacity);
+/* Closes (waking every waiter) and frees the buffer. */
+CO_API void co_queue_destroy(struct co_queue *q);
+CO_API int co_queue_put(struct co_queue *q, const void *item, int64_t deadline_ns);
+CO_API int co_queue_get(struct co_queue *q, void *item, int64_t deadline_ns);
+CO_API int co_queue_try_put(struct co_queue *q, const void *item);
+CO_API int co_queue_try_get(struct co_queue *q, void *item);
+CO_API int co_queue_close(struct co_queue *q);
+CO_API size_t co_queue_len(const struct co_queue *q);
+CO_API int co_queue_closed(const struct co_queue *q);
+
+/* ---- Executor: blocking work off the loop (asyncio.to_thread) ----------------------- *
+ *
+ * co_to_thread runs fn(arg) on a process-wide thread pool while the calling task waits
+ * without blocking its loop, and stores fn's return value in *result (may be NULL).
+ * The pool starts lazily (one thread more whenever none is idle) up to
+ * co_executor_set_threads() threads (default: number of CPUs + 4, at most 32).
+ * Cancellation: a running job cannot be interrupted. A cancelled task gets CO_ECANCELED
+ * at once; its job still runs to the end on its thread, and its result is dropped. So fn
+ * must not use memory that the task frees after cancellation (pass heap memory it owns). */
+CO_API int co_to_thread(intptr_t (*fn)(void *arg), void *arg, intptr_t *result);
+CO_API int co_executor_set_threads(unsigned n);
+/* Threads started so far. */
+CO_API unsigned co_executor_threads(void);
+
+/* Whole-file helpers, run on the executor (so they are cancellable in the same way: the
+ * system calls finish on their thread, the task returns CO_ECANCELED at once).
+ * co_file_read_all stores a malloc'ed, NUL-terminated copy of the file in *data (free it)
+ * and its length in *len (may be NULL). co_file_write_all creates or truncates the file
+ * (mode 0644), or appends with CO_FILE_APPEND, and fsyncs it with CO_FILE_FSYNC. */
+enum co_file_flags {
+    CO_FILE_FSYNC = 1u << 0,
+    CO_FILE_APPEND = 1u << 1,
+};
+CO_API int co_file_read_all(const char *path, char **data, size_t *len);
+CO_API int co_file_write_all(const char *path, const void *data, size_t len, unsigned flags);
+CO_API int co_fsync(int fd);
+
+/* ---- Sockets: TCP (IPv4, IPv6) and Unix stream sockets ------------------------------ *
+ *
+ * Every fd these calls return is non-blocking and close-on-exec. Addresses are numeric
+ * ("127.0.0.1", "::1"): a name look-up would block the loop (resolve names with
+ * co_to_thread + getaddrinfo). Each call that can wait takes a deadline; errors are
+ * negative errno codes (-ECONNREFUSED, -EPIPE, -EMFILE, ...). Close sockets with co_close,
+ * which also wakes (with CO_ECLOSED) any task of the loop still waiting on the fd. */
+struct sockaddr;
+/* Listening sockets; host NULL or "" = every IPv4 address; port 0 = any free port
+ * (co_local_port tells which); backlog 0 = SOMAXCONN. Return the fd. */
+CO_API int co_tcp_listen(const char *host, uint16_t port, int backlog);
+CO_API int co_unix_listen(const char *path, int backlog);
+CO_API int co_listen(const struct sockaddr *addr, unsigned addr_len, int backlog);
+/* The local port of a TCP socket. */
+CO_API int co_local_port(int fd);
+/* Waits for a connection; returns its fd (TCP_NODELAY set). addr/addr_len may be NULL.
+ * Running out of fds returns -EMFILE and leaves the listener usable. */
+CO_API int co_accept(int listen_fd, struct sockaddr *addr, unsigned *addr_len,
+                     int64_t deadline_ns);
+/* Connects; returns the fd. */
+CO_API int co_tcp_connect(const char *host, uint16_t port, int64_t deadline_ns);
+CO_API int co_unix_connect(const char *path, int64_t deadline_ns);
+CO_API int co_connect(const struct sockaddr *addr, unsigned addr_len, int64_t deadline_ns);
+/* A connected pair of Unix stream sockets (non-blocking). */
+CO_API int co_socketpair(int fds[2]);
+CO_API int co_fd_set_nonblocking(int fd);
+/* Reads what is there (waiting until something is): bytes read, 0 at end of stream. */
+CO_API ptrdiff_t co_read(int fd, void *buf, size_t len, int64_t deadline_ns);
+/* Writes what fits (waiting until something does): bytes written. Never raises SIGPIPE:
+ * a closed peer is -EPIPE. */
+CO_API ptrdiff_t co_write(int fd, const void *buf, size_t len, int64_t deadline_ns);
+/* Reads exactly len bytes: len, or CO_ECLOSED if the stream ended first, or an error (the
+ * bytes read so far are then in buf, their count unknown: treat the stream as broken). */
+CO_API ptrdiff_t co_readn(int fd, void *buf, size_t len, int64_t deadline_ns);
+/* Writes all len bytes: len, or an error. */
+CO_API ptrdiff_t co_write_all(int fd, const void *buf, size_t len, int64_t deadline_ns);
+/* Wakes this loop's waiters on fd (CO_ECLOSED), forgets it, closes it. */
+CO_API int co_close(int fd);
+
+/* ---- Generators (async for) --------------------------------------------------------- *
+ *
+ * A producer task yields values to a consumer, one at a time and lazily: the producer
+ * runs only when the consumer asks for the next value. The producer function gets the
+ * generator and returns 0 when it has no more values (or an error, which the consumer
+ * then receives):
+ *
+ *     static int count_to_3(co_gen *g, void *arg) {
+ *         for (intptr_t i = 1; i <= 3; i++) {
+ *             int rc = co_gen_yield(g, i);
+ *             if (rc) return rc;           // the generator is being closed
+ *         }
+ *         return 0;
+ *     }
+ *     co_gen *g; co_gen_spawn(&g, count_to_3, NULL, NULL);
+ *     intptr_t v;
+ *     while (co_gen_next(g, &v, CO_NO_DEADLINE) == 0) printf("%ld\n", (long)v);
+ *     co_gen_close(g);
+ *
+ * co_gen_next returns 0 with a value, CO_ECLOSED after the producer returned 0, the
+ * producer's error if it failed, or CO_ETIMEDOUT / CO_ECANCELED if its own wait was cut
+ * short (a value produced meanwhile is kept for the next call). co_gen_yield returns 0
+ * when the consumer asks for more, CO_ECANCELED when the generator is closed (the
+ * producer should then return). co_gen_close cancels the producer if it still runs,
+ * waits for it and frees the generator; it returns the producer's failure, if any. */
+typedef struct co_gen co_gen;
+typedef int (*co_gen_fn)(co_gen *g, void *arg);
+CO_API int co_gen_spawn(co_gen **out, co_gen_fn fn, void *arg, const struct co_spawn_opts *opts);
+CO_API int co_gen_next(co_gen *g, intptr_t *value, int64_t deadline_ns);
+CO_API int co_gen_yield(co_gen *g, intptr_t value);
+CO_API int co_gen_close(co_gen *g);
+
+/* ---- Signals: Ctrl-C as cancellation (opt-in) --------------------------------------- *
+ *
+ * co_signal_cancel(t) — called by t itself, usually the main task — makes SIGINT and
+ * SIGTERM cancel t (as asyncio.run does for Ctrl-C) instead of killing the process: t's
+ * current or next wait returns CO_ECANCELED, and it can shut down cleanly. The previous
+ * handlers come back with co_signal_restore(), or by themselves when co_run ends.
+ * co_signal_received() tells which signal arrived (0: none). One target per process:
+ * CO_EBUSY if one is set already. */
+CO_API int co_signal_cancel(co_task *t);
+CO_API int co_signal_restore(void);
+CO_API int co_signal_received(void);
+
+/* ==== END OF I/O AND SYNCHRONISATION LAYER ============================================= */
+
 #ifdef __cplusplus
 }
 #endif
