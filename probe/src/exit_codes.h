@@ -9,6 +9,8 @@ enum cs_exit {
     CS_EXIT_NO_PROCESS = 3, /* no such process, or it exited while attached */
     CS_EXIT_PERMISSION = 4, /* not root / missing CAP_BPF, CAP_PERFMON */
     CS_EXIT_KERNEL = 5,     /* the kernel lacks something needed */
+    CS_EXIT_NOT_CORUN = 6,  /* ps/stat: the process does not use libcorun (or a table
+                               version this coscope cannot read) */
 };
 
 #endif

@@ -1,0 +1,108 @@
+/*
+ * The task side of the model: libcorun loops and their tasks as read from the target's
+ * memory (corun_target.c), plus what `coscope stat` accumulates over a session. No BPF
+ * types and no target layout in here: corun_target.c translates through the debug table.
+ */
+#ifndef CS_MODEL_TASKS_H
+#define CS_MODEL_TASKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corun_debug.h"
+
+#define CS_TASK_NAME_LEN 64
+#define CS_HIST_BUCKETS  CORUN_HIST_BUCKETS
+
+/* One task, as the target's debug table describes it. Times are CLOCK_MONOTONIC ns. */
+struct cs_task {
+    uint64_t addr; /* in the target: what wait objects (join) point at */
+    uint64_t id;
+    uint64_t parent_id; /* 0: spawned outside a task */
+    char name[CS_TASK_NAME_LEN];
+    uint32_t state;       /* enum corun_task_state */
+    uint32_t wait_reason; /* enum corun_wait_reason */
+    uint64_t wait_obj;
+    int64_t waiting_since_ns; /* 0 unless the runtime's timing was on */
+    uint64_t awaited_task_id;
+    uint64_t spawn_pc;
+    int64_t created_ns;
+    bool has_stats; /* the runtime kept statistics for it (stats semaphore was set) */
+    uint64_t polls, busy_ns, wakes;
+    uint64_t sched_hist[CS_HIST_BUCKETS];
+    uint64_t poll_hist[CS_HIST_BUCKETS];
+};
+
+struct cs_corun_loop {
+    uint64_t addr;
+    uint64_t id;
+    int32_t tid;
+    uint32_t state;           /* enum corun_loop_state */
+    uint64_t current_task_id; /* 0 between slices */
+    uint64_t slice_seq;
+    int64_t slice_start_ns; /* 0 unless timing is on, or between slices */
+    int64_t iter_start_ns;
+    uint64_t iterations;
+    uint64_t busy_ns, poll_wait_ns; /* stats */
+    uint64_t ready_count, task_count;
+    uint64_t sched_hist[CS_HIST_BUCKETS];
+    uint64_t iter_hist[CS_HIST_BUCKETS];
+    size_t ntasks;
+    struct cs_task *tasks; /* in the loop's list order */
+};
+
+/* One consistent reading of every loop of a process. */
+struct cs_corun_snapshot {
+    int pid;
+    int64_t taken_ns; /* CLOCK_MONOTONIC when read */
+    size_t nloops;
+    struct cs_corun_loop *loops;
+};
+
+void cs_corun_snapshot_free(struct cs_corun_snapshot *s);
+
+/* Name of a task state / wait reason for output ("waiting", "sleep", ...). */
+const char *cs_task_state_name(uint32_t state);
+const char *cs_wait_reason_name(uint32_t reason);
+
+/* Histogram quantile: the upper bound (ns) of the bucket holding quantile q (0..1);
+ * 0 for an empty histogram. */
+uint64_t cs_hist_quantile_ns(const uint64_t hist[CS_HIST_BUCKETS], double q);
+uint64_t cs_hist_total(const uint64_t hist[CS_HIST_BUCKETS]);
+
+/*
+ * `coscope stat`: what a session saw. Loop and task figures are deltas from the first
+ * snapshot that showed them (a task born during the session starts from zero).
+ */
+struct cs_stat_task {
+    uint64_t id, parent_id;
+    char name[CS_TASK_NAME_LEN];
+    int64_t created_ns, last_seen_ns;
+    bool gone; /* finished (absent from a later snapshot) */
+    uint64_t base_polls, base_busy_ns, base_wakes;
+    uint64_t base_sched_hist[CS_HIST_BUCKETS];
+    struct cs_task last;
+};
+
+struct cs_stat_loop {
+    uint64_t id;
+    int32_t tid;
+    struct cs_corun_loop base, last;
+    uint64_t ready_samples, ready_sum, ready_max;
+};
+
+struct cs_stat {
+    int pid;
+    int64_t start_ns, end_ns;
+    size_t nloops, ntasks;
+    struct cs_stat_loop *loops;
+    struct cs_stat_task *tasks;
+};
+
+void cs_stat_init(struct cs_stat *st, int pid);
+/* Folds one snapshot in. 0 or -ENOMEM. */
+int cs_stat_add(struct cs_stat *st, const struct cs_corun_snapshot *snap);
+void cs_stat_free(struct cs_stat *st);
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * A libcorun target with a known tree of named tasks, for `coscope ps` and `stat`:
+ *
+ *   main ── joins server
+ *   ├── server ── gathers conn-a, conn-b
+ *   │   ├── conn-a      sleeps (an hour)
+ *   │   └── conn-b      sleeps (an hour)
+ *   ├── ticker          sleeps 2 ms, forever (keeps the loop iterating)
+ *   └── reader          waits on fd 0 (stdin) for commands
+ *
+ * Prints "ready" once every task is parked. Commands on stdin, one per line:
+ *   burn MS   spawn a task "burner" that spins MS ms on the CPU in one slice,
+ *             then prints "done MS"
+ * EOF on stdin ends the process.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "corun.h"
+
+#define HOUR_NS (3600 * (int64_t)1000000000)
+
+static int sleeper(void *arg, intptr_t *result)
+{
+    (void)result;
+    (void)arg;
+    co_sleep(HOUR_NS);
+    return 0;
+}
+
+static int server(void *arg, intptr_t *result)
+{
+    (void)result;
+    (void)arg;
+    co_task *conns[2];
+    struct co_spawn_opts a = {.name = "conn-a"}, b = {.name = "conn-b"};
+    if (co_spawn(&conns[0], sleeper, NULL, &a) || co_spawn(&conns[1], sleeper, NULL, &b))
+        return -1;
+    return co_gather(conns, 2, NULL, CO_NO_DEADLINE);
+}
+
+static int ticker(void *arg, intptr_t *result)
+{
+    (void)result;
+    (void)arg;
+    for (;;)
+        if (co_sleep(2 * 1000000) != 0)
+            return 0;
+}
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Spins on the CPU without suspending: one long slice of the task "burner". */
+static int burner(void *arg, intptr_t *result)
+{
+    (void)result;
+    long ms = (long)(intptr_t)arg;
+    double end = mono_ms() + (double)ms;
+    volatile uint64_t x = 0;
+    while (mono_ms() < end)
+        x++;
+    printf("done %ld\n", ms);
+    fflush(stdout);
+    return 0;
+}
+
+static int reader(void *arg, intptr_t *result)
+{
+    (void)result;
+    (void)arg;
+    char buf[256];
+    size_t used = 0;
+    for (;;) {
+        if (co_wait_fd(0, CO_READABLE, CO_NO_DEADLINE) < 0)
+            return 0;
+        ssize_t n = read(0, buf + used, sizeof buf - 1 - used);
+        if (n <= 0)
+            exit(0);
+        used += (size_t)n;
+        buf[used] = 0;
+        char *nl;
+        while ((nl = strchr(buf, '\n'))) {
+            *nl = 0;
+            long ms;
+            if (sscanf(buf, "burn %ld", &ms) == 1) {
+                struct co_spawn_opts o = {.name = "burner", .flags = CO_SPAWN_DETACHED};
+                co_spawn(NULL, burner, (void *)(intptr_t)ms, &o);
+            }
+            used -= (size_t)(nl + 1 - buf);
+            memmove(buf, nl + 1, used + 1);
+        }
+    }
+}
+
+static int main_task(void *arg, intptr_t *result)
+{
+    (void)result;
+    (void)arg;
+    co_task *srv, *tick, *rd;
+    struct co_spawn_opts s = {.name = "server"}, t = {.name = "ticker"}, r = {.name = "reader"};
+    if (co_spawn(&srv, server, NULL, &s) || co_spawn(&tick, ticker, NULL, &t) ||
+        co_spawn(&rd, reader, NULL, &r))
+        return -1;
+    co_sleep(20 * 1000000); /* every task reaches its wait */
+    printf("ready\n");
+    fflush(stdout);
+    return co_join(srv, NULL, CO_NO_DEADLINE);
+}
+
+int main(void)
+{
+    return co_run(main_task, NULL, NULL) == 0 ? 0 : 1;
+}
