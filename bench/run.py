@@ -283,10 +283,18 @@ def probe_hits(args):
     bpftrace = shutil.which("bpftrace")
     if not bpftrace:
         return {"skipped": "bpftrace not installed"}
-    script = "usdt:%s:corun:* { @hits[probe] = count(); }" % corun[0]
     proc, port = start_server(corun, args.server_cpu)
     tracer = None
     try:
+        # The probes live in libcorun.so when corun-echo links it dynamically.
+        module = corun[0]
+        with open("/proc/%d/maps" % proc.pid) as f:
+            for line in f:
+                path = line.split()[-1]
+                if "/libcorun" in path and path.startswith("/"):
+                    module = path
+                    break
+        script = "usdt:%s:corun:* { @hits[probe] = count(); }" % module
         tracer = subprocess.Popen(pinned(args.client_cpu) + [bpftrace, "-p",
                                    str(proc.pid), "-e", script],
                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -377,6 +385,14 @@ def fmt(v, pattern):
 
 
 def print_tables(res):
+    if not res["echo"]:
+        print("echo: skipped: not asked for (--only)")
+    else:
+        print_echo_table(res)
+    print_probe_and_micro(res)
+
+
+def print_echo_table(res):
     print("echo: %d conns, %d-byte messages, %g s x %d runs (+%g s warm-up), "
           "server on CPU %d, loadgen on CPU %d, SCHED_%s; medians"
           % (res["config"]["conns"], res["config"]["size_bytes"], res["config"]["duration_s"],
@@ -395,6 +411,9 @@ def print_tables(res):
             print(line)
         else:
             print("%-18s %s" % (name, e["status"]))
+
+
+def print_probe_and_micro(res):
     pc = res["probe_cost"]
     print()
     if "skipped" in pc:
@@ -424,7 +443,9 @@ def print_tables(res):
         print("micro-benchmarks: skipped: %s" % micro["skipped"])
     else:
         for name, m in micro.items():
-            print("micro %s: %s, %d results" % (name, m["status"], len(m.get("results", []))))
+            figures = ", ".join("%s %g %s" % (r.get("name"), r.get("value"), r.get("unit", ""))
+                                for r in m.get("results", []) if "value" in r)
+            print("micro %s: %s%s" % (name, m["status"], ": " + figures if figures else ""))
 
 
 def parse_args(argv):
