@@ -247,15 +247,16 @@ def probe_cost(args):
     for name, template, why_not in modes:
         out["modes"][name] = ({"status": "ok", "runs": [], "command": template}
                               if not why_not else {"status": "skipped: " + why_not})
-    for i in range(args.runs):
+    for i in range(args.probe_runs):
         for name, template, _ in modes:
             entry = out["modes"][name]
             if entry["status"] != "ok":
                 continue
-            log("probe-cost run %d/%d: %s" % (i + 1, args.runs, name))
+            log("probe-cost run %d/%d: %s" % (i + 1, args.probe_runs, name))
             try:
-                entry["runs"].append(
-                    one_run(args, target[1], attacher(template) if template else None))
+                run = one_run(args, target[1], attacher(template) if template else None)
+                run["round"] = i
+                entry["runs"].append(run)
             except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
                 entry["status"] = "failed: %s" % str(e).splitlines()[0]
                 log("  " + entry["status"])
@@ -263,14 +264,21 @@ def probe_cost(args):
     for name, entry in out["modes"].items():
         if entry.get("runs"):
             entry.update(summarize(entry["runs"]))
-    if base.get("server_cpu_us_per_req"):
-        for name, entry in out["modes"].items():
-            if entry.get("server_cpu_us_per_req") and name != "detached":
-                entry["cpu_overhead_pct"] = round(
-                    100.0 * (entry["server_cpu_us_per_req"] / base["server_cpu_us_per_req"] - 1),
-                    1)
-                entry["throughput_kept_pct"] = round(
-                    100.0 * entry["median_rps"] / base["median_rps"], 1)
+    # Each mode is compared with the detached run of the same round (minutes apart at
+    # most, so the machine was in the same state): the median of those paired ratios.
+    base_by_round = {r["round"]: r for r in base.get("runs", [])}
+    for name, entry in out["modes"].items():
+        if name == "detached" or not entry.get("runs"):
+            continue
+        pairs = [(r, base_by_round[r["round"]]) for r in entry["runs"]
+                 if r["round"] in base_by_round]
+        cpu = [r["server_cpu_us_per_req"] / b["server_cpu_us_per_req"] for r, b in pairs
+               if r.get("server_cpu_us_per_req") and b.get("server_cpu_us_per_req")]
+        rps = [r["rps"] / b["rps"] for r, b in pairs if b["rps"]]
+        if cpu:
+            entry["cpu_overhead_pct"] = round(100.0 * (statistics.median(cpu) - 1), 1)
+        if rps:
+            entry["throughput_kept_pct"] = round(100.0 * statistics.median(rps), 1)
     shutil.rmtree(tmpdir, ignore_errors=True)
     return out
 
@@ -283,10 +291,18 @@ def probe_hits(args):
     bpftrace = shutil.which("bpftrace")
     if not bpftrace:
         return {"skipped": "bpftrace not installed"}
-    script = "usdt:%s:corun:* { @hits[probe] = count(); }" % corun[0]
     proc, port = start_server(corun, args.server_cpu)
     tracer = None
     try:
+        # The probes live in libcorun.so when corun-echo links it dynamically.
+        module = corun[0]
+        with open("/proc/%d/maps" % proc.pid) as f:
+            for line in f:
+                path = line.split()[-1]
+                if "/libcorun" in path and path.startswith("/"):
+                    module = path
+                    break
+        script = "usdt:%s:corun:* { @hits[probe] = count(); }" % module
         tracer = subprocess.Popen(pinned(args.client_cpu) + [bpftrace, "-p",
                                    str(proc.pid), "-e", script],
                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -377,6 +393,14 @@ def fmt(v, pattern):
 
 
 def print_tables(res):
+    if not res["echo"]:
+        print("echo: skipped: not asked for (--only)")
+    else:
+        print_echo_table(res)
+    print_probe_and_micro(res)
+
+
+def print_echo_table(res):
     print("echo: %d conns, %d-byte messages, %g s x %d runs (+%g s warm-up), "
           "server on CPU %d, loadgen on CPU %d, SCHED_%s; medians"
           % (res["config"]["conns"], res["config"]["size_bytes"], res["config"]["duration_s"],
@@ -395,6 +419,9 @@ def print_tables(res):
             print(line)
         else:
             print("%-18s %s" % (name, e["status"]))
+
+
+def print_probe_and_micro(res):
     pc = res["probe_cost"]
     print()
     if "skipped" in pc:
@@ -405,7 +432,7 @@ def print_tables(res):
             if e.get("runs"):
                 extra = ""
                 if "cpu_overhead_pct" in e:
-                    extra = "  CPU %+.1f%%, throughput kept %.1f%%" % (
+                    extra = "  CPU %+.1f%%, throughput kept %.1f%% (paired medians)" % (
                         e["cpu_overhead_pct"], e["throughput_kept_pct"])
                 print("  %-10s %10s req/s %8s CPU us/req%s" % (
                     name, fmt(e["median_rps"], "%.0f"), fmt(e["server_cpu_us_per_req"], "%.2f"),
@@ -424,7 +451,9 @@ def print_tables(res):
         print("micro-benchmarks: skipped: %s" % micro["skipped"])
     else:
         for name, m in micro.items():
-            print("micro %s: %s, %d results" % (name, m["status"], len(m.get("results", []))))
+            figures = ", ".join("%s %g %s" % (r.get("name"), r.get("value"), r.get("unit", ""))
+                                for r in m.get("results", []) if "value" in r)
+            print("micro %s: %s%s" % (name, m["status"], ": " + figures if figures else ""))
 
 
 def parse_args(argv):
@@ -434,6 +463,8 @@ def parse_args(argv):
     ap.add_argument("--quick", action="store_true",
                     help="a ~1 minute smoke run: 1 run each, 1.5 s windows")
     ap.add_argument("--runs", type=int, help="runs per server (default 5; --quick 1)")
+    ap.add_argument("--probe-runs", type=int,
+                    help="runs per probe-cost mode (default 7; --quick 1)")
     ap.add_argument("--duration", type=float, help="measured seconds per run (default 5)")
     ap.add_argument("--warmup", type=float, help="warm-up seconds per run (default 1)")
     ap.add_argument("--conns", type=int, default=50, help="connections (default 50)")
@@ -456,12 +487,13 @@ def parse_args(argv):
     args = ap.parse_args(argv)
     q = args.quick
     args.runs = args.runs if args.runs is not None else (1 if q else 5)
+    args.probe_runs = args.probe_runs if args.probe_runs is not None else (1 if q else 7)
     args.duration = args.duration if args.duration is not None else (1.5 if q else 5.0)
     args.warmup = args.warmup if args.warmup is not None else (0.3 if q else 1.0)
     args.build = os.path.abspath(args.build)
     args.servers = set(args.servers.split(",")) if args.servers else None
-    if args.runs < 1 or args.duration <= 0 or args.warmup < 0:
-        ap.error("--runs must be >= 1, --duration > 0, --warmup >= 0")
+    if args.runs < 1 or args.probe_runs < 1 or args.duration <= 0 or args.warmup < 0:
+        ap.error("--runs and --probe-runs must be >= 1, --duration > 0, --warmup >= 0")
     if not os.access(os.path.join(args.build, "bench", "loadgen"), os.X_OK):
         ap.error("no %s/bench/loadgen: build first (meson setup build && ninja -C build)"
                  % args.build)
@@ -491,7 +523,8 @@ def main(argv):
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": machine_info(),
         "config": {"conns": args.conns, "size_bytes": args.size, "duration_s": args.duration,
-                   "warmup_s": args.warmup, "runs": args.runs, "server_cpu": args.server_cpu,
+                   "warmup_s": args.warmup, "runs": args.runs, "probe_runs": args.probe_runs,
+                   "server_cpu": args.server_cpu,
                    "client_cpu": args.client_cpu, "sched": args.sched,
                    "quick": args.quick},
     }

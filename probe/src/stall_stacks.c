@@ -10,7 +10,8 @@
 #include "symbolize.h"
 #include "unwind_dwarf.h"
 
-#define MAX_SAMPLED_STACKS 8 /* distinct on-CPU stacks reported per stall */
+#define MAX_SAMPLED_STACKS 8  /* distinct on-CPU stacks reported per stall */
+#define MAX_READ_SAMPLES   64 /* most frequent sampled stack ids read before merging */
 
 #define MAX_RAWS 512 /* stack windows kept for stalls not yet ended */
 
@@ -168,14 +169,49 @@ static int dwarf_stack(struct cs_stall_stacks *ss, const struct cs_raw_stack_eve
     return 0;
 }
 
+/*
+ * Samples of one stall differ in the exact instruction; a reader wants the functions.
+ * Two stacks are the same if each frame is in the same function (same address if
+ * unsymbolized). Symbol strings are interned, so pointers compare.
+ */
 static bool same_frames(const struct cs_stack *a, const struct cs_stack *b)
 {
     if (a->nframes != b->nframes)
         return false;
-    for (unsigned i = 0; i < a->nframes; i++)
-        if (a->frames[i].addr != b->frames[i].addr)
+    for (unsigned i = 0; i < a->nframes; i++) {
+        const struct cs_frame *fa = &a->frames[i], *fb = &b->frames[i];
+        if (fa->symbol || fb->symbol) {
+            if (fa->symbol != fb->symbol || fa->module != fb->module)
+                return false;
+        } else if (fa->addr != fb->addr) {
             return false;
+        }
+    }
     return true;
+}
+
+/* Folds stacks in the same functions together and sorts by count, most first. */
+static size_t merge_stacks(struct cs_stack *st, size_t n)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+        while (j < out && !same_frames(&st[j], &st[i]))
+            j++;
+        if (j < out) {
+            st[j].count += st[i].count;
+            free(st[i].frames);
+        } else {
+            st[out++] = st[i];
+        }
+    }
+    for (size_t i = 1; i < out; i++)
+        for (size_t j = i; j > 0 && st[j].count > st[j - 1].count; j--) {
+            struct cs_stack t = st[j];
+            st[j] = st[j - 1];
+            st[j - 1] = t;
+        }
+    return out;
 }
 
 /* Unwinds the on-CPU windows of (tid, seq) and counts identical stacks; most first. */
@@ -202,13 +238,7 @@ static size_t dwarf_samples(struct cs_stall_stacks *ss, int tid, uint64_t seq, s
             free(st.frames);
         }
     }
-    for (size_t i = 1; i < n; i++) /* insertion sort by count, descending */
-        for (size_t j = i; j > 0 && out[j].count > out[j - 1].count; j--) {
-            struct cs_stack t = out[j];
-            out[j] = out[j - 1];
-            out[j - 1] = t;
-        }
-    return n;
+    return merge_stacks(out, n);
 }
 
 static const struct cs_raw_stack_event *find_blocking_raw(struct cs_stall_stacks *ss, int tid,
@@ -247,8 +277,8 @@ static int fp_stack(struct cs_stall_stacks *ss, int stack_id, unsigned count, st
 void cs_stall_stacks_collect(struct cs_stall_stacks *ss, struct cs_stall *s, int blocking_stack_id,
                              const struct cs_raw_stack_event *blocking_raw, bool final)
 {
-    struct sample samples[MAX_SAMPLED_STACKS];
-    size_t nsamples = read_samples(ss, s->tid, s->seq, final, samples, MAX_SAMPLED_STACKS);
+    struct sample samples[MAX_READ_SAMPLES];
+    size_t nsamples = read_samples(ss, s->tid, s->seq, final, samples, MAX_READ_SAMPLES);
     s->stacks = calloc(nsamples + MAX_SAMPLED_STACKS + 1, sizeof *s->stacks);
     s->nstacks = 0;
     if (!s->stacks)
@@ -273,9 +303,14 @@ void cs_stall_stacks_collect(struct cs_stall_stacks *ss, struct cs_stall *s, int
         s->nstacks += (unsigned)nd;
     }
     if (!nd && ss->mode != CS_STACK_DWARF) {
+        unsigned first = s->nstacks;
         for (size_t i = 0; i < nsamples; i++)
             if (fp_stack(ss, samples[i].stack_id, samples[i].count, &s->stacks[s->nstacks]) == 0)
                 s->nstacks++;
+        size_t merged = merge_stacks(&s->stacks[first], s->nstacks - first);
+        for (size_t i = MAX_SAMPLED_STACKS; i < merged; i++)
+            free(s->stacks[first + i].frames);
+        s->nstacks = first + (unsigned)(merged < MAX_SAMPLED_STACKS ? merged : MAX_SAMPLED_STACKS);
     }
     if (have_blocking && !blocking_first)
         s->stacks[s->nstacks++] = blocking;

@@ -128,3 +128,24 @@ TEST_CASE("coscope stalls prints one readable block per stall without --json")
     CHECK(all.find("stall_blocking_sleep") != std::string::npos);
     CHECK(all.find("lost event") != std::string::npos);
 }
+
+TEST_CASE("coscope stalls reports at most --max-rate stalls a second and counts the rest")
+{
+    stall_session s;
+    REQUIRE(s.target.start({TARGET_EPOLL_FP}));
+    REQUIRE(s.target.read_line(10000) == "ready");
+    REQUIRE(s.cs.start(
+        {COSCOPE_EXE, "stalls", "-p", std::to_string(s.target.pid), "--json", "--max-rate", "2"}));
+    REQUIRE(s.cs.wait_err("watching 1 loop thread", 20000));
+    // Eight stalls of 60 ms, one per loop iteration, in well under a second each.
+    for (int i = 0; i < 8; i++)
+        s.inject("sleep 60");
+    auto lines = s.finish();
+    size_t reported = stalls_blocked_in(lines, "clock_nanosleep", 40000).size();
+    REQUIRE(!lines.empty());
+    long long suppressed = json_number(lines.back(), "suppressed");
+    INFO("reported " << reported << ", suppressed " << suppressed);
+    CHECK(reported >= 2);
+    CHECK(reported < 8);
+    CHECK(suppressed >= 8 - (long long)reported);
+}
