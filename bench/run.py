@@ -261,10 +261,18 @@ def probe_cost(args):
             return tool
         return attach
 
-    modes = [("detached", None, None), ("stalls", args.stalls_cmd, None)]
-    full_verb = args.full_cmd.split()[0]
-    modes.append(("full", args.full_cmd if full_verb in words else None,
-                  None if full_verb in words else "coscope %s not available" % full_verb))
+    modes = [("detached", None, None)]
+    # stat reads libcorun's own accounting: only a libcorun server has it.
+    for name, template, corun_only in (("stalls", args.stalls_cmd, False),
+                                       ("stat", args.stat_cmd, True),
+                                       ("full", args.full_cmd, False)):
+        verb = template.split()[0]
+        if verb not in words:
+            modes.append((name, None, "coscope %s not available" % verb))
+        elif corun_only and target[0] != "corun-echo":
+            modes.append((name, None, "needs corun-echo"))
+        else:
+            modes.append((name, template, None))
     out = {"server": target[0], "modes": {}}
     for name, template, why_not in modes:
         out["modes"][name] = ({"status": "ok", "runs": [], "command": template}
@@ -499,6 +507,8 @@ def parse_args(argv):
                     help="run one part only")
     ap.add_argument("--stalls-cmd", default="stalls -p {pid}",
                     help="coscope arguments for the stall mode ({pid} is the server)")
+    ap.add_argument("--stat-cmd", default="stat -p {pid}",
+                    help="coscope arguments for libcorun's own accounting ({pid})")
     ap.add_argument("--full-cmd", default="record -p {pid} -o {out}",
                     help="coscope arguments for full collection ({out}: a scratch file)")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "latest.json"),
