@@ -6,6 +6,7 @@
 #include "cmd_ps.h"
 #include "cmd_stalls.h"
 #include "cmd_stat.h"
+#include "cmd_top.h"
 #include "cs_config.h"
 #include "exit_codes.h"
 
@@ -21,6 +22,7 @@ static void usage(FILE *out)
             "  stalls     stream event-loop stalls of a process (coscope stalls --help)\n"
             "  ps         show the tasks of a libcorun process now (coscope ps --help)\n"
             "  stat       loop and task statistics of a libcorun process (coscope stat --help)\n"
+            "  top        live dashboard of a process's loops and stalls (coscope top --help)\n"
             "  version    print the version\n"
             "  help       this text\n"
             "\n"
@@ -67,6 +69,8 @@ int main(int argc, char **argv)
         return cs_cmd_ps(argc - 1, argv + 1);
     if (!strcmp(verb, "stat"))
         return cs_cmd_stat(argc - 1, argv + 1);
+    if (!strcmp(verb, "top"))
+        return cs_cmd_top(argc - 1, argv + 1);
     if (!strcmp(verb, "stalls"))
         return cs_cmd_stalls(argc - 1, argv + 1);
     fprintf(stderr, "coscope: unknown command '%s' (see 'coscope help')\n", verb);

@@ -548,3 +548,9 @@ void cs_collector_close(struct cs_collector *c)
     free(c->threads);
     free(c);
 }
+
+/* For callers with their own poll loop (coscope top): readable when events wait. */
+int cs_collector_fd(const struct cs_collector *c)
+{
+    return ring_buffer__epoll_fd(c->rb);
+}

@@ -49,6 +49,12 @@ size_t cs_collector_thread_count(const struct cs_collector *c);
  */
 int cs_collector_poll(struct cs_collector *c, int timeout_ms);
 
+/*
+ * An fd that polls readable when kernel events wait (then call cs_collector_poll(c, 0)).
+ * Ongoing stalls are found by cs_collector_poll itself, so call it every few ms anyway.
+ */
+int cs_collector_fd(const struct cs_collector *c);
+
 /* Detaches everything (the target keeps running) and frees. */
 void cs_collector_close(struct cs_collector *c);
 
