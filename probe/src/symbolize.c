@@ -145,6 +145,9 @@ static void lookup(struct cs_symbolizer *s, uint64_t addr, bool is_return, struc
     const char *mainfile = NULL, *debugfile = NULL;
     const char *modname =
         dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, &debugfile);
+    /* libdwfl names the vDSO "[vdso: PID]"; the PID says nothing to a reader. */
+    if (!mainfile && modname && !strncmp(modname, "[vdso", 5))
+        modname = "[vdso]";
     f->module = intern(s, mainfile ? mainfile : modname);
     GElf_Off off = 0;
     GElf_Sym sym;
