@@ -90,10 +90,12 @@ struct cs_symbolizer *cs_symbolizer_new(int pid)
         errno = ENOMEM;
         return NULL;
     }
+    /* Only a vanished process is fatal: a module libdwfl cannot read (a deleted file,
+     * a sealed memfd) costs the symbols of that module, not the others. */
     int err = report_modules(s);
-    if (err) {
+    if (err == ENOENT || err == ESRCH) {
         cs_symbolizer_free(s);
-        errno = err > 0 ? err : ESRCH;
+        errno = ESRCH;
         return NULL;
     }
     return s;
