@@ -161,7 +161,11 @@ def summarize(runs):
         vals = [r[key] for r in runs if key in r]
         return round(statistics.median(vals), 3) if vals else None
 
+    cpu = [r["server_cpu_us_per_req"] for r in runs if r.get("server_cpu_us_per_req")]
     return {
+        # Interference from other work only ever adds cost: the cheapest run is the
+        # least disturbed one, a useful second figure on a busy machine.
+        "best_server_cpu_us_per_req": min(cpu) if cpu else None,
         "median_rps": med("rps"),
         "p50_us": med("p50_us"),
         "p99_us": med("p99_us"),
@@ -188,14 +192,36 @@ def echo_benchmark(args):
                 continue
             log("echo run %d/%d: %s" % (i + 1, args.runs, name))
             try:
-                entry["runs"].append(one_run(args, argv))
+                run = one_run(args, argv)
+                run["round"] = i
+                entry["runs"].append(run)
             except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
                 entry["status"] = "failed: %s" % str(e).splitlines()[0]
                 log("  " + entry["status"])
     for name, entry in table.items():
         if entry.get("runs"):
             entry.update(summarize(entry["runs"]))
+    ref = table.get(REFERENCE_SERVER, {})
+    for name, entry in table.items():
+        ratio = paired_ratio(entry.get("runs", []), ref.get("runs", []),
+                             "server_cpu_us_per_req")
+        if ratio is not None:
+            entry["cpu_vs_" + REFERENCE_SERVER] = round(ratio, 3)
     return table
+
+
+# The server the others are compared with, run by run (it is the floor: raw epoll).
+REFERENCE_SERVER = "epoll"
+
+
+def paired_ratio(runs, ref_runs, key):
+    """Median over rounds of runs[round][key] / ref_runs[round][key]: each run is compared
+    with the reference run of its own round (seconds apart), so a machine that is slower
+    for a while slows both sides of each ratio instead of moving the median."""
+    ref = {r["round"]: r for r in ref_runs}
+    ratios = [r[key] / ref[r["round"]][key] for r in runs
+              if r["round"] in ref and r.get(key) and ref[r["round"]].get(key)]
+    return statistics.median(ratios) if ratios else None
 
 
 def coscope_commands(args):
@@ -239,23 +265,32 @@ def probe_cost(args):
             return tool
         return attach
 
-    modes = [("detached", None, None), ("stalls", args.stalls_cmd, None)]
-    full_verb = args.full_cmd.split()[0]
-    modes.append(("full", args.full_cmd if full_verb in words else None,
-                  None if full_verb in words else "coscope %s not available" % full_verb))
+    modes = [("detached", None, None)]
+    # stat reads libcorun's own accounting: only a libcorun server has it.
+    for name, template, corun_only in (("stalls", args.stalls_cmd, False),
+                                       ("stat", args.stat_cmd, True),
+                                       ("full", args.full_cmd, False)):
+        verb = template.split()[0]
+        if verb not in words:
+            modes.append((name, None, "coscope %s not available" % verb))
+        elif corun_only and target[0] != "corun-echo":
+            modes.append((name, None, "needs corun-echo"))
+        else:
+            modes.append((name, template, None))
     out = {"server": target[0], "modes": {}}
     for name, template, why_not in modes:
         out["modes"][name] = ({"status": "ok", "runs": [], "command": template}
                               if not why_not else {"status": "skipped: " + why_not})
-    for i in range(args.runs):
+    for i in range(args.probe_runs):
         for name, template, _ in modes:
             entry = out["modes"][name]
             if entry["status"] != "ok":
                 continue
-            log("probe-cost run %d/%d: %s" % (i + 1, args.runs, name))
+            log("probe-cost run %d/%d: %s" % (i + 1, args.probe_runs, name))
             try:
-                entry["runs"].append(
-                    one_run(args, target[1], attacher(template) if template else None))
+                run = one_run(args, target[1], attacher(template) if template else None)
+                run["round"] = i
+                entry["runs"].append(run)
             except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
                 entry["status"] = "failed: %s" % str(e).splitlines()[0]
                 log("  " + entry["status"])
@@ -263,14 +298,16 @@ def probe_cost(args):
     for name, entry in out["modes"].items():
         if entry.get("runs"):
             entry.update(summarize(entry["runs"]))
-    if base.get("server_cpu_us_per_req"):
-        for name, entry in out["modes"].items():
-            if entry.get("server_cpu_us_per_req") and name != "detached":
-                entry["cpu_overhead_pct"] = round(
-                    100.0 * (entry["server_cpu_us_per_req"] / base["server_cpu_us_per_req"] - 1),
-                    1)
-                entry["throughput_kept_pct"] = round(
-                    100.0 * entry["median_rps"] / base["median_rps"], 1)
+    # Each mode is compared with the detached run of its own round.
+    for name, entry in out["modes"].items():
+        if name == "detached" or not entry.get("runs"):
+            continue
+        cpu = paired_ratio(entry["runs"], base.get("runs", []), "server_cpu_us_per_req")
+        rps = paired_ratio(entry["runs"], base.get("runs", []), "rps")
+        if cpu is not None:
+            entry["cpu_overhead_pct"] = round(100.0 * (cpu - 1), 1)
+        if rps is not None:
+            entry["throughput_kept_pct"] = round(100.0 * rps, 1)
     shutil.rmtree(tmpdir, ignore_errors=True)
     return out
 
@@ -398,13 +435,16 @@ def print_echo_table(res):
           % (res["config"]["conns"], res["config"]["size_bytes"], res["config"]["duration_s"],
              res["config"]["runs"], res["config"]["warmup_s"], res["config"]["server_cpu"],
              res["config"]["client_cpu"], res["config"]["sched"].upper()))
-    print("%-18s %10s %9s %9s %12s %5s" % ("server", "req/s", "p50 us", "p99 us",
-                                           "CPU us/req", "runs"))
+    ref_key = "cpu_vs_" + REFERENCE_SERVER
+    print("%-17s %8s %7s %7s %10s %9s %12s %4s" % (
+        "server", "req/s", "p50 us", "p99 us", "CPU us/req", "best CPU", "CPU vs " +
+        REFERENCE_SERVER, "runs"))
     for name, e in res["echo"].items():
         if e.get("runs"):
-            line = "%-18s %10s %9s %9s %12s %5d" % (
+            line = "%-17s %8s %7s %7s %10s %9s %12s %4d" % (
                 name, fmt(e["median_rps"], "%.0f"), fmt(e["p50_us"], "%.1f"),
                 fmt(e["p99_us"], "%.1f"), fmt(e["server_cpu_us_per_req"], "%.2f"),
+                fmt(e["best_server_cpu_us_per_req"], "%.2f"), fmt(e.get(ref_key), "%.2fx"),
                 len(e["runs"]))
             if e["status"] != "ok":
                 line += "  (" + e["status"] + ")"
@@ -424,7 +464,7 @@ def print_probe_and_micro(res):
             if e.get("runs"):
                 extra = ""
                 if "cpu_overhead_pct" in e:
-                    extra = "  CPU %+.1f%%, throughput kept %.1f%%" % (
+                    extra = "  CPU %+.1f%%, throughput kept %.1f%% (paired medians)" % (
                         e["cpu_overhead_pct"], e["throughput_kept_pct"])
                 print("  %-10s %10s req/s %8s CPU us/req%s" % (
                     name, fmt(e["median_rps"], "%.0f"), fmt(e["server_cpu_us_per_req"], "%.2f"),
@@ -454,8 +494,10 @@ def parse_args(argv):
                     help="meson build directory (default: build/)")
     ap.add_argument("--quick", action="store_true",
                     help="a ~1 minute smoke run: 1 run each, 1.5 s windows")
-    ap.add_argument("--runs", type=int, help="runs per server (default 5; --quick 1)")
-    ap.add_argument("--duration", type=float, help="measured seconds per run (default 5)")
+    ap.add_argument("--runs", type=int, help="runs per server (default 7; --quick 1)")
+    ap.add_argument("--probe-runs", type=int,
+                    help="runs per probe-cost mode (default 9; --quick 1)")
+    ap.add_argument("--duration", type=float, help="measured seconds per run (default 3)")
     ap.add_argument("--warmup", type=float, help="warm-up seconds per run (default 1)")
     ap.add_argument("--conns", type=int, default=50, help="connections (default 50)")
     ap.add_argument("--size", type=int, default=64, help="message bytes (default 64)")
@@ -470,19 +512,22 @@ def parse_args(argv):
                     help="run one part only")
     ap.add_argument("--stalls-cmd", default="stalls -p {pid}",
                     help="coscope arguments for the stall mode ({pid} is the server)")
+    ap.add_argument("--stat-cmd", default="stat -p {pid}",
+                    help="coscope arguments for libcorun's own accounting ({pid})")
     ap.add_argument("--full-cmd", default="record -p {pid} -o {out}",
                     help="coscope arguments for full collection ({out}: a scratch file)")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "latest.json"),
                     help="JSON results file (default bench/results/latest.json)")
     args = ap.parse_args(argv)
     q = args.quick
-    args.runs = args.runs if args.runs is not None else (1 if q else 5)
-    args.duration = args.duration if args.duration is not None else (1.5 if q else 5.0)
+    args.runs = args.runs if args.runs is not None else (1 if q else 7)
+    args.probe_runs = args.probe_runs if args.probe_runs is not None else (1 if q else 9)
+    args.duration = args.duration if args.duration is not None else (1.5 if q else 3.0)
     args.warmup = args.warmup if args.warmup is not None else (0.3 if q else 1.0)
     args.build = os.path.abspath(args.build)
     args.servers = set(args.servers.split(",")) if args.servers else None
-    if args.runs < 1 or args.duration <= 0 or args.warmup < 0:
-        ap.error("--runs must be >= 1, --duration > 0, --warmup >= 0")
+    if args.runs < 1 or args.probe_runs < 1 or args.duration <= 0 or args.warmup < 0:
+        ap.error("--runs and --probe-runs must be >= 1, --duration > 0, --warmup >= 0")
     if not os.access(os.path.join(args.build, "bench", "loadgen"), os.X_OK):
         ap.error("no %s/bench/loadgen: build first (meson setup build && ninja -C build)"
                  % args.build)
@@ -512,7 +557,8 @@ def main(argv):
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": machine_info(),
         "config": {"conns": args.conns, "size_bytes": args.size, "duration_s": args.duration,
-                   "warmup_s": args.warmup, "runs": args.runs, "server_cpu": args.server_cpu,
+                   "warmup_s": args.warmup, "runs": args.runs, "probe_runs": args.probe_runs,
+                   "server_cpu": args.server_cpu,
                    "client_cpu": args.client_cpu, "sched": args.sched,
                    "quick": args.quick},
     }

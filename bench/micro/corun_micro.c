@@ -2,6 +2,8 @@
  * libcorun micro-benchmarks. Prints one JSON object per line (bench/run.py's contract):
  *   switch_bare_rt   a bare assembly switch round trip (two co__ctx_switch calls)
  *   yield_rt         co_yield -> resumed: one task, one full loop iteration per yield
+ *   yield_rt_100     the same with 100 tasks yielding in turn: per yield, the iteration's
+ *                    own cost shared by 100
  *   spawn_join       co_spawn + run + co_join of an empty task, pooled stacks
  *   idle_task_bytes  resident memory per parked task (RSS delta / tasks)
  * Each figure is the median of REPS repetitions. CS_BENCH_QUICK=1 runs fewer iterations.
@@ -78,6 +80,31 @@ static int yield_main(void *arg, intptr_t *result)
     return 0;
 }
 
+static int yielder(void *arg, intptr_t *result)
+{
+    long n = (long)(intptr_t)arg;
+    (void)result;
+    for (long i = 0; i < n; i++)
+        co_yield ();
+    return 0;
+}
+
+static int yield100_main(void *arg, intptr_t *result)
+{
+    (void)arg;
+    (void)result;
+    enum { N = 100 };
+    co_task *t[N];
+    long per_task = iterations / N;
+    int64_t t0 = co_now_ns();
+    for (int i = 0; i < N; i++)
+        if (co_spawn(&t[i], yielder, (void *)(intptr_t)per_task, NULL) != 0)
+            return 1;
+    int r = co_gather(t, N, NULL, CO_NO_DEADLINE);
+    yield_ns = (double)(co_now_ns() - t0) / (double)(per_task * N);
+    return r;
+}
+
 /* ---- spawn + run + join ---- */
 
 static double spawn_ns;
@@ -146,27 +173,52 @@ static int idle_main(void *arg, intptr_t *result)
     return co_gather(tasks, N, NULL, CO_NO_DEADLINE) == CO_ECANCELED ? 0 : 1;
 }
 
-int main(void)
+/* Usage: corun_micro [only]   (only = bare, yield, yield100, spawn or idle) */
+int main(int argc, char **argv)
 {
     const char *quick = getenv("CS_BENCH_QUICK");
+    const char *only = argc > 1 ? argv[1] : "";
     if (quick && strcmp(quick, "1") == 0)
         iterations = 200000;
-    double bare[REPS], yield[REPS], spawn[REPS], idle[REPS];
+#define WANT(name) (!*only || strcmp(only, name) == 0)
+    double bare[REPS], yield[REPS], yield100[REPS], spawn[REPS], idle[REPS];
     for (int r = 0; r < REPS; r++) {
         /* Side by side: each repetition measures all of them. */
-        bare[r] = bench_bare_switch();
-        co_run(yield_main, NULL, NULL);
-        yield[r] = yield_ns;
-        co_run(spawn_main, NULL, NULL);
-        spawn[r] = spawn_ns;
-        co_run(idle_main, NULL, NULL);
-        idle[r] = idle_bytes;
+        if (WANT("bare"))
+            bare[r] = bench_bare_switch();
+        if (WANT("yield")) {
+            co_run(yield_main, NULL, NULL);
+            yield[r] = yield_ns;
+        }
+        if (WANT("yield100")) {
+            co_run(yield100_main, NULL, NULL);
+            yield100[r] = yield_ns;
+        }
+        if (WANT("spawn")) {
+            co_run(spawn_main, NULL, NULL);
+            spawn[r] = spawn_ns;
+        }
+        if (WANT("idle")) {
+            co_run(idle_main, NULL, NULL);
+            idle[r] = idle_bytes;
+        }
     }
-    double b = median(bare, REPS), y = median(yield, REPS);
-    report("switch_bare_rt", b, "ns", iterations);
-    report("yield_rt", y, "ns", iterations);
-    printf("{\"name\": \"yield_over_bare\", \"value\": %.2f, \"unit\": \"ratio\"}\n", y / b);
-    report("spawn_join", median(spawn, REPS), "ns", iterations / 4);
-    report("idle_task_bytes", median(idle, REPS), "bytes", 10000);
+    if (WANT("bare"))
+        report("switch_bare_rt", median(bare, REPS), "ns", iterations);
+    if (WANT("yield"))
+        report("yield_rt", median(yield, REPS), "ns", iterations);
+    if (WANT("yield100"))
+        report("yield_rt_100", median(yield100, REPS), "ns", iterations);
+    if (!*only) {
+        /* Ratios of medians measured in the same run. */
+        printf("{\"name\": \"yield_over_bare\", \"value\": %.2f, \"unit\": \"ratio\"}\n",
+               median(yield, REPS) / median(bare, REPS));
+        printf("{\"name\": \"yield100_over_bare\", \"value\": %.2f, \"unit\": \"ratio\"}\n",
+               median(yield100, REPS) / median(bare, REPS));
+    }
+    if (WANT("spawn"))
+        report("spawn_join", median(spawn, REPS), "ns", iterations / 4);
+    if (WANT("idle"))
+        report("idle_task_bytes", median(idle, REPS), "bytes", 10000);
     return 0;
 }

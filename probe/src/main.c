@@ -5,25 +5,30 @@
 #include "bpf_support.h"
 #include "cmd_ps.h"
 #include "cmd_stalls.h"
+#include "cmd_stat.h"
+#include "cmd_top.h"
 #include "cs_config.h"
 #include "exit_codes.h"
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: coscope <command> [options]\n"
-                 "\n"
-                 "Profile and debug event-loop / coroutine programs with eBPF.\n"
-                 "\n"
-                 "commands:\n"
-                 "  check      check that this kernel and user can run coscope's probes\n"
-                 "  stalls     stream event-loop stalls of a process (coscope stalls --help)\n"
-                 "  ps         show the tasks of a libcorun process now (coscope ps --help)\n"
-                 "  version    print the version\n"
-                 "  help       this text\n"
-                 "\n"
-                 "exit codes: 0 ok, 2 usage, 3 no such process, 4 permission, 5 kernel lacks "
-                 "a feature,\n"
-                 "6 not a libcorun process (ps, stat)\n");
+    fprintf(out,
+            "usage: coscope <command> [options]\n"
+            "\n"
+            "Profile and debug event-loop / coroutine programs with eBPF.\n"
+            "\n"
+            "commands:\n"
+            "  check      check that this kernel and user can run coscope's probes\n"
+            "  stalls     stream event-loop stalls of a process (coscope stalls --help)\n"
+            "  ps         show the tasks of a libcorun process now (coscope ps --help)\n"
+            "  stat       loop and task statistics of a libcorun process (coscope stat --help)\n"
+            "  top        live dashboard of a process's loops and stalls (coscope top --help)\n"
+            "  version    print the version\n"
+            "  help       this text\n"
+            "\n"
+            "exit codes: 0 ok, 2 usage, 3 no such process, 4 permission, 5 kernel lacks "
+            "a feature,\n"
+            "6 not a libcorun process (ps, stat)\n");
 }
 
 static int cmd_check(void)
@@ -62,6 +67,10 @@ int main(int argc, char **argv)
         return cmd_check();
     if (!strcmp(verb, "ps"))
         return cs_cmd_ps(argc - 1, argv + 1);
+    if (!strcmp(verb, "stat"))
+        return cs_cmd_stat(argc - 1, argv + 1);
+    if (!strcmp(verb, "top"))
+        return cs_cmd_top(argc - 1, argv + 1);
     if (!strcmp(verb, "stalls"))
         return cs_cmd_stalls(argc - 1, argv + 1);
     fprintf(stderr, "coscope: unknown command '%s' (see 'coscope help')\n", verb);

@@ -1,6 +1,7 @@
 #include "model_tasks.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,15 +36,15 @@ const char *cs_wait_reason_name(uint32_t reason)
     return reason < sizeof names / sizeof names[0] ? names[reason] : "other";
 }
 
-uint64_t cs_hist_total(const uint64_t hist[CS_HIST_BUCKETS])
+uint64_t cs_hist_total(const uint64_t hist[CS_TASK_HIST_BUCKETS])
 {
     uint64_t n = 0;
-    for (unsigned i = 0; i < CS_HIST_BUCKETS; i++)
+    for (unsigned i = 0; i < CS_TASK_HIST_BUCKETS; i++)
         n += hist[i];
     return n;
 }
 
-uint64_t cs_hist_quantile_ns(const uint64_t hist[CS_HIST_BUCKETS], double q)
+uint64_t cs_hist_quantile_ns(const uint64_t hist[CS_TASK_HIST_BUCKETS], double q)
 {
     uint64_t total = cs_hist_total(hist);
     if (!total)
@@ -53,7 +54,7 @@ uint64_t cs_hist_quantile_ns(const uint64_t hist[CS_HIST_BUCKETS], double q)
     if (rank < 1)
         rank = 1;
     uint64_t seen = 0;
-    for (unsigned k = 0; k < CS_HIST_BUCKETS; k++) {
+    for (unsigned k = 0; k < CS_TASK_HIST_BUCKETS; k++) {
         seen += hist[k];
         if (seen >= rank)
             return k ? (k < 64 ? (1ull << k) - 1 : UINT64_MAX) : 0; /* bucket k: < 2^k */
@@ -144,11 +145,36 @@ int cs_stat_add(struct cs_stat *st, const struct cs_corun_snapshot *snap)
             struct cs_stat_task *s = stat_task(st, t, first);
             if (!s)
                 return -ENOMEM;
+            s->loop_id = l->id;
             s->gone = false;
             s->last_seen_ns = snap->taken_ns;
             if (t->has_stats || !s->last.has_stats)
                 s->last = *t;
         }
     }
+    return 0;
+}
+
+int cs_stat_add_long_slice(struct cs_stat *st, int tid, uint64_t task_id, const char *name,
+                           uint64_t duration_ns)
+{
+    uint64_t loop_id = 0;
+    for (size_t i = 0; i < st->nloops; i++)
+        if (st->loops[i].tid == tid) {
+            st->loops[i].long_slices++;
+            loop_id = st->loops[i].id;
+        }
+    struct cs_task seen = {.id = task_id};
+    snprintf(seen.name, sizeof seen.name, "%s", name);
+    struct cs_stat_task *t = stat_task(st, &seen, false);
+    if (!t)
+        return -ENOMEM;
+    if (!t->loop_id) {
+        t->loop_id = loop_id;
+        t->gone = true; /* unless a later snapshot shows it */
+    }
+    t->long_slices++;
+    if (duration_ns > t->longest_slice_ns)
+        t->longest_slice_ns = duration_ns;
     return 0;
 }

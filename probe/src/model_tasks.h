@@ -12,8 +12,8 @@
 
 #include "corun_debug.h"
 
-#define CS_TASK_NAME_LEN 64
-#define CS_HIST_BUCKETS  CORUN_HIST_BUCKETS
+#define CS_TASK_NAME_LEN     64
+#define CS_TASK_HIST_BUCKETS CORUN_HIST_BUCKETS
 
 /* One task, as the target's debug table describes it. Times are CLOCK_MONOTONIC ns. */
 struct cs_task {
@@ -30,8 +30,8 @@ struct cs_task {
     int64_t created_ns;
     bool has_stats; /* the runtime kept statistics for it (stats semaphore was set) */
     uint64_t polls, busy_ns, wakes;
-    uint64_t sched_hist[CS_HIST_BUCKETS];
-    uint64_t poll_hist[CS_HIST_BUCKETS];
+    uint64_t sched_hist[CS_TASK_HIST_BUCKETS];
+    uint64_t poll_hist[CS_TASK_HIST_BUCKETS];
 };
 
 struct cs_corun_loop {
@@ -46,8 +46,8 @@ struct cs_corun_loop {
     uint64_t iterations;
     uint64_t busy_ns, poll_wait_ns; /* stats */
     uint64_t ready_count, task_count;
-    uint64_t sched_hist[CS_HIST_BUCKETS];
-    uint64_t iter_hist[CS_HIST_BUCKETS];
+    uint64_t sched_hist[CS_TASK_HIST_BUCKETS];
+    uint64_t iter_hist[CS_TASK_HIST_BUCKETS];
     size_t ntasks;
     struct cs_task *tasks; /* in the loop's list order */
 };
@@ -68,8 +68,8 @@ const char *cs_wait_reason_name(uint32_t reason);
 
 /* Histogram quantile: the upper bound (ns) of the bucket holding quantile q (0..1);
  * 0 for an empty histogram. */
-uint64_t cs_hist_quantile_ns(const uint64_t hist[CS_HIST_BUCKETS], double q);
-uint64_t cs_hist_total(const uint64_t hist[CS_HIST_BUCKETS]);
+uint64_t cs_hist_quantile_ns(const uint64_t hist[CS_TASK_HIST_BUCKETS], double q);
+uint64_t cs_hist_total(const uint64_t hist[CS_TASK_HIST_BUCKETS]);
 
 /*
  * `coscope stat`: what a session saw. Loop and task figures are deltas from the first
@@ -81,7 +81,9 @@ struct cs_stat_task {
     int64_t created_ns, last_seen_ns;
     bool gone; /* finished (absent from a later snapshot) */
     uint64_t base_polls, base_busy_ns, base_wakes;
-    uint64_t base_sched_hist[CS_HIST_BUCKETS];
+    uint64_t base_sched_hist[CS_TASK_HIST_BUCKETS];
+    uint64_t loop_id;
+    uint64_t long_slices, longest_slice_ns; /* from corun:slice_long events */
     struct cs_task last;
 };
 
@@ -90,11 +92,13 @@ struct cs_stat_loop {
     int32_t tid;
     struct cs_corun_loop base, last;
     uint64_t ready_samples, ready_sum, ready_max;
+    uint64_t long_slices; /* from corun:slice_long events */
 };
 
 struct cs_stat {
     int pid;
     int64_t start_ns, end_ns;
+    uint64_t lost_events; /* slice events the kernel could not pass on */
     size_t nloops, ntasks;
     struct cs_stat_loop *loops;
     struct cs_stat_task *tasks;
@@ -103,6 +107,10 @@ struct cs_stat {
 void cs_stat_init(struct cs_stat *st, int pid);
 /* Folds one snapshot in. 0 or -ENOMEM. */
 int cs_stat_add(struct cs_stat *st, const struct cs_corun_snapshot *snap);
+/* Counts one long slice (corun:slice_long) of a task on the loop thread `tid`; a task no
+ * snapshot saw (born and gone between two) is added with what the event says. */
+int cs_stat_add_long_slice(struct cs_stat *st, int tid, uint64_t task_id, const char *name,
+                           uint64_t duration_ns);
 void cs_stat_free(struct cs_stat *st);
 
 #endif

@@ -55,7 +55,15 @@ struct cs_collector {
     uint64_t window_start_ns;
     unsigned window_count;
     struct cs_raw_stack_event *raw_buf; /* DWARF mode: a window read back from a map */
+    cs_stall_annotate_fn annotate;      /* libcorun task attribution, or NULL */
+    void *annotate_arg;
 };
+
+void cs_collector_set_annotator(struct cs_collector *c, cs_stall_annotate_fn fn, void *arg)
+{
+    c->annotate = fn;
+    c->annotate_arg = arg;
+}
 
 static uint64_t now_ns(void)
 {
@@ -137,6 +145,8 @@ static void read_comm(int pid, int tid, char *comm, size_t len)
 
 static void deliver(struct cs_collector *c, struct cs_stall *s)
 {
+    if (c->annotate)
+        c->annotate(s, c->annotate_arg);
     cs_model_add_stall(c->model, s);
     if (c->cb)
         c->cb(s, c->cb_arg);
@@ -562,4 +572,10 @@ void cs_collector_close(struct cs_collector *c)
     free(c->raw_buf);
     free(c->threads);
     free(c);
+}
+
+/* For callers with their own poll loop (coscope top): readable when events wait. */
+int cs_collector_fd(const struct cs_collector *c)
+{
+    return ring_buffer__epoll_fd(c->rb);
 }

@@ -26,6 +26,11 @@ typedef void (*cs_stall_cb)(const struct cs_stall *s, void *arg);
 
 struct cs_collector;
 
+/* Fills in what the engine cannot know (the libcorun task: corun_attribution.h) before a
+ * record reaches the model and the callback. */
+typedef void (*cs_stall_annotate_fn)(struct cs_stall *s, void *arg);
+void cs_collector_set_annotator(struct cs_collector *c, cs_stall_annotate_fn fn, void *arg);
+
 /*
  * Loads and attaches the BPF side. Returns 0 or a negative errno (-EPERM: permission;
  * anything else: the kernel lacks something) with one sentence in `why`.
@@ -43,6 +48,12 @@ size_t cs_collector_thread_count(const struct cs_collector *c);
  * progress. Returns 0 or a negative errno.
  */
 int cs_collector_poll(struct cs_collector *c, int timeout_ms);
+
+/*
+ * An fd that polls readable when kernel events wait (then call cs_collector_poll(c, 0)).
+ * Ongoing stalls are found by cs_collector_poll itself, so call it every few ms anyway.
+ */
+int cs_collector_fd(const struct cs_collector *c);
 
 /* Detaches everything (the target keeps running) and frees. */
 void cs_collector_close(struct cs_collector *c);

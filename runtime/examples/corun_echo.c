@@ -78,6 +78,7 @@ static int main_task(void *arg, intptr_t *result)
         }
     }
     co_close(lfd);
+    co_signal_restore();
     return rc;
 }
 

@@ -286,7 +286,13 @@ struct co_lock {
     co_task *owner;
     struct co_waitq waiters;
 };
-#define CO_LOCK_INIT {0, {0, 0}}
+#define CO_LOCK_INIT                                                                               \
+    {                                                                                              \
+        0,                                                                                         \
+        {                                                                                          \
+            0, 0                                                                                   \
+        }                                                                                          \
+    }
 CO_API int co_lock_init(struct co_lock *l);
 /* 0 when acquired; CO_EDEADLK if the caller already holds it. */
 CO_API int co_lock_acquire(struct co_lock *l, int64_t deadline_ns);
@@ -315,7 +321,13 @@ struct co_event {
     int is_set;
     struct co_waitq waiters;
 };
-#define CO_EVENT_INIT {0, {0, 0}}
+#define CO_EVENT_INIT                                                                              \
+    {                                                                                              \
+        0,                                                                                         \
+        {                                                                                          \
+            0, 0                                                                                   \
+        }                                                                                          \
+    }
 CO_API int co_event_init(struct co_event *e);
 CO_API int co_event_set(struct co_event *e);
 CO_API int co_event_clear(struct co_event *e);
@@ -404,8 +416,7 @@ CO_API int co_listen(const struct sockaddr *addr, unsigned addr_len, int backlog
 CO_API int co_local_port(int fd);
 /* Waits for a connection; returns its fd (TCP_NODELAY set). addr/addr_len may be NULL.
  * Running out of fds returns -EMFILE and leaves the listener usable. */
-CO_API int co_accept(int listen_fd, struct sockaddr *addr, unsigned *addr_len,
-                     int64_t deadline_ns);
+CO_API int co_accept(int listen_fd, struct sockaddr *addr, unsigned *addr_len, int64_t deadline_ns);
 /* Connects; returns the fd. */
 CO_API int co_tcp_connect(const char *host, uint16_t port, int64_t deadline_ns);
 CO_API int co_unix_connect(const char *path, int64_t deadline_ns);

@@ -145,7 +145,7 @@ struct corun_debug_task_offsets {
     uint32_t waiting_since_ns; /* int64, maintained while timing or stats are on, else 0 */
     uint32_t awaited_task_id;  /* uint64, the task being joined, 0 if none */
     uint32_t spawn_pc;         /* uint64, return address in the spawner */
-    uint32_t created_ns;       /* int64 */
+    uint32_t created_ns;       /* int64, CLOCK_MONOTONIC at tick resolution (coarse) */
     uint32_t next_task;        /* pointer, 0 at the end */
     uint32_t stats;            /* pointer to the stats block, 0 when stats are off */
 };

@@ -34,6 +34,13 @@ int64_t co__clock_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int64_t co__coarse_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int64_t co_now_ns(void)
 {
     return co__clock_ns();
@@ -65,7 +72,7 @@ void co__ready_push(struct co_loop *loop, struct co_task *t)
         loop->ready_head = t;
     loop->ready_tail = t;
     loop->ready_count++;
-    if (co__stats_on())
+    if (loop->listen & CO__LISTEN_STATS)
         co__note_ready(t);
 }
 
@@ -102,7 +109,7 @@ static void run_task(struct co_loop *loop, struct co_task *t)
     t->state = CORUN_TASK_RUNNING;
     loop->slice_seq++;
     loop->tasks_run++;
-    if (co__timing_on())
+    if (loop->listen & CO__LISTEN_TIMING)
         co__slice_begin(loop, t);
     CO_PROBE2(task_resume, t, t->id);
 #if CO__ASAN
@@ -232,7 +239,10 @@ static void loop_iteration(struct co_loop *loop)
     CO_PROBE2(poll_exit, loop, nevents);
     loop->iterations++;
     loop->tasks_run = 0;
-    if (co__timing_on())
+    /* The semaphores are read once per iteration: a tracer that attaches is served from
+     * the next one. */
+    loop->listen = co__listen_now();
+    if (loop->listen & CO__LISTEN_TIMING)
         co__iter_begin(loop);
 
     if (loop->heap_len)
@@ -328,6 +338,7 @@ int co_run(co_task_fn main_fn, void *arg, intptr_t *result)
     co__tls_loop = loop;
     co__guard_thread_init();
     co__registry_add(loop);
+    loop->listen = co__listen_now();
     CO_PROBE3(loop_start, loop, loop->id, loop->tid);
     CO_PROBE1(stats, loop);
 

@@ -68,7 +68,7 @@ int co__park(enum corun_wait_reason why, const void *obj, int64_t deadline_ns)
     t->state = CORUN_TASK_WAITING;
     t->wait_reason = why;
     t->wait_obj = obj;
-    if (co__timing_on())
+    if (loop->listen & CO__LISTEN_TIMING)
         t->waiting_since_ns = co__clock_ns();
     co__suspend(t);
     t->wait_reason = CORUN_WAIT_NONE;

@@ -28,7 +28,7 @@ void co__slice_begin(struct co_loop *loop, struct co_task *t)
     int64_t now = co__clock_ns();
     t->resumed_ns = now;
     loop->slice_start_ns = now;
-    if (!co__stats_on())
+    if (!(loop->listen & CO__LISTEN_STATS))
         return;
     struct co__task_stats *s = stats_of(t);
     if (s && s->last_ready_ns) {
@@ -69,7 +69,7 @@ void co__slice_end(struct co_loop *loop, struct co_task *t)
     if (co__debug.enabled && (int64_t)duration_ns >= co__debug.slow_slice_ns)
         co__debug_warn("task %llu \"%s\" ran %.1f ms without suspending (slow slice)",
                        (unsigned long long)t->id, t->name, (double)duration_ns / 1e6);
-    if (!co__stats_on())
+    if (!(loop->listen & CO__LISTEN_STATS))
         return;
     loop->busy_ns += duration_ns;
     struct co__task_stats *s = stats_of(t);
@@ -83,7 +83,7 @@ void co__slice_end(struct co_loop *loop, struct co_task *t)
 void co__iter_begin(struct co_loop *loop)
 {
     int64_t now = co__clock_ns();
-    if (loop->poll_enter_ns && co__stats_on())
+    if (loop->poll_enter_ns && (loop->listen & CO__LISTEN_STATS))
         loop->poll_wait_ns += (uint64_t)(now - loop->poll_enter_ns);
     loop->poll_enter_ns = 0;
     loop->iter_start_ns = now;
@@ -99,6 +99,6 @@ void co__iter_end(struct co_loop *loop)
     loop->poll_enter_ns = now;
     if (duration_ns >= CORUN_LONG_SLICE_FLOOR_NS)
         CO_PROBE5(iter_long, loop, start, duration_ns, loop->tasks_run, loop->top_slices);
-    if (co__stats_on())
+    if (loop->listen & CO__LISTEN_STATS)
         loop->iter_hist[corun_hist_bucket(duration_ns)]++;
 }

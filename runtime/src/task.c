@@ -105,7 +105,7 @@ int co__spawn_at(struct co_task **out, co_task_fn fn, void *arg, const struct co
     memcpy(t->name, name, len);
     t->name[len] = '\0';
     t->spawn_pc = spawn_pc;
-    t->created_ns = co__clock_ns();
+    t->created_ns = co__coarse_clock_ns();
     t->map = map;
     t->map_bytes = map_bytes;
     t->fn = fn;

@@ -155,3 +155,46 @@ TEST_CASE("corun-echo echoes on its port and exits 0 on SIGTERM")
     CHECK(r.status == 2);
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 }
+
+TEST_CASE("corun-fanout sends every request through corun-echo within the connection limit")
+{
+    int port = free_port();
+    std::string out = "/tmp/cs-echo2-" + std::to_string(getpid()) + ".out";
+    pid_t pid = spawn_program(std::string(CORUN_ECHO_EXE) + " --port " + std::to_string(port), out);
+    REQUIRE(echo_once(port, "up?") == "up?");
+    command_result r =
+        run_command(std::string(CORUN_FANOUT_EXE) + " --port " + std::to_string(port) +
+                    " --connections 200 --limit 8 --timeout 10s");
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out == "fanout ok=200 failed=0 timed_out=0\n");
+    kill(pid, SIGTERM);
+    CHECK(wait_exit(pid) == 0);
+    unlink(out.c_str());
+    // nobody listening: every request fails, the exit code says so
+    r = run_command(std::string(CORUN_FANOUT_EXE) + " --port " + std::to_string(free_port()) +
+                    " --connections 5");
+    CHECK(r.status == 1);
+    CHECK(r.out == "fanout ok=0 failed=5 timed_out=0\n");
+    CHECK(run_command(std::string(CORUN_FANOUT_EXE) + " --limit 0").status == 2);
+}
+
+TEST_CASE("corun-prodcons moves every item exactly once through a small queue")
+{
+    command_result r = run_command(std::string(CORUN_PRODCONS_EXE) +
+                                   " --producers 3 --consumers 4 --items 500 --capacity 2");
+    CHECK(r.status == 0);
+    CHECK(r.out == "produced=1500 consumed=1500 sum_ok=yes\n");
+    CHECK(run_command(std::string(CORUN_PRODCONS_EXE) + " --items x").status == 2);
+}
+
+TEST_CASE("corun-groups shows a failing child cancelling its siblings and a group timing out")
+{
+    command_result r = run_command(CORUN_GROUPS_EXE);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("fetch-a: done\nfetch-b: failed (Input/output error)\n"
+                     "fetch-c: cancelled\ngroup 1: Input/output error\n") == 0);
+    for (const char *line : {"slow-0: cancelled\n", "slow-1: cancelled\n", "slow-2: cancelled\n",
+                             "group 2: timed out after 30 ms\n"})
+        CHECK(r.out.find(line) != std::string::npos);
+}

@@ -11,6 +11,8 @@
  * Prints "ready" once every task is parked. Commands on stdin, one per line:
  *   burn MS   spawn a task "burner" that spins MS ms on the CPU in one slice,
  *             then prints "done MS"
+ *   burn2 A B spawn "burner-a" (A ms) and "burner-b" (B ms) together: one loop
+ *             iteration runs both slices back to back; each prints "done MS"
  * EOF on stdin ends the process.
  */
 #include <stdint.h>
@@ -90,8 +92,14 @@ static int reader(void *arg, intptr_t *result)
         char *nl;
         while ((nl = strchr(buf, '\n'))) {
             *nl = 0;
-            long ms;
-            if (sscanf(buf, "burn %ld", &ms) == 1) {
+            long ms, ms2;
+            if (sscanf(buf, "burn2 %ld %ld", &ms, &ms2) == 2) {
+                /* Both ready at once: they run back to back in one loop iteration. */
+                struct co_spawn_opts a = {.name = "burner-a", .flags = CO_SPAWN_DETACHED};
+                struct co_spawn_opts b = {.name = "burner-b", .flags = CO_SPAWN_DETACHED};
+                co_spawn(NULL, burner, (void *)(intptr_t)ms, &a);
+                co_spawn(NULL, burner, (void *)(intptr_t)ms2, &b);
+            } else if (sscanf(buf, "burn %ld", &ms) == 1) {
                 struct co_spawn_opts o = {.name = "burner", .flags = CO_SPAWN_DETACHED};
                 co_spawn(NULL, burner, (void *)(intptr_t)ms, &o);
             }

@@ -1,0 +1,329 @@
+#include "cmd_stat.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "bpf_support.h"
+#include "corun.skel.h"
+#include "corun_errors.h"
+#include "corun_target.h"
+#include "corun_usdt.h"
+#include "duration.h"
+#include "exit_codes.h"
+#include "launch.h"
+#include "privileges.h"
+#include "stat_report.h"
+
+#define SAMPLE_MS      100  /* how often the target's statistics are read */
+#define LAUNCH_WAIT_MS 5000 /* a launched command has this long to map libcorun */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: coscope stat (-p PID | -- CMD [ARGS...]) [-d DURATION] [--json]\n"
+            "\n"
+            "Statistics of a libcorun process: while attached, the runtime keeps its own\n"
+            "per-loop and per-task accounting (USDT semaphores corun:stats, corun:slice_long);\n"
+            "coscope reads it from the process's memory and prints, at the end, per loop:\n"
+            "iterations, utilisation, ready-queue depth, scheduling-latency and iteration\n"
+            "histograms; per task: polls, busy time, wakes, scheduling latency, time alive.\n"
+            "\n"
+            "  -p, --pid PID          attach to a running process\n"
+            "  -d, --duration DUR     stop after DUR (default: until Ctrl-C or exit)\n"
+            "      --json             one JSON object at the end (docs/cli.md)\n"
+            "  -h, --help             this text\n"
+            "\n"
+            "Exit codes: 0 ok, 2 usage, 3 no such process / it exited, 4 permission,\n"
+            "5 the kernel lacks something needed, 6 not a libcorun process.\n");
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "coscope stat: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see 'coscope stat --help')\n");
+    return CS_EXIT_USAGE;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+struct session {
+    struct cs_stat stat;
+    struct corun_bpf *skel;
+    struct ring_buffer *rb;
+    struct bpf_link *links[2];
+};
+
+static int on_slice(void *ctx, void *data, size_t len)
+{
+    struct session *s = ctx;
+    const struct cs_corun_slice_event *e = data;
+    if (len < sizeof *e)
+        return 0;
+    char name[CS_CORUN_NAME_LEN + 1];
+    memcpy(name, e->name, CS_CORUN_NAME_LEN);
+    name[CS_CORUN_NAME_LEN] = 0;
+    return cs_stat_add_long_slice(&s->stat, (int)e->tid, e->task_id, name, e->duration_ns);
+}
+
+/* Loads the USDT programs and attaches them to the target's libcorun: from here on the
+ * kernel holds the runtime's semaphores up. 0 or a negative errno; `why` says what. */
+static int attach_probes(struct session *s, const struct cs_corun_target *t, char *why,
+                         size_t why_len)
+{
+    s->skel = corun_bpf__open();
+    if (!s->skel) {
+        snprintf(why, why_len, "cannot open the BPF program: %s", strerror(errno));
+        return -errno;
+    }
+    s->skel->rodata->min_slice_ns = 0;
+    s->skel->rodata->task_name_off = t->table.task.name;
+    s->skel->rodata->task_name_size = t->table.task.name_size;
+    int err = corun_bpf__load(s->skel);
+    if (err) {
+        snprintf(why, why_len, "cannot load the BPF program: %s", strerror(-err));
+        return err;
+    }
+    struct bpf_program *progs[2] = {s->skel->progs.corun_stats, s->skel->progs.corun_slice_long};
+    const char *names[2] = {"stats", "slice_long"};
+    for (int i = 0; i < 2; i++) {
+        s->links[i] =
+            bpf_program__attach_usdt(progs[i], t->pid, t->module_path, "corun", names[i], NULL);
+        if (!s->links[i]) {
+            err = -errno;
+            snprintf(why, why_len, "cannot attach to USDT probe corun:%s in %.300s: %s", names[i],
+                     t->mapped_path, strerror(-err));
+            return err;
+        }
+    }
+    s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.slices), on_slice, s, NULL);
+    if (!s->rb) {
+        err = -errno;
+        snprintf(why, why_len, "cannot open the ring buffer: %s", strerror(-err));
+        return err;
+    }
+    return 0;
+}
+
+static void detach_probes(struct session *s)
+{
+    ring_buffer__free(s->rb);
+    for (int i = 0; i < 2; i++)
+        bpf_link__destroy(s->links[i]);
+    corun_bpf__destroy(s->skel);
+    s->rb = NULL;
+    s->links[0] = s->links[1] = NULL;
+    s->skel = NULL;
+}
+
+/* A freshly launched command maps libcorun only once its dynamic loader has run. */
+static int open_launched(int pid, struct cs_corun_target *t, char *why, size_t why_len)
+{
+    int64_t deadline = now_ns() + (int64_t)LAUNCH_WAIT_MS * 1000000;
+    for (;;) {
+        int err = cs_corun_open(pid, t, why, why_len);
+        if (err != -ENOENT || now_ns() > deadline)
+            return err;
+        usleep(1000);
+    }
+}
+
+static int sample(struct session *s, const struct cs_corun_target *t)
+{
+    struct cs_corun_snapshot snap;
+    int err = cs_corun_snapshot(t, &snap);
+    if (err)
+        return err;
+    err = cs_stat_add(&s->stat, &snap);
+    cs_corun_snapshot_free(&snap);
+    return err;
+}
+
+int cs_cmd_stat(int argc, char **argv)
+{
+    enum { OPT_JSON = 256 };
+    static const struct option longopts[] = {
+        {"pid", required_argument, NULL, 'p'},
+        {"duration", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int pid = 0, opt;
+    bool json = false;
+    uint64_t duration_ns = 0;
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "+p:d:h", longopts, NULL)) != -1) {
+        char *end;
+        switch (opt) {
+        case 'p':
+            pid = (int)strtol(optarg, &end, 10);
+            if (*end || pid <= 0)
+                return bad_usage("bad PID '%s'", optarg);
+            break;
+        case 'd':
+            if (cs_parse_duration_ns(optarg, &duration_ns) || !duration_ns)
+                return bad_usage("bad duration '%s' (e.g. 10s, 500ms)", optarg);
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return CS_EXIT_OK;
+        default:
+            return bad_usage("unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    char **cmd = optind < argc ? &argv[optind] : NULL;
+    if (cmd && pid)
+        return bad_usage("give either -p PID or -- CMD, not both%s", "");
+    if (!cmd && !pid)
+        return bad_usage("which process? give -p PID or -- CMD%s", "");
+
+    char why[512] = "";
+    if (!cs_have_bpf_privileges(why, sizeof why)) {
+        fprintf(stderr, "coscope: %s\n", why);
+        return CS_EXIT_PERMISSION;
+    }
+    if (pid && kill(pid, 0) != 0 && errno == ESRCH)
+        return cs_corun_report_error("stat", pid, -ESRCH, "");
+    switch (cs_bpf_support_probe(why, sizeof why)) {
+    case CS_BPF_OK:
+        break;
+    case CS_BPF_NO_PERMISSION:
+        fprintf(stderr, "coscope: %s\n", why);
+        return CS_EXIT_PERMISSION;
+    case CS_BPF_UNSUPPORTED:
+        fprintf(stderr, "coscope: %s\n", why);
+        return CS_EXIT_KERNEL;
+    }
+
+    bool launched = false;
+    if (cmd) {
+        pid = cs_launch_stopped(cmd);
+        if (pid < 0)
+            return pid == -ENOENT || pid == -EACCES ? CS_EXIT_USAGE : CS_EXIT_NO_PROCESS;
+        launched = true;
+        if (cs_launch_release(pid) != 0) {
+            fprintf(stderr, "coscope: cannot start '%s': %s\n", cmd[0], strerror(errno));
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            return CS_EXIT_FAILURE;
+        }
+    }
+    int rc = CS_EXIT_OK;
+    struct session s = {0};
+    struct cs_corun_target target;
+    cs_stat_init(&s.stat, pid);
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) {
+        rc = cs_corun_report_error("stat", pid, -ESRCH, "");
+        goto cleanup;
+    }
+    int err = launched ? open_launched(pid, &target, why, sizeof why)
+                       : cs_corun_open(pid, &target, why, sizeof why);
+    if (err) {
+        rc = cs_corun_report_error("stat", pid, err, why);
+        if (launched)
+            kill(pid, SIGKILL); /* we started it for nothing */
+        goto cleanup;
+    }
+    err = attach_probes(&s, &target, why, sizeof why);
+    if (err) {
+        fprintf(stderr, "coscope: %s\n", why);
+        rc = err == -EPERM || err == -EACCES ? CS_EXIT_PERMISSION
+             : err == -ESRCH                 ? CS_EXIT_NO_PROCESS
+                                             : CS_EXIT_KERNEL;
+        goto cleanup;
+    }
+    err = sample(&s, &target); /* the baseline */
+    if (err) {
+        rc = cs_corun_report_error("stat", pid, err, "its task list could not be read");
+        goto cleanup;
+    }
+    /* Tools and tests wait for this line: from here on, the runtime keeps statistics. */
+    fprintf(stderr, "coscope: collecting statistics of process %d (%s)\n", pid, target.mapped_path);
+
+    struct sigaction sa = {0};
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+
+    int64_t t0 = now_ns();
+    bool exited = false;
+    while (!stop_requested) {
+        int64_t left_ms = SAMPLE_MS;
+        if (duration_ns) {
+            int64_t left = (int64_t)duration_ns - (now_ns() - t0);
+            if (left <= 0)
+                break;
+            if (left / 1000000 < left_ms)
+                left_ms = left / 1000000 + 1;
+        }
+        struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+        if (poll(&pfd, 1, (int)left_ms) > 0) {
+            exited = true;
+            break;
+        }
+        ring_buffer__poll(s.rb, 0);
+        err = sample(&s, &target);
+        if (err == -ESRCH) {
+            exited = true;
+            break;
+        }
+    }
+    if (!exited)
+        sample(&s, &target); /* the last figures */
+    ring_buffer__poll(s.rb, 0);
+    s.stat.lost_events = s.skel->bss->lost_events;
+    detach_probes(&s); /* the semaphores drop back to 0 before we print */
+    if (json)
+        cs_stat_write_json(stdout, &s.stat);
+    else
+        cs_stat_write_text(stdout, &s.stat);
+    if (exited) {
+        if (launched) {
+            int status = 0;
+            waitpid(pid, &status, 0);
+        } else {
+            fprintf(stderr, "coscope: process %d exited\n", pid);
+            rc = CS_EXIT_NO_PROCESS;
+        }
+    }
+cleanup:
+    detach_probes(&s);
+    if (launched && rc != CS_EXIT_OK)
+        waitpid(pid, NULL, WNOHANG);
+    if (pidfd >= 0)
+        close(pidfd);
+    cs_stat_free(&s.stat);
+    return rc;
+}

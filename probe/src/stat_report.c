@@ -1,0 +1,223 @@
+#include "stat_report.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "corun_errors.h"
+#include "json_writer.h"
+
+/* Session deltas: what happened between the first and the last snapshot. */
+static uint64_t delta(uint64_t last, uint64_t base)
+{
+    return last >= base ? last - base : last; /* a reset counter counts from zero */
+}
+
+static void hist_delta(const uint64_t *last, const uint64_t *base, uint64_t *out)
+{
+    for (unsigned k = 0; k < CS_TASK_HIST_BUCKETS; k++)
+        out[k] = delta(last[k], base ? base[k] : 0);
+}
+
+static uint64_t hist_max_ns(const uint64_t *h)
+{
+    for (unsigned k = CS_TASK_HIST_BUCKETS; k-- > 0;)
+        if (h[k])
+            return k ? (1ull << k) - 1 : 0;
+    return 0;
+}
+
+static void format_ns(uint64_t ns, char *buf, size_t len)
+{
+    if (ns < 10000)
+        snprintf(buf, len, "%" PRIu64 "ns", ns);
+    else if (ns < 10000000)
+        snprintf(buf, len, "%.1fus", (double)ns / 1e3);
+    else if (ns < 10000000000ull)
+        snprintf(buf, len, "%.1fms", (double)ns / 1e6);
+    else
+        snprintf(buf, len, "%.1fs", (double)ns / 1e9);
+}
+
+static void write_hist_text(FILE *out, const char *label, const uint64_t *h)
+{
+    char p50[24], p90[24], p99[24], mx[24];
+    format_ns(cs_hist_quantile_ns(h, 0.50), p50, sizeof p50);
+    format_ns(cs_hist_quantile_ns(h, 0.90), p90, sizeof p90);
+    format_ns(cs_hist_quantile_ns(h, 0.99), p99, sizeof p99);
+    format_ns(hist_max_ns(h), mx, sizeof mx);
+    fprintf(out, "  %-15s n=%-8" PRIu64 " p50 <%s  p90 <%s  p99 <%s  max <%s\n", label,
+            cs_hist_total(h), p50, p90, p99, mx);
+}
+
+static int64_t alive_ns(const struct cs_stat *st, const struct cs_stat_task *t)
+{
+    if (!t->created_ns)
+        return -1;
+    return (t->gone ? t->last_seen_ns : st->end_ns) - t->created_ns;
+}
+
+void cs_stat_write_text(FILE *out, const struct cs_stat *st)
+{
+    char comm[32], a[24], b[24];
+    cs_proc_comm(st->pid, comm, sizeof comm);
+    double secs = (double)(st->end_ns - st->start_ns) / 1e9;
+    fprintf(out, "process %d (%s): %.2fs, %zu loop%s, %zu task%s seen\n", st->pid, comm, secs,
+            st->nloops, st->nloops == 1 ? "" : "s", st->ntasks, st->ntasks == 1 ? "" : "s");
+    for (size_t i = 0; i < st->nloops; i++) {
+        const struct cs_stat_loop *l = &st->loops[i];
+        uint64_t iters = delta(l->last.iterations, l->base.iterations);
+        uint64_t busy = delta(l->last.busy_ns, l->base.busy_ns);
+        uint64_t wait = delta(l->last.poll_wait_ns, l->base.poll_wait_ns);
+        format_ns(busy, a, sizeof a);
+        format_ns(wait, b, sizeof b);
+        fprintf(out,
+                "loop %" PRIu64 " (thread %d): %" PRIu64 " iterations (%.0f/s), utilisation "
+                "%.1f%% (busy %s, waiting in poll %s), ready queue avg %.1f max %" PRIu64
+                ", %" PRIu64 " long slices\n",
+                l->id, l->tid, iters, secs > 0 ? (double)iters / secs : 0.0,
+                busy + wait ? 100.0 * (double)busy / (double)(busy + wait) : 0.0, a, b,
+                l->ready_samples ? (double)l->ready_sum / (double)l->ready_samples : 0.0,
+                l->ready_max, l->long_slices);
+        uint64_t h[CS_TASK_HIST_BUCKETS];
+        hist_delta(l->last.sched_hist, l->base.sched_hist, h);
+        write_hist_text(out, "sched latency", h);
+        hist_delta(l->last.iter_hist, l->base.iter_hist, h);
+        write_hist_text(out, "iteration", h);
+        fprintf(out, "  %-16s %6s %8s %9s %8s %9s %9s %9s %6s\n", "TASK", "ID", "POLLS", "BUSY",
+                "WAKES", "SCHED p50", "SCHED p99", "ALIVE", "LONG");
+        for (size_t j = 0; j < st->ntasks; j++) {
+            const struct cs_stat_task *t = &st->tasks[j];
+            if (t->loop_id != l->id)
+                continue;
+            char busy_s[24], p50[24], p99[24], alive[24];
+            uint64_t sh[CS_TASK_HIST_BUCKETS];
+            hist_delta(t->last.sched_hist, t->base_sched_hist, sh);
+            format_ns(delta(t->last.busy_ns, t->base_busy_ns), busy_s, sizeof busy_s);
+            format_ns(cs_hist_quantile_ns(sh, 0.5), p50, sizeof p50);
+            format_ns(cs_hist_quantile_ns(sh, 0.99), p99, sizeof p99);
+            int64_t al = alive_ns(st, t);
+            if (al < 0)
+                snprintf(alive, sizeof alive, "?");
+            else
+                format_ns((uint64_t)al, alive, sizeof alive);
+            fprintf(out,
+                    "  %-16.16s %6" PRIu64 " %8" PRIu64 " %9s %8" PRIu64 " %9s %9s %9s %6" PRIu64
+                    "%s\n",
+                    t->name, t->id, delta(t->last.polls, t->base_polls), busy_s,
+                    delta(t->last.wakes, t->base_wakes), p50, p99, alive, t->long_slices,
+                    t->gone ? "  (finished)" : "");
+        }
+    }
+    if (st->lost_events)
+        fprintf(out, "lost events: %" PRIu64 "\n", st->lost_events);
+}
+
+static void write_hist_json(struct cs_json *w, const char *key, const uint64_t *h)
+{
+    cs_json_key(w, key);
+    cs_json_begin_object(w);
+    cs_json_key(w, "count");
+    cs_json_uint(w, cs_hist_total(h));
+    const char *names[] = {"p50_ns", "p90_ns", "p99_ns"};
+    const double qs[] = {0.5, 0.9, 0.99};
+    for (int i = 0; i < 3; i++) {
+        cs_json_key(w, names[i]);
+        cs_json_uint(w, cs_hist_quantile_ns(h, qs[i]));
+    }
+    cs_json_key(w, "max_ns");
+    cs_json_uint(w, hist_max_ns(h));
+    /* Bucket k counts values in [2^(k-1), 2^k) ns (bucket 0: zero). */
+    cs_json_key(w, "log2_buckets");
+    cs_json_begin_array(w);
+    for (unsigned k = 0; k < CS_TASK_HIST_BUCKETS; k++)
+        cs_json_uint(w, h[k]);
+    cs_json_end_array(w);
+    cs_json_end_object(w);
+}
+
+static void kv_uint(struct cs_json *w, const char *key, uint64_t v)
+{
+    cs_json_key(w, key);
+    cs_json_uint(w, v);
+}
+
+void cs_stat_write_json(FILE *out, const struct cs_stat *st)
+{
+    struct cs_json w;
+    cs_json_init(&w, out);
+    cs_json_begin_object(&w);
+    cs_json_key(&w, "pid");
+    cs_json_int(&w, st->pid);
+    kv_uint(&w, "duration_us", (uint64_t)(st->end_ns - st->start_ns) / 1000);
+    kv_uint(&w, "lost_events", st->lost_events);
+    cs_json_key(&w, "loops");
+    cs_json_begin_array(&w);
+    for (size_t i = 0; i < st->nloops; i++) {
+        const struct cs_stat_loop *l = &st->loops[i];
+        uint64_t busy = delta(l->last.busy_ns, l->base.busy_ns);
+        uint64_t wait = delta(l->last.poll_wait_ns, l->base.poll_wait_ns);
+        cs_json_begin_object(&w);
+        kv_uint(&w, "id", l->id);
+        cs_json_key(&w, "tid");
+        cs_json_int(&w, l->tid);
+        kv_uint(&w, "iterations", delta(l->last.iterations, l->base.iterations));
+        kv_uint(&w, "busy_us", busy / 1000);
+        kv_uint(&w, "poll_wait_us", wait / 1000);
+        /* Per mille, to stay in integers: busy / (busy + waiting in the poll). */
+        kv_uint(&w, "utilisation_permille", busy + wait ? busy * 1000 / (busy + wait) : 0);
+        cs_json_key(&w, "ready_depth");
+        cs_json_begin_object(&w);
+        kv_uint(&w, "samples", l->ready_samples);
+        kv_uint(&w, "avg_x100", l->ready_samples ? l->ready_sum * 100 / l->ready_samples : 0);
+        kv_uint(&w, "max", l->ready_max);
+        cs_json_end_object(&w);
+        kv_uint(&w, "long_slices", l->long_slices);
+        uint64_t h[CS_TASK_HIST_BUCKETS];
+        hist_delta(l->last.sched_hist, l->base.sched_hist, h);
+        write_hist_json(&w, "sched_latency", h);
+        hist_delta(l->last.iter_hist, l->base.iter_hist, h);
+        write_hist_json(&w, "iteration", h);
+        cs_json_end_object(&w);
+    }
+    cs_json_end_array(&w);
+    cs_json_key(&w, "tasks");
+    cs_json_begin_array(&w);
+    for (size_t j = 0; j < st->ntasks; j++) {
+        const struct cs_stat_task *t = &st->tasks[j];
+        cs_json_begin_object(&w);
+        kv_uint(&w, "id", t->id);
+        cs_json_key(&w, "parent");
+        if (t->parent_id)
+            cs_json_uint(&w, t->parent_id);
+        else
+            cs_json_null(&w);
+        cs_json_key(&w, "name");
+        cs_json_string(&w, t->name);
+        kv_uint(&w, "loop", t->loop_id);
+        kv_uint(&w, "polls", delta(t->last.polls, t->base_polls));
+        kv_uint(&w, "busy_us", delta(t->last.busy_ns, t->base_busy_ns) / 1000);
+        kv_uint(&w, "wakes", delta(t->last.wakes, t->base_wakes));
+        uint64_t sh[CS_TASK_HIST_BUCKETS];
+        hist_delta(t->last.sched_hist, t->base_sched_hist, sh);
+        cs_json_key(&w, "sched_latency");
+        cs_json_begin_object(&w);
+        kv_uint(&w, "count", cs_hist_total(sh));
+        kv_uint(&w, "p50_ns", cs_hist_quantile_ns(sh, 0.5));
+        kv_uint(&w, "p99_ns", cs_hist_quantile_ns(sh, 0.99));
+        cs_json_end_object(&w);
+        int64_t al = alive_ns(st, t);
+        cs_json_key(&w, "alive_us");
+        if (al < 0)
+            cs_json_null(&w);
+        else
+            cs_json_int(&w, al / 1000);
+        cs_json_key(&w, "finished");
+        cs_json_bool(&w, t->gone);
+        kv_uint(&w, "long_slices", t->long_slices);
+        kv_uint(&w, "longest_slice_us", t->longest_slice_ns / 1000);
+        cs_json_end_object(&w);
+    }
+    cs_json_end_array(&w);
+    cs_json_end_object(&w);
+    fputc('\n', out);
+}

@@ -1,0 +1,356 @@
+// coscope top, driven through a real terminal: tmux runs it against an epoll loop that
+// stalls on cue; the tests type keys and read the screen as a person would.
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <regex>
+#include <string>
+
+#include "tmux_screen.h"
+
+namespace {
+
+// An event loop ready for stall commands, and a terminal with coscope top attached to it.
+struct top_session {
+    child_proc target;
+    tmux_screen term;
+    std::string pid;
+
+    explicit top_session(const std::string &env = "", int cols = 100, int rows = 30)
+        : term(cols, rows)
+    {
+        REQUIRE(target.start({TARGET_EPOLL_FP}));
+        REQUIRE(target.read_line(10000) == "ready");
+        pid = std::to_string(target.pid);
+        // 200 ms threshold: on a loaded 2-core machine preemption alone makes 50-100 ms
+        // slices of an idle loop; the stalls the tests cause are 400 ms and longer.
+        term.type_line(env + COSCOPE_EXE " top -p " + pid +
+                       " -i 200ms -t 200ms; echo top-exit=$?");
+        std::string s = term.wait_for("Loops 1:");
+        INFO(s);
+        REQUIRE(s.find("Loops 1:") != std::string::npos);
+    }
+
+    // The first row of a finished stall (not '>ongoing') containing `what`, or "".
+    std::string finished_row_with(const std::string &what, const std::string &screen)
+    {
+        size_t at = 0;
+        while (at < screen.size()) {
+            size_t end = screen.find('\n', at);
+            if (end == std::string::npos)
+                end = screen.size();
+            std::string line = screen.substr(at, end - at);
+            if (line.find(what) != std::string::npos && line.rfind(">ongoing", 0) != 0)
+                return line;
+            at = end + 1;
+        }
+        return "";
+    }
+
+    // Waits for a finished stall row containing `what`; returns the screen.
+    std::string wait_finished(const std::string &what)
+    {
+        return term.wait_until(
+            [&](const std::string &scr) { return !finished_row_with(what, scr).empty(); });
+    }
+
+    // The first screen line containing `what`, or "".
+    std::string row_with(const std::string &what, const std::string &screen)
+    {
+        size_t at = screen.find(what);
+        if (at == std::string::npos)
+            return "";
+        size_t start = screen.rfind('\n', at);
+        start = start == std::string::npos ? 0 : start + 1;
+        return screen.substr(start, screen.find('\n', at) - start);
+    }
+};
+
+// "850us", "12.3ms", "1.34s" (optionally followed by '+') in milliseconds, or -1.
+double parse_ms(const std::string &text)
+{
+    std::smatch m;
+    static const std::regex re("([0-9.]+)(us|ms|s)");
+    if (!std::regex_search(text, m, re))
+        return -1;
+    double v = std::stod(m[1]);
+    return m[2] == "us" ? v / 1000 : m[2] == "ms" ? v : v * 1000;
+}
+
+// The DURATION column of a stalls-screen row (the second field).
+std::string duration_field(const std::string &row)
+{
+    std::smatch m;
+    static const std::regex re("^.(?:[0-9:]{8}|ongoing )\\s+(\\S+)");
+    return std::regex_search(row, m, re) ? std::string(m[1]) : "";
+}
+
+bool all_ascii(const std::string &s)
+{
+    for (unsigned char c : s)
+        if (c >= 0x80)
+            return false;
+    return true;
+}
+
+} // namespace
+
+TEST_CASE("the header names the target, its loop, the stalls, lost events and the time")
+{
+    top_session t;
+    std::string s = t.term.screen();
+    INFO(s);
+    CHECK(s.find("coscope top  pid " + t.pid + " (stall-target-ep)") != std::string::npos);
+    CHECK(s.find("attached, per-thread tracepoints") != std::string::npos);
+    CHECK(s.find("Loops 1: " + t.pid + " stall-target-ep") != std::string::npos);
+    CHECK(std::regex_search(s, std::regex("Stalls: [0-9]+")));
+    CHECK(s.find(">200ms") != std::string::npos);
+    CHECK(s.find("lost 0") != std::string::npos);
+    CHECK(std::regex_search(line_of(s, 0), std::regex("[0-9]{2}:[0-9]{2}:[0-9]{2}$")));
+    CHECK(s.find("DURATION") != std::string::npos);
+    t.term.keys("q");
+}
+
+TEST_CASE("a stall appears with its cause, and Enter shows its stack with file:line")
+{
+    top_session t;
+    t.target.send("read 400");
+    std::string s = t.wait_finished(" read ");
+    INFO(s);
+    std::string row = t.finished_row_with(" read ", s);
+    INFO(row);
+    REQUIRE(!row.empty());
+    CHECK(row.find(t.pid) != std::string::npos);
+    CHECK(row.find(" - ") != std::string::npos); // no task: a foreign loop
+    double ms = parse_ms(duration_field(row));
+    CHECK(ms >= 390);
+    CHECK(ms < 2000);
+    CHECK(s.find("worst ") != std::string::npos);
+
+    t.term.keys("Enter");
+    s = t.term.wait_for("stall_actions.c:");
+    INFO(s);
+    CHECK(s.find("Stall on thread " + t.pid) != std::string::npos);
+    CHECK(s.find("cause: read") != std::string::npos);
+    CHECK(s.find("blocking system calls") != std::string::npos);
+    CHECK(s.find("stall_blocking_read") != std::string::npos);
+    CHECK(std::regex_search(s, std::regex("stall_actions\\.c:[0-9]+")));
+
+    t.term.keys("Escape");
+    s = t.term.wait_for("DURATION");
+    CHECK(s.find("DURATION") != std::string::npos);
+    t.term.keys("q");
+}
+
+TEST_CASE("an ongoing stall is shown while it grows, then as a finished one")
+{
+    top_session t;
+    t.target.send("sleep 4000");
+    std::string s = t.term.wait_for(">ongoing ");
+    INFO(s);
+    std::string row = t.row_with(">ongoing ", s);
+    REQUIRE(!row.empty());
+    CHECK(s.find("STALLED") != std::string::npos);
+    CHECK(s.find("ongoing 1") != std::string::npos);
+    double first_ms = parse_ms(duration_field(row));
+    usleep(1200000);
+    s = t.term.screen();
+    row = t.row_with(">ongoing ", s);
+    INFO(s);
+    REQUIRE(!row.empty());
+    double later_ms = parse_ms(duration_field(row));
+    CHECK(later_ms >= first_ms + 500);
+
+    s = t.term.wait_until([&](const std::string &scr) {
+        return scr.find(">ongoing ") == std::string::npos &&
+               !t.row_with("nanosleep", scr).empty();
+    });
+    INFO(s);
+    CHECK(s.find(">ongoing ") == std::string::npos);
+    row = t.row_with("nanosleep", s);
+    CHECK(!row.empty());
+    CHECK(parse_ms(duration_field(row)) >= 3900);
+    t.term.keys("q");
+}
+
+TEST_CASE("help, loops and tasks screens answer their keys")
+{
+    top_session t;
+    t.term.keys("?");
+    std::string s = t.term.wait_for("Keys");
+    INFO(s);
+    CHECK(s.find("pause: freeze the picture") != std::string::npos);
+    CHECK(s.find("q            quit") != std::string::npos);
+    t.term.keys("Escape");
+    s = t.term.wait_for("DURATION");
+    CHECK(s.find("DURATION") != std::string::npos);
+
+    t.term.keys("2");
+    s = t.term.wait_for("STALLS");
+    CHECK(t.row_with(t.pid + " stall-target ", s).find(" ok") != std::string::npos);
+    t.term.keys("3");
+    s = t.term.wait_for("Tasks need libcorun.");
+    CHECK(s.find("Tasks need libcorun.") != std::string::npos);
+    t.term.keys("j k Tab");
+    s = t.term.wait_for("DURATION");
+    CHECK(s.find("DURATION") != std::string::npos);
+    t.term.keys("q");
+}
+
+TEST_CASE("pause freezes the picture while collection goes on")
+{
+    top_session t;
+    t.term.keys("p");
+    std::string s = t.term.wait_for("PAUSED");
+    REQUIRE(s.find("PAUSED") != std::string::npos);
+    std::smatch m;
+    REQUIRE(std::regex_search(s, m, std::regex("Stalls: [0-9]+")));
+    std::string frozen_count = m[0];
+    t.target.send("read 400");
+    REQUIRE(t.target.read_line(10000).rfind("done", 0) == 0);
+    usleep(800000);
+    s = t.term.screen();
+    INFO(s);
+    CHECK(s.find(frozen_count + " ") != std::string::npos);
+    CHECK(t.row_with(" read ", s).empty());
+
+    t.term.keys("p");
+    s = t.term.wait_for(" read ");
+    INFO(s);
+    CHECK(s.find("PAUSED") == std::string::npos);
+    CHECK(!t.row_with(" read ", s).empty()); // collected while paused
+    t.term.keys("q");
+}
+
+TEST_CASE("the screen fits 80x24 and follows a live resize")
+{
+    top_session t;
+    t.target.send("read 500");
+    t.wait_finished(" read ");
+    for (auto size : {std::make_pair(80, 24), std::make_pair(132, 40), std::make_pair(80, 24)}) {
+        t.term.resize(size.first, size.second);
+        usleep(700000);
+        std::string s = t.term.screen();
+        INFO(size.first << "x" << size.second << "\n" << s);
+        CHECK(count_lines(s) == size.second);
+        std::string top = line_of(s, 0);
+        CHECK(top.size() <= (size_t)size.first);
+        CHECK(std::regex_search(top, std::regex("[0-9]{2}:[0-9]{2}:[0-9]{2}$")));
+        CHECK(line_of(s, size.second - 1).find("q quit") != std::string::npos);
+        CHECK(!t.row_with(" read ", s).empty());
+    }
+    t.term.keys("q");
+}
+
+TEST_CASE("q gives the terminal back to the shell and exits 0")
+{
+    top_session t;
+    t.term.keys("q");
+    std::string s = t.term.wait_for("top-exit=0");
+    INFO(s);
+    CHECK(s.find("top-exit=0") != std::string::npos);
+    CHECK(s.find("coscope top  pid") == std::string::npos);
+    CHECK(s.find("0 stalls, 0 lost events") != std::string::npos);
+    // The shell is back and takes input.
+    t.term.type_line("echo shell-is-back");
+    CHECK(t.term.wait_for("shell-is-back\ncs-shell$").find("shell-is-back\ncs-shell$") !=
+          std::string::npos);
+    CHECK(!t.target.exited()); // detached, the target runs on
+}
+
+TEST_CASE("SIGTERM gives the terminal back")
+{
+    top_session t;
+    int cs = child_named(t.term.shell_pid(), "coscope");
+    REQUIRE(cs > 0);
+    REQUIRE(kill(cs, SIGTERM) == 0);
+    std::string s = t.term.wait_for("top-exit=0");
+    INFO(s);
+    CHECK(s.find("top-exit=0") != std::string::npos);
+    CHECK(s.find("coscope top  pid") == std::string::npos);
+}
+
+TEST_CASE("the target exiting is shown, then coscope exits 3 with the terminal restored")
+{
+    top_session t;
+    t.target.send("quit");
+    // The header says so first (coscope lingers 2 s), then the shell shows the exit.
+    std::string s = t.term.wait_for("process " + t.pid + " exited");
+    INFO(s);
+    CHECK(line_of(s, 3).find("process " + t.pid + " exited") != std::string::npos);
+    s = t.term.wait_for("top-exit=3");
+    INFO(s);
+    CHECK(s.find("coscope: process " + t.pid + " exited") != std::string::npos);
+    CHECK(s.find("top-exit=3") != std::string::npos);
+    CHECK(s.find("coscope top  pid") == std::string::npos);
+}
+
+TEST_CASE("without colour or UTF-8 the screens fall back to plain ASCII")
+{
+    top_session t("TERM=vt100 LANG=C LC_ALL=C ");
+    t.target.send("read 400");
+    std::string s = t.term.wait_for(" read ");
+    INFO(s);
+    CHECK(s.find(" read ") != std::string::npos);
+    CHECK(all_ascii(s));
+    t.term.keys("2");
+    s = t.term.wait_for("STALLS");
+    CHECK(all_ascii(s));
+    t.term.keys("1 Enter");
+    s = t.term.wait_for("stack 1 of");
+    CHECK(all_ascii(s));
+    t.term.keys("q");
+    CHECK(t.term.wait_for("top-exit=0").find("top-exit=0") != std::string::npos);
+}
+
+TEST_CASE("a libcorun target shows its task tree, the await graph, a filter and histograms")
+{
+    tmux_screen term(100, 30);
+    // A port of its own: other tests on this machine may run stallgen too.
+    std::string port = std::to_string(20000 + getpid() % 20000);
+    term.type_line(COSCOPE_EXE " top -i 200ms -- " STALLGEN_EXE " --port " + port +
+                   " --every 1s; echo top-exit=$?");
+    std::string s = term.wait_for("Loops 1:");
+    REQUIRE(s.find("launched") != std::string::npos);
+    term.keys("3");
+    // Per-task statistics appear once coscope holds the runtime's stats semaphore.
+    s = term.wait_for("spawn tree (a: await graph)");
+    INFO(s);
+    REQUIRE(s.find("spawn tree (a: await graph)") != std::string::npos);
+    s = term.wait_for("ticker");
+    CHECK(std::regex_search(s, std::regex("loop 1  tid [0-9]+  [0-9]+ tasks")));
+    CHECK(std::regex_search(s, std::regex("1 -main +waiting")));
+    CHECK(std::regex_search(s, std::regex("[0-9]+    ticker +waiting sleep")));
+    CHECK(std::regex_search(s, std::regex("[0-9]+    accept +waiting fd [0-9]+")));
+
+    term.keys("a");
+    s = term.wait_for("await graph (a: spawn tree)");
+    CHECK(s.find("await graph (a: spawn tree)") != std::string::npos);
+    term.keys("a");
+
+    term.keys("/ t i c k Enter");
+    s = term.wait_for("/tick");
+    INFO(s);
+    CHECK(s.find("ticker") != std::string::npos);
+    CHECK(s.find("accept") == std::string::npos);
+    CHECK(s.find("signal-watcher") == std::string::npos);
+
+    // The cursor goes to the ticker row (below its loop and main); Enter opens it.
+    term.keys("Down Down Enter");
+    s = term.wait_for("scheduling latency: ready -> resumed");
+    INFO(s);
+    CHECK(s.find("Task ") != std::string::npos);
+    CHECK(s.find("\"ticker\"") != std::string::npos);
+    s = term.wait_for("polls ", 20000);
+    CHECK(std::regex_search(s, std::regex("polls [1-9][0-9]*")));
+    CHECK(s.find("\u2588") != std::string::npos); // a histogram bar
+
+    term.keys("Escape / Escape");
+    s = term.wait_for("signal-watcher");
+    CHECK(s.find("signal-watcher") != std::string::npos);
+    term.keys("q");
+    s = term.wait_for("top-exit=0");
+    INFO(s);
+    CHECK(s.find("top-exit=0") != std::string::npos);
+    CHECK(s.find("coscope: the output of") != std::string::npos);
+}

@@ -1,0 +1,277 @@
+#include "keys.h"
+
+#include <curses.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_tasks.h"
+
+#include "screens.h"
+#include "term.h"
+
+#define KEY_ESC 27
+#define CTRL(c) ((c)&0x1f)
+
+static int page_rows(void)
+{
+    int r = cs_term_rows() - 7; /* header, column heading, key line */
+    return r > 1 ? r : 1;
+}
+
+/* Moves a cursor by `delta` within [0, n). */
+static size_t move_cursor(size_t at, long delta, size_t n)
+{
+    if (!n)
+        return 0;
+    long to = (long)at + delta;
+    if (to < 0)
+        to = 0;
+    if (to >= (long)n)
+        to = (long)n - 1;
+    return (size_t)to;
+}
+
+static void open_detail(struct cs_ui *ui, const struct cs_view *v)
+{
+    if (ui->stall_sel >= cs_view_stall_count(v))
+        return;
+    const struct cs_stall *s = cs_view_stall(v, ui->stall_sel);
+    if (ui->have_detail)
+        cs_stall_release(&ui->detail);
+    ui->have_detail = cs_stall_copy(&ui->detail, s) == 0;
+    ui->detail_duration_ns = cs_view_stall_duration_ns(v, s);
+    ui->detail_scroll = 0;
+    ui->back = CS_SCREEN_STALLS;
+    ui->screen = CS_SCREEN_STALL_DETAIL;
+}
+
+static void go_back(struct cs_ui *ui)
+{
+    if (ui->screen == CS_SCREEN_HELP || ui->screen == CS_SCREEN_STALL_DETAIL ||
+        ui->screen == CS_SCREEN_TASK_DETAIL)
+        ui->screen = ui->back;
+}
+
+static struct cs_task_row task_rows[CS_MAX_TASK_ROWS];
+
+static void open_task_detail(struct cs_ui *ui, const struct cs_view *v)
+{
+    size_t n = cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
+    if (ui->task_sel >= n || task_rows[ui->task_sel].task < 0)
+        return;
+    const struct cs_corun_loop *loop = &v->tasks->loops[task_rows[ui->task_sel].loop];
+    if (!ui->task_detail)
+        ui->task_detail = malloc(sizeof *ui->task_detail);
+    if (!ui->task_detail)
+        return;
+    *ui->task_detail = loop->tasks[task_rows[ui->task_sel].task];
+    ui->task_detail_loop_id = loop->id;
+    ui->back = CS_SCREEN_TASKS;
+    ui->screen = CS_SCREEN_TASK_DETAIL;
+}
+
+/* Collapses (or expands) the subtree under the cursor. */
+static void set_collapsed(struct cs_ui *ui, bool collapse)
+{
+    uint64_t id = ui->sel_task_id;
+    if (!id)
+        return;
+    for (size_t i = 0; i < ui->ncollapsed; i++) {
+        if (ui->collapsed[i] == id) {
+            if (!collapse)
+                ui->collapsed[i] = ui->collapsed[--ui->ncollapsed];
+            return;
+        }
+    }
+    if (collapse && ui->ncollapsed < CS_UI_MAX_COLLAPSED)
+        ui->collapsed[ui->ncollapsed++] = id;
+}
+
+/* While the filter is being typed, keys are text. Returns true if the key was taken. */
+static bool filter_key(struct cs_ui *ui, int ch)
+{
+    if (!ui->filter_editing)
+        return false;
+    size_t len = strlen(ui->filter);
+    if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+        ui->filter_editing = false;
+    } else if (ch == 27) {
+        ui->filter[0] = 0;
+        ui->filter_editing = false;
+    } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+        if (len)
+            ui->filter[len - 1] = 0;
+    } else if (ch >= 32 && ch < 127 && len + 1 < sizeof ui->filter) {
+        ui->filter[len] = (char)ch;
+        ui->filter[len + 1] = 0;
+    }
+    ui->task_sel = 0;
+    ui->task_top = 0;
+    return true;
+}
+
+/* Keys only the tasks screen has. Returns true if the key was taken. */
+static bool tasks_key(struct cs_ui *ui, int ch, const struct cs_view *v)
+{
+    if (ui->screen != CS_SCREEN_TASKS)
+        return false;
+    switch (ch) {
+    case 'a':
+        ui->await_graph = !ui->await_graph;
+        return true;
+    case '<':
+    case ',':
+        ui->sort_col = (ui->sort_col + CS_TCOL_COUNT - 1) % CS_TCOL_COUNT;
+        return true;
+    case '>':
+    case '.':
+        ui->sort_col = (ui->sort_col + 1) % CS_TCOL_COUNT;
+        return true;
+    case 'r':
+        ui->sort_desc = !ui->sort_desc;
+        return true;
+    case '/':
+        ui->filter_editing = true;
+        return true;
+    case '-':
+    case KEY_LEFT:
+        set_collapsed(ui, true);
+        return true;
+    case '+':
+    case '=':
+    case KEY_RIGHT:
+        set_collapsed(ui, false);
+        return true;
+    case '\n':
+    case '\r':
+    case KEY_ENTER:
+        open_task_detail(ui, v);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Up/down-like keys: what they move depends on the screen. */
+static void move_by(struct cs_ui *ui, const struct cs_view *v, long delta)
+{
+    switch (ui->screen) {
+    case CS_SCREEN_STALLS:
+        cs_stalls_follow(v, ui);
+        ui->stall_sel = move_cursor(ui->stall_sel, delta, cs_view_stall_count(v));
+        ui->sel_tid = 0; /* re-pinned to the stall now under the cursor */
+        cs_stalls_follow(v, ui);
+        break;
+    case CS_SCREEN_LOOPS:
+        ui->loop_sel = move_cursor(ui->loop_sel, delta, v->nloops);
+        break;
+    case CS_SCREEN_STALL_DETAIL:
+        ui->detail_scroll = (int)move_cursor((size_t)ui->detail_scroll, delta,
+                                             ui->detail_lines > 0 ? (size_t)ui->detail_lines : 1);
+        break;
+    case CS_SCREEN_HELP:
+        ui->help_scroll = (int)move_cursor((size_t)ui->help_scroll, delta, 64);
+        break;
+    case CS_SCREEN_TASKS: {
+        size_t n = cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
+        ui->task_sel = move_cursor(ui->task_sel, delta, n);
+        ui->sel_task_id = 0;
+        ui->sel_loop_id = UINT64_MAX; /* re-pinned to the row now under the cursor */
+        if (n)
+            cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
+        break;
+    }
+    case CS_SCREEN_TASK_DETAIL:
+        break;
+    }
+}
+
+static void show(struct cs_ui *ui, enum cs_screen s)
+{
+    ui->screen = s;
+}
+
+void cs_keys_handle(struct cs_ui *ui, int ch, const struct cs_view *v)
+{
+    if (filter_key(ui, ch) || tasks_key(ui, ch, v))
+        return;
+    switch (ch) {
+    case 'q':
+    case 'Q':
+        ui->quit = true;
+        break;
+    case '?':
+    case KEY_F(1):
+        if (ui->screen == CS_SCREEN_HELP) {
+            go_back(ui);
+        } else {
+            ui->back = ui->screen;
+            ui->help_scroll = 0;
+            ui->screen = CS_SCREEN_HELP;
+        }
+        break;
+    case 'p':
+    case 'P':
+    case ' ':
+        ui->paused = !ui->paused;
+        break;
+    case '1':
+    case 's':
+        show(ui, CS_SCREEN_STALLS);
+        break;
+    case '2':
+    case 'l':
+        show(ui, CS_SCREEN_LOOPS);
+        break;
+    case '3':
+    case 't':
+        show(ui, CS_SCREEN_TASKS);
+        break;
+    case '\t':
+        if (ui->screen <= CS_SCREEN_TASKS)
+            show(ui, (ui->screen + 1) % 3);
+        else
+            go_back(ui);
+        break;
+    case KEY_ESC:
+    case KEY_LEFT:
+    case KEY_BACKSPACE:
+    case 127:
+    case 'h':
+        go_back(ui);
+        break;
+    case '\n':
+    case '\r':
+    case KEY_ENTER:
+    case KEY_RIGHT:
+        if (ui->screen == CS_SCREEN_STALLS)
+            open_detail(ui, v);
+        break;
+    case KEY_UP:
+    case 'k':
+        move_by(ui, v, -1);
+        break;
+    case KEY_DOWN:
+    case 'j':
+        move_by(ui, v, 1);
+        break;
+    case KEY_PPAGE:
+    case CTRL('b'):
+        move_by(ui, v, -page_rows());
+        break;
+    case KEY_NPAGE:
+    case CTRL('f'):
+        move_by(ui, v, page_rows());
+        break;
+    case KEY_HOME:
+    case 'g':
+        move_by(ui, v, -1000000);
+        break;
+    case KEY_END:
+    case 'G':
+        move_by(ui, v, 1000000);
+        break;
+    default:
+        break; /* KEY_RESIZE and anything else: the next frame redraws at the new size */
+    }
+}

@@ -1,0 +1,356 @@
+#include "live_source.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cs_defs.h"
+#include "loop_detect.h"
+#include "model.h"
+#include "stall_collector.h"
+#include "task_source.h"
+
+#define SCAN_ROUNDS      20 /* samples per loop-thread scan verdict */
+#define SCAN_EVERY_NS    50000000ull
+#define CPU_EVERY_NS     1000000000ull
+#define ONGOING_EVERY_NS 100000000ull  /* the collector repeats an ongoing stall this often */
+#define ONGOING_STALE_NS 2000000000ull /* forget an ongoing record nobody refreshed */
+#define MAX_TIDS         256
+
+struct live_loop {
+    struct cs_view_loop v;
+    uint64_t cpu_ticks; /* utime + stime at the last sample */
+    bool have_ticks;
+    bool has_ongoing;
+    struct cs_stall ongoing; /* deep copy of the latest ongoing record */
+    uint64_t ongoing_seen_ns;
+};
+
+struct cs_live {
+    int pid;
+    bool launched;
+    char comm[CS_MODEL_COMM_LEN];
+    uint64_t threshold_ns;
+    struct cs_model *model;
+    struct cs_collector *coll;
+    struct cs_loop_scan *scan;
+    struct cs_task_source *tasks;
+    int pidfd;
+    bool exited;
+    uint64_t next_scan_ns, next_cpu_ns, last_cpu_ns;
+    long clk_tck;
+    struct live_loop loops[CS_VIEW_MAX_LOOPS];
+    size_t nloops;
+    uint64_t worst_ns;
+    int worst_tid;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void read_comm(int pid, int tid, char *comm, size_t len)
+{
+    char path[96];
+    if (tid)
+        snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
+    else
+        snprintf(path, sizeof path, "/proc/%d/comm", pid);
+    comm[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    if (fgets(comm, (int)len, f))
+        comm[strcspn(comm, "\n")] = 0;
+    fclose(f);
+}
+
+static struct live_loop *find_loop(struct cs_live *l, int tid)
+{
+    for (size_t i = 0; i < l->nloops; i++)
+        if (l->loops[i].v.tid == tid)
+            return &l->loops[i];
+    return NULL;
+}
+
+/* Every record the collector reports (after its rate limit) passes here. */
+static void on_stall(const struct cs_stall *s, void *arg)
+{
+    struct cs_live *l = arg;
+    struct live_loop *lp = find_loop(l, s->tid);
+    if (!lp)
+        return;
+    if (s->ongoing) {
+        if (l->exited)
+            return;
+        if (lp->has_ongoing)
+            cs_stall_release(&lp->ongoing);
+        lp->has_ongoing = cs_stall_copy(&lp->ongoing, s) == 0;
+        lp->ongoing_seen_ns = now_ns();
+        return;
+    }
+    if (lp->has_ongoing && lp->ongoing.seq <= s->seq) {
+        cs_stall_release(&lp->ongoing);
+        lp->has_ongoing = false;
+    }
+    lp->v.stalls++;
+    lp->v.stalled_ns += s->duration_ns;
+    lp->v.last_stall_end_ns = s->start_ns + s->duration_ns;
+    if (s->duration_ns > lp->v.worst_ns)
+        lp->v.worst_ns = s->duration_ns;
+    if (s->duration_ns > l->worst_ns) {
+        l->worst_ns = s->duration_ns;
+        l->worst_tid = s->tid;
+    }
+}
+
+static void add_loop(struct cs_live *l, int tid)
+{
+    if (cs_collector_has_thread(l->coll, tid) || l->nloops == CS_VIEW_MAX_LOOPS)
+        return;
+    char why[256];
+    if (cs_collector_add_thread(l->coll, tid, why, sizeof why))
+        return; /* gone already, or not attachable: the next scan may find it again */
+    struct live_loop *lp = &l->loops[l->nloops++];
+    memset(lp, 0, sizeof *lp);
+    lp->v.tid = tid;
+    lp->v.cpu_pct = -1;
+    read_comm(l->pid, tid, lp->v.comm, sizeof lp->v.comm);
+    cs_model_add_loop(l->model, tid, lp->v.comm);
+}
+
+/* utime + stime of a thread, in clock ticks; false if it is gone. */
+static bool thread_ticks(int pid, int tid, uint64_t *ticks)
+{
+    char path[96], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    /* The comm field may hold spaces and parentheses: fields resume after the last ')'. */
+    char *p = strrchr(buf, ')');
+    unsigned long long utime, stime;
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        return false;
+    *ticks = utime + stime;
+    return true;
+}
+
+static void sample_cpu(struct cs_live *l, uint64_t now)
+{
+    double dt_s = l->last_cpu_ns ? (double)(now - l->last_cpu_ns) / 1e9 : 0;
+    for (size_t i = 0; i < l->nloops; i++) {
+        struct live_loop *lp = &l->loops[i];
+        uint64_t ticks;
+        if (!thread_ticks(l->pid, lp->v.tid, &ticks)) {
+            lp->v.cpu_pct = -1;
+            continue;
+        }
+        if (lp->have_ticks && dt_s > 0)
+            lp->v.cpu_pct = 100.0 * (double)(ticks - lp->cpu_ticks) / (double)l->clk_tck / dt_s;
+        lp->cpu_ticks = ticks;
+        lp->have_ticks = true;
+    }
+    l->last_cpu_ns = now;
+}
+
+int cs_live_open(int pid, bool launched, uint64_t threshold_ns, struct cs_live **out, char *why,
+                 size_t why_len)
+{
+    struct cs_live *l = calloc(1, sizeof *l);
+    if (!l)
+        return -ENOMEM;
+    l->pid = pid;
+    l->launched = launched;
+    l->threshold_ns = threshold_ns;
+    l->pidfd = -1;
+    l->clk_tck = sysconf(_SC_CLK_TCK);
+    if (l->clk_tck <= 0)
+        l->clk_tck = 100;
+    read_comm(pid, 0, l->comm, sizeof l->comm);
+    int err = -ENOMEM;
+    l->model = cs_model_new(pid);
+    if (!l->model)
+        goto fail;
+    l->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (l->pidfd < 0) {
+        err = -ESRCH;
+        snprintf(why, why_len, "no such process %d", pid);
+        goto fail;
+    }
+    struct cs_stall_opts opts = {
+        .pid = pid,
+        .threshold_ns = threshold_ns,
+        .stack_mode = CS_STACK_AUTO,
+        .stack_bytes = 16384,
+        .max_per_sec = 20,
+        .ongoing_every_ns = ONGOING_EVERY_NS,
+    };
+    err = cs_collector_open(&opts, l->model, on_stall, l, &l->coll, why, why_len);
+    if (err)
+        goto fail;
+    if (launched) {
+        add_loop(l, pid); /* the only thread so far */
+    } else {
+        int tids[MAX_TIDS];
+        int n = cs_loop_detect(pid, SCAN_ROUNDS, 10, tids, MAX_TIDS);
+        if (n < 0) {
+            err = -ESRCH;
+            snprintf(why, why_len, "no such process %d", pid);
+            goto fail;
+        }
+        for (int i = 0; i < n; i++)
+            add_loop(l, tids[i]);
+    }
+    l->scan = cs_loop_scan_new(pid, SCAN_ROUNDS);
+    l->tasks = cs_task_source_new(pid);
+    uint64_t now = now_ns();
+    if (l->tasks)
+        cs_task_source_process(l->tasks, now);
+    l->next_scan_ns = now + SCAN_EVERY_NS;
+    sample_cpu(l, now);
+    l->next_cpu_ns = now + CPU_EVERY_NS;
+    *out = l;
+    return 0;
+fail:
+    cs_live_close(l);
+    return err;
+}
+
+void cs_live_close(struct cs_live *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->nloops; i++)
+        if (l->loops[i].has_ongoing)
+            cs_stall_release(&l->loops[i].ongoing);
+    cs_loop_scan_free(l->scan);
+    cs_task_source_free(l->tasks);
+    cs_collector_close(l->coll);
+    if (l->pidfd >= 0)
+        close(l->pidfd);
+    cs_model_free(l->model);
+    free(l);
+}
+
+int cs_live_event_fd(const struct cs_live *l)
+{
+    return cs_collector_fd(l->coll);
+}
+
+int cs_live_exit_fd(const struct cs_live *l)
+{
+    return l->pidfd;
+}
+
+bool cs_live_target_exited(const struct cs_live *l)
+{
+    return l->exited;
+}
+
+size_t cs_live_loop_count(const struct cs_live *l)
+{
+    return l->nloops;
+}
+
+int cs_live_process(struct cs_live *l)
+{
+    int err = cs_collector_poll(l->coll, 0);
+    if (err)
+        return err;
+    uint64_t now = now_ns();
+    for (size_t i = 0; i < l->nloops; i++) {
+        struct live_loop *lp = &l->loops[i];
+        /* A final record can be lost (ring buffer full): do not show a stall forever. */
+        if (lp->has_ongoing && now - lp->ongoing_seen_ns > ONGOING_STALE_NS) {
+            cs_stall_release(&lp->ongoing);
+            lp->has_ongoing = false;
+        }
+    }
+    if (!l->exited) {
+        struct pollfd pfd = {.fd = l->pidfd, .events = POLLIN};
+        if (poll(&pfd, 1, 0) > 0) {
+            l->exited = true;
+            /* A slice cut short by the exit is not a stall: nothing is in progress now. */
+            for (size_t i = 0; i < l->nloops; i++) {
+                if (l->loops[i].has_ongoing)
+                    cs_stall_release(&l->loops[i].ongoing);
+                l->loops[i].has_ongoing = false;
+            }
+        }
+    }
+    if (l->exited)
+        return 0;
+    /* New threads may become loops: one scan round per tick, a verdict every 20 rounds. */
+    if (l->scan && now >= l->next_scan_ns) {
+        l->next_scan_ns = now + SCAN_EVERY_NS;
+        int r = cs_loop_scan_round(l->scan);
+        if (r > 0) {
+            int tids[MAX_TIDS];
+            int n = cs_loop_scan_result(l->scan, tids, MAX_TIDS);
+            for (int i = 0; i < n; i++)
+                add_loop(l, tids[i]);
+        }
+    }
+    if (l->tasks)
+        cs_task_source_process(l->tasks, now);
+    if (now >= l->next_cpu_ns) {
+        sample_cpu(l, now);
+        l->next_cpu_ns = now + CPU_EVERY_NS;
+    }
+    return 0;
+}
+
+void cs_live_view(const struct cs_live *l, struct cs_view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->pid = l->pid;
+    memcpy(v->comm, l->comm, sizeof v->comm);
+    v->attach_mode = cs_collector_uses_fallback(l->coll) ? "global syscall tracepoints"
+                                                         : "per-thread tracepoints";
+    v->launched = l->launched;
+    v->target_exited = l->exited;
+    v->tasks = l->tasks ? cs_task_source_snapshot(l->tasks) : NULL;
+    v->has_tasks = v->tasks != NULL;
+    v->tasks_stats = l->tasks && cs_task_source_has_stats(l->tasks);
+    snprintf(v->tasks_why, sizeof v->tasks_why, "%s",
+             l->tasks ? cs_task_source_why(l->tasks) : "out of memory");
+    v->threshold_ns = l->threshold_ns;
+    v->now_ns = now_ns();
+    v->now_wall = time(NULL);
+    v->stalls = cs_model_stalls(l->model);
+    v->worst_ns = l->worst_ns;
+    v->worst_tid = l->worst_tid;
+    v->lost = cs_model_lost(l->model);
+    v->suppressed = cs_model_suppressed(l->model);
+    v->nloops = l->nloops;
+    for (size_t i = 0; i < l->nloops; i++) {
+        v->loops[i] = l->loops[i].v;
+        v->loops[i].in_stall = l->loops[i].has_ongoing;
+    }
+    /* Ongoing stalls, newest first (shallow: they live in `l` until the next process). */
+    for (size_t i = 0; i < l->nloops && v->nongoing < CS_VIEW_MAX_ONGOING; i++) {
+        if (!l->loops[i].has_ongoing)
+            continue;
+        size_t j = v->nongoing++;
+        while (j > 0 && v->ongoing[j - 1].start_ns < l->loops[i].ongoing.start_ns) {
+            v->ongoing[j] = v->ongoing[j - 1];
+            j--;
+        }
+        v->ongoing[j] = l->loops[i].ongoing;
+    }
+    v->model = l->model;
+    v->model_stalls_at = cs_model_stalls(l->model);
+}

@@ -1,0 +1,41 @@
+/*
+ * The live source of `coscope top`: the stall collector attached to one process, the
+ * model it fills, and what only a live run knows (stalls in progress, the CPU use of the
+ * loop threads, whether the target is still there). Driven from the viewer's own poll
+ * loop; it never blocks.
+ */
+#ifndef CS_LIVE_SOURCE_H
+#define CS_LIVE_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "view.h"
+
+struct cs_live;
+
+/*
+ * Attaches to `pid` (already checked to exist). `launched`: coscope started it stopped
+ * and its only thread is the loop. Returns 0 or a negative errno from the collector
+ * (-EPERM: permission, -ESRCH: gone, anything else: the kernel lacks something) with
+ * one sentence in `why`.
+ */
+int cs_live_open(int pid, bool launched, uint64_t threshold_ns, struct cs_live **out, char *why,
+                 size_t why_len);
+void cs_live_close(struct cs_live *l);
+
+/* Fds to poll for input: kernel events, and the target's exit (pidfd). */
+int cs_live_event_fd(const struct cs_live *l);
+int cs_live_exit_fd(const struct cs_live *l);
+
+/* Handles whatever is ready and does the periodic work. Never blocks. 0 or -errno. */
+int cs_live_process(struct cs_live *l);
+
+bool cs_live_target_exited(const struct cs_live *l);
+size_t cs_live_loop_count(const struct cs_live *l);
+
+/* Fills the picture the screens draw (it points into `l`: valid until the next process). */
+void cs_live_view(const struct cs_live *l, struct cs_view *v);
+
+#endif

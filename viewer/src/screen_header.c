@@ -1,0 +1,99 @@
+/* The header (always shown) and the key line at the bottom. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "screens.h"
+#include "term.h"
+
+static const char *const tab_names[] = {"1 Stalls", "2 Loops", "3 Tasks"};
+
+int cs_screen_header(const struct cs_view *v, const struct cs_ui *ui)
+{
+    int cols = cs_term_cols();
+    char buf[64];
+
+    /* Row 0: who, how, and a clock (the clock wins when the row is short). */
+    cs_term_fill(0, 0, CS_ROLE_TITLE);
+    struct tm tm;
+    localtime_r(&v->now_wall, &tm);
+    strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+    char title[160];
+    snprintf(title, sizeof title, "coscope top  pid %d (%s)  %s, %s", v->pid, v->comm,
+             v->launched ? "launched" : "attached", v->attach_mode);
+    int title_w = cols - 10 > 0 ? cols - 10 : 0;
+    cs_term_put(0, 0, CS_ROLE_TITLE, "%.*s", title_w, title);
+    cs_term_put(0, cols - 9, CS_ROLE_TITLE, "%s", buf);
+
+    /* Row 1: loop threads and how busy each is. */
+    int x = cs_term_put(1, 0, CS_ROLE_NORMAL, "Loops %zu:", v->nloops);
+    if (!v->nloops)
+        cs_term_put(1, x, CS_ROLE_DIM, " none found yet (looking for threads in a wait call)");
+    for (size_t i = 0; i < v->nloops && x < cols - 12; i++) {
+        const struct cs_view_loop *l = &v->loops[i];
+        if (l->cpu_pct >= 0)
+            x = cs_term_put(1, x, CS_ROLE_NORMAL, " %d %s %.0f%%%s", l->tid, l->comm, l->cpu_pct,
+                            i + 1 < v->nloops ? "," : "");
+        else
+            x = cs_term_put(1, x, CS_ROLE_NORMAL, " %d %s%s", l->tid, l->comm,
+                            i + 1 < v->nloops ? "," : "");
+        if (l->in_stall)
+            x = cs_term_put(1, x, CS_ROLE_ONGOING, " STALLED");
+    }
+
+    /* Row 2: stalls so far, the worst, lost events (never silent). */
+    x = cs_term_put(2, 0, CS_ROLE_NORMAL, "Stalls: %llu", (unsigned long long)v->stalls);
+    if (v->stalls)
+        x = cs_term_put(2, x, CS_ROLE_NORMAL, "  worst %s (tid %d)",
+                        cs_fmt_duration(v->worst_ns, buf, sizeof buf), v->worst_tid);
+    if (v->nongoing)
+        x = cs_term_put(2, x, CS_ROLE_ONGOING, "  ongoing %zu", v->nongoing);
+    x = cs_term_put(2, x, CS_ROLE_NORMAL, "  >%s",
+                    cs_fmt_duration(v->threshold_ns, buf, sizeof buf));
+    x = cs_term_put(2, x, CS_ROLE_NORMAL, "  ");
+    x = cs_term_put(2, x, v->lost ? CS_ROLE_ALERT : CS_ROLE_NORMAL, "lost %llu",
+                    (unsigned long long)v->lost);
+    if (v->suppressed)
+        cs_term_put(2, x, CS_ROLE_NORMAL, "  rate-limited %llu", (unsigned long long)v->suppressed);
+
+    /* Row 3: screen tabs and the state of the picture. */
+    x = 0;
+    for (int i = 0; i < 3; i++) {
+        bool on =
+            (int)ui->screen == i || (ui->screen == CS_SCREEN_STALL_DETAIL && i == CS_SCREEN_STALLS);
+        x = cs_term_put(3, x, on ? CS_ROLE_SELECTED : CS_ROLE_NORMAL, " %s ", tab_names[i]);
+        x = cs_term_put(3, x, CS_ROLE_NORMAL, " ");
+    }
+    if (ui->screen == CS_SCREEN_HELP)
+        x = cs_term_put(3, x, CS_ROLE_SELECTED, " ? Help ");
+    if (v->target_exited)
+        x = cs_term_put(3, x + 1, CS_ROLE_ALERT, " process %d exited ", v->pid);
+    if (ui->paused)
+        cs_term_put(3, x + 1, CS_ROLE_ALERT, " PAUSED (p resumes) ");
+    return 4;
+}
+
+void cs_screen_footer(const struct cs_view *v, const struct cs_ui *ui)
+{
+    (void)v;
+    int y = cs_term_rows() - 1;
+    const char *keys;
+    switch (ui->screen) {
+    case CS_SCREEN_STALL_DETAIL:
+        keys = "Esc back  j/k scroll  p pause  ? help  q quit";
+        break;
+    case CS_SCREEN_HELP:
+        keys = "Esc back  q quit";
+        break;
+    case CS_SCREEN_TASK_DETAIL:
+        keys = "Esc back  p pause  ? help  q quit";
+        break;
+    case CS_SCREEN_TASKS:
+        keys = "Enter detail  a await/spawn  < > sort  r reverse  / filter  - + fold  q quit";
+        break;
+    default:
+        keys = "Enter stacks  j/k move  1-3/Tab screens  p pause  ? help  q quit";
+        break;
+    }
+    cs_term_put(y, 0, CS_ROLE_DIM, "%s", keys);
+}

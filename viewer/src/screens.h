@@ -1,0 +1,41 @@
+/* Screens of `coscope top`: each draws a cs_view (read-only) into rows [top, bottom). */
+#ifndef CS_SCREENS_H
+#define CS_SCREENS_H
+
+#include "ui.h"
+#include "view.h"
+
+/* The header: always on top. Returns the first row below it. */
+int cs_screen_header(const struct cs_view *v, const struct cs_ui *ui);
+/* The bottom key line. */
+void cs_screen_footer(const struct cs_view *v, const struct cs_ui *ui);
+
+void cs_screen_stalls(const struct cs_view *v, struct cs_ui *ui, int top, int bottom);
+void cs_screen_stall_detail(const struct cs_view *v, struct cs_ui *ui, int top, int bottom);
+void cs_screen_loops(const struct cs_view *v, struct cs_ui *ui, int top, int bottom);
+void cs_screen_tasks(const struct cs_view *v, struct cs_ui *ui, int top, int bottom);
+void cs_screen_help(const struct cs_view *v, struct cs_ui *ui, int top, int bottom);
+
+void cs_screen_task_detail(const struct cs_view *v, struct cs_ui *ui, int top, int bottom);
+
+/* One row of the tasks screen: a loop (task < 0) or a task at a depth of the tree. */
+struct cs_task_row {
+    size_t loop;
+    long task;
+    int depth;
+    bool has_children;
+    bool collapsed;
+};
+#define CS_MAX_TASK_ROWS 4096
+/* The rows the tasks screen shows, in order. Returns how many (up to max). */
+size_t cs_tasks_rows(const struct cs_view *v, const struct cs_ui *ui, struct cs_task_row *rows,
+                     size_t max);
+/* Keeps the tasks cursor on its task; returns the row count. */
+size_t cs_tasks_follow(const struct cs_view *v, struct cs_ui *ui, struct cs_task_row *rows,
+                       size_t max);
+bool cs_ui_is_collapsed(const struct cs_ui *ui, uint64_t task_id);
+
+/* Keeps the stalls cursor on its stall; called before drawing and before keys. */
+void cs_stalls_follow(const struct cs_view *v, struct cs_ui *ui);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * What the screens of `coscope top` may read: a read-only picture of the model plus the
+ * few things only a live source knows (stalls in progress, thread CPU use, whether the
+ * target is still there). A live source (live_source.c) fills it every frame; a recorded
+ * file can fill it the same way, so the screens never know where the data came from.
+ */
+#ifndef CS_VIEW_H
+#define CS_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "model.h"
+
+struct cs_corun_snapshot; /* model_tasks.h */
+
+#define CS_VIEW_MAX_LOOPS   64
+#define CS_VIEW_MAX_ONGOING 16
+
+struct cs_view_loop {
+    int tid;
+    char comm[CS_MODEL_COMM_LEN];
+    double cpu_pct; /* share of one CPU over the last second; < 0: not known yet */
+    uint64_t stalls;
+    uint64_t worst_ns;
+    uint64_t stalled_ns;        /* total time spent in finished stalls */
+    uint64_t last_stall_end_ns; /* CLOCK_MONOTONIC; 0: none yet */
+    bool in_stall;              /* a stall is in progress on this thread now */
+};
+
+struct cs_view {
+    int pid;
+    char comm[CS_MODEL_COMM_LEN];
+    const char *attach_mode; /* how the probes are attached, one short phrase */
+    bool launched;           /* started by coscope (-- CMD) rather than attached to */
+    bool target_exited;
+    bool has_tasks; /* a libcorun task model is available: `tasks` */
+    uint64_t threshold_ns;
+    uint64_t now_ns;   /* CLOCK_MONOTONIC time of this picture */
+    time_t now_wall;   /* wall clock of this picture */
+    uint64_t stalls;   /* finished stalls so far */
+    uint64_t worst_ns; /* the longest finished stall */
+    int worst_tid;
+    uint64_t lost, suppressed;
+
+    size_t nloops;
+    struct cs_view_loop loops[CS_VIEW_MAX_LOOPS];
+
+    /* Stalls in progress (duration so far = now_ns - start_ns), newest first. */
+    size_t nongoing;
+    struct cs_stall ongoing[CS_VIEW_MAX_ONGOING];
+    bool ongoing_owned; /* deep copies (a frozen picture) to release */
+
+    /* libcorun loops and tasks (NULL: none; tasks_why says why). */
+    const struct cs_corun_snapshot *tasks;
+    bool tasks_stats; /* per-task counters and histograms are being kept */
+    char tasks_why[160];
+    struct cs_corun_snapshot *tasks_copy; /* owned by a frozen picture */
+
+    /* Finished stalls come from the model; those added after this picture are hidden. */
+    const struct cs_model *model;
+    uint64_t model_stalls_at;
+};
+
+/* Stalls of the picture, newest first: the ongoing ones, then the finished ones. */
+size_t cs_view_stall_count(const struct cs_view *v);
+const struct cs_stall *cs_view_stall(const struct cs_view *v, size_t i);
+/* Duration of a stall as of this picture (grows while it is ongoing). */
+uint64_t cs_view_stall_duration_ns(const struct cs_view *v, const struct cs_stall *s);
+
+/* A frozen copy of `src` (pause): owns its ongoing stalls. 0 or -ENOMEM. */
+int cs_view_freeze(struct cs_view *dst, const struct cs_view *src);
+/* Frees what cs_view_freeze copied. */
+void cs_view_release(struct cs_view *v);
+
+/* What held the loop: "CPU", the top blocking system call ("read"), or "off-CPU". */
+const char *cs_stall_cause(const struct cs_stall *s);
+
+/* "512ns", "850us", "12.3ms", "1.20s", "2m05s" into buf; returns buf. */
+char *cs_fmt_duration(uint64_t ns, char *buf, size_t len);
+
+#endif
