@@ -312,6 +312,12 @@ TEST_CASE("a libcorun target shows its task tree, the await graph, a filter and 
                    " --every 1s; echo top-exit=$?");
     std::string s = term.wait_for("Loops 1:");
     REQUIRE(s.find("launched") != std::string::npos);
+    // Stalls on a libcorun loop name the task that held it (stallgen's stall-<kind>).
+    s = term.wait_until([](const std::string &scr) {
+        return std::regex_search(scr, std::regex("stall-read +read [0-9]"));
+    }, 30000);
+    INFO(s);
+    CHECK(std::regex_search(s, std::regex("stall-read +read [0-9]")));
     term.keys("3");
     // Per-task statistics appear once coscope holds the runtime's stats semaphore.
     s = term.wait_for("spawn tree (a: await graph)");
