@@ -112,3 +112,45 @@ TEST_CASE("a stall of a loop without libcorun has no task")
             CHECK(json_has(l, "\"task\":null"));
     CHECK(r.err.find("libcorun") == std::string::npos);
 }
+
+TEST_CASE("each stall of stallgen is attributed to the task stallgen says ran it")
+{
+    child_proc gen;
+    std::string port = std::to_string(20000 + getpid() % 20000);
+    REQUIRE(gen.start(
+        {STALLGEN_EXE, "--port", port, "--every", "700ms", "--stalls", "cpu:150ms,sleep:150ms"}));
+    std::string pid = std::to_string(gen.pid);
+    child_proc cs;
+    REQUIRE(cs.start({coscope, "stalls", "-p", pid, "-T", pid, "--json", "--max-rate", "0"}));
+    INFO(cs.err());
+    REQUIRE(cs.wait_err("watching 1 loop thread", 30000));
+    // Stalls announced before coscope watched may be half seen: skip the current round.
+    while (!gen.read_line(100).empty()) {
+    }
+    std::vector<std::pair<std::string, long long>> announced; // task name, id
+    while (announced.size() < 4) {
+        std::string line = gen.read_line(20000);
+        REQUIRE(line.rfind("stall kind=", 0) == 0);
+        auto task_at = line.find(" task="), id_at = line.find(" id=");
+        REQUIRE(task_at != std::string::npos);
+        REQUIRE(id_at != std::string::npos);
+        announced.emplace_back(line.substr(task_at + 6, id_at - task_at - 6),
+                               std::atoll(line.c_str() + id_at + 4));
+    }
+    usleep(700000); // the last stall ends and is read
+    kill(cs.pid, SIGINT);
+    auto lines = cs.read_all(20000);
+    REQUIRE(cs.wait_exit(20000) == 0);
+    auto finals = final_stalls(lines);
+    for (auto &l : finals)
+        UNSCOPED_INFO(l);
+    for (auto &a : announced) {
+        std::string task =
+            "\"task\":{\"id\":" + std::to_string(a.second) + ",\"name\":\"" + a.first + "\"}";
+        INFO(task);
+        int n = 0;
+        for (auto &l : finals)
+            n += json_has(l, task);
+        CHECK(n == 1);
+    }
+}

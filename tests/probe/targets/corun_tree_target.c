@@ -8,6 +8,9 @@
  *   ├── ticker          sleeps 2 ms, forever (keeps the loop iterating)
  *   └── reader          waits on fd 0 (stdin) for commands
  *
+ * With the argument `two-loops`, a second thread first runs a loop of its own whose main
+ * task joins one task, "side", sleeping an hour.
+ *
  * Prints "ready" once every task is parked. Commands on stdin, one per line:
  *   burn MS   spawn a task "burner" that spins MS ms on the CPU in one slice,
  *             then prints "done MS"
@@ -15,6 +18,7 @@
  *             iteration runs both slices back to back; each prints "done MS"
  * EOF on stdin ends the process.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +29,9 @@
 #include "corun.h"
 
 #define HOUR_NS (3600 * (int64_t)1000000000)
+
+static pthread_mutex_t side_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t side_ready = PTHREAD_COND_INITIALIZER;
 
 static int sleeper(void *arg, intptr_t *result)
 {
@@ -124,7 +131,39 @@ static int main_task(void *arg, intptr_t *result)
     return co_join(srv, NULL, CO_NO_DEADLINE);
 }
 
-int main(void)
+/* `two-loops`: a second thread runs its own loop with one task, "side", sleeping. */
+static int side_main(void *arg, intptr_t *result)
 {
+    (void)result;
+    co_task *side;
+    struct co_spawn_opts o = {.name = "side"};
+    if (co_spawn(&side, sleeper, NULL, &o))
+        return -1;
+    co_sleep(10 * 1000000);
+    pthread_mutex_lock(&side_lock);
+    *(int *)arg = 1;
+    pthread_cond_signal(&side_ready);
+    pthread_mutex_unlock(&side_lock);
+    return co_join(side, NULL, CO_NO_DEADLINE);
+}
+
+static void *side_thread(void *arg)
+{
+    co_run(side_main, arg, NULL);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "two-loops")) {
+        static int started;
+        pthread_t th;
+        if (pthread_create(&th, NULL, side_thread, &started))
+            return 1;
+        pthread_mutex_lock(&side_lock);
+        while (!started)
+            pthread_cond_wait(&side_ready, &side_lock);
+        pthread_mutex_unlock(&side_lock);
+    }
     return co_run(main_task, NULL, NULL) == 0 ? 0 : 1;
 }
