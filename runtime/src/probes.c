@@ -9,4 +9,6 @@
     __attribute__((visibility("default"),                                                          \
                    section(".probes"))) volatile unsigned short corun_##name##_semaphore;
 CO__PROBE_LIST(CO__DEFINE_SEMAPHORE)
+#else
+typedef int co__no_probes; /* ISO C wants something in a translation unit */
 #endif

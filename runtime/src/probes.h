@@ -37,9 +37,10 @@
 #define CO__PROBE_LIST(X)                                                                          \
     X(loop_start)                                                                                  \
     X(loop_stop)                                                                                   \
-    X(poll_enter) X(poll_exit) X(task_spawn) X(task_ready) X(task_resume) X(task_suspend)          \
-        X(task_done) X(task_cancel) X(lock_contended) X(exec_submit) X(exec_start) X(exec_done)    \
-            X(slice_long) X(iter_long) X(stats)
+    X(poll_enter)                                                                                  \
+    X(poll_exit) X(task_spawn) X(task_ready) X(task_resume) X(task_suspend) X(task_done)           \
+        X(task_cancel) X(lock_contended) X(exec_submit) X(exec_start) X(exec_done) X(slice_long)   \
+            X(iter_long) X(stats)
 
 #define CO__DECLARE_SEMAPHORE(name) extern volatile unsigned short corun_##name##_semaphore;
 CO__PROBE_LIST(CO__DECLARE_SEMAPHORE)
@@ -57,13 +58,16 @@ CO__PROBE_LIST(CO__DECLARE_SEMAPHORE)
 
 #else /* !CORUN_WITH_PROBES */
 
-#define CO_PROBE_ENABLED(name)            0
-#define CO_PROBE1(name, a)                ((void)0)
-#define CO_PROBE2(name, a, b)             ((void)0)
-#define CO_PROBE3(name, a, b, c)          ((void)0)
-#define CO_PROBE4(name, a, b, c, d)       ((void)0)
-#define CO_PROBE5(name, a, b, c, d, e)    ((void)0)
-#define CO_PROBE6(name, a, b, c, d, e, f) ((void)0)
+/* The arguments are still "used" (they have no side effects), so no variable computed only
+ * for a probe trips -Wunused. */
+#define CO_PROBE_ENABLED(name)         0
+#define CO_PROBE1(name, a)             ((void)(a))
+#define CO_PROBE2(name, a, b)          ((void)(a), (void)(b))
+#define CO_PROBE3(name, a, b, c)       ((void)(a), (void)(b), (void)(c))
+#define CO_PROBE4(name, a, b, c, d)    ((void)(a), (void)(b), (void)(c), (void)(d))
+#define CO_PROBE5(name, a, b, c, d, e) ((void)(a), (void)(b), (void)(c), (void)(d), (void)(e))
+#define CO_PROBE6(name, a, b, c, d, e, f)                                                          \
+    ((void)(a), (void)(b), (void)(c), (void)(d), (void)(e), (void)(f))
 
 #endif
 
