@@ -244,6 +244,11 @@ void cs_screen_tasks(const struct cs_view *v, struct cs_ui *ui, int top, int bot
     /* Column headings; the sort column is marked. */
     static const int widths[CS_TCOL_COUNT] = {6, 21, 8, 15, 7, 8, 8, 7};
     cs_term_fill(top, 0, CS_ROLE_LABEL);
+    if (!v->has_tasks) {
+        cs_term_put(top, 0, CS_ROLE_LABEL, " Tasks");
+        no_tasks(v, top);
+        return;
+    }
     int x = 0;
     for (int c = 0; c < CS_TCOL_COUNT; c++) {
         char h[32];
@@ -258,10 +263,6 @@ void cs_screen_tasks(const struct cs_view *v, struct cs_ui *ui, int top, int bot
         x += widths[c];
     }
     top++;
-    if (!v->has_tasks) {
-        no_tasks(v, top - 1);
-        return;
-    }
     /* The last line above the key line says how the tree is drawn, and the filter. */
     int info_y = bottom - 1;
     cs_term_put(info_y, 0, CS_ROLE_DIM, " %s%s  sort: %s%s  ",
