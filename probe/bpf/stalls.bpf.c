@@ -12,6 +12,7 @@
 #define IORING_ENTER_GETEVENTS_FLAG 1u
 #define NR_IO_URING_ENTER           426 /* x86-64 and the generic table agree */
 #define CS_STACK_MODE_FP            0   /* enum cs_stack_mode */
+#define CS_STACK_MODE_DWARF         1
 
 /* Set by user space before load; the verifier prunes what they switch off. */
 const volatile __u32 targ_tgid = 0;
@@ -35,7 +36,7 @@ struct {
 
 struct {
     __uint(type, BPF_MAP_TYPE_STACK_TRACE);
-    __uint(max_entries, 8192);
+    __uint(max_entries, 16384); /* roomy: a colliding new stack is dropped (-EEXIST) */
     __uint(key_size, sizeof(__u32));
     __uint(value_size, CS_MAX_STACK * sizeof(__u64));
 } stacks SEC(".maps");
@@ -394,16 +395,19 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
     __u64 start = st->slice_start_ns;
     if (!start || bpf_ktime_get_ns() - start < threshold_ns)
         return 0;
-    struct cs_sample_key key = {
-        .tid = tid,
-        .stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK),
-        .seq = st->slice_seq,
-    };
-    __u64 one = 1, *count = bpf_map_lookup_elem(&samples, &key);
-    if (count)
-        __sync_fetch_and_add(count, 1);
-    else
-        bpf_map_update_elem(&samples, &key, &one, BPF_NOEXIST);
+    /* Frame-pointer samples (not in DWARF mode: they would only fill the stack map). */
+    if (stack_mode != CS_STACK_MODE_DWARF) {
+        struct cs_sample_key key = {
+            .tid = tid,
+            .stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK),
+            .seq = st->slice_seq,
+        };
+        __u64 one = 1, *count = bpf_map_lookup_elem(&samples, &key);
+        if (count)
+            __sync_fetch_and_add(count, 1);
+        else
+            bpf_map_update_elem(&samples, &key, &one, BPF_NOEXIST);
+    }
 
     /* DWARF mode: a stack window too, at most every CS_RAW_EVERY_NS per thread. */
     __u64 now = bpf_ktime_get_ns();

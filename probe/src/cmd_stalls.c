@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bpf_support.h"
+#include "corun_attribution.h"
 #include "cs_defs.h"
 #include "duration.h"
 #include "exit_codes.h"
@@ -232,6 +233,7 @@ int cs_cmd_stalls(int argc, char **argv)
     int rc = CS_EXIT_OK;
     struct cs_model *model = cs_model_new(pid);
     struct cs_collector *coll = NULL;
+    struct cs_corun_attrib *attrib = NULL; /* libcorun targets: which task stalled */
     struct cs_loop_scan *scan = NULL;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (!model) {
@@ -252,6 +254,9 @@ int cs_cmd_stalls(int argc, char **argv)
                                              : CS_EXIT_KERNEL;
         goto cleanup;
     }
+    attrib = cs_corun_attrib_new(pid, launched);
+    if (attrib)
+        cs_collector_set_annotator(coll, cs_corun_attrib_annotate, attrib);
     if (tid) {
         add_loop(coll, model, pid, tid);
     } else if (launched) {
@@ -335,6 +340,7 @@ int cs_cmd_stalls(int argc, char **argv)
 cleanup:
     cs_loop_scan_free(scan);
     cs_collector_close(coll);
+    cs_corun_attrib_free(attrib);
     if (pidfd >= 0)
         close(pidfd);
     cs_model_free(model);

@@ -261,9 +261,16 @@ int cs_corun_open(int pid, struct cs_corun_target *t, char *why, size_t why_len)
         snprintf(why, why_len, "no such process");
         return err;
     }
+    if (err == -EPERM || err == -EACCES) {
+        snprintf(why, why_len,
+                 "reading it was refused (/proc/%d/maps: permission denied; run as root or "
+                 "with CAP_SYS_PTRACE, or check kernel.yama.ptrace_scope)",
+                 pid);
+        return -EPERM;
+    }
     if (err) {
         snprintf(why, why_len, "cannot read its memory map: %s", strerror(-err));
-        return err == -EACCES ? -EPERM : err;
+        return err;
     }
     /* Read the header first: a newer table may be larger than ours. */
     struct corun_debug d;

@@ -46,6 +46,7 @@ struct cs_stall {
     uint64_t duration_ns;
     bool ongoing;     /* still in progress (duration so far) */
     const char *task; /* the task that ran, NULL for a foreign loop */
+    uint64_t task_id; /* with `task`: the libcorun task's id (corun_attribution.h) */
     uint64_t on_cpu_ns;
     uint64_t off_cpu_ns;
     unsigned nsyscalls;

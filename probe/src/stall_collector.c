@@ -55,7 +55,15 @@ struct cs_collector {
     uint64_t window_start_ns;
     unsigned window_count;
     struct cs_raw_stack_event *raw_buf; /* DWARF mode: a window read back from a map */
+    cs_stall_annotate_fn annotate;      /* libcorun task attribution, or NULL */
+    void *annotate_arg;
 };
+
+void cs_collector_set_annotator(struct cs_collector *c, cs_stall_annotate_fn fn, void *arg)
+{
+    c->annotate = fn;
+    c->annotate_arg = arg;
+}
 
 static uint64_t now_ns(void)
 {
@@ -137,6 +145,8 @@ static void read_comm(int pid, int tid, char *comm, size_t len)
 
 static void deliver(struct cs_collector *c, struct cs_stall *s)
 {
+    if (c->annotate)
+        c->annotate(s, c->annotate_arg);
     cs_model_add_stall(c->model, s);
     if (c->cb)
         c->cb(s, c->cb_arg);
@@ -240,7 +250,7 @@ static void check_ongoing(struct cs_collector *c)
         s.off_cpu_ns = off < s.duration_ns ? off : s.duration_ns;
         s.on_cpu_ns = s.duration_ns - s.off_cpu_ns;
         fill_syscalls(&s, st.sys, n);
-        if (c->raw_buf && stack_id >= 0) {
+        if (c->raw_buf && (raw_pending || st.best_off_ns)) {
             int map = bpf_map__fd(raw_pending ? c->skel->maps.raw_pending : c->skel->maps.raw_best);
             if (bpf_map_lookup_elem(map, &key, c->raw_buf) == 0 && c->raw_buf->seq == st.slice_seq)
                 raw = c->raw_buf;
@@ -250,13 +260,38 @@ static void check_ongoing(struct cs_collector *c)
     }
 }
 
+/*
+ * Runs of our programs the kernel skipped (a BPF program already running on that CPU):
+ * each is a lost event too, possibly a missed slice edge or context switch.
+ */
+static uint64_t recursion_misses(struct cs_collector *c)
+{
+    struct bpf_program *progs[] = {c->skel->progs.wait_enter,    c->skel->progs.wait_enter_uring,
+                                   c->skel->progs.wait_exit,     c->skel->progs.switch_btf,
+                                   c->skel->progs.switch_raw,    c->skel->progs.on_cpu_sample,
+                                   c->skel->progs.raw_sys_enter, c->skel->progs.raw_sys_exit};
+    uint64_t misses = 0;
+    for (size_t i = 0; i < sizeof progs / sizeof progs[0]; i++) {
+        int fd = bpf_program__fd(progs[i]);
+        if (fd < 0)
+            continue;
+        struct bpf_prog_info info;
+        __u32 len = sizeof info;
+        memset(&info, 0, sizeof info);
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+            misses += info.recursion_misses;
+    }
+    return misses;
+}
+
 int cs_collector_poll(struct cs_collector *c, int timeout_ms)
 {
     int n = ring_buffer__poll(c->rb, timeout_ms);
     if (n < 0 && n != -EINTR)
         return n;
     check_ongoing(c);
-    cs_model_set_lost(c->model, c->skel->bss->lost_events + cs_stall_stacks_lost(c->stacks));
+    cs_model_set_lost(c->model, c->skel->bss->lost_events + cs_stall_stacks_lost(c->stacks) +
+                                    recursion_misses(c));
     return 0;
 }
 

@@ -26,6 +26,11 @@ typedef void (*cs_stall_cb)(const struct cs_stall *s, void *arg);
 
 struct cs_collector;
 
+/* Fills in what the engine cannot know (the libcorun task: corun_attribution.h) before a
+ * record reaches the model and the callback. */
+typedef void (*cs_stall_annotate_fn)(struct cs_stall *s, void *arg);
+void cs_collector_set_annotator(struct cs_collector *c, cs_stall_annotate_fn fn, void *arg);
+
 /*
  * Loads and attaches the BPF side. Returns 0 or a negative errno (-EPERM: permission;
  * anything else: the kernel lacks something) with one sentence in `why`.

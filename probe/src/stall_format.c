@@ -53,7 +53,16 @@ void cs_stall_write_json(FILE *out, const struct cs_stall *s)
     cs_json_key(&w, "ongoing");
     cs_json_bool(&w, s->ongoing);
     cs_json_key(&w, "task");
-    cs_json_string(&w, s->task);
+    if (s->task) { /* libcorun: {"id","name"} of the task whose slice stalled */
+        cs_json_begin_object(&w);
+        cs_json_key(&w, "id");
+        cs_json_uint(&w, s->task_id);
+        cs_json_key(&w, "name");
+        cs_json_string(&w, s->task);
+        cs_json_end_object(&w);
+    } else {
+        cs_json_null(&w);
+    }
     cs_json_key(&w, "on_cpu_us");
     cs_json_uint(&w, s->on_cpu_ns / 1000);
     cs_json_key(&w, "off_cpu_us");
@@ -115,6 +124,8 @@ void cs_stall_write_text(FILE *out, const struct cs_stall *s)
     fprintf(out, "%s %.1f ms on thread %d (%s) of pid %d%s\n",
             s->ongoing ? "STALL (ongoing)" : "STALL", (double)s->duration_ns / 1e6, s->tid, s->comm,
             s->pid, s->ongoing ? ", so far" : "");
+    if (s->task)
+        fprintf(out, "  task %s #%" PRIu64 "\n", s->task, s->task_id);
     fprintf(out, "  on-CPU %.1f ms, off-CPU %.1f ms\n", (double)s->on_cpu_ns / 1e6,
             (double)s->off_cpu_ns / 1e6);
     for (unsigned i = 0; i < s->nsyscalls; i++)

@@ -287,9 +287,9 @@ void cs_stall_stacks_collect(struct cs_stall_stacks *ss, struct cs_stall *s, int
     /* The blocking stack: unwound from its window, or walked by frame pointers. */
     struct cs_stack blocking = {0};
     bool have_blocking = false;
-    if (ss->unwinder && !blocking_raw && blocking_stack_id >= 0)
+    if (ss->unwinder && !blocking_raw)
         blocking_raw = find_blocking_raw(ss, s->tid, s->seq);
-    if (ss->unwinder && blocking_raw && blocking_stack_id >= 0)
+    if (ss->unwinder && blocking_raw)
         have_blocking = dwarf_stack(ss, blocking_raw, 1, &blocking) == 0;
     if (!have_blocking && blocking_stack_id >= 0 && ss->mode != CS_STACK_DWARF)
         have_blocking = fp_stack(ss, blocking_stack_id, 1, &blocking) == 0;

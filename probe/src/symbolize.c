@@ -90,10 +90,12 @@ struct cs_symbolizer *cs_symbolizer_new(int pid)
         errno = ENOMEM;
         return NULL;
     }
+    /* Only a vanished process is fatal: a module libdwfl cannot read (a deleted file,
+     * a sealed memfd) costs the symbols of that module, not the others. */
     int err = report_modules(s);
-    if (err) {
+    if (err == ENOENT || err == ESRCH) {
         cs_symbolizer_free(s);
-        errno = err > 0 ? err : ESRCH;
+        errno = ESRCH;
         return NULL;
     }
     return s;
@@ -145,6 +147,9 @@ static void lookup(struct cs_symbolizer *s, uint64_t addr, bool is_return, struc
     const char *mainfile = NULL, *debugfile = NULL;
     const char *modname =
         dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, &debugfile);
+    /* libdwfl names the vDSO "[vdso: PID]"; the PID says nothing to a reader. */
+    if (!mainfile && modname && !strncmp(modname, "[vdso", 5))
+        modname = "[vdso]";
     f->module = intern(s, mainfile ? mainfile : modname);
     GElf_Off off = 0;
     GElf_Sym sym;

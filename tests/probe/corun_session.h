@@ -55,9 +55,11 @@ inline std::map<std::string, ps_task> parse_ps_tasks(const std::string &json)
 // The tree target, started and parked ("ready").
 struct tree_target {
     child_proc proc;
-    void start()
+    void start(const std::vector<std::string> &args = {})
     {
-        REQUIRE(proc.start({TARGET_CORUN_TREE}));
+        std::vector<std::string> argv = {TARGET_CORUN_TREE};
+        argv.insert(argv.end(), args.begin(), args.end());
+        REQUIRE(proc.start(argv));
         REQUIRE(proc.read_line(20000) == "ready");
     }
 };

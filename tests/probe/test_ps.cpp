@@ -131,3 +131,59 @@ TEST_CASE("ps without a PID or with a bad flag is a usage error")
     CHECK(help.status == 0);
     CHECK(help.out.find("usage: coscope ps -p PID") == 0);
 }
+
+TEST_CASE("ps shows every loop of a process with its own tasks")
+{
+    tree_target t;
+    t.start({"two-loops"});
+    auto r = run_command(ps_cmd(t.proc.pid, "--json"));
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    // Two loops: the main thread's (6 tasks) and the side thread's (main + side).
+    auto first = r.out.find("{\"tid\":");
+    auto second = r.out.find("{\"tid\":", first + 1);
+    REQUIRE(first != std::string::npos);
+    REQUIRE(second != std::string::npos);
+    CHECK(r.out.find("{\"tid\":", second + 1) == std::string::npos);
+    std::string a = r.out.substr(first, second - first), b = r.out.substr(second);
+    std::string main_loop = json_has(a, "\"name\":\"side\"") ? b : a;
+    std::string side_loop = json_has(a, "\"name\":\"side\"") ? a : b;
+    CHECK(json_number(main_loop, "tid") == t.proc.pid);
+    CHECK(json_number(side_loop, "tid") != t.proc.pid);
+    CHECK(parse_ps_tasks(main_loop).size() == 6);
+    auto side = parse_ps_tasks(side_loop);
+    REQUIRE(side.size() == 2);
+    CHECK(side["side"].parent == side["main"].id);
+    CHECK(side["main"].waiting_on == "task " + std::to_string(side["side"].id) + " (side)");
+}
+
+TEST_CASE("ps refuses a debug table of an unsupported version or with a wrong magic (6)")
+{
+    child_proc v99;
+    REQUIRE(v99.start({FAKE_CORUN_V99}));
+    REQUIRE(v99.read_line(10000) == "ready 99");
+    auto r = run_command(ps_cmd(v99.pid));
+    CHECK(r.status == 6);
+    CHECK(r.err == "coscope: PID " + std::to_string(v99.pid) +
+                       " (fake-corun-v99): libcorun debug table version 99 not supported "
+                       "(this coscope reads version 1 to 1)\n");
+    child_proc magic;
+    REQUIRE(magic.start({FAKE_CORUN_MAGIC}));
+    REQUIRE(magic.read_line(10000) == "ready 1");
+    r = run_command(ps_cmd(magic.pid));
+    CHECK(r.status == 6);
+    CHECK(r.err.find("is not a libcorun debug table") != std::string::npos);
+}
+
+TEST_CASE("ps without the right to read the process exits 4 and says why")
+{
+    if (geteuid() != 0)
+        return; // needs root to drop to another user
+    tree_target t;
+    t.start();
+    auto r =
+        run_command("setpriv --reuid=nobody --regid=nogroup --clear-groups " + ps_cmd(t.proc.pid));
+    CHECK(r.status == 4);
+    CHECK(r.err.find("reading it was refused") != std::string::npos);
+    CHECK(r.err.find('\n') == r.err.size() - 1); // one line
+}

@@ -149,3 +149,14 @@ TEST_CASE("coscope stalls reports at most --max-rate stalls a second and counts 
     CHECK(reported < 8);
     CHECK(suppressed >= 8 - (long long)reported);
 }
+
+TEST_CASE("coscope stalls -d stops after the duration with a summary and exit code 0")
+{
+    child_proc target;
+    REQUIRE(target.start({TARGET_EPOLL_FP}));
+    REQUIRE(target.read_line(10000) == "ready");
+    auto r = run_command(coscope + " stalls --json -d 500ms -p " + std::to_string(target.pid));
+    CHECK(r.status == 0);
+    CHECK(r.out.find("{\"type\":\"summary\",\"stalls\":") != std::string::npos);
+    CHECK(!target.exited());
+}

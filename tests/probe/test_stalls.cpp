@@ -49,32 +49,39 @@ TEST_CASE("each stall injected in an event loop is found once, with its duration
             s.inject("fsync");
             auto lines = s.finish();
             INFO(s.cs.err());
+            INFO("measured: burn " << burn_ms << " ms, sleep " << sleep_ms << " ms, read "
+                                   << read_ms << " ms");
+            INFO(stalls_overview(lines));
             // Frame pointers alone skip the caller of a libc call (libc has none): the
             // blocking stack then names the caller's caller.
             bool fp = std::string(t.stack_mode) == "fp";
 
             auto burn = stalls_with(lines, "stall_burn_cpu");
             REQUIRE(burn.size() == 1);
+            INFO(burn[0]);
             check_duration(burn[0], burn_ms);
             CHECK(json_has(burn[0], "\"syscalls\":[]")); // CPU, not a blocking call
             CHECK(json_has(json_main_stack(burn[0]), frame("stall_burn_cpu")));
-            CHECK(json_number(burn[0], "on_cpu_us") > 0);
+            CHECK(json_number(burn[0], "on_cpu_us") >= 150000 * 0.9); // it burnt 150 ms of CPU
 
             auto sleep = stalls_blocked_in(lines, "clock_nanosleep", 0);
             REQUIRE(sleep.size() == 1);
+            INFO(sleep[0]);
             check_duration(sleep[0], sleep_ms);
             CHECK(json_syscall_us(sleep[0], "clock_nanosleep") >= 150000 * 0.9);
             CHECK(json_has(json_main_stack(sleep[0]),
                            frame(fp ? "stall_run_command" : "stall_blocking_sleep")));
 
-            auto read = stalls_blocked_in(lines, "read", 100000);
+            auto read = stalls_blocked_in(lines, "read", (long long)(read_ms * 500));
             REQUIRE(read.size() == 1);
+            INFO(read[0]);
             check_duration(read[0], read_ms);
             CHECK(json_has(json_main_stack(read[0]),
                            frame(fp ? "stall_run_command" : "stall_blocking_read")));
 
             auto fsync = stalls_blocked_in(lines, "fsync", 0);
             REQUIRE(fsync.size() == 1);
+            INFO(fsync[0]);
             CHECK(json_has(json_main_stack(fsync[0]),
                            frame(fp ? "stall_run_command" : "stall_blocking_fsync")));
         }

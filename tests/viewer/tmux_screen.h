@@ -87,6 +87,20 @@ struct tmux_screen {
         return s;
     }
 
+    // Waits until `pred(screen)` holds; returns the last screen.
+    template <class Pred> std::string wait_until(Pred pred, int timeout_ms = 15000) const
+    {
+        double deadline = mono_ms() + timeout_ms;
+        std::string s;
+        do {
+            s = screen();
+            if (pred(s))
+                return s;
+            usleep(100000);
+        } while (mono_ms() < deadline);
+        return s;
+    }
+
     void resize(int cols, int rows) const
     {
         run("resize-window -t top -x " + std::to_string(cols) + " -y " + std::to_string(rows));

@@ -1,6 +1,7 @@
 #include "cmd_top.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -94,6 +95,9 @@ static void draw(const struct cs_view *v, struct cs_ui *ui)
         break;
     case CS_SCREEN_HELP:
         cs_screen_help(v, ui, top, bottom);
+        break;
+    case CS_SCREEN_TASK_DETAIL:
+        cs_screen_task_detail(v, ui, top, bottom);
         break;
     }
     cs_screen_footer(v, ui);
@@ -237,6 +241,40 @@ static void run(struct cs_live *live, const struct top_opts *o)
         cs_view_release(&frozen);
     if (ui.have_detail)
         cs_stall_release(&ui.detail);
+    free(ui.task_detail);
+}
+
+/*
+ * Starts CMD (stopped) with its output in a log file and stdin from /dev/null: the
+ * terminal belongs to the dashboard. Returns the pid or a negative errno.
+ */
+static int launch_quietly(char **cmd, char *log_path, size_t log_len)
+{
+    snprintf(log_path, log_len, "/tmp/coscope-top-%d.log", (int)getpid());
+    int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int saved[3] = {dup(0), dup(1), dup(2)};
+    if (log_fd >= 0 && null_fd >= 0) {
+        fflush(stdout);
+        fflush(stderr);
+        dup2(null_fd, 0);
+        dup2(log_fd, 1);
+        dup2(log_fd, 2);
+    } else {
+        log_path[0] = 0;
+    }
+    int pid = cs_launch_stopped(cmd);
+    for (int fd = 0; fd < 3; fd++) {
+        if (saved[fd] >= 0) {
+            dup2(saved[fd], fd);
+            close(saved[fd]);
+        }
+    }
+    if (log_fd >= 0)
+        close(log_fd);
+    if (null_fd >= 0)
+        close(null_fd);
+    return pid;
 }
 
 int cs_cmd_top(int argc, char **argv)
@@ -258,8 +296,9 @@ int cs_cmd_top(int argc, char **argv)
 
     int pid = o.pid;
     bool launched = false;
+    char log_path[64] = "";
     if (o.cmd) {
-        pid = cs_launch_stopped(o.cmd);
+        pid = launch_quietly(o.cmd, log_path, sizeof log_path);
         if (pid < 0)
             return pid == -ENOENT || pid == -EACCES ? CS_EXIT_USAGE : CS_EXIT_NO_PROCESS;
         launched = true;
@@ -312,6 +351,8 @@ int cs_cmd_top(int argc, char **argv)
             rc = CS_EXIT_NO_PROCESS;
         }
     }
+    if (launched && log_path[0])
+        fprintf(stderr, "coscope: the output of %s is in %s\n", o.cmd[0], log_path);
     cs_live_close(live);
     return rc;
 }

@@ -1,6 +1,10 @@
 #include "keys.h"
 
 #include <curses.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_tasks.h"
 
 #include "screens.h"
 #include "term.h"
@@ -43,8 +47,109 @@ static void open_detail(struct cs_ui *ui, const struct cs_view *v)
 
 static void go_back(struct cs_ui *ui)
 {
-    if (ui->screen == CS_SCREEN_HELP || ui->screen == CS_SCREEN_STALL_DETAIL)
+    if (ui->screen == CS_SCREEN_HELP || ui->screen == CS_SCREEN_STALL_DETAIL ||
+        ui->screen == CS_SCREEN_TASK_DETAIL)
         ui->screen = ui->back;
+}
+
+static struct cs_task_row task_rows[CS_MAX_TASK_ROWS];
+
+static void open_task_detail(struct cs_ui *ui, const struct cs_view *v)
+{
+    size_t n = cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
+    if (ui->task_sel >= n || task_rows[ui->task_sel].task < 0)
+        return;
+    const struct cs_corun_loop *loop = &v->tasks->loops[task_rows[ui->task_sel].loop];
+    if (!ui->task_detail)
+        ui->task_detail = malloc(sizeof *ui->task_detail);
+    if (!ui->task_detail)
+        return;
+    *ui->task_detail = loop->tasks[task_rows[ui->task_sel].task];
+    ui->task_detail_loop_id = loop->id;
+    ui->back = CS_SCREEN_TASKS;
+    ui->screen = CS_SCREEN_TASK_DETAIL;
+}
+
+/* Collapses (or expands) the subtree under the cursor. */
+static void set_collapsed(struct cs_ui *ui, bool collapse)
+{
+    uint64_t id = ui->sel_task_id;
+    if (!id)
+        return;
+    for (size_t i = 0; i < ui->ncollapsed; i++) {
+        if (ui->collapsed[i] == id) {
+            if (!collapse)
+                ui->collapsed[i] = ui->collapsed[--ui->ncollapsed];
+            return;
+        }
+    }
+    if (collapse && ui->ncollapsed < CS_UI_MAX_COLLAPSED)
+        ui->collapsed[ui->ncollapsed++] = id;
+}
+
+/* While the filter is being typed, keys are text. Returns true if the key was taken. */
+static bool filter_key(struct cs_ui *ui, int ch)
+{
+    if (!ui->filter_editing)
+        return false;
+    size_t len = strlen(ui->filter);
+    if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+        ui->filter_editing = false;
+    } else if (ch == 27) {
+        ui->filter[0] = 0;
+        ui->filter_editing = false;
+    } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+        if (len)
+            ui->filter[len - 1] = 0;
+    } else if (ch >= 32 && ch < 127 && len + 1 < sizeof ui->filter) {
+        ui->filter[len] = (char)ch;
+        ui->filter[len + 1] = 0;
+    }
+    ui->task_sel = 0;
+    ui->task_top = 0;
+    return true;
+}
+
+/* Keys only the tasks screen has. Returns true if the key was taken. */
+static bool tasks_key(struct cs_ui *ui, int ch, const struct cs_view *v)
+{
+    if (ui->screen != CS_SCREEN_TASKS)
+        return false;
+    switch (ch) {
+    case 'a':
+        ui->await_graph = !ui->await_graph;
+        return true;
+    case '<':
+    case ',':
+        ui->sort_col = (ui->sort_col + CS_TCOL_COUNT - 1) % CS_TCOL_COUNT;
+        return true;
+    case '>':
+    case '.':
+        ui->sort_col = (ui->sort_col + 1) % CS_TCOL_COUNT;
+        return true;
+    case 'r':
+        ui->sort_desc = !ui->sort_desc;
+        return true;
+    case '/':
+        ui->filter_editing = true;
+        return true;
+    case '-':
+    case KEY_LEFT:
+        set_collapsed(ui, true);
+        return true;
+    case '+':
+    case '=':
+    case KEY_RIGHT:
+        set_collapsed(ui, false);
+        return true;
+    case '\n':
+    case '\r':
+    case KEY_ENTER:
+        open_task_detail(ui, v);
+        return true;
+    default:
+        return false;
+    }
 }
 
 /* Up/down-like keys: what they move depends on the screen. */
@@ -67,7 +172,16 @@ static void move_by(struct cs_ui *ui, const struct cs_view *v, long delta)
     case CS_SCREEN_HELP:
         ui->help_scroll = (int)move_cursor((size_t)ui->help_scroll, delta, 64);
         break;
-    case CS_SCREEN_TASKS:
+    case CS_SCREEN_TASKS: {
+        size_t n = cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
+        ui->task_sel = move_cursor(ui->task_sel, delta, n);
+        ui->sel_task_id = 0;
+        ui->sel_loop_id = UINT64_MAX; /* re-pinned to the row now under the cursor */
+        if (n)
+            cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
+        break;
+    }
+    case CS_SCREEN_TASK_DETAIL:
         break;
     }
 }
@@ -79,6 +193,8 @@ static void show(struct cs_ui *ui, enum cs_screen s)
 
 void cs_keys_handle(struct cs_ui *ui, int ch, const struct cs_view *v)
 {
+    if (filter_key(ui, ch) || tasks_key(ui, ch, v))
+        return;
     switch (ch) {
     case 'q':
     case 'Q':

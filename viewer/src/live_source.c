@@ -13,6 +13,7 @@
 #include "loop_detect.h"
 #include "model.h"
 #include "stall_collector.h"
+#include "task_source.h"
 
 #define SCAN_ROUNDS      20 /* samples per loop-thread scan verdict */
 #define SCAN_EVERY_NS    50000000ull
@@ -38,6 +39,7 @@ struct cs_live {
     struct cs_model *model;
     struct cs_collector *coll;
     struct cs_loop_scan *scan;
+    struct cs_task_source *tasks;
     int pidfd;
     bool exited;
     uint64_t next_scan_ns, next_cpu_ns, last_cpu_ns;
@@ -213,7 +215,10 @@ int cs_live_open(int pid, bool launched, uint64_t threshold_ns, struct cs_live *
             add_loop(l, tids[i]);
     }
     l->scan = cs_loop_scan_new(pid, SCAN_ROUNDS);
+    l->tasks = cs_task_source_new(pid);
     uint64_t now = now_ns();
+    if (l->tasks)
+        cs_task_source_process(l->tasks, now);
     l->next_scan_ns = now + SCAN_EVERY_NS;
     sample_cpu(l, now);
     l->next_cpu_ns = now + CPU_EVERY_NS;
@@ -232,6 +237,7 @@ void cs_live_close(struct cs_live *l)
         if (l->loops[i].has_ongoing)
             cs_stall_release(&l->loops[i].ongoing);
     cs_loop_scan_free(l->scan);
+    cs_task_source_free(l->tasks);
     cs_collector_close(l->coll);
     if (l->pidfd >= 0)
         close(l->pidfd);
@@ -298,6 +304,8 @@ int cs_live_process(struct cs_live *l)
                 add_loop(l, tids[i]);
         }
     }
+    if (l->tasks)
+        cs_task_source_process(l->tasks, now);
     if (now >= l->next_cpu_ns) {
         sample_cpu(l, now);
         l->next_cpu_ns = now + CPU_EVERY_NS;
@@ -314,7 +322,11 @@ void cs_live_view(const struct cs_live *l, struct cs_view *v)
                                                          : "per-thread tracepoints";
     v->launched = l->launched;
     v->target_exited = l->exited;
-    v->has_tasks = false; /* the libcorun task model is not wired in yet */
+    v->tasks = l->tasks ? cs_task_source_snapshot(l->tasks) : NULL;
+    v->has_tasks = v->tasks != NULL;
+    v->tasks_stats = l->tasks && cs_task_source_has_stats(l->tasks);
+    snprintf(v->tasks_why, sizeof v->tasks_why, "%s",
+             l->tasks ? cs_task_source_why(l->tasks) : "out of memory");
     v->threshold_ns = l->threshold_ns;
     v->now_ns = now_ns();
     v->now_wall = time(NULL);

@@ -85,6 +85,12 @@ void cs_screen_footer(const struct cs_view *v, const struct cs_ui *ui)
     case CS_SCREEN_HELP:
         keys = "Esc back  q quit";
         break;
+    case CS_SCREEN_TASK_DETAIL:
+        keys = "Esc back  p pause  ? help  q quit";
+        break;
+    case CS_SCREEN_TASKS:
+        keys = "Enter detail  a await/spawn  < > sort  r reverse  / filter  - + fold  q quit";
+        break;
     default:
         keys = "Enter stacks  j/k move  1-3/Tab screens  p pause  ? help  q quit";
         break;

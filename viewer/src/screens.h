@@ -16,6 +16,25 @@ void cs_screen_loops(const struct cs_view *v, struct cs_ui *ui, int top, int bot
 void cs_screen_tasks(const struct cs_view *v, struct cs_ui *ui, int top, int bottom);
 void cs_screen_help(const struct cs_view *v, struct cs_ui *ui, int top, int bottom);
 
+void cs_screen_task_detail(const struct cs_view *v, struct cs_ui *ui, int top, int bottom);
+
+/* One row of the tasks screen: a loop (task < 0) or a task at a depth of the tree. */
+struct cs_task_row {
+    size_t loop;
+    long task;
+    int depth;
+    bool has_children;
+    bool collapsed;
+};
+#define CS_MAX_TASK_ROWS 4096
+/* The rows the tasks screen shows, in order. Returns how many (up to max). */
+size_t cs_tasks_rows(const struct cs_view *v, const struct cs_ui *ui, struct cs_task_row *rows,
+                     size_t max);
+/* Keeps the tasks cursor on its task; returns the row count. */
+size_t cs_tasks_follow(const struct cs_view *v, struct cs_ui *ui, struct cs_task_row *rows,
+                       size_t max);
+bool cs_ui_is_collapsed(const struct cs_ui *ui, uint64_t task_id);
+
 /* Keeps the stalls cursor on its stall; called before drawing and before keys. */
 void cs_stalls_follow(const struct cs_view *v, struct cs_ui *ui);
 

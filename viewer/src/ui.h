@@ -15,7 +15,25 @@ enum cs_screen {
     CS_SCREEN_TASKS,
     CS_SCREEN_STALL_DETAIL,
     CS_SCREEN_HELP,
+    CS_SCREEN_TASK_DETAIL,
 };
+
+/* Columns of the tasks screen, in screen order; also the sort keys. */
+enum cs_task_col {
+    CS_TCOL_ID,
+    CS_TCOL_NAME,
+    CS_TCOL_STATE,
+    CS_TCOL_WAITING,
+    CS_TCOL_POLLS,
+    CS_TCOL_BUSY,
+    CS_TCOL_P99,
+    CS_TCOL_AGE,
+    CS_TCOL_COUNT,
+};
+
+#define CS_UI_MAX_COLLAPSED 128
+
+struct cs_task; /* model_tasks.h */
 
 struct cs_ui {
     enum cs_screen screen;
@@ -40,6 +58,22 @@ struct cs_ui {
     int detail_lines; /* set by the screen: how far it can scroll */
 
     int help_scroll;
+
+    /* Tasks screen: tree or await graph, sorting, filter, collapsed subtrees. */
+    bool await_graph;
+    enum cs_task_col sort_col;
+    bool sort_desc;
+    char filter[32];
+    bool filter_editing;
+    uint64_t collapsed[CS_UI_MAX_COLLAPSED]; /* task ids */
+    size_t ncollapsed;
+    size_t task_sel, task_top;
+    uint64_t sel_task_id; /* the cursor follows its task; 0: a loop row */
+    uint64_t sel_loop_id;
+
+    /* Task detail: followed live by id; the copy stays if the task finishes. */
+    struct cs_task *task_detail;
+    uint64_t task_detail_loop_id;
 };
 
 #endif

@@ -2,7 +2,11 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "model_tasks.h"
+#include "task_source.h"
 
 size_t cs_view_stall_count(const struct cs_view *v)
 {
@@ -36,6 +40,16 @@ int cs_view_freeze(struct cs_view *dst, const struct cs_view *src)
     *dst = *src;
     dst->nongoing = 0;
     dst->ongoing_owned = true;
+    dst->tasks_copy = NULL;
+    if (src->tasks) {
+        dst->tasks_copy = malloc(sizeof *dst->tasks_copy);
+        if (!dst->tasks_copy || cs_corun_snapshot_dup(dst->tasks_copy, src->tasks)) {
+            free(dst->tasks_copy);
+            dst->tasks_copy = NULL;
+            return -ENOMEM;
+        }
+        dst->tasks = dst->tasks_copy;
+    }
     for (size_t i = 0; i < src->nongoing; i++) {
         if (cs_stall_copy(&dst->ongoing[i], &src->ongoing[i])) {
             cs_view_release(dst);
@@ -53,6 +67,12 @@ void cs_view_release(struct cs_view *v)
             cs_stall_release(&v->ongoing[i]);
     v->nongoing = 0;
     v->ongoing_owned = false;
+    if (v->tasks_copy) {
+        cs_corun_snapshot_free(v->tasks_copy);
+        free(v->tasks_copy);
+        v->tasks_copy = NULL;
+        v->tasks = NULL;
+    }
 }
 
 const char *cs_stall_cause(const struct cs_stall *s)
@@ -74,7 +94,9 @@ const char *cs_stall_cause(const struct cs_stall *s)
 
 char *cs_fmt_duration(uint64_t ns, char *buf, size_t len)
 {
-    if (ns < 1000000ull)
+    if (ns < 1000ull)
+        snprintf(buf, len, "%lluns", (unsigned long long)ns);
+    else if (ns < 1000000ull)
         snprintf(buf, len, "%lluus", (unsigned long long)(ns / 1000));
     else if (ns < 100000000ull)
         snprintf(buf, len, "%.1fms", (double)ns / 1e6);

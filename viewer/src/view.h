@@ -14,6 +14,8 @@
 
 #include "model.h"
 
+struct cs_corun_snapshot; /* model_tasks.h */
+
 #define CS_VIEW_MAX_LOOPS   64
 #define CS_VIEW_MAX_ONGOING 16
 
@@ -34,7 +36,7 @@ struct cs_view {
     const char *attach_mode; /* how the probes are attached, one short phrase */
     bool launched;           /* started by coscope (-- CMD) rather than attached to */
     bool target_exited;
-    bool has_tasks; /* a libcorun task model is available */
+    bool has_tasks; /* a libcorun task model is available: `tasks` */
     uint64_t threshold_ns;
     uint64_t now_ns;   /* CLOCK_MONOTONIC time of this picture */
     time_t now_wall;   /* wall clock of this picture */
@@ -50,6 +52,12 @@ struct cs_view {
     size_t nongoing;
     struct cs_stall ongoing[CS_VIEW_MAX_ONGOING];
     bool ongoing_owned; /* deep copies (a frozen picture) to release */
+
+    /* libcorun loops and tasks (NULL: none; tasks_why says why). */
+    const struct cs_corun_snapshot *tasks;
+    bool tasks_stats; /* per-task counters and histograms are being kept */
+    char tasks_why[160];
+    struct cs_corun_snapshot *tasks_copy; /* owned by a frozen picture */
 
     /* Finished stalls come from the model; those added after this picture are hidden. */
     const struct cs_model *model;
@@ -70,7 +78,7 @@ void cs_view_release(struct cs_view *v);
 /* What held the loop: "CPU", the top blocking system call ("read"), or "off-CPU". */
 const char *cs_stall_cause(const struct cs_stall *s);
 
-/* "850us", "12.3ms", "1.20s", "2m05s" into buf; returns buf. */
+/* "512ns", "850us", "12.3ms", "1.20s", "2m05s" into buf; returns buf. */
 char *cs_fmt_duration(uint64_t ns, char *buf, size_t len);
 
 #endif

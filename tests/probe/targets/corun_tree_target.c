@@ -8,11 +8,17 @@
  *   ├── ticker          sleeps 2 ms, forever (keeps the loop iterating)
  *   └── reader          waits on fd 0 (stdin) for commands
  *
+ * With the argument `two-loops`, a second thread first runs a loop of its own whose main
+ * task joins one task, "side", sleeping an hour.
+ *
  * Prints "ready" once every task is parked. Commands on stdin, one per line:
  *   burn MS   spawn a task "burner" that spins MS ms on the CPU in one slice,
  *             then prints "done MS"
+ *   burn2 A B spawn "burner-a" (A ms) and "burner-b" (B ms) together: one loop
+ *             iteration runs both slices back to back; each prints "done MS"
  * EOF on stdin ends the process.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +29,9 @@
 #include "corun.h"
 
 #define HOUR_NS (3600 * (int64_t)1000000000)
+
+static pthread_mutex_t side_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t side_ready = PTHREAD_COND_INITIALIZER;
 
 static int sleeper(void *arg, intptr_t *result)
 {
@@ -90,8 +99,14 @@ static int reader(void *arg, intptr_t *result)
         char *nl;
         while ((nl = strchr(buf, '\n'))) {
             *nl = 0;
-            long ms;
-            if (sscanf(buf, "burn %ld", &ms) == 1) {
+            long ms, ms2;
+            if (sscanf(buf, "burn2 %ld %ld", &ms, &ms2) == 2) {
+                /* Both ready at once: they run back to back in one loop iteration. */
+                struct co_spawn_opts a = {.name = "burner-a", .flags = CO_SPAWN_DETACHED};
+                struct co_spawn_opts b = {.name = "burner-b", .flags = CO_SPAWN_DETACHED};
+                co_spawn(NULL, burner, (void *)(intptr_t)ms, &a);
+                co_spawn(NULL, burner, (void *)(intptr_t)ms2, &b);
+            } else if (sscanf(buf, "burn %ld", &ms) == 1) {
                 struct co_spawn_opts o = {.name = "burner", .flags = CO_SPAWN_DETACHED};
                 co_spawn(NULL, burner, (void *)(intptr_t)ms, &o);
             }
@@ -116,7 +131,39 @@ static int main_task(void *arg, intptr_t *result)
     return co_join(srv, NULL, CO_NO_DEADLINE);
 }
 
-int main(void)
+/* `two-loops`: a second thread runs its own loop with one task, "side", sleeping. */
+static int side_main(void *arg, intptr_t *result)
 {
+    (void)result;
+    co_task *side;
+    struct co_spawn_opts o = {.name = "side"};
+    if (co_spawn(&side, sleeper, NULL, &o))
+        return -1;
+    co_sleep(10 * 1000000);
+    pthread_mutex_lock(&side_lock);
+    *(int *)arg = 1;
+    pthread_cond_signal(&side_ready);
+    pthread_mutex_unlock(&side_lock);
+    return co_join(side, NULL, CO_NO_DEADLINE);
+}
+
+static void *side_thread(void *arg)
+{
+    co_run(side_main, arg, NULL);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "two-loops")) {
+        static int started;
+        pthread_t th;
+        if (pthread_create(&th, NULL, side_thread, &started))
+            return 1;
+        pthread_mutex_lock(&side_lock);
+        while (!started)
+            pthread_cond_wait(&side_ready, &side_lock);
+        pthread_mutex_unlock(&side_lock);
+    }
     return co_run(main_task, NULL, NULL) == 0 ? 0 : 1;
 }

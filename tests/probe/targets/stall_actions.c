@@ -19,11 +19,21 @@ static double now_ms(void)
 
 volatile unsigned long stall_sink;
 
+static double thread_cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Burns `ms` of this thread's CPU time (not wall time: on a busy machine it takes longer). */
 NOINLINE void stall_burn_cpu(int ms)
 {
-    double end = now_ms() + ms;
-    while (now_ms() < end)
-        for (int i = 0; i < 1000; i++)
+    double end = thread_cpu_ms() + ms;
+    /* Reading the CPU clock is a system call (in libc): do it rarely, so that samples
+     * land in this function itself. */
+    while (thread_cpu_ms() < end)
+        for (int i = 0; i < 100000; i++)
             stall_sink += (unsigned long)i * 2654435761u;
 }
 
@@ -36,11 +46,31 @@ NOINLINE void stall_blocking_sleep(int ms)
 struct delayed_write {
     int fd;
     int ms;
+    pid_t reader; /* the loop thread */
 };
 
+/* Is thread `tid` of this process blocked in read(2) now? */
+static int blocked_in_read(pid_t tid)
+{
+    char path[64], buf[64] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int in_read = fgets(buf, sizeof buf, f) && !strncmp(buf, "0 ", 2);
+    fclose(f);
+    return in_read;
+}
+
+/*
+ * Writes once the loop thread has blocked in read and `ms` more have passed, so the
+ * read blocks for at least `ms` even when the machine is too busy to run it at once.
+ */
 static void *write_later(void *arg)
 {
     struct delayed_write *dw = arg;
+    for (int i = 0; i < 10000 && !blocked_in_read(dw->reader); i++)
+        usleep(200);
     struct timespec ts = {dw->ms / 1000, (long)(dw->ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
     char c = 'x';
@@ -54,7 +84,7 @@ NOINLINE void stall_blocking_read(int ms)
     int p[2];
     if (pipe(p) != 0)
         return;
-    struct delayed_write dw = {p[1], ms};
+    struct delayed_write dw = {p[1], ms, gettid()};
     pthread_t th;
     pthread_create(&th, NULL, write_later, &dw);
     char c;

@@ -1,0 +1,99 @@
+/* One libcorun task in full, its histograms drawn as bars. */
+#include <stdio.h>
+#include <string.h>
+
+#include "model_tasks.h"
+#include "screens.h"
+#include "task_tree.h"
+#include "term.h"
+
+/* Rows of a log2 histogram: one per bucket from the first to the last non-empty one. */
+static int draw_hist(int y, int bottom, const char *title, const uint64_t *hist)
+{
+    uint64_t total = cs_hist_total(hist), max = 0;
+    int first = -1, last = -1;
+    for (int k = 0; k < CORUN_HIST_BUCKETS; k++) {
+        if (!hist[k])
+            continue;
+        if (first < 0)
+            first = k;
+        last = k;
+        if (hist[k] > max)
+            max = hist[k];
+    }
+    if (y < bottom)
+        cs_term_put(y, 1, CS_ROLE_TITLE, "%s (%llu samples)", title, (unsigned long long)total);
+    y++;
+    if (!total) {
+        if (y < bottom)
+            cs_term_put(y, 3, CS_ROLE_DIM, "no samples yet");
+        return y + 1;
+    }
+    int bar_w = cs_term_cols() - 32;
+    if (bar_w < 10)
+        bar_w = 10;
+    for (int k = first; k <= last && y < bottom; k++, y++) {
+        /* A run of empty buckets takes one row. */
+        if (!hist[k]) {
+            cs_term_put(y, 3, CS_ROLE_DIM, "%15s %8s", "...", "0");
+            while (k + 1 <= last && !hist[k + 1])
+                k++;
+            continue;
+        }
+        /* Bucket k holds [2^(k-1), 2^k) ns (corun_debug.h). */
+        char lo[16], hi[16];
+        cs_fmt_duration(k ? 1ull << (k - 1) : 0, lo, sizeof lo);
+        cs_fmt_duration(1ull << k, hi, sizeof hi);
+        int x = cs_term_put(y, 3, CS_ROLE_NORMAL, "%7s-%-7s %8llu ", lo, hi,
+                            (unsigned long long)hist[k]);
+        cs_term_bar(y, x, (double)hist[k] * bar_w / (double)max, bar_w);
+    }
+    return y + 1;
+}
+
+void cs_screen_task_detail(const struct cs_view *v, struct cs_ui *ui, int top, int bottom)
+{
+    if (!ui->task_detail) {
+        cs_term_put(top + 1, 2, CS_ROLE_NORMAL, "No task selected.");
+        return;
+    }
+    /* Live values while the task exists; the last copy once it has finished. */
+    const struct cs_task *t = ui->task_detail;
+    const struct cs_corun_loop *loop = NULL;
+    bool gone = true;
+    for (size_t i = 0; v->tasks && i < v->tasks->nloops; i++) {
+        if (v->tasks->loops[i].id != ui->task_detail_loop_id)
+            continue;
+        loop = &v->tasks->loops[i];
+        long ti = cs_task_index(loop, ui->task_detail->id);
+        if (ti >= 0) {
+            *ui->task_detail = loop->tasks[ti];
+            gone = false;
+        }
+    }
+    char a[32], b[32], waiting[64] = "";
+    cs_term_fill(top, 0, CS_ROLE_LABEL);
+    cs_term_put(top, 0, CS_ROLE_LABEL, " Task %llu \"%s\"%s", (unsigned long long)t->id, t->name,
+                gone ? "  -- finished" : "");
+    int y = top + 1;
+    if (loop && !gone)
+        cs_task_waiting_on(loop, t, waiting, sizeof waiting);
+    cs_term_put(y++, 1, CS_ROLE_NORMAL, "state %s%s%s   parent %llu   loop %llu (tid %d)",
+                gone ? "done" : cs_task_state_name(t->state), waiting[0] ? ", waiting on " : "",
+                waiting, (unsigned long long)t->parent_id,
+                (unsigned long long)ui->task_detail_loop_id, loop ? loop->tid : 0);
+    if (t->has_stats) {
+        cs_term_put(y++, 1, CS_ROLE_NORMAL, "polls %llu   busy %s   wakes %llu   sched p99 %s",
+                    (unsigned long long)t->polls, cs_fmt_duration(t->busy_ns, a, sizeof a),
+                    (unsigned long long)t->wakes,
+                    cs_fmt_duration(cs_hist_quantile_ns(t->sched_hist, 0.99), b, sizeof b));
+    } else {
+        cs_term_put(y++, 1, CS_ROLE_DIM,
+                    "no per-task statistics (the runtime keeps them only "
+                    "while coscope holds corun:stats)");
+        return;
+    }
+    y++;
+    y = draw_hist(y, bottom, "scheduling latency: ready -> resumed", t->sched_hist);
+    draw_hist(y, bottom, "poll (busy slice): resumed -> suspended", t->poll_hist);
+}

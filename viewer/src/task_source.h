@@ -1,0 +1,33 @@
+/*
+ * The task side of the live source: finds libcorun in the target (its debug table),
+ * holds the runtime's statistics semaphore up through USDT so per-task counters and
+ * histograms are kept, and reads a snapshot of every loop and task now and then.
+ */
+#ifndef CS_TASK_SOURCE_H
+#define CS_TASK_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cs_corun_snapshot;
+struct cs_task_source;
+
+/* Never fails for want of libcorun: the source then says why in cs_task_source_why(). */
+struct cs_task_source *cs_task_source_new(int pid);
+void cs_task_source_free(struct cs_task_source *s);
+
+/* Reads a new snapshot when one is due (and retries finding libcorun now and then). */
+void cs_task_source_process(struct cs_task_source *s, uint64_t now_ns);
+
+/* The latest snapshot, NULL while there is none. Valid until the next process. */
+const struct cs_corun_snapshot *cs_task_source_snapshot(const struct cs_task_source *s);
+/* Per-task statistics are being kept (the semaphore is held). */
+bool cs_task_source_has_stats(const struct cs_task_source *s);
+/* Why there are no tasks (one sentence), or "". */
+const char *cs_task_source_why(const struct cs_task_source *s);
+
+/* Deep copy of a snapshot (a paused picture). 0 or -ENOMEM. */
+int cs_corun_snapshot_dup(struct cs_corun_snapshot *dst, const struct cs_corun_snapshot *src);
+
+#endif
