@@ -26,7 +26,10 @@
 #include "privileges.h"
 #include "stat_report.h"
 
-#define SAMPLE_MS      100  /* how often the target's statistics are read */
+#define SAMPLE_MS 100 /* how often the target's statistics are read, at most */
+#define SAMPLE_DUTY                                                                                \
+    10                      /* ...and at least this many times the last reading's length           \
+                               apart, so coscope stays under ~10% of a CPU on huge targets */
 #define LAUNCH_WAIT_MS 5000 /* a launched command has this long to map libcorun */
 
 static volatile sig_atomic_t stop_requested;
@@ -277,10 +280,10 @@ int cs_cmd_stat(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
 
-    int64_t t0 = now_ns();
+    int64_t t0 = now_ns(), sample_ms = SAMPLE_MS;
     bool exited = false;
     while (!stop_requested) {
-        int64_t left_ms = SAMPLE_MS;
+        int64_t left_ms = sample_ms;
         if (duration_ns) {
             int64_t left = (int64_t)duration_ns - (now_ns() - t0);
             if (left <= 0)
@@ -294,7 +297,10 @@ int cs_cmd_stat(int argc, char **argv)
             break;
         }
         ring_buffer__poll(s.rb, 0);
+        int64_t sample_start = now_ns();
         err = sample(&s, &target);
+        int64_t took_ms = (now_ns() - sample_start) / 1000000;
+        sample_ms = took_ms * SAMPLE_DUTY > SAMPLE_MS ? took_ms * SAMPLE_DUTY : SAMPLE_MS;
         if (err == -ESRCH) {
             exited = true;
             break;

@@ -94,16 +94,31 @@ static struct cs_stat_loop *stat_loop(struct cs_stat *st, const struct cs_corun_
     return sl;
 }
 
+/* st->tasks is kept sorted by id (ids are process-unique and grow): binary search, and
+ * new tasks - nearly always the newest - are appended. */
 static struct cs_stat_task *stat_task(struct cs_stat *st, const struct cs_task *t, bool first)
 {
-    for (size_t i = 0; i < st->ntasks; i++)
-        if (st->tasks[i].id == t->id)
-            return &st->tasks[i];
-    struct cs_stat_task *nt = realloc(st->tasks, (st->ntasks + 1) * sizeof *nt);
-    if (!nt)
-        return NULL;
-    st->tasks = nt;
-    struct cs_stat_task *s = &nt[st->ntasks++];
+    size_t lo = 0, hi = st->ntasks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (st->tasks[mid].id < t->id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < st->ntasks && st->tasks[lo].id == t->id)
+        return &st->tasks[lo];
+    if (st->ntasks == st->cap_tasks) {
+        size_t cap = st->cap_tasks ? st->cap_tasks * 2 : 64;
+        struct cs_stat_task *nt = realloc(st->tasks, cap * sizeof *nt);
+        if (!nt)
+            return NULL;
+        st->tasks = nt;
+        st->cap_tasks = cap;
+    }
+    memmove(&st->tasks[lo + 1], &st->tasks[lo], (st->ntasks - lo) * sizeof *st->tasks);
+    st->ntasks++;
+    struct cs_stat_task *s = &st->tasks[lo];
     memset(s, 0, sizeof *s);
     s->id = t->id;
     s->parent_id = t->parent_id;

@@ -99,9 +99,9 @@ struct cs_stat {
     int pid;
     int64_t start_ns, end_ns;
     uint64_t lost_events; /* slice events the kernel could not pass on */
-    size_t nloops, ntasks;
+    size_t nloops, ntasks, cap_tasks;
     struct cs_stat_loop *loops;
-    struct cs_stat_task *tasks;
+    struct cs_stat_task *tasks; /* sorted by id */
 };
 
 void cs_stat_init(struct cs_stat *st, int pid);

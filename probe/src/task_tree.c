@@ -7,10 +7,16 @@
 
 long cs_task_index(const struct cs_corun_loop *loop, uint64_t id)
 {
-    for (size_t i = 0; i < loop->ntasks; i++)
-        if (loop->tasks[i].id == id)
-            return (long)i;
-    return -1;
+    /* Snapshots keep tasks sorted by id (corun_target.c): binary search. */
+    size_t lo = 0, hi = loop->ntasks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (loop->tasks[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < loop->ntasks && loop->tasks[lo].id == id ? (long)lo : -1;
 }
 
 static long task_by_addr(const struct cs_corun_loop *loop, uint64_t addr)

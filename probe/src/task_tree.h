@@ -29,7 +29,7 @@ int cs_task_tree_build(struct cs_task_tree *tree, const struct cs_corun_loop *lo
                        enum cs_tree_kind kind);
 void cs_task_tree_free(struct cs_task_tree *tree);
 
-/* Index of the task with this id in loop->tasks, or -1. */
+/* Index of the task with this id in loop->tasks (sorted by id, as snapshots are), or -1. */
 long cs_task_index(const struct cs_corun_loop *loop, uint64_t id);
 
 /*

@@ -32,15 +32,17 @@ void co__registry_remove(struct co_loop *loop)
 {
     pthread_mutex_lock(&registry_lock);
     bump_generation();
-    uint64_t *link = &registry.first_loop;
-    while (*link) {
-        struct co_loop *l = (struct co_loop *)(uintptr_t)*link;
-        if (l == loop) {
-            *link = (uint64_t)(uintptr_t)loop->next_loop;
-            registry.loop_count--;
-            break;
-        }
-        link = (uint64_t *)&l->next_loop;
+    struct co_loop *prev = NULL;
+    for (struct co_loop *l = (struct co_loop *)(uintptr_t)registry.first_loop; l;
+         prev = l, l = l->next_loop) {
+        if (l != loop)
+            continue;
+        if (prev)
+            prev->next_loop = loop->next_loop;
+        else
+            registry.first_loop = (uint64_t)(uintptr_t)loop->next_loop;
+        registry.loop_count--;
+        break;
     }
     bump_generation();
     pthread_mutex_unlock(&registry_lock);

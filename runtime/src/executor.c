@@ -149,8 +149,25 @@ static int spawn_worker_locked(void)
     return 0;
 }
 
+/* A forked child has none of the parent's workers (and maybe a mutex held by one): start
+ * from an empty pool. Jobs queued in the parent are the parent's. */
+static void pool_after_fork_child(void)
+{
+    pthread_mutex_init(&pool.mu, NULL);
+    pthread_cond_init(&pool.cv, NULL);
+    pool.head = pool.tail = NULL;
+    pool.threads = pool.idle = 0;
+}
+
+static void pool_register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, pool_after_fork_child);
+}
+
 static int submit(struct co__job *job)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, pool_register_atfork);
     pthread_mutex_lock(&pool.mu);
     if (!pool.max_threads)
         pool.max_threads = default_threads();

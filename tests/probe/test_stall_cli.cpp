@@ -48,23 +48,58 @@ TEST_CASE("when the target exits, coscope says so and exits 3 within a second")
     CHECK(s.cs.err().find("exited") != std::string::npos);
 }
 
+namespace
+{
+// The ids ("prog_id:" / "link_id:") behind the fds of process `pid`, from its fdinfo.
+std::vector<std::string> bpf_ids_of(int pid, const std::string &key)
+{
+    std::vector<std::string> ids;
+    auto r = run_command("grep -h '^" + key + ":' /proc/" + std::to_string(pid) +
+                         "/fdinfo/* 2>/dev/null");
+    size_t at = 0;
+    while ((at = r.out.find(key + ":", at)) != std::string::npos) {
+        at += key.size() + 1;
+        long id = std::atol(r.out.c_str() + at);
+        if (id > 0)
+            ids.push_back(std::to_string(id));
+    }
+    return ids;
+}
+
+// Does `bpftool -j <what> show` still list one of `ids`?
+bool any_still_loaded(const char *what, const std::vector<std::string> &ids)
+{
+    auto r = run_command(std::string("bpftool -j ") + what + " show");
+    for (auto &id : ids)
+        if (r.out.find("\"id\":" + id + ",") != std::string::npos)
+            return true;
+    return false;
+}
+} // namespace
+
 TEST_CASE("SIGKILL of coscope leaves the target running and nothing of coscope attached")
 {
     stall_session s;
     s.start(TARGET_EPOLL_FP);
     int cs_pid = s.cs.pid;
+    // Everything coscope attached is a file descriptor of its own: its links and programs.
+    auto links = bpf_ids_of(cs_pid, "link_id");
+    auto progs = bpf_ids_of(cs_pid, "prog_id");
+    REQUIRE(!progs.empty());
     kill(cs_pid, SIGKILL);
     REQUIRE(s.cs.wait_exit(5000) == 128 + SIGKILL);
-    usleep(200000);
     // The target still runs its loop and answers.
     CHECK(!s.target.exited());
     double ms = s.inject("burn 5");
     CHECK(ms > 0);
-    // Links are fds of coscope: with it gone, no link of ours has an owner left, and a
-    // leaked (pinned) one would show up here without owner.
-    auto r = run_command("bpftool -j link show");
-    CHECK(r.status == 0);
-    CHECK(r.out.find("coscope(" + std::to_string(cs_pid) + ")") == std::string::npos);
+    // Nothing pinned them: the kernel frees them (freeing waits for RCU: allow a while).
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; i++) {
+        gone = !any_still_loaded("prog", progs) && !any_still_loaded("link", links);
+        if (!gone)
+            usleep(100000);
+    }
+    CHECK(gone);
     auto perf = run_command("ls -l /proc/" + std::to_string(s.target.pid) + "/fd");
     CHECK(perf.out.find("perf_event") == std::string::npos);
 }
@@ -159,4 +194,23 @@ TEST_CASE("coscope stalls -d stops after the duration with a summary and exit co
     CHECK(r.status == 0);
     CHECK(r.out.find("{\"type\":\"summary\",\"stalls\":") != std::string::npos);
     CHECK(!target.exited());
+}
+
+TEST_CASE("loop detection watches the event-loop thread, not a computing or a waiting worker")
+{
+    child_proc target, cs;
+    REQUIRE(target.start({TARGET_EPOLL_FP, "--workers"}));
+    REQUIRE(target.read_line(10000) == "ready");
+    REQUIRE(cs.start({COSCOPE_EXE, "stalls", "--json", "-p", std::to_string(target.pid)}));
+    REQUIRE(cs.wait_err("watching", 20000));
+    INFO(cs.err());
+    CHECK(cs.err().find("watching 1 loop thread of process") != std::string::npos);
+    target.send("sleep 100");
+    REQUIRE(target.read_line(20000).rfind("done ", 0) == 0);
+    usleep(300000);
+    kill(cs.pid, SIGINT);
+    auto lines = cs.read_all(20000);
+    auto found = stalls_blocked_in(lines, "clock_nanosleep", 50000);
+    REQUIRE(found.size() == 1);
+    CHECK(json_number(found[0], "tid") == target.pid);
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -161,5 +162,49 @@ TEST_CASE("with no semaphore set, no task gets a stats block")
         co_join(t, nullptr, CO_NO_DEADLINE);
     });
     REQUIRE_FALSE(has_stats);
+}
+#endif
+
+// (Not under ASan: its shadow memory does not fit an address-space limit.)
+#if !defined(__SANITIZE_ADDRESS__)
+TEST_CASE("out of memory for stacks returns CO_ENOMEM and leaves the loop running")
+{
+    child_result r = in_child([] {
+        int rc = run_main([](intptr_t *) {
+            // Stacks are mmap'd: a small address-space limit makes them run out.
+            rlimit lim{};
+            getrlimit(RLIMIT_AS, &lim);
+            rlimit small = lim;
+            small.rlim_cur = 1ull << 30;
+            if (setrlimit(RLIMIT_AS, &small) != 0)
+                return 10;
+            std::vector<co_task *> tasks;
+            int status = 0;
+            co_spawn_opts big{"big", 64ull << 20, 0};
+            while (status == 0 && tasks.size() < 1000) {
+                co_task *t = nullptr;
+                status = co_spawn(
+                    &t, [](void *, intptr_t *) { return co_sleep(ms_ns(60000)); }, nullptr, &big);
+                if (status == 0)
+                    tasks.push_back(t);
+            }
+            if (status != CO_ENOMEM || tasks.empty())
+                return 11;
+            if (co_sleep(ms_ns(1)) != 0) // the loop still runs
+                return 12;
+            for (auto *t : tasks)
+                co_cancel(t);
+            if (co_gather(tasks.data(), tasks.size(), nullptr, CO_NO_DEADLINE) != CO_ECANCELED)
+                return 13;
+            co_task *t = nullptr; // and spawning works again
+            if (co_spawn(
+                    &t, [](void *, intptr_t *) { return 0; }, nullptr, &big) != 0)
+                return 14;
+            return co_join(t, nullptr, CO_NO_DEADLINE);
+        });
+        _exit(rc);
+    });
+    INFO(r.err);
+    REQUIRE(r.status == 0);
 }
 #endif

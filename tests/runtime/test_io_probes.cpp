@@ -36,7 +36,9 @@ std::string trace_while_running(const std::string &script, const std::string &pr
         dup2(out[1], 1);
         dup2(out[1], 2);
         close(out[0]);
-        execlp("bpftrace", "bpftrace", "-e", s.c_str(), (char *)nullptr);
+        // bounded: a stuck bpftrace fails the test instead of hanging it
+        execlp("timeout", "timeout", "-k", "10", "-s", "INT", "90", "bpftrace", "-e", s.c_str(),
+               (char *)nullptr);
         _exit(127);
     }
     close(out[1]);
@@ -46,7 +48,7 @@ std::string trace_while_running(const std::string &script, const std::string &pr
     while (text.find("Attaching") == std::string::npos && (n = read(out[0], buf, sizeof buf)) > 0)
         text.append(buf, static_cast<size_t>(n));
     usleep(500000); // "Attaching N probes..." comes just before the attach itself
-    command_result r = run_command(program);
+    command_result r = run_command("timeout 60 " + program);
     CHECK(r.status == 0);
     kill(bt, SIGINT);
     while ((n = read(out[0], buf, sizeof buf)) > 0)
