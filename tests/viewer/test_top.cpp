@@ -2,6 +2,7 @@
 // stalls on cue; the tests type keys and read the screen as a person would.
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <csignal>
 #include <regex>
 #include <string>
@@ -312,6 +313,9 @@ TEST_CASE("a libcorun target shows its task tree, the await graph, a filter and 
                    " --every 1s; echo top-exit=$?");
     std::string s = term.wait_for("Loops 1:");
     REQUIRE(s.find("launched") != std::string::npos);
+    std::smatch m;
+    REQUIRE(std::regex_search(s, m, std::regex("pid ([0-9]+) \\(stallgen\\)")));
+    int stallgen_pid = std::stoi(m[1]);
     // Stalls on a libcorun loop name the task that held it (stallgen's stall-<kind>).
     s = term.wait_until([](const std::string &scr) {
         return std::regex_search(scr, std::regex("stall-read +read [0-9]"));
@@ -381,6 +385,9 @@ TEST_CASE("a libcorun target shows its task tree, the await graph, a filter and 
     INFO(s);
     CHECK(s.find("top-exit=0") != std::string::npos);
     CHECK(s.find("coscope: the output of") != std::string::npos);
+    // The command coscope started ends with it.
+    CHECK(s.find("coscope: stopped") != std::string::npos);
+    CHECK((kill(stallgen_pid, 0) == -1 && errno == ESRCH));
 }
 
 TEST_CASE("without a terminal, or with a bad option, coscope top says so and exits 2")

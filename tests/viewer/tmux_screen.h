@@ -26,7 +26,12 @@ struct tmux_screen {
     tmux_screen &operator=(const tmux_screen &) = delete;
     ~tmux_screen()
     {
+        // tmux leaves its socket file behind: remove it too.
+        std::string path = run("display-message -p '#{socket_path}'");
         run("kill-server");
+        path = path.substr(0, path.find('\n'));
+        if (path.find(socket) != std::string::npos)
+            unlink(path.c_str());
     }
 
     // Runs `tmux -L socket ARGS`; returns its stdout.

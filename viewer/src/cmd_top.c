@@ -47,7 +47,8 @@ static void usage(FILE *out)
                  "\n"
                  "A live dashboard of a process's event loops: loop threads and their CPU use,\n"
                  "stalls as they happen (an ongoing one grows on screen), their causes and\n"
-                 "stacks. Press ? inside for the keys, q to quit (the target keeps running).\n"
+                 "stacks. Press ? inside for the keys, q to quit (an attached process keeps\n"
+                 "running; a command started with -- CMD is stopped).\n"
                  "\n"
                  "  -p, --pid PID          attach to a running process\n"
                  "  -i, --interval DUR     redraw every DUR, 100ms to 1s (default 500ms)\n"
@@ -277,6 +278,22 @@ static int launch_quietly(char **cmd, char *log_path, size_t log_len)
     return pid;
 }
 
+/* A command coscope started ends with the dashboard: SIGTERM, then SIGKILL after 2 s. */
+static void stop_launched(int pid, const char *name)
+{
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 200; i++) {
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            fprintf(stderr, "coscope: stopped %s\n", name);
+            return;
+        }
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    fprintf(stderr, "coscope: killed %s (it ignored SIGTERM)\n", name);
+}
+
 int cs_cmd_top(int argc, char **argv)
 {
     struct top_opts o = {
@@ -337,6 +354,8 @@ int cs_cmd_top(int argc, char **argv)
     run(live, &o);
 
     cs_term_close();
+    if (launched && !cs_live_target_exited(live))
+        stop_launched(pid, o.cmd[0]);
     rc = CS_EXIT_OK;
     struct cs_view v;
     cs_live_view(live, &v);

@@ -15,7 +15,7 @@ static const char *const help_lines[] = {
     "  Esc Left h   back from a stall or from help",
     "  p Space      pause: freeze the picture (collection goes on; p again resumes)",
     "  ?            this help",
-    "  q            quit (detaches; the target keeps running)",
+    "  q            quit (detaches; a -- CMD that coscope started is stopped)",
     "",
     "What the figures mean",
     "  stall      the loop thread stayed away from its wait call (epoll_wait, poll,",
