@@ -2,7 +2,10 @@
 // stalls on cue; the tests type keys and read the screen as a person would.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
 #include <cerrno>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <csignal>
 #include <regex>
 #include <string>
@@ -84,6 +87,23 @@ std::string duration_field(const std::string &row)
     std::smatch m;
     static const std::regex re("^.(?:[0-9:]{8}|ongoing )\\s+(\\S+)");
     return std::regex_search(row, m, re) ? std::string(m[1]) : "";
+}
+
+// A TCP port nobody listens on now (the kernel's choice for port 0), or 0.
+int free_tcp_port()
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
 }
 
 bool all_ascii(const std::string &s)
@@ -308,7 +328,8 @@ TEST_CASE("a libcorun target shows its task tree, the await graph, a filter and 
 {
     tmux_screen term(100, 30);
     // A port of its own: other tests on this machine may run stallgen too.
-    std::string port = std::to_string(20000 + getpid() % 20000);
+    std::string port = std::to_string(free_tcp_port());
+    REQUIRE(port != "0");
     term.type_line(COSCOPE_EXE " top -i 200ms -- " STALLGEN_EXE " --port " + port +
                    " --every 1s; echo top-exit=$?");
     std::string s = term.wait_for("Loops 1:");
