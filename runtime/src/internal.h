@@ -184,10 +184,17 @@ struct co_loop {
 #endif
 };
 
+enum co__listen {
+    CO__LISTEN_TIMING = 1u << 0, /* time slices and iterations */
+    CO__LISTEN_STATS = 1u << 1,  /* and keep statistics */
+};
+
 /* ---- Loop (loop.c) ---- */
 
-/* The loop of this thread (NULL if none). */
-extern __thread struct co_loop *co__tls_loop;
+/* The loop of this thread (NULL if none). initial-exec: one instruction to reach it, not
+ * a __tls_get_addr call per access from the shared library (glibc keeps static TLS room
+ * for libraries loaded with dlopen too). */
+extern __thread struct co_loop *co__tls_loop __attribute__((tls_model("initial-exec")));
 
 static inline struct co_task *co__current(void)
 {
@@ -195,10 +202,25 @@ static inline struct co_task *co__current(void)
     return l ? l->current : NULL;
 }
 
+void co__note_ready(struct co_task *t);
+
+/* Appends t to the loop's FIFO ready queue. */
+static inline void co__ready_push(struct co_loop *loop, struct co_task *t)
+{
+    t->ready_next = NULL;
+    if (loop->ready_tail)
+        loop->ready_tail->ready_next = t;
+    else
+        loop->ready_head = t;
+    loop->ready_tail = t;
+    loop->ready_count++;
+    if (loop->listen & CO__LISTEN_STATS)
+        co__note_ready(t);
+}
+
 int64_t co__clock_ns(void);
 /* The same clock at tick resolution (a few ms), ~7x cheaper: for task creation times. */
 int64_t co__coarse_clock_ns(void);
-void co__ready_push(struct co_loop *loop, struct co_task *t);
 /* Switches from the running task to the loop; returns when the task is resumed. */
 void co__suspend(struct co_task *t);
 
@@ -263,11 +285,6 @@ struct co__debug_config {
 };
 extern struct co__debug_config co__debug;
 
-enum co__listen {
-    CO__LISTEN_TIMING = 1u << 0, /* time slices and iterations */
-    CO__LISTEN_STATS = 1u << 1,  /* and keep statistics */
-};
-
 /* Someone listens for per-task statistics (a load and a branch). */
 static inline bool co__stats_on(void)
 {
@@ -282,11 +299,18 @@ static inline bool co__timing_on(void)
            co__debug.enabled;
 }
 
-/* What the loop does for listeners in this iteration (see loop->listen). */
+/* What the loop does for listeners in this iteration (see loop->listen). Read without
+ * short-circuits: four loads and one branch per iteration. */
 static inline uint32_t co__listen_now(void)
 {
-    return (co__timing_on() ? (uint32_t)CO__LISTEN_TIMING : 0u) |
-           (co__stats_on() ? (uint32_t)(CO__LISTEN_TIMING | CO__LISTEN_STATS) : 0u);
+#if CORUN_WITH_PROBES
+    unsigned stats = corun_stats_semaphore;
+    unsigned timing = corun_slice_long_semaphore | corun_iter_long_semaphore | stats |
+                      (unsigned)co__debug.enabled;
+#else
+    unsigned stats = 0, timing = (unsigned)co__debug.enabled;
+#endif
+    return (timing ? (uint32_t)CO__LISTEN_TIMING : 0u) | (stats ? (uint32_t)CO__LISTEN_STATS : 0u);
 }
 
 void co__slice_begin(struct co_loop *loop, struct co_task *t);

@@ -20,7 +20,7 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-__thread struct co_loop *co__tls_loop;
+__thread struct co_loop *co__tls_loop __attribute__((tls_model("initial-exec")));
 
 static atomic_uint_fast64_t next_loop_id = 1;
 
@@ -62,19 +62,6 @@ uint64_t co_loop_id(const co_loop *loop)
 }
 
 /* ---- Ready queue: a FIFO through task.ready_next ---- */
-
-void co__ready_push(struct co_loop *loop, struct co_task *t)
-{
-    t->ready_next = NULL;
-    if (loop->ready_tail)
-        loop->ready_tail->ready_next = t;
-    else
-        loop->ready_head = t;
-    loop->ready_tail = t;
-    loop->ready_count++;
-    if (loop->listen & CO__LISTEN_STATS)
-        co__note_ready(t);
-}
 
 static struct co_task *ready_pop(struct co_loop *loop)
 {

@@ -42,7 +42,7 @@ static int expire_scopes(struct co_task *t, int64_t when)
 
 static int take_pending_cancel(struct co_task *t)
 {
-    if (t->shield_depth == 0 && (t->flags & CO__TASK_CANCEL_PENDING)) {
+    if ((t->flags & CO__TASK_CANCEL_PENDING) && t->shield_depth == 0) {
         t->flags &= ~(uint32_t)CO__TASK_CANCEL_PENDING;
         return 1;
     }

@@ -195,3 +195,22 @@ TEST_CASE("coscope stalls -d stops after the duration with a summary and exit co
     CHECK(r.out.find("{\"type\":\"summary\",\"stalls\":") != std::string::npos);
     CHECK(!target.exited());
 }
+
+TEST_CASE("loop detection watches the event-loop thread, not a computing or a waiting worker")
+{
+    child_proc target, cs;
+    REQUIRE(target.start({TARGET_EPOLL_FP, "--workers"}));
+    REQUIRE(target.read_line(10000) == "ready");
+    REQUIRE(cs.start({COSCOPE_EXE, "stalls", "--json", "-p", std::to_string(target.pid)}));
+    REQUIRE(cs.wait_err("watching", 20000));
+    INFO(cs.err());
+    CHECK(cs.err().find("watching 1 loop thread of process") != std::string::npos);
+    target.send("sleep 100");
+    REQUIRE(target.read_line(20000).rfind("done ", 0) == 0);
+    usleep(300000);
+    kill(cs.pid, SIGINT);
+    auto lines = cs.read_all(20000);
+    auto found = stalls_blocked_in(lines, "clock_nanosleep", 50000);
+    REQUIRE(found.size() == 1);
+    CHECK(json_number(found[0], "tid") == target.pid);
+}

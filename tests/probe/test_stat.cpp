@@ -166,3 +166,23 @@ TEST_CASE("stat -- CMD starts a libcorun command and reports on it")
     REQUIRE(!ticker.empty());
     CHECK(json_number(ticker, "polls") >= 10);
 }
+
+TEST_CASE("stat on a process that exits prints what it read and exits 3")
+{
+    tree_target t;
+    t.start();
+    child_proc cs;
+    REQUIRE(cs.start({coscope, "stat", "-p", std::to_string(t.proc.pid), "--json"}));
+    INFO(cs.err());
+    REQUIRE(cs.wait_err("coscope: collecting statistics", 20000));
+    usleep(500000);
+    close(t.proc.in_fd); // EOF on its stdin: the target exits
+    t.proc.in_fd = -1;
+    REQUIRE(t.proc.wait_exit(10000) == 0);
+    auto lines = cs.read_all(20000);
+    CHECK(cs.wait_exit(20000) == 3);
+    REQUIRE(lines.size() == 1);
+    CHECK(json_number(stat_task(lines[0], "ticker"), "polls") >= 10);
+    CHECK(cs.err().find("coscope: process " + std::to_string(t.proc.pid) + " exited") !=
+          std::string::npos);
+}
