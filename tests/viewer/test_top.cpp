@@ -312,6 +312,12 @@ TEST_CASE("a libcorun target shows its task tree, the await graph, a filter and 
                    " --every 1s; echo top-exit=$?");
     std::string s = term.wait_for("Loops 1:");
     REQUIRE(s.find("launched") != std::string::npos);
+    // Stalls on a libcorun loop name the task that held it (stallgen's stall-<kind>).
+    s = term.wait_until([](const std::string &scr) {
+        return std::regex_search(scr, std::regex("stall-read +read [0-9]"));
+    }, 30000);
+    INFO(s);
+    CHECK(std::regex_search(s, std::regex("stall-read +read [0-9]")));
     term.keys("3");
     // Per-task statistics appear once coscope holds the runtime's stats semaphore.
     s = term.wait_for("spawn tree (a: await graph)");
@@ -322,6 +328,28 @@ TEST_CASE("a libcorun target shows its task tree, the await graph, a filter and 
     CHECK(std::regex_search(s, std::regex("1 -main +waiting")));
     CHECK(std::regex_search(s, std::regex("[0-9]+    ticker +waiting sleep")));
     CHECK(std::regex_search(s, std::regex("[0-9]+    accept +waiting fd [0-9]+")));
+
+    CHECK(std::regex_search(s, std::regex("Tasks [0-9]+: [0-9]+ running, [0-9]+ ready, "
+                                          "[0-9]+ waiting")));
+
+    // Sorting by name (descending) puts ticker before signal-watcher before accept.
+    term.keys("> r");
+    s = term.wait_for("NAMEv");
+    INFO(s);
+    CHECK(s.find("NAMEv") != std::string::npos);
+    CHECK(s.find("ticker") < s.find("signal-watcher"));
+    CHECK(s.find("signal-watcher") < s.find("accept"));
+    term.keys("< r");
+    s = term.wait_for("ID^");
+    // Folding main (the root of the spawn tree) hides its children; unfolding shows them.
+    term.keys("Home Down -");
+    s = term.wait_for("+main");
+    INFO(s);
+    CHECK(s.find("+main") != std::string::npos);
+    CHECK(s.find("ticker") == std::string::npos);
+    term.keys("+");
+    s = term.wait_for("ticker");
+    CHECK(s.find("-main") != std::string::npos);
 
     term.keys("a");
     s = term.wait_for("await graph (a: spawn tree)");
@@ -353,4 +381,25 @@ TEST_CASE("a libcorun target shows its task tree, the await graph, a filter and 
     INFO(s);
     CHECK(s.find("top-exit=0") != std::string::npos);
     CHECK(s.find("coscope: the output of") != std::string::npos);
+}
+
+TEST_CASE("without a terminal, or with a bad option, coscope top says so and exits 2")
+{
+    child_proc no_tty;
+    REQUIRE(no_tty.start({COSCOPE_EXE, "top", "-p", std::to_string(getpid())}));
+    CHECK(no_tty.wait_exit(10000) == 2);
+    CHECK(no_tty.err().find("top needs a terminal") != std::string::npos);
+
+    child_proc bad_interval;
+    REQUIRE(bad_interval.start({COSCOPE_EXE, "top", "-p", "1", "-i", "5ms"}));
+    CHECK(bad_interval.wait_exit(10000) == 2);
+    CHECK(bad_interval.err().find("bad interval '5ms'") != std::string::npos);
+
+    child_proc help;
+    REQUIRE(help.start({COSCOPE_EXE, "help"}));
+    auto lines = help.read_all(10000);
+    bool listed = false;
+    for (auto &l : lines)
+        listed |= l.rfind("  top ", 0) == 0;
+    CHECK(listed);
 }

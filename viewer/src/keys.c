@@ -39,6 +39,9 @@ static void open_detail(struct cs_ui *ui, const struct cs_view *v)
     if (ui->have_detail)
         cs_stall_release(&ui->detail);
     ui->have_detail = cs_stall_copy(&ui->detail, s) == 0;
+    const char *task = cs_view_stall_task(v, s);
+    if (ui->have_detail && !ui->detail.task && task)
+        ui->detail.task = strdup(task); /* released with the copy */
     ui->detail_duration_ns = cs_view_stall_duration_ns(v, s);
     ui->detail_scroll = 0;
     ui->back = CS_SCREEN_STALLS;

@@ -215,7 +215,7 @@ int cs_live_open(int pid, bool launched, uint64_t threshold_ns, struct cs_live *
             add_loop(l, tids[i]);
     }
     l->scan = cs_loop_scan_new(pid, SCAN_ROUNDS);
-    l->tasks = cs_task_source_new(pid);
+    l->tasks = cs_task_source_new(pid, threshold_ns);
     uint64_t now = now_ns();
     if (l->tasks)
         cs_task_source_process(l->tasks, now);
@@ -327,6 +327,7 @@ void cs_live_view(const struct cs_live *l, struct cs_view *v)
     v->tasks_stats = l->tasks && cs_task_source_has_stats(l->tasks);
     snprintf(v->tasks_why, sizeof v->tasks_why, "%s",
              l->tasks ? cs_task_source_why(l->tasks) : "out of memory");
+    v->nslices = l->tasks ? cs_task_source_slices(l->tasks, v->slices, CS_VIEW_MAX_SLICES) : 0;
     v->threshold_ns = l->threshold_ns;
     v->now_ns = now_ns();
     v->now_wall = time(NULL);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "model_tasks.h"
 #include "screens.h"
 #include "term.h"
 
@@ -39,6 +40,21 @@ int cs_screen_header(const struct cs_view *v, const struct cs_ui *ui)
                             i + 1 < v->nloops ? "," : "");
         if (l->in_stall)
             x = cs_term_put(1, x, CS_ROLE_ONGOING, " STALLED");
+    }
+
+    /* libcorun: tasks by state, after the loops. */
+    if (v->tasks && x < cols - 20) {
+        size_t n = 0, by_state[5] = {0};
+        for (size_t i = 0; i < v->tasks->nloops; i++) {
+            for (size_t k = 0; k < v->tasks->loops[i].ntasks; k++) {
+                uint32_t st = v->tasks->loops[i].tasks[k].state;
+                by_state[st < 5 ? st : 0]++;
+                n++;
+            }
+        }
+        cs_term_put(1, x, CS_ROLE_NORMAL, "  Tasks %zu: %zu running, %zu ready, %zu waiting", n,
+                    by_state[CORUN_TASK_RUNNING], by_state[CORUN_TASK_READY],
+                    by_state[CORUN_TASK_WAITING]);
     }
 
     /* Row 2: stalls so far, the worst, lost events (never silent). */

@@ -57,7 +57,9 @@ void cs_screen_stall_detail(const struct cs_view *v, struct cs_ui *ui, int top, 
              cs_fmt_duration(ui->detail_duration_ns, a, sizeof a),
              cs_fmt_duration(s->on_cpu_ns, b, sizeof b),
              cs_fmt_duration(s->off_cpu_ns, c, sizeof c),
-             s->task ? s->task : "- (foreign loop: no task)");
+             s->task        ? s->task
+             : v->has_tasks ? "- (not known)"
+                            : "- (foreign loop: no task)");
     line(&l, CS_ROLE_NORMAL, 1, buf);
     snprintf(buf, sizeof buf, "cause: %s", cs_stall_cause(s));
     line(&l, CS_ROLE_NORMAL, 1, buf);

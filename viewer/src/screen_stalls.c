@@ -13,7 +13,8 @@ void cs_stalls_follow(const struct cs_view *v, struct cs_ui *ui)
         ui->sel_tid = 0;
         return;
     }
-    if (ui->sel_tid) {
+    /* On the top row the cursor stays on top (the newest); elsewhere it follows its stall. */
+    if (ui->sel_tid && ui->stall_sel > 0) {
         for (size_t i = 0; i < n; i++) {
             const struct cs_stall *s = cs_view_stall(v, i);
             if (s->tid == ui->sel_tid && s->seq == ui->sel_seq) {
@@ -57,7 +58,7 @@ void cs_screen_stalls(const struct cs_view *v, struct cs_ui *ui, int top, int bo
 {
     cs_stalls_follow(v, ui);
     cs_term_fill(top, 0, CS_ROLE_LABEL);
-    cs_term_put(top, 0, CS_ROLE_LABEL, " %-8s  %9s %7s %-10s %-22s %7s %7s  %s", "START",
+    cs_term_put(top, 0, CS_ROLE_LABEL, " %-8s  %9s %7s %-12s %-21s %7s %7s  %s", "START",
                 "DURATION", "TID", "TASK", "CAUSE", "ON-CPU", "OFF-CPU", "THREAD");
     top++;
     size_t n = cs_view_stall_count(v);
@@ -87,15 +88,15 @@ void cs_screen_stalls(const struct cs_view *v, struct cs_ui *ui, int top, int bo
         uint64_t off_ns = s->off_cpu_ns + (d_ns - s->duration_ns);
         cs_fmt_duration(s->ongoing ? off_ns : s->off_cpu_ns, off, sizeof off);
         cause_text(s, cause, sizeof cause);
+        const char *task = cs_view_stall_task(v, s);
         enum cs_role role = i == ui->stall_sel ? CS_ROLE_SELECTED
                             : s->ongoing       ? CS_ROLE_ONGOING
                                                : CS_ROLE_NORMAL;
         if (i == ui->stall_sel)
             cs_term_fill(y, 0, role);
         /* An ongoing stall says so where the start time would be: it is happening now. */
-        cs_term_put(y, 0, role, "%c%-8s  %8s%c %7d %-10.10s %-22.22s %7s %7s  %s",
+        cs_term_put(y, 0, role, "%c%-8s  %8s%c %7d %-12.12s %-21.21s %7s %7s  %s",
                     s->ongoing ? '>' : ' ', s->ongoing ? "ongoing" : when, dur,
-                    s->ongoing ? '+' : ' ', s->tid, s->task ? s->task : "-", cause, on, off,
-                    s->comm);
+                    s->ongoing ? '+' : ' ', s->tid, task ? task : "-", cause, on, off, s->comm);
     }
 }

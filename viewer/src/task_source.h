@@ -12,9 +12,14 @@
 
 struct cs_corun_snapshot;
 struct cs_task_source;
+struct cs_view_slice; /* view.h */
 
-/* Never fails for want of libcorun: the source then says why in cs_task_source_why(). */
-struct cs_task_source *cs_task_source_new(int pid);
+/*
+ * Never fails for want of libcorun: the source then says why in cs_task_source_why().
+ * Task slices longer than a fraction of `threshold_ns` are remembered with their task's
+ * name, to name the task of a stall.
+ */
+struct cs_task_source *cs_task_source_new(int pid, uint64_t threshold_ns);
 void cs_task_source_free(struct cs_task_source *s);
 
 /* Reads a new snapshot when one is due (and retries finding libcorun now and then). */
@@ -26,6 +31,9 @@ const struct cs_corun_snapshot *cs_task_source_snapshot(const struct cs_task_sou
 bool cs_task_source_has_stats(const struct cs_task_source *s);
 /* Why there are no tasks (one sentence), or "". */
 const char *cs_task_source_why(const struct cs_task_source *s);
+
+/* Copies the most recent long task slices (oldest first) into out; returns how many. */
+size_t cs_task_source_slices(const struct cs_task_source *s, struct cs_view_slice *out, size_t max);
 
 /* Deep copy of a snapshot (a paused picture). 0 or -ENOMEM. */
 int cs_corun_snapshot_dup(struct cs_corun_snapshot *dst, const struct cs_corun_snapshot *src);

@@ -35,6 +35,37 @@ uint64_t cs_view_stall_duration_ns(const struct cs_view *v, const struct cs_stal
     return s->duration_ns;
 }
 
+const char *cs_view_stall_task(const struct cs_view *v, const struct cs_stall *s)
+{
+    if (s->task)
+        return s->task;
+    uint64_t start = s->start_ns, end = s->start_ns + cs_view_stall_duration_ns(v, s);
+    /* In progress: the task the loop is running now, if the snapshot is that recent. */
+    if (s->ongoing && v->tasks && (uint64_t)v->tasks->taken_ns >= start) {
+        for (size_t i = 0; i < v->tasks->nloops; i++) {
+            const struct cs_corun_loop *l = &v->tasks->loops[i];
+            for (size_t k = 0; l->tid == s->tid && k < l->ntasks; k++)
+                if (l->tasks[k].id == l->current_task_id)
+                    return l->tasks[k].name;
+        }
+    }
+    /* Finished: the long task slice on that thread that overlaps the stall most. */
+    const char *best = NULL;
+    uint64_t best_ns = 0;
+    for (size_t i = 0; i < v->nslices; i++) {
+        const struct cs_view_slice *sl = &v->slices[i];
+        if (sl->tid != s->tid || sl->end_ns <= start || sl->start_ns >= end)
+            continue;
+        uint64_t lo = sl->start_ns > start ? sl->start_ns : start;
+        uint64_t hi = sl->end_ns < end ? sl->end_ns : end;
+        if (hi - lo > best_ns) {
+            best_ns = hi - lo;
+            best = sl->task;
+        }
+    }
+    return best;
+}
+
 int cs_view_freeze(struct cs_view *dst, const struct cs_view *src)
 {
     *dst = *src;

@@ -30,6 +30,15 @@ struct cs_view_loop {
     bool in_stall;              /* a stall is in progress on this thread now */
 };
 
+/* A long slice of a libcorun task: names the task of a stall on that loop thread. */
+struct cs_view_slice {
+    int tid;
+    uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC */
+    char task[40];
+};
+
+#define CS_VIEW_MAX_SLICES 128
+
 struct cs_view {
     int pid;
     char comm[CS_MODEL_COMM_LEN];
@@ -58,6 +67,8 @@ struct cs_view {
     bool tasks_stats; /* per-task counters and histograms are being kept */
     char tasks_why[160];
     struct cs_corun_snapshot *tasks_copy; /* owned by a frozen picture */
+    size_t nslices;                       /* recent long task slices, oldest first */
+    struct cs_view_slice slices[CS_VIEW_MAX_SLICES];
 
     /* Finished stalls come from the model; those added after this picture are hidden. */
     const struct cs_model *model;
@@ -67,6 +78,8 @@ struct cs_view {
 /* Stalls of the picture, newest first: the ongoing ones, then the finished ones. */
 size_t cs_view_stall_count(const struct cs_view *v);
 const struct cs_stall *cs_view_stall(const struct cs_view *v, size_t i);
+/* The task that held the loop during a stall (NULL: not known, or a foreign loop). */
+const char *cs_view_stall_task(const struct cs_view *v, const struct cs_stall *s);
 /* Duration of a stall as of this picture (grows while it is ongoing). */
 uint64_t cs_view_stall_duration_ns(const struct cs_view *v, const struct cs_stall *s);
 
