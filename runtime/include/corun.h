@@ -174,9 +174,9 @@ CO_API int co_sleep(int64_t duration_ns);
 CO_API int co_sleep_until(int64_t deadline_ns);
 
 /*
- * Waits for all n tasks to finish, then joins them all, fills outs[i] (may be NULL) and
- * returns 0 if every task succeeded, otherwise the error of the first failed task in
- * array order. If the wait itself is cut short (deadline, cancellation), returns
+ * Waits for all n (distinct) tasks to finish, then joins them all, fills outs[i] (may
+ * be NULL) and returns 0 if every task succeeded, otherwise the error of the first
+ * failed task in array order. If the wait itself is cut short (deadline, cancellation), returns
  * CO_ETIMEDOUT / CO_ECANCELED and joins nothing: the handles stay valid.
  */
 CO_API int co_gather(co_task *const *tasks, size_t n, struct co_outcome *outs, int64_t deadline_ns);

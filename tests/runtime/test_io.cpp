@@ -317,3 +317,31 @@ TEST_CASE("accept out of file descriptors returns EMFILE and leaves the loop run
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
 }
+
+TEST_CASE("co_close wakes a task blocked reading that fd with CO_ECLOSED")
+{
+    int rc = run_in_loop([] {
+        int sv[2];
+        CHECK(co_socketpair(sv) == 0);
+        struct st_t {
+            int fd;
+            long rc = 1;
+        } st{sv[0]};
+        co_task *r = spawn_named(
+            "reader",
+            [](void *p, intptr_t *) -> int {
+                auto *s = static_cast<st_t *>(p);
+                char b[8];
+                s->rc = co_read(s->fd, b, sizeof b, CO_NO_DEADLINE);
+                return 0;
+            },
+            &st);
+        co_yield(); // the reader waits now
+        CHECK(co_close(sv[0]) == 0);
+        CHECK(co_join(r, nullptr, co_deadline_in(ms_ns(5000))) == 0);
+        CHECK(st.rc == CO_ECLOSED);
+        co_close(sv[1]);
+        return 0;
+    });
+    REQUIRE(rc == 0);
+}
