@@ -1,7 +1,6 @@
 // The echo benchmark's parts work together: loadgen drives each peer server for about a
 // second, and fails fast and clearly when there is no server or it stops answering.
 // No performance assertions here: the figures come from bench/run.py.
-#define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
