@@ -337,6 +337,7 @@ TEST_CASE("a libcorun target shows its task tree, the await graph, a filter and 
     std::smatch m;
     REQUIRE(std::regex_search(s, m, std::regex("pid ([0-9]+) \\(stallgen\\)")));
     int stallgen_pid = std::stoi(m[1]);
+    int coscope_pid = child_named(term.shell_pid(), "coscope");
     // Stalls on a libcorun loop name the task that held it (stallgen's stall-<kind>).
     s = term.wait_until([](const std::string &scr) {
         return std::regex_search(scr, std::regex("stall-read +read [0-9]"));
@@ -406,6 +407,9 @@ TEST_CASE("a libcorun target shows its task tree, the await graph, a filter and 
     INFO(s);
     CHECK(s.find("top-exit=0") != std::string::npos);
     CHECK(s.find("coscope: the output of") != std::string::npos);
+    // The launched command's log is named after coscope's pid.
+    if (coscope_pid > 0)
+        unlink(("/tmp/coscope-top-" + std::to_string(coscope_pid) + ".log").c_str());
     // The command coscope started ends with it.
     CHECK(s.find("coscope: stopped") != std::string::npos);
     CHECK((kill(stallgen_pid, 0) == -1 && errno == ESRCH));
