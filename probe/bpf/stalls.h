@@ -8,9 +8,9 @@
 #include "cs_defs.h"
 
 #define CS_COMM_LEN        16
-#define CS_MAX_SYSCALLS    8           /* distinct blocking syscalls tallied per slice */
-#define CS_MAX_STACK       64          /* frames per frame-pointer stack */
-#define CS_MAX_STACK_BYTES (64 * 1024) /* largest user-stack window for DWARF unwinding */
+#define CS_MAX_SYSCALLS    8                     /* distinct blocking syscalls tallied per slice */
+#define CS_MAX_STACK       64                    /* frames per frame-pointer stack */
+#define CS_MAX_STACK_BYTES (64 * 1024)           /* largest user-stack window for DWARF unwinding */
 #define CS_RAW_EVERY_NS    (10ull * 1000 * 1000) /* DWARF on-CPU samples: at most 100/s */
 
 /* One blocking system call's tally inside a slice. */

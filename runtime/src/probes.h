@@ -34,13 +34,27 @@
     .byte 0x00
 #endif
 
-#define CO__PROBE_LIST(X)                                                                          \
-    X(loop_start)                                                                                  \
-    X(loop_stop)                                                                                   \
-    X(poll_enter)                                                                                  \
-    X(poll_exit) X(task_spawn) X(task_ready) X(task_resume) X(task_suspend) X(task_done)           \
-        X(task_cancel) X(lock_contended) X(exec_submit) X(exec_start) X(exec_done) X(slice_long)   \
-            X(iter_long) X(stats)
+/* One probe per line; clang-format cannot keep such a list stable. */
+/* clang-format off */
+#define CO__PROBE_LIST(X) \
+    X(loop_start)         \
+    X(loop_stop)          \
+    X(poll_enter)         \
+    X(poll_exit)          \
+    X(task_spawn)         \
+    X(task_ready)         \
+    X(task_resume)        \
+    X(task_suspend)       \
+    X(task_done)          \
+    X(task_cancel)        \
+    X(lock_contended)     \
+    X(exec_submit)        \
+    X(exec_start)         \
+    X(exec_done)          \
+    X(slice_long)         \
+    X(iter_long)          \
+    X(stats)
+/* clang-format on */
 
 #define CO__DECLARE_SEMAPHORE(name) extern volatile unsigned short corun_##name##_semaphore;
 CO__PROBE_LIST(CO__DECLARE_SEMAPHORE)

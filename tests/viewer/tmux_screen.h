@@ -121,8 +121,8 @@ struct tmux_screen {
 // The pid of a child of `parent` whose comm is `comm`, or -1.
 inline int child_named(int parent, const std::string &comm)
 {
-    std::string tasks = "/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) +
-                        "/children";
+    std::string tasks =
+        "/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) + "/children";
     std::string kids = slurp_file(tasks);
     size_t at = 0;
     while (at < kids.size()) {
