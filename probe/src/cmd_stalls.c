@@ -212,16 +212,9 @@ int cs_cmd_stalls(int argc, char **argv)
         fprintf(stderr, "coscope: no such process %d\n", pid);
         return CS_EXIT_NO_PROCESS;
     }
-    switch (cs_bpf_support_probe(why, sizeof why)) {
-    case CS_BPF_OK:
-        break;
-    case CS_BPF_NO_PERMISSION:
-        fprintf(stderr, "coscope: %s\n", why);
-        return CS_EXIT_PERMISSION;
-    case CS_BPF_UNSUPPORTED:
-        fprintf(stderr, "coscope: %s\n", why);
-        return CS_EXIT_KERNEL;
-    }
+    int bpf_rc = cs_bpf_require();
+    if (bpf_rc != CS_EXIT_OK)
+        return bpf_rc;
 
     bool launched = false;
     if (cmd) {

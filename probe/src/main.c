@@ -33,19 +33,10 @@ static void usage(FILE *out)
 
 static int cmd_check(void)
 {
-    char why[256] = "";
-    switch (cs_bpf_support_probe(why, sizeof why)) {
-    case CS_BPF_OK:
+    int rc = cs_bpf_require();
+    if (rc == CS_EXIT_OK)
         printf("ok: BPF, BTF and BTF-typed tracepoints work\n");
-        return CS_EXIT_OK;
-    case CS_BPF_NO_PERMISSION:
-        fprintf(stderr, "coscope: %s\n", why);
-        return CS_EXIT_PERMISSION;
-    case CS_BPF_UNSUPPORTED:
-        break;
-    }
-    fprintf(stderr, "coscope: %s\n", why);
-    return CS_EXIT_KERNEL;
+    return rc;
 }
 
 int main(int argc, char **argv)

@@ -172,17 +172,7 @@ static int preflight(const struct top_opts *o)
         fprintf(stderr, "coscope: no such process %d\n", o->pid);
         return CS_EXIT_NO_PROCESS;
     }
-    switch (cs_bpf_support_probe(why, sizeof why)) {
-    case CS_BPF_OK:
-        return CS_EXIT_OK;
-    case CS_BPF_NO_PERMISSION:
-        fprintf(stderr, "coscope: %s\n", why);
-        return CS_EXIT_PERMISSION;
-    case CS_BPF_UNSUPPORTED:
-        break;
-    }
-    fprintf(stderr, "coscope: %s\n", why);
-    return CS_EXIT_KERNEL;
+    return cs_bpf_require();
 }
 
 /* The one thread's loop: stdin, kernel events and the target's exit, and a redraw timer. */
