@@ -176,7 +176,11 @@ TEST_CASE("coscope stalls reports at most --max-rate stalls a second and counts 
     for (int i = 0; i < 8; i++)
         s.inject("sleep 60");
     auto lines = s.finish();
-    size_t reported = stalls_blocked_in(lines, "clock_nanosleep", 40000).size();
+    // Count every reported stall, whatever its cause: this test is about the rate limit
+    // (attribution has tests of its own).
+    size_t reported = 0;
+    for (auto &l : final_stalls(lines))
+        reported += json_number(l, "duration_us") >= 40000;
     REQUIRE(!lines.empty());
     long long suppressed = json_number(lines.back(), "suppressed");
     INFO("reported " << reported << ", suppressed " << suppressed);
