@@ -190,6 +190,11 @@ static bool same_frames(const struct cs_stack *a, const struct cs_stack *b)
     return true;
 }
 
+static bool ranks_before(const struct cs_stack *a, const struct cs_stack *b)
+{
+    return a->count > b->count || (a->count == b->count && a->nframes > b->nframes);
+}
+
 /* Folds stacks in the same functions together and sorts by count, most first. */
 static size_t merge_stacks(struct cs_stack *st, size_t n)
 {
@@ -205,8 +210,10 @@ static size_t merge_stacks(struct cs_stack *st, size_t n)
             st[out++] = st[i];
         }
     }
+    /* Most frequent first; on a tie the deeper stack first, since an unwind cut short
+     * (e.g. stopped in a sanitizer's interceptor) names less of who caused the stall. */
     for (size_t i = 1; i < out; i++)
-        for (size_t j = i; j > 0 && st[j].count > st[j - 1].count; j--) {
+        for (size_t j = i; j > 0 && ranks_before(&st[j], &st[j - 1]); j--) {
             struct cs_stack t = st[j];
             st[j] = st[j - 1];
             st[j - 1] = t;
