@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bpf_support.h"
+#include "cmd_compare.h"
 #include "cmd_ps.h"
 #include "cmd_stalls.h"
 #include "cmd_stat.h"
@@ -23,6 +24,7 @@ static void usage(FILE *out)
             "  ps         show the tasks of a libcorun process now (coscope ps --help)\n"
             "  stat       loop and task statistics of a libcorun process (coscope stat --help)\n"
             "  top        live dashboard of a process's loops and stalls (coscope top --help)\n"
+            "  compare    compare two metrics files, fail on a regression (coscope compare --help)\n"
             "  version    print the version\n"
             "  help       this text\n"
             "\n"
@@ -64,6 +66,8 @@ int main(int argc, char **argv)
         return cs_cmd_top(argc - 1, argv + 1);
     if (!strcmp(verb, "stalls"))
         return cs_cmd_stalls(argc - 1, argv + 1);
+    if (!strcmp(verb, "compare"))
+        return cs_cmd_compare(argc - 1, argv + 1);
     fprintf(stderr, "coscope: unknown command '%s' (see 'coscope help')\n", verb);
     return CS_EXIT_USAGE;
 }

@@ -378,8 +378,15 @@ int cs_collector_add_thread(struct cs_collector *c, int tid, char *why, size_t w
     struct cs_thread_state st = {0};
     st.pending_stack_id = -1;
     st.best_stack_id = -1;
+    st.tid = (unsigned)tid;
     __u32 key = (__u32)tid;
-    int err = bpf_map_update_elem(bpf_map__fd(c->skel->maps.threads), &key, &st, BPF_NOEXIST);
+    int err = 0;
+    if (c->opts.stats) {
+        struct cs_loop_stat zero = {0};
+        err = bpf_map_update_elem(bpf_map__fd(c->skel->maps.loop_stats), &key, &zero, BPF_ANY);
+    }
+    if (!err)
+        err = bpf_map_update_elem(bpf_map__fd(c->skel->maps.threads), &key, &st, BPF_NOEXIST);
     if (err) {
         snprintf(why, why_len, "cannot register thread %d: %s", tid, strerror(-err));
         return err;
@@ -459,6 +466,7 @@ static int open_and_load(struct cs_collector *c, bool raw_switch)
     c->skel->rodata->threshold_ns = c->opts.threshold_ns;
     c->skel->rodata->stack_mode = (__u32)c->opts.stack_mode;
     c->skel->rodata->stack_bytes = c->opts.stack_bytes;
+    c->skel->rodata->collect_stats = c->opts.stats;
     int ncpus = libbpf_num_possible_cpus();
     bpf_map__set_max_entries(c->skel->maps.raw_scratch, ncpus > 0 ? (__u32)ncpus : 1);
     bpf_program__set_autoload(c->skel->progs.raw_sys_enter, c->fallback);
@@ -604,6 +612,33 @@ void cs_collector_close(struct cs_collector *c)
     free(c->raw_buf);
     free(c->threads);
     free(c);
+}
+
+int cs_collector_loop_stat(const struct cs_collector *c, int tid, struct cs_loop_stat *out,
+                           uint64_t *slice_start_ns)
+{
+    __u32 key = (__u32)tid;
+    if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.loop_stats), &key, out) != 0)
+        return -errno;
+    struct cs_thread_state st;
+    *slice_start_ns = 0;
+    if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.threads), &key, &st) == 0)
+        *slice_start_ns = st.slice_start_ns;
+    return 0;
+}
+
+int cs_collector_next_block_stat(const struct cs_collector *c, uint64_t *cursor,
+                                 struct cs_block_key *key, struct cs_block_stat *out)
+{
+    /* The cursor is the last key returned, packed (tid in the high half). */
+    int fd = bpf_map__fd(c->skel->maps.block_stats);
+    struct cs_block_key prev = {(unsigned)(*cursor >> 32), (int)(uint32_t)*cursor};
+    if (bpf_map_get_next_key(fd, *cursor ? &prev : NULL, key) != 0)
+        return errno == ENOENT ? 0 : -errno;
+    *cursor = (uint64_t)key->tid << 32 | (uint32_t)key->nr;
+    if (bpf_map_lookup_elem(fd, key, out) != 0)
+        return -errno;
+    return 1;
 }
 
 /* For callers with their own poll loop (coscope top): readable when events wait. */
