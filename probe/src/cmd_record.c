@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bpf_support.h"
+#include "corun_target.h"
 #include "corun_attribution.h"
 #include "cs_defs.h"
 #include "duration.h"
@@ -42,6 +43,7 @@
 #define STATS_EVERY_NS    1000000000ull
 #define DEFAULT_AFTER_NS  2000000000ull
 #define DEFAULT_FLIGHT_MB 64
+#define LAUNCH_WAIT_NS    1000000000ull
 #define MAX_STALLS_PER_S  100 /* a flood of stalls is counted (LOST.suppressed), not kept */
 
 static volatile sig_atomic_t stop_requested;
@@ -54,29 +56,28 @@ static void on_stop_signal(int sig)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: coscope record (-p PID | -- CMD [ARGS...]) -o FILE [options]\n"
-            "\n"
-            "Records what coscope sees of a process to FILE, as it goes: loops, stalls with\n"
-            "their stacks (symbolized), and for libcorun targets the task lifecycle, long\n"
-            "task slices and the runtime's statistics. Read it with 'coscope report FILE'\n"
-            "or 'coscope top --replay FILE'. The format is in docs/file-format.md.\n"
-            "\n"
-            "  -p, --pid PID          attach to a running process\n"
-            "  -o, --output FILE      the recording to write (required)\n"
-            "  -d, --duration DUR     stop after DUR (default: until Ctrl-C or exit)\n"
-            "  -t, --threshold DUR    a stall is a slice longer than DUR (default 50ms)\n"
-            "      --flight DUR       flight recorder: keep the last DUR in memory and write\n"
-            "                         FILE only when a trigger fires\n"
-            "      --trigger SPEC     with --flight: 'stall>DUR' (repeatable, up to 8)\n"
-            "      --after DUR        with --flight: keep recording DUR after the trigger\n"
-            "                         (default 2s), then stop\n"
-            "      --flight-max MB    with --flight: memory bound of the window (default 64)\n"
-            "  -h, --help             this text\n"
-            "\n"
-            "Durations take ns, us, ms or s suffixes (a bare number is ms).\n"
-            "Exit codes: 0 ok, 1 the file could not be written (disk full...), 2 usage,\n"
-            "3 no such process / it exited, 4 permission, 5 the kernel lacks something.\n");
+    fprintf(out, "usage: coscope record (-p PID | -- CMD [ARGS...]) -o FILE [options]\n"
+                 "\n"
+                 "Records what coscope sees of a process to FILE, as it goes: loops, stalls with\n"
+                 "their stacks (symbolized), and for libcorun targets the task lifecycle, long\n"
+                 "task slices and the runtime's statistics. Read it with 'coscope report FILE'\n"
+                 "or 'coscope top --replay FILE'. The format is in docs/file-format.md.\n"
+                 "\n"
+                 "  -p, --pid PID          attach to a running process\n"
+                 "  -o, --output FILE      the recording to write (required)\n"
+                 "  -d, --duration DUR     stop after DUR (default: until Ctrl-C or exit)\n"
+                 "  -t, --threshold DUR    a stall is a slice longer than DUR (default 50ms)\n"
+                 "      --flight DUR       flight recorder: keep the last DUR in memory and write\n"
+                 "                         FILE only when a trigger fires\n"
+                 "      --trigger SPEC     with --flight: 'stall>DUR' (repeatable, up to 8)\n"
+                 "      --after DUR        with --flight: keep recording DUR after the trigger\n"
+                 "                         (default 2s), then stop\n"
+                 "      --flight-max MB    with --flight: memory bound of the window (default 64)\n"
+                 "  -h, --help             this text\n"
+                 "\n"
+                 "Durations take ns, us, ms or s suffixes (a bare number is ms).\n"
+                 "Exit codes: 0 ok, 1 the file could not be written (disk full...), 2 usage,\n"
+                 "3 no such process / it exited, 4 permission, 5 the kernel lacks something.\n");
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -124,7 +125,7 @@ struct recorder {
     bool have_last_slice;
     uint64_t lost_written, suppressed_written;
     uint64_t stalls;
-    bool reaped; /* a launched target that exited was waited for */
+    bool reaped;                 /* a launched target that exited was waited for */
     const struct trigger *fired; /* flight: the trigger that fired, not yet handled */
     uint64_t fired_ns;
 };
@@ -221,8 +222,7 @@ static void writer_failed(struct recorder *r)
 {
     int err = cs_rec_writer_error(r->w);
     if (err && !stop_requested) {
-        fprintf(stderr,
-                "coscope: writing %s failed (%s): the recording stops after %llu records\n",
+        fprintf(stderr, "coscope: writing %s failed (%s): the recording stops after %llu records\n",
                 r->o->path, strerror(-err), (unsigned long long)cs_rec_writer_records(r->w));
         stop_requested = 1;
     }
@@ -342,6 +342,20 @@ static int fire(struct recorder *r)
     return 0;
 }
 
+/*
+ * A command we launched maps libcorun only once its dynamic loader has run; the task side
+ * and the stall attribution find it then. Wait for that (a process without libcorun costs
+ * LAUNCH_WAIT_NS once) so the first stalls already name their tasks.
+ */
+static void wait_for_runtime(int pid)
+{
+    uint64_t deadline = now_ns() + LAUNCH_WAIT_NS;
+    uint64_t addr;
+    while (cs_corun_find_symbol(pid, "corun_debug", &addr, NULL, 0, NULL, 0) == -ENOENT &&
+           now_ns() < deadline)
+        usleep(5000);
+}
+
 /* Target, collectors and the loop threads; then the loop until stopped. */
 static int run(struct recorder *r, bool launched, char **cmd)
 {
@@ -362,9 +376,7 @@ static int run(struct recorder *r, bool launched, char **cmd)
                : err == -ESRCH                 ? CS_EXIT_NO_PROCESS
                                                : CS_EXIT_KERNEL;
     }
-    struct cs_corun_attrib *attrib = cs_corun_attrib_new(r->pid, launched);
-    if (attrib)
-        cs_collector_set_annotator(r->coll, cs_corun_attrib_annotate, attrib);
+    struct cs_corun_attrib *attrib = NULL;
     int rc = CS_EXIT_OK;
     struct cs_loop_scan *scan = NULL;
     int pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
@@ -392,11 +404,17 @@ static int run(struct recorder *r, bool launched, char **cmd)
         rc = CS_EXIT_FAILURE;
         goto out;
     }
+    if (launched)
+        wait_for_runtime(r->pid);
+    attrib = cs_corun_attrib_new(r->pid, launched);
+    if (attrib)
+        cs_collector_set_annotator(r->coll, cs_corun_attrib_annotate, attrib);
     tick_tasks(r, now_ns(), false);
     /* Tools and tests wait for this line: from here on, everything seen is recorded. */
     fprintf(stderr, "coscope: recording %zu loop thread%s of process %d to %s%s\n",
             cs_collector_thread_count(r->coll), cs_collector_thread_count(r->coll) == 1 ? "" : "s",
-            r->pid, o->path, o->flight_ns ? " (flight recorder: written when a trigger fires)" : "");
+            r->pid, o->path,
+            o->flight_ns ? " (flight recorder: written when a trigger fires)" : "");
 
     uint64_t t0 = now_ns(), next_scan_ns = t0 + 1000000000ull;
     uint32_t reason = CS_REC_END_STOPPED;
@@ -436,7 +454,9 @@ static int run(struct recorder *r, bool launched, char **cmd)
         write_lost(r, false);
         writer_failed(r);
     }
-    cs_collector_poll(r->coll, 0); /* what the kernel already produced */
+    cs_collector_poll(r->coll, 0);                         /* what the kernel already produced */
+    if (r->fired && !cs_rec_writer_fired(r->w) && fire(r)) /* fired by that last batch */
+        rc = CS_EXIT_FAILURE;
     if (!exited)
         tick_tasks(r, now_ns(), true);
     write_lost(r, true);
@@ -503,9 +523,9 @@ int cs_cmd_record(int argc, char **argv)
         launched = true;
     }
     int rc = CS_EXIT_FAILURE;
-    int err = o.flight_ns ? cs_rec_writer_open_flight(o.path, o.flight_ns,
-                                                      (size_t)o.flight_max_bytes, &r.w)
-                          : cs_rec_writer_open(o.path, &r.w, why, sizeof why);
+    int err = o.flight_ns
+                  ? cs_rec_writer_open_flight(o.path, o.flight_ns, (size_t)o.flight_max_bytes, &r.w)
+                  : cs_rec_writer_open(o.path, &r.w, why, sizeof why);
     if (err) {
         fprintf(stderr, "coscope: %s\n", o.flight_ns ? "out of memory" : why);
         goto cleanup;

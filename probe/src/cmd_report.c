@@ -107,8 +107,8 @@ int cs_cmd_report(int argc, char **argv)
         }
     }
     if (optind != argc - 1)
-        return bad_usage(optind < argc ? "one recording at a time%s" : "which recording? give FILE%s",
-                         "");
+        return bad_usage(
+            optind < argc ? "one recording at a time%s" : "which recording? give FILE%s", "");
     const char *path = argv[optind];
     struct cs_recording rec;
     int st = cs_recording_load(path, &rec);

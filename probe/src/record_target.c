@@ -36,8 +36,7 @@ static void read_build_id(const char *path, char *hex, size_t len)
     close(fd);
 }
 
-void cs_rec_target_describe(int pid, uint64_t threshold_ns, uint32_t flags,
-                            struct cs_rec_target *t)
+void cs_rec_target_describe(int pid, uint64_t threshold_ns, uint32_t flags, struct cs_rec_target *t)
 {
     memset(t, 0, sizeof *t);
     t->pid = pid;

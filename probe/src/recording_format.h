@@ -24,18 +24,18 @@
 
 /* Record types (payload layouts in docs/file-format.md). Unknown types are skipped. */
 enum cs_rec_type {
-    CS_REC_TARGET = 1,      /* who was recorded, by which coscope, from when */
-    CS_REC_LOOP = 2,        /* a loop thread is watched */
-    CS_REC_TASK_SPAWN = 3,  /* a libcorun task was first seen */
-    CS_REC_TASK_DONE = 4,   /* ...and was gone from a later snapshot */
-    CS_REC_SLICE = 5,       /* one poll of a task (a long slice: corun:slice_long) */
-    CS_REC_WAKE = 6,        /* a wake edge, waker -> woken (no collector writes it yet) */
-    CS_REC_STALL = 7,       /* a finished stall, its stacks already symbolized */
-    CS_REC_LOOP_STATS = 8,  /* a libcorun loop's counters and histograms so far */
-    CS_REC_TASK_STATS = 9,  /* a task's counters and histogram so far */
-    CS_REC_LOST = 10,       /* lost events / suppressed stalls so far */
-    CS_REC_TRIGGER = 11,    /* flight recorder: the trigger that wrote this file */
-    CS_REC_TRAILER = 12,    /* clean close */
+    CS_REC_TARGET = 1,     /* who was recorded, by which coscope, from when */
+    CS_REC_LOOP = 2,       /* a loop thread is watched */
+    CS_REC_TASK_SPAWN = 3, /* a libcorun task was first seen */
+    CS_REC_TASK_DONE = 4,  /* ...and was gone from a later snapshot */
+    CS_REC_SLICE = 5,      /* one poll of a task (a long slice: corun:slice_long) */
+    CS_REC_WAKE = 6,       /* a wake edge, waker -> woken (no collector writes it yet) */
+    CS_REC_STALL = 7,      /* a finished stall, its stacks already symbolized */
+    CS_REC_LOOP_STATS = 8, /* a libcorun loop's counters and histograms so far */
+    CS_REC_TASK_STATS = 9, /* a task's counters and histogram so far */
+    CS_REC_LOST = 10,      /* lost events / suppressed stalls so far */
+    CS_REC_TRIGGER = 11,   /* flight recorder: the trigger that wrote this file */
+    CS_REC_TRAILER = 12,   /* clean close */
     CS_REC_TYPE_MAX = 12,
 };
 

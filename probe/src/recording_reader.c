@@ -348,8 +348,7 @@ static void finish_tasks(struct parse *ps)
     }
 }
 
-static int verdict(struct cs_recording *r, enum cs_rec_status st, uint64_t offset,
-                   const char *why)
+static int verdict(struct cs_recording *r, enum cs_rec_status st, uint64_t offset, const char *why)
 {
     r->status = st;
     r->bad_offset = offset;
@@ -373,8 +372,8 @@ static int verdict(struct cs_recording *r, enum cs_rec_status st, uint64_t offse
         break;
     case CS_REC_CORRUPT:
         snprintf(r->message, sizeof r->message,
-                 "corrupt record at offset %" PRIu64 " (%s) after %" PRIu64 " good records",
-                 offset, why, r->nrecords);
+                 "corrupt record at offset %" PRIu64 " (%s) after %" PRIu64 " good records", offset,
+                 why, r->nrecords);
         break;
     case CS_REC_IO_ERROR:
         snprintf(r->message, sizeof r->message, "%s", why);

@@ -122,8 +122,8 @@ void cs_report_write_text(FILE *out, const struct cs_report *r)
     fprintf(out, "\nslowest tasks by p99 scheduling latency (%zu tasks, %zu with statistics)\n",
             r->ntasks, r->ntasks_with_stats);
     if (r->ntasks_with_stats) {
-        fprintf(out, "  %-8s %-24s %9s %9s %9s %8s %10s\n", "ID", "NAME", "SCHED_P50",
-                "SCHED_P99", "SCHED_MAX", "POLLS", "BUSY_MS");
+        fprintf(out, "  %-8s %-24s %9s %9s %9s %8s %10s\n", "ID", "NAME", "SCHED_P50", "SCHED_P99",
+                "SCHED_MAX", "POLLS", "BUSY_MS");
         for (size_t i = 0; i < r->ntasks_with_stats && i < TOP_TASKS; i++) {
             const struct cs_report_task *t = &r->tasks[i];
             fprintf(out, "  %-8" PRIu64 " %-24.24s %7.2fms %7.2fms %7.2fms %8" PRIu64 " %10.1f\n",
