@@ -457,8 +457,7 @@ static int run(struct recorder *r, bool launched, char **cmd)
     cs_collector_poll(r->coll, 0);                         /* what the kernel already produced */
     if (r->fired && !cs_rec_writer_fired(r->w) && fire(r)) /* fired by that last batch */
         rc = CS_EXIT_FAILURE;
-    if (!exited)
-        tick_tasks(r, now_ns(), true);
+    tick_tasks(r, now_ns(), true); /* the last slices and figures (kept if it exited) */
     write_lost(r, true);
     if (cs_rec_writer_error(r->w))
         rc = CS_EXIT_FAILURE;
