@@ -8,6 +8,7 @@
  *   idle_task_bytes  resident memory per parked task (RSS delta / tasks)
  * Each figure is the median of REPS repetitions. CS_BENCH_QUICK=1 runs fewer iterations.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,7 +174,11 @@ static int idle_main(void *arg, intptr_t *result)
     return co_gather(tasks, N, NULL, CO_NO_DEADLINE) == CO_ECANCELED ? 0 : 1;
 }
 
-/* Usage: corun_micro [only]   (only = bare, yield, yield100, spawn or idle) */
+/* Queue ping-pong, lock hand-off, timer churn: defined after main(). */
+static int run_sync_benchmarks(const char *only);
+
+/* Usage: corun_micro [only]   (only = bare, yield, yield100, spawn, idle, queue, lock,
+ * timer_fire or timer_cancel) */
 int main(int argc, char **argv)
 {
     const char *quick = getenv("CS_BENCH_QUICK");
@@ -220,5 +225,217 @@ int main(int argc, char **argv)
         report("spawn_join", median(spawn, REPS), "ns", iterations / 4);
     if (WANT("idle"))
         report("idle_task_bytes", median(idle, REPS), "bytes", 10000);
+    return run_sync_benchmarks(only);
+}
+
+/*
+ * ---- queue ping-pong, lock hand-off, timer churn ----
+ *   queue_pingpong_rt  two tasks, two co_queues of capacity 1: put, then get the reply;
+ *                      per round trip (two hand-offs, each a wake-up and a switch)
+ *   lock_handoff       two tasks passing one co_lock back and forth (release hands the
+ *                      lock to the waiter, the releaser then waits for it); per hand-off
+ *   timer_fire         1M timers armed and fired: 1000 tasks sleeping in turn, each
+ *                      sleep already due, so it fires on the next iteration; per timer
+ *   timer_cancel       1M timers armed and cancelled: 1000 tasks waiting on an event
+ *                      with a far deadline, woken by the event before it; per timer
+ * Timers per run: TIMER_TASKS x rounds, 1M (100k with CS_BENCH_QUICK=1).
+ */
+
+enum { TIMER_TASKS = 1000 };
+
+static long sync_iterations(void)
+{
+    return iterations / 2; /* 1M round trips / hand-offs; 100k when quick */
+}
+
+static struct co_queue ping_q, pong_q;
+static double pingpong_ns;
+
+static int pong_task(void *arg, intptr_t *result)
+{
+    long n = (long)(intptr_t)arg;
+    (void)result;
+    for (long i = 0; i < n; i++) {
+        long v;
+        if (co_queue_get(&ping_q, &v, CO_NO_DEADLINE) || co_queue_put(&pong_q, &v, CO_NO_DEADLINE))
+            return 1;
+    }
+    return 0;
+}
+
+static int pingpong_main(void *arg, intptr_t *result)
+{
+    (void)arg;
+    (void)result;
+    long n = sync_iterations();
+    co_task *pong;
+    if (co_queue_init(&ping_q, sizeof(long), 1) || co_queue_init(&pong_q, sizeof(long), 1) ||
+        co_spawn(&pong, pong_task, (void *)(intptr_t)n, NULL))
+        return 1;
+    int64_t t0 = co_now_ns();
+    for (long i = 0; i < n; i++) {
+        long v = i;
+        if (co_queue_put(&ping_q, &v, CO_NO_DEADLINE) ||
+            co_queue_get(&pong_q, &v, CO_NO_DEADLINE) || v != i)
+            return 1;
+    }
+    pingpong_ns = (double)(co_now_ns() - t0) / (double)n;
+    int rc = co_join(pong, NULL, CO_NO_DEADLINE);
+    co_queue_destroy(&ping_q);
+    co_queue_destroy(&pong_q);
+    return rc;
+}
+
+static struct co_lock handoff_lock;
+static double handoff_ns;
+
+/* Starts by waiting for the lock main() holds; from then on each release hands the lock
+ * to the other task and the acquire after it waits for the lock to come back. */
+static int handoff_task(void *arg, intptr_t *result)
+{
+    long n = (long)(intptr_t)arg;
+    (void)result;
+    if (co_lock_acquire(&handoff_lock, CO_NO_DEADLINE))
+        return 1;
+    for (long i = 0; i < n; i++)
+        if (co_lock_release(&handoff_lock) || co_lock_acquire(&handoff_lock, CO_NO_DEADLINE))
+            return 1;
+    return co_lock_release(&handoff_lock);
+}
+
+static int handoff_main(void *arg, intptr_t *result)
+{
+    (void)arg;
+    (void)result;
+    long n = sync_iterations() / 2;
+    co_task *other;
+    if (co_lock_init(&handoff_lock) || co_lock_acquire(&handoff_lock, CO_NO_DEADLINE) ||
+        co_spawn(&other, handoff_task, (void *)(intptr_t)n, NULL))
+        return 1;
+    co_yield (); /* the other task runs and waits for the lock */
+    int64_t t0 = co_now_ns();
+    for (long i = 0; i < n; i++)
+        if (co_lock_release(&handoff_lock) || co_lock_acquire(&handoff_lock, CO_NO_DEADLINE))
+            return 1;
+    handoff_ns = (double)(co_now_ns() - t0) / (double)(2 * n);
+    if (co_lock_release(&handoff_lock))
+        return 1;
+    return co_join(other, NULL, CO_NO_DEADLINE);
+}
+
+static double timer_ns;
+
+/* Sleeps until deadlines that are already due, spread over the last millisecond so the
+ * timer heap orders them for real. */
+static int fire_task(void *arg, intptr_t *result)
+{
+    long rounds = (long)(intptr_t)arg;
+    (void)result;
+    uint32_t x = (uint32_t)(uintptr_t)co_self() * 2654435761u | 1;
+    for (long i = 0; i < rounds; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        if (co_sleep_until(co_now_ns() - (int64_t)(x % 1000000)))
+            return 1;
+    }
+    return 0;
+}
+
+static int timer_fire_main(void *arg, intptr_t *result)
+{
+    (void)arg;
+    (void)result;
+    static co_task *tasks[TIMER_TASKS];
+    long rounds = sync_iterations() / TIMER_TASKS;
+    int64_t t0 = co_now_ns();
+    for (int i = 0; i < TIMER_TASKS; i++)
+        if (co_spawn(&tasks[i], fire_task, (void *)(intptr_t)rounds, NULL))
+            return 1;
+    int rc = co_gather(tasks, TIMER_TASKS, NULL, CO_NO_DEADLINE);
+    timer_ns = (double)(co_now_ns() - t0) / (double)(rounds * TIMER_TASKS);
+    return rc;
+}
+
+static struct co_event cancel_event;
+static long cancel_woken;
+
+/* Waits with a deadline that never comes (1-2 s away, spread so the heap orders them):
+ * the event wakes the task first, which takes its timer out of the heap. */
+static int cancel_task(void *arg, intptr_t *result)
+{
+    long rounds = (long)(intptr_t)arg;
+    (void)result;
+    uint32_t x = (uint32_t)(uintptr_t)co_self() * 2654435761u | 1;
+    for (long i = 0; i < rounds; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        int64_t deadline = co_now_ns() + 1000000000 + (int64_t)(x % 1000000000);
+        if (co_event_wait(&cancel_event, deadline))
+            return 1;
+        cancel_woken++;
+    }
+    return 0;
+}
+
+static int timer_cancel_main(void *arg, intptr_t *result)
+{
+    (void)arg;
+    (void)result;
+    static co_task *tasks[TIMER_TASKS];
+    long rounds = sync_iterations() / TIMER_TASKS;
+    cancel_woken = 0;
+    if (co_event_init(&cancel_event))
+        return 1;
+    int64_t t0 = co_now_ns();
+    for (int i = 0; i < TIMER_TASKS; i++)
+        if (co_spawn(&tasks[i], cancel_task, (void *)(intptr_t)rounds, NULL))
+            return 1;
+    for (long r = 0; r < rounds; r++) {
+        co_yield (); /* every task runs and waits (again) */
+        /* Wake them all, and clear it so the next wait arms a timer again. */
+        if (co_event_set(&cancel_event) || co_event_clear(&cancel_event))
+            return 1;
+        while (cancel_woken < (r + 1) * TIMER_TASKS)
+            co_yield ();
+    }
+    int rc = co_gather(tasks, TIMER_TASKS, NULL, CO_NO_DEADLINE);
+    timer_ns = (double)(co_now_ns() - t0) / (double)(rounds * TIMER_TASKS);
+    return rc;
+}
+
+static int run_sync_benchmarks(const char *only)
+{
+    static const struct {
+        const char *only, *name;
+        co_task_fn fn;
+        double *result;
+    } benches[] = {
+        {"queue", "queue_pingpong_rt", pingpong_main, &pingpong_ns},
+        {"lock", "lock_handoff", handoff_main, &handoff_ns},
+        {"timer_fire", "timer_fire", timer_fire_main, &timer_ns},
+        {"timer_cancel", "timer_cancel", timer_cancel_main, &timer_ns},
+    };
+    enum { N = sizeof benches / sizeof benches[0] };
+    double samples[N][REPS];
+    bool wanted[N];
+    for (int b = 0; b < N; b++)
+        wanted[b] = !*only || strcmp(only, benches[b].only) == 0;
+    for (int r = 0; r < REPS; r++) {
+        for (int b = 0; b < N; b++) {
+            if (!wanted[b])
+                continue;
+            int rc = co_run(benches[b].fn, NULL, NULL);
+            if (rc != 0) {
+                fprintf(stderr, "corun_micro: %s failed: %s\n", benches[b].name, co_strerror(rc));
+                return 1;
+            }
+            samples[b][r] = *benches[b].result;
+        }
+    }
+    for (int b = 0; b < N; b++)
+        if (wanted[b])
+            report(benches[b].name, median(samples[b], REPS), "ns", sync_iterations());
     return 0;
 }

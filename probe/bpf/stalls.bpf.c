@@ -19,6 +19,7 @@ const volatile __u32 targ_tgid = 0;
 const volatile __u64 threshold_ns = CS_DEFAULT_THRESHOLD_NS;
 const volatile __u32 stack_mode = 0;      /* enum cs_stack_mode */
 const volatile __u32 stack_bytes = 16384; /* DWARF stack window */
+const volatile __u32 collect_stats = 0;   /* `coscope stat`: fill loop_stats, block_stats */
 
 __u64 lost_events = 0; /* ring buffer full: events dropped (shown by every output) */
 
@@ -68,6 +69,21 @@ struct {
     __type(key, struct cs_sample_key);
     __type(value, __u64);
 } samples SEC(".maps");
+
+/* `coscope stat` only (collect_stats): per loop thread, and per thread and syscall. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, __u32); /* TID */
+    __type(value, struct cs_loop_stat);
+} loop_stats SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 4096);
+    __type(key, struct cs_block_key);
+    __type(value, struct cs_block_stat);
+} block_stats SEC(".maps");
 
 /* Layout of syscalls:sys_enter_* / sys_exit_* records (tracefs format files). */
 struct sys_enter_rec {
@@ -139,6 +155,36 @@ static __always_inline struct cs_thread_state *current_loop_thread(__u32 *tid)
     return bpf_map_lookup_elem(&threads, tid);
 }
 
+/* `coscope stat`: a slice of `slice_ns` ended; the thread enters its wait call. */
+static __always_inline void stat_slice_end(__u32 tid, __u64 now, __u64 slice_ns)
+{
+    struct cs_loop_stat *ls = bpf_map_lookup_elem(&loop_stats, &tid);
+    if (!ls)
+        return;
+    ls->wait_start_ns = now;
+    if (!slice_ns)
+        return; /* the first wait seen after attaching: no slice before it */
+    ls->iterations++;
+    ls->busy_ns += slice_ns;
+    if (slice_ns >= threshold_ns)
+        ls->stalls++;
+    if (slice_ns > ls->max_slice_ns)
+        ls->max_slice_ns = slice_ns;
+    __u32 b = cs_stat_bucket(slice_ns);
+    if (b < CS_STAT_HIST_BUCKETS)
+        ls->slice_hist[b]++;
+}
+
+/* `coscope stat`: the thread leaves its wait call. */
+static __always_inline void stat_wait_end(__u32 tid, __u64 now)
+{
+    struct cs_loop_stat *ls = bpf_map_lookup_elem(&loop_stats, &tid);
+    if (!ls || !ls->wait_start_ns)
+        return;
+    ls->wait_ns += now - ls->wait_start_ns;
+    ls->wait_start_ns = 0;
+}
+
 /* The loop thread enters a wait call: its slice ends; report it if it was a stall. */
 static __always_inline int slice_end(__u32 tid, struct cs_thread_state *st, int nr,
                                      unsigned long io_uring_flags)
@@ -148,9 +194,11 @@ static __always_inline int slice_end(__u32 tid, struct cs_thread_state *st, int 
         return 0;
     st->in_wait = 1;
     __u64 start = st->slice_start_ns;
+    __u64 now = bpf_ktime_get_ns();
+    if (collect_stats)
+        stat_slice_end(tid, now, start ? now - start : 0);
     if (!start)
         return 0;
-    __u64 now = bpf_ktime_get_ns();
     st->slice_start_ns = 0;
     if (now - start < threshold_ns)
         return 0;
@@ -183,7 +231,7 @@ static __always_inline int slice_end(__u32 tid, struct cs_thread_state *st, int 
 }
 
 /* The loop thread leaves a wait call: a slice begins. */
-static __always_inline int slice_begin(struct cs_thread_state *st, int nr)
+static __always_inline int slice_begin(__u32 tid, struct cs_thread_state *st, int nr)
 {
     /* An io_uring_enter that did not wait is not the end of a wait. The first exit
      * seen after attaching may lack its enter: count it (the loop was waiting). */
@@ -191,6 +239,8 @@ static __always_inline int slice_begin(struct cs_thread_state *st, int nr)
         return 0;
     st->in_wait = 0;
     st->slice_start_ns = bpf_ktime_get_ns();
+    if (collect_stats)
+        stat_wait_end(tid, st->slice_start_ns);
     st->slice_seq++;
     st->off_cpu_ns = 0;
     st->switch_out_ns = 0;
@@ -235,7 +285,7 @@ int wait_exit(struct sys_exit_rec *rec)
     struct cs_thread_state *st = current_loop_thread(&tid);
     if (!st)
         return 0;
-    return slice_begin(st, rec->nr);
+    return slice_begin(tid, st, rec->nr);
 }
 
 /*
@@ -272,11 +322,34 @@ int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret)
     long id = BPF_CORE_READ(regs, orig_ax);
     if (!is_wait_nr(id))
         return 0;
-    return slice_begin(st, (int)id);
+    return slice_begin(tid, st, (int)id);
+}
+
+/* `coscope stat`: one voluntary off-CPU period of `off_ns` in syscall `nr`. */
+static __always_inline void stat_blocking(__u32 tid, int nr, __u64 off_ns)
+{
+    struct cs_block_key key = {.tid = tid, .nr = nr};
+    struct cs_block_stat *bs = bpf_map_lookup_elem(&block_stats, &key);
+    if (!bs) {
+        struct cs_block_stat zero = {};
+        bpf_map_update_elem(&block_stats, &key, &zero, BPF_NOEXIST);
+        bs = bpf_map_lookup_elem(&block_stats, &key);
+        if (!bs)
+            return;
+    }
+    __sync_fetch_and_add(&bs->count, 1);
+    __sync_fetch_and_add(&bs->total_ns, off_ns);
+    if (off_ns > bs->max_ns)
+        bs->max_ns = off_ns;
+    __u32 b = cs_stat_bucket(off_ns);
+    if (b < CS_STAT_HIST_BUCKETS)
+        __sync_fetch_and_add(&bs->hist[b], 1);
 }
 
 static __always_inline void tally_syscall(struct cs_thread_state *st, int nr, __u64 off_ns)
 {
+    if (collect_stats)
+        stat_blocking(st->tid, nr, off_ns);
     unsigned int n = st->nsys;
     for (int i = 0; i < CS_MAX_SYSCALLS; i++) {
         if (i >= n)

@@ -39,6 +39,53 @@ struct cs_thread_state {
     unsigned int nsys;
     struct cs_syscall_slot sys[CS_MAX_SYSCALLS];
     unsigned long long last_raw_ns; /* last DWARF on-CPU sample sent */
+    unsigned int tid;               /* the map key, for code that only has the state */
+    unsigned int pad2;
+};
+
+/*
+ * `coscope stat` on a foreign loop: per loop thread, in the `loop_stats` hash map keyed
+ * by TID (user space creates the entry). Histograms: log2 buckets as in cs_defs.h,
+ * capped at CS_STAT_HIST_BUCKETS like libcorun's, so both kinds of loop print alike.
+ */
+#define CS_STAT_HIST_BUCKETS 32
+
+/* Bucket of v: 0 for 0, else the bit length of v (cs_hist_bucket), capped. Written out
+ * as a binary search because the BPF backend of clang 14 cannot lower __builtin_clzll. */
+static inline unsigned int cs_stat_bucket(unsigned long long v_ns)
+{
+    unsigned int b = 0;
+    for (unsigned int shift = 32; shift; shift >>= 1) {
+        if (v_ns >> shift) {
+            v_ns >>= shift;
+            b += shift;
+        }
+    }
+    b += v_ns ? 1 : 0;
+    return b < CS_STAT_HIST_BUCKETS - 1 ? b : CS_STAT_HIST_BUCKETS - 1;
+}
+
+struct cs_loop_stat {
+    unsigned long long iterations;    /* slices ended (= counted in slice_hist) */
+    unsigned long long busy_ns;       /* sum of those slices */
+    unsigned long long wait_ns;       /* time in wait calls, from leaving a slice to the next */
+    unsigned long long wait_start_ns; /* entered the current wait call, 0 if not in one */
+    unsigned long long stalls;        /* slices of at least threshold_ns */
+    unsigned long long max_slice_ns;
+    unsigned long long slice_hist[CS_STAT_HIST_BUCKETS];
+};
+
+/* Blocking system calls inside slices, per loop thread and syscall (`block_stats`). */
+struct cs_block_key {
+    unsigned int tid;
+    int nr; /* syscall number, CS_NO_SYSCALL for off-CPU outside a syscall */
+};
+
+struct cs_block_stat {
+    unsigned long long count;    /* voluntary off-CPU periods in the syscall */
+    unsigned long long total_ns; /* their off-CPU time */
+    unsigned long long max_ns;
+    unsigned long long hist[CS_STAT_HIST_BUCKETS]; /* off-CPU time of each period */
 };
 
 enum cs_event_kind {

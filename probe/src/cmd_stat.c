@@ -22,6 +22,7 @@
 #include "corun_usdt.h"
 #include "duration.h"
 #include "exit_codes.h"
+#include "foreign_stat.h"
 #include "launch.h"
 #include "privileges.h"
 #include "stat_report.h"
@@ -50,6 +51,8 @@ static void usage(FILE *out)
             "coscope reads it from the process's memory and prints, at the end, per loop:\n"
             "iterations, utilisation, ready-queue depth, scheduling-latency and iteration\n"
             "histograms; per task: polls, busy time, wakes, scheduling latency, time alive.\n"
+            "Any other event loop (epoll, poll, select, io_uring): per loop thread, from its\n"
+            "system calls - iterations, utilisation, slice histogram, blocking calls, stalls.\n"
             "\n"
             "  -p, --pid PID          attach to a running process\n"
             "  -d, --duration DUR     stop after DUR (default: until Ctrl-C or exit)\n"
@@ -245,6 +248,10 @@ int cs_cmd_stat(int argc, char **argv)
     }
     int err = launched ? open_launched(pid, &target, why, sizeof why)
                        : cs_corun_open(pid, &target, why, sizeof why);
+    if (err == -ENOENT) { /* no libcorun: any event loop, from its system calls */
+        rc = cs_foreign_stat_run(pid, pidfd, launched, duration_ns, json);
+        goto cleanup;
+    }
     if (err) {
         rc = cs_corun_report_error("stat", pid, err, why);
         if (launched)

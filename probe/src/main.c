@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bpf_support.h"
+#include "cmd_compare.h"
 #include "cmd_ps.h"
 #include "cmd_record.h"
 #include "cmd_report.h"
@@ -27,6 +28,7 @@ static void usage(FILE *out)
             "  top        live dashboard of a process's loops and stalls (coscope top --help)\n"
             "  record     record a process's loops, tasks and stalls (coscope record --help)\n"
             "  report     a recording as text, json, chrome, folded, svg (coscope report --help)\n"
+            "  compare    compare two metrics files, fail on a regression (coscope compare --help)\n"
             "  version    print the version\n"
             "  help       this text\n"
             "\n"
@@ -73,6 +75,8 @@ int main(int argc, char **argv)
         return cs_cmd_report(argc - 1, argv + 1);
     if (!strcmp(verb, "stalls"))
         return cs_cmd_stalls(argc - 1, argv + 1);
+    if (!strcmp(verb, "compare"))
+        return cs_cmd_compare(argc - 1, argv + 1);
     fprintf(stderr, "coscope: unknown command '%s' (see 'coscope help')\n", verb);
     return CS_EXIT_USAGE;
 }

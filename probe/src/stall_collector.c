@@ -28,7 +28,8 @@ struct loop_thread {
     int nlinks;
     uint64_t ongoing_seq; /* slice last reported as ongoing */
     uint64_t ongoing_last_ns;
-    uint64_t decided_seq; /* rate-limit decision for this slice */
+    uint64_t ongoing_start_ns; /* start of the record last announced (annotators move it) */
+    uint64_t decided_seq;      /* rate-limit decision for this slice */
     bool decided_allowed;
 };
 
@@ -143,14 +144,52 @@ static void read_comm(int pid, int tid, char *comm, size_t len)
     fclose(f);
 }
 
-static void deliver(struct cs_collector *c, struct cs_stall *s)
+/*
+ * Hands a record to the annotator (which may rewrite it, drop it, or turn it into several:
+ * stall_collector.h), then through the rate limit to the model and the callback. Stacks are
+ * symbolized only for a record that is kept. Returns whether anything was delivered.
+ */
+static bool deliver(struct cs_collector *c, struct loop_thread *t, struct cs_stall *s, int stack_id,
+                    const struct cs_raw_stack_event *raw, uint64_t now)
 {
-    if (c->annotate)
-        c->annotate(s, c->annotate_arg);
-    cs_model_add_stall(c->model, s);
-    if (c->cb)
-        c->cb(s, c->cb_arg);
-    cs_stall_stacks_release(s);
+    bool collected = false, any = false;
+    for (unsigned i = 0;; i++) {
+        struct cs_stall r = *s;
+        int more = c->annotate ? c->annotate(&r, i, c->annotate_arg) : 0;
+        if (more < 0)
+            break;
+        if (c->annotate && s->ongoing && t->ongoing_seq == s->seq &&
+            t->ongoing_start_ns == r.start_ns &&
+            now - t->ongoing_last_ns < c->opts.ongoing_every_ns)
+            break; /* this record was announced a moment ago */
+        if (!allowed(c, t, s->seq, now)) {
+            if (!s->ongoing)
+                cs_model_add_suppressed(c->model, 1);
+            break;
+        }
+        if (!collected) {
+            cs_stall_stacks_collect(c->stacks, s, stack_id, raw, !s->ongoing);
+            collected = true;
+        }
+        r.nstacks = s->nstacks;
+        r.stacks = s->stacks;
+        if (s->ongoing) {
+            t->ongoing_seq = s->seq;
+            t->ongoing_start_ns = r.start_ns;
+            t->ongoing_last_ns = now;
+        }
+        cs_model_add_stall(c->model, &r);
+        if (c->cb)
+            c->cb(&r, c->cb_arg);
+        any = true;
+        if (!more)
+            break;
+    }
+    if (collected)
+        cs_stall_stacks_release(s);
+    else if (!s->ongoing)
+        cs_stall_stacks_forget(c->stacks, s->tid, s->seq);
+    return any;
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -169,11 +208,6 @@ static int on_event(void *ctx, void *data, size_t size)
     struct loop_thread *t = find_thread(c, (int)ev->tid);
     if (!t)
         return 0;
-    if (!allowed(c, t, ev->seq, ev->end_ns)) {
-        cs_model_add_suppressed(c->model, 1);
-        cs_stall_stacks_forget(c->stacks, (int)ev->tid, ev->seq);
-        return 0;
-    }
     struct cs_stall s = {0};
     s.pid = (int)ev->pid;
     s.tid = (int)ev->tid;
@@ -185,8 +219,7 @@ static int on_event(void *ctx, void *data, size_t size)
     s.off_cpu_ns = ev->off_cpu_ns < s.duration_ns ? ev->off_cpu_ns : s.duration_ns;
     s.on_cpu_ns = s.duration_ns - s.off_cpu_ns;
     fill_syscalls(&s, ev->sys, ev->nsys);
-    cs_stall_stacks_collect(c->stacks, &s, ev->stack_id, NULL, true);
-    deliver(c, &s);
+    deliver(c, t, &s, ev->stack_id, NULL, ev->end_ns);
     return 0;
 }
 
@@ -203,12 +236,10 @@ static void check_ongoing(struct cs_collector *c)
             continue;
         if (now < st.slice_start_ns || now - st.slice_start_ns < c->opts.threshold_ns)
             continue;
-        if (t->ongoing_seq == st.slice_seq && now - t->ongoing_last_ns < c->opts.ongoing_every_ns)
+        /* With an annotator the record it makes decides (deliver), not the engine's slice. */
+        if (!c->annotate && t->ongoing_seq == st.slice_seq &&
+            now - t->ongoing_last_ns < c->opts.ongoing_every_ns)
             continue;
-        if (!allowed(c, t, st.slice_seq, now))
-            continue;
-        t->ongoing_seq = st.slice_seq;
-        t->ongoing_last_ns = now;
 
         struct cs_stall s = {0};
         s.pid = c->opts.pid;
@@ -255,8 +286,9 @@ static void check_ongoing(struct cs_collector *c)
             if (bpf_map_lookup_elem(map, &key, c->raw_buf) == 0 && c->raw_buf->seq == st.slice_seq)
                 raw = c->raw_buf;
         }
-        cs_stall_stacks_collect(c->stacks, &s, stack_id, raw, false);
-        deliver(c, &s);
+        /* deliver() decides whether this is news (after the annotator: a libcorun slice
+         * may cross the threshold a few ms after this engine slice did). */
+        deliver(c, t, &s, stack_id, raw, now);
     }
 }
 
@@ -346,8 +378,15 @@ int cs_collector_add_thread(struct cs_collector *c, int tid, char *why, size_t w
     struct cs_thread_state st = {0};
     st.pending_stack_id = -1;
     st.best_stack_id = -1;
+    st.tid = (unsigned)tid;
     __u32 key = (__u32)tid;
-    int err = bpf_map_update_elem(bpf_map__fd(c->skel->maps.threads), &key, &st, BPF_NOEXIST);
+    int err = 0;
+    if (c->opts.stats) {
+        struct cs_loop_stat zero = {0};
+        err = bpf_map_update_elem(bpf_map__fd(c->skel->maps.loop_stats), &key, &zero, BPF_ANY);
+    }
+    if (!err)
+        err = bpf_map_update_elem(bpf_map__fd(c->skel->maps.threads), &key, &st, BPF_NOEXIST);
     if (err) {
         snprintf(why, why_len, "cannot register thread %d: %s", tid, strerror(-err));
         return err;
@@ -427,6 +466,7 @@ static int open_and_load(struct cs_collector *c, bool raw_switch)
     c->skel->rodata->threshold_ns = c->opts.threshold_ns;
     c->skel->rodata->stack_mode = (__u32)c->opts.stack_mode;
     c->skel->rodata->stack_bytes = c->opts.stack_bytes;
+    c->skel->rodata->collect_stats = c->opts.stats;
     int ncpus = libbpf_num_possible_cpus();
     bpf_map__set_max_entries(c->skel->maps.raw_scratch, ncpus > 0 ? (__u32)ncpus : 1);
     bpf_program__set_autoload(c->skel->progs.raw_sys_enter, c->fallback);
@@ -572,6 +612,33 @@ void cs_collector_close(struct cs_collector *c)
     free(c->raw_buf);
     free(c->threads);
     free(c);
+}
+
+int cs_collector_loop_stat(const struct cs_collector *c, int tid, struct cs_loop_stat *out,
+                           uint64_t *slice_start_ns)
+{
+    __u32 key = (__u32)tid;
+    if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.loop_stats), &key, out) != 0)
+        return -errno;
+    struct cs_thread_state st;
+    *slice_start_ns = 0;
+    if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.threads), &key, &st) == 0)
+        *slice_start_ns = st.slice_start_ns;
+    return 0;
+}
+
+int cs_collector_next_block_stat(const struct cs_collector *c, uint64_t *cursor,
+                                 struct cs_block_key *key, struct cs_block_stat *out)
+{
+    /* The cursor is the last key returned, packed (tid in the high half). */
+    int fd = bpf_map__fd(c->skel->maps.block_stats);
+    struct cs_block_key prev = {(unsigned)(*cursor >> 32), (int)(uint32_t)*cursor};
+    if (bpf_map_get_next_key(fd, *cursor ? &prev : NULL, key) != 0)
+        return errno == ENOENT ? 0 : -errno;
+    *cursor = (uint64_t)key->tid << 32 | (uint32_t)key->nr;
+    if (bpf_map_lookup_elem(fd, key, out) != 0)
+        return -errno;
+    return 1;
 }
 
 /* For callers with their own poll loop (coscope top): readable when events wait. */

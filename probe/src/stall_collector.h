@@ -19,6 +19,7 @@ struct cs_stall_opts {
     uint32_t stack_bytes;      /* DWARF stack window */
     unsigned max_per_sec;      /* rate limit of reported stalls, 0 = none */
     uint64_t ongoing_every_ns; /* repeat an ongoing record this often while it lasts */
+    bool stats;                /* `coscope stat`: keep per-thread loop statistics too */
 };
 
 /* Called for each record that passes the rate limit (ongoing and final). */
@@ -26,9 +27,14 @@ typedef void (*cs_stall_cb)(const struct cs_stall *s, void *arg);
 
 struct cs_collector;
 
-/* Fills in what the engine cannot know (the libcorun task: corun_attribution.h) before a
- * record reaches the model and the callback. */
-typedef void (*cs_stall_annotate_fn)(struct cs_stall *s, void *arg);
+/*
+ * Fills in what the engine cannot know (the libcorun task: corun_attribution.h) before a
+ * record reaches the rate limit, the model and the callback. Called with idx 0 on a copy of
+ * the engine's record (stacks not yet filled in); returns < 0 to drop it, 0 to deliver it,
+ * > 0 to deliver it and be called again with idx + 1 on a fresh copy (one engine slice that
+ * holds several stalls of the annotator's own definition).
+ */
+typedef int (*cs_stall_annotate_fn)(struct cs_stall *s, unsigned idx, void *arg);
 void cs_collector_set_annotator(struct cs_collector *c, cs_stall_annotate_fn fn, void *arg);
 
 /*
@@ -57,6 +63,24 @@ int cs_collector_fd(const struct cs_collector *c);
 
 /* Detaches everything (the target keeps running) and frees. */
 void cs_collector_close(struct cs_collector *c);
+
+/*
+ * `coscope stat` (opts.stats): the statistics kept for loop thread `tid` since it was
+ * added. The slice or wait call in progress is not in them: `slice_start_ns` (0: none)
+ * and `out->wait_start_ns` say since when. 0, or a negative errno.
+ */
+struct cs_loop_stat;
+int cs_collector_loop_stat(const struct cs_collector *c, int tid, struct cs_loop_stat *out,
+                           uint64_t *slice_start_ns);
+
+/*
+ * `coscope stat`: the blocking-call tallies of every loop thread, one by one: call with
+ * *cursor = 0 first; returns 1 with the next entry, 0 at the end, or a negative errno.
+ */
+struct cs_block_key;
+struct cs_block_stat;
+int cs_collector_next_block_stat(const struct cs_collector *c, uint64_t *cursor,
+                                 struct cs_block_key *key, struct cs_block_stat *out);
 
 /* Was the global (costly) syscall fallback used because tracefs could not be had? */
 bool cs_collector_uses_fallback(const struct cs_collector *c);

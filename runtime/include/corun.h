@@ -184,7 +184,10 @@ CO_API int co_gather(co_task *const *tasks, size_t n, struct co_outcome *outs, i
 /* Waits until one of the n tasks has finished; returns its index (it is not joined). */
 CO_API int co_wait_any(co_task *const *tasks, size_t n, int64_t deadline_ns);
 
-/* Readiness of any file descriptor. Returns the ready subset of `events` (> 0). */
+/* Readiness of any file descriptor. Returns the ready subset of `events` (> 0). Level-
+ * triggered: it reports what the poller saw when the task was woken, never a stale edge.
+ * A regular file is always ready. Any fd may be closed with close(2) while nobody waits
+ * on it, except the sockets the calls below create (see co_close). */
 enum co_fd_events {
     CO_READABLE = 1u << 0,
     CO_WRITABLE = 1u << 1,
@@ -405,7 +408,11 @@ CO_API int co_fsync(int fd);
  * ("127.0.0.1", "::1"): a name look-up would block the loop (resolve names with
  * co_to_thread + getaddrinfo). Each call that can wait takes a deadline; errors are
  * negative errno codes (-ECONNREFUSED, -EPIPE, -EMFILE, ...). Close sockets with co_close,
- * which also wakes (with CO_ECLOSED) any task of the loop still waiting on the fd. */
+ * which also wakes (with CO_ECLOSED) any task of the loop still waiting on the fd. The
+ * loop keeps these sockets registered with its poller from their first wait until
+ * co_close (a request then costs no epoll_ctl): closing one with close(2) instead leaves
+ * a stale registration that a later fd of the same number, not created by these calls,
+ * could inherit. */
 struct sockaddr;
 /* Listening sockets; host NULL or "" = every IPv4 address; port 0 = any free port
  * (co_local_port tells which); backlog 0 = SOMAXCONN. Return the fd. */

@@ -129,11 +129,14 @@ struct co__post {
     struct co__post *next;
 };
 
-/* Per-fd waiters (co_wait_fd): at most one reader and one writer per fd. */
+/* Per-fd waiters (co_wait_fd): at most one reader and one writer per fd, and what the
+ * poller watches for it (see poller.h for the two kinds of registration). */
 struct co__fd_slot {
     struct co_task *reader;
     struct co_task *writer;
-    unsigned ready; /* events delivered to the woken waiters */
+    uint8_t persistent; /* created by the runtime's socket calls: registered until co_close */
+    uint8_t in_set;     /* fd is in the epoll set (as far as we know) */
+    uint8_t watched;    /* persistent: the CO__POLL_IN/OUT the registration holds */
 };
 
 struct co_loop {
@@ -262,6 +265,10 @@ struct co_group *co__group_owner_gone(struct co_group *g);
 void co__fd_forget(struct co_loop *loop, int fd);
 /* The poller reported `events` for fd: wake its waiters. */
 void co__fd_ready(struct co_loop *loop, int fd, unsigned events);
+/* fd was just created by the runtime (accept, connect, listen, socketpair) and will be
+ * closed with co_close: watch it persistently. Forgets what the slot knew about an
+ * earlier fd of that number. */
+void co__fd_adopt(struct co_loop *loop, int fd);
 
 /* ---- Lock accounting hook for the I/O layer's co_lock ---- */
 

@@ -80,6 +80,7 @@ int co_listen(const struct sockaddr *addr, socklen_t len, int backlog)
         close(fd);
         return err;
     }
+    co__fd_adopt(co__tls_loop, fd);
     return fd;
 }
 
@@ -127,6 +128,7 @@ int co_accept(int listen_fd, struct sockaddr *addr, socklen_t *addr_len, int64_t
         if (fd >= 0) {
             /* request/response traffic: do not let Nagle delay small replies */
             set_nodelay(fd); /* fails harmlessly on Unix sockets */
+            co__fd_adopt(co__tls_loop, fd);
             return fd;
         }
         int err = errno;
@@ -147,6 +149,7 @@ int co_connect(const struct sockaddr *addr, socklen_t len, int64_t deadline_ns)
     int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
+    co__fd_adopt(co__tls_loop, fd);
     int err;
     for (;;) {
         if (connect(fd, addr, len) == 0) {
@@ -215,6 +218,8 @@ int co_socketpair(int fds[2])
         return CO_EINVAL;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0)
         return -errno;
+    co__fd_adopt(co__tls_loop, fds[0]);
+    co__fd_adopt(co__tls_loop, fds[1]);
     return 0;
 }
 

@@ -37,6 +37,24 @@ int co__poller_arm(struct co__poller *p, int fd, unsigned events)
     return -errno;
 }
 
+int co__poller_watch(struct co__poller *p, int fd, unsigned events, int in_set)
+{
+    struct epoll_event ev = {.events = 0, .data.fd = fd};
+    if (events & CO__POLL_IN)
+        ev.events |= EPOLLIN | EPOLLRDHUP;
+    if (events & CO__POLL_OUT)
+        ev.events |= EPOLLOUT;
+    if (epoll_ctl(p->epfd, in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) == 0)
+        return 0;
+    /* Our idea of the set was wrong (an fd closed and reopened behind our back): the
+     * other operation is the right one. */
+    if (errno != (in_set ? ENOENT : EEXIST))
+        return -errno;
+    if (epoll_ctl(p->epfd, in_set ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) == 0)
+        return 0;
+    return -errno;
+}
+
 int co__poller_add_persistent(struct co__poller *p, int fd)
 {
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};

@@ -47,6 +47,8 @@ int cs_screen_header(const struct cs_view *v, const struct cs_ui *ui)
         size_t n = 0, by_state[5] = {0};
         for (size_t i = 0; i < v->tasks->nloops; i++) {
             for (size_t k = 0; k < v->tasks->loops[i].ntasks; k++) {
+                if (v->nended && cs_view_task_ended_ns(v, v->tasks->loops[i].tasks[k].id))
+                    continue; /* fading out: no longer a task */
                 uint32_t st = v->tasks->loops[i].tasks[k].state;
                 by_state[st < 5 ? st : 0]++;
                 n++;

@@ -25,6 +25,13 @@ static const char *const help_lines[] = {
     "  on/off-CPU time the thread ran / was switched out during the stall",
     "  lost       kernel events dropped (ring buffer full): figures are incomplete",
     "  CPU        share of one CPU the loop thread used over the last second",
+    "",
+    "Task warnings (the ! column of the tasks screen; Enter shows them in full)",
+    "  Y          never yielded: one busy slice longer than the threshold",
+    "  B          blocked in a system call on the loop thread, inside its slice",
+    "  R          woken but not run for longer than the threshold",
+    "  J          finished, and nobody joined it for longer than the threshold",
+    "  dim        the task has ended: it fades out after a few seconds",
 };
 
 void cs_screen_help(const struct cs_view *v, struct cs_ui *ui, int top, int bottom)

@@ -8,6 +8,7 @@
 
 #include "model_tasks.h"
 #include "screens.h"
+#include "task_lints.h"
 #include "task_tree.h"
 #include "term.h"
 
@@ -234,9 +235,18 @@ static void draw_task_row(const struct cs_view *v, const struct cs_task_row *r, 
     }
     if (t->created_ns && v->tasks->taken_ns > t->created_ns)
         cs_fmt_duration((uint64_t)(v->tasks->taken_ns - t->created_ns), age, sizeof age);
-    cs_term_put(y, 0, role, " %5llu %-20.20s %-7.7s %-14.14s %6s %7s %7s %6s",
-                (unsigned long long)t->id, name, cs_task_state_name(t->state), waiting, polls, busy,
-                p99, age);
+    /* An ended task fades: dim, "ended", until the source drops it a few seconds later. */
+    bool ended = cs_view_task_ended_ns(v, t->id) != 0;
+    if (ended && role == CS_ROLE_NORMAL)
+        role = CS_ROLE_DIM;
+    if (ended)
+        waiting[0] = 0;
+    const struct cs_task_lint *lint = cs_lints_find(v->lints, t->id);
+    int x = cs_term_put(y, 0, lint && role != CS_ROLE_SELECTED ? CS_ROLE_ALERT : role, "%c",
+                        cs_lint_letter(lint));
+    cs_term_put(y, x, role, "%5llu %-20.20s %-7.7s %-14.14s %6s %7s %7s %6s",
+                (unsigned long long)t->id, name, ended ? "ended" : cs_task_state_name(t->state),
+                waiting, polls, busy, p99, age);
 }
 
 void cs_screen_tasks(const struct cs_view *v, struct cs_ui *ui, int top, int bottom)
@@ -262,6 +272,7 @@ void cs_screen_tasks(const struct cs_view *v, struct cs_ui *ui, int top, int bot
         cs_term_put(top, x, CS_ROLE_LABEL, "%s", h);
         x += widths[c];
     }
+    cs_term_put(top, 0, CS_ROLE_LABEL, "!"); /* the warnings column (task_lints.h) */
     top++;
     /* The last line above the key line says how the tree is drawn, and the filter. */
     int info_y = bottom - 1;

@@ -60,7 +60,7 @@ int main(int argc, char **argv)
             if (evs[i].data.fd == tfd) {
                 unsigned long long ticks;
                 if (read(tfd, &ticks, sizeof ticks) > 0)
-                    stall_tick_work();
+                    stall_loop_tick();
             } else if (stdin_commands_read()) {
                 return 0;
             }

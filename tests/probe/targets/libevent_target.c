@@ -10,7 +10,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
-    stall_tick_work();
+    stall_loop_tick();
 }
 
 static void on_stdin(evutil_socket_t fd, short what, void *arg)

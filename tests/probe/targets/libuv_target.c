@@ -8,7 +8,7 @@
 static void on_tick(uv_timer_t *t)
 {
     (void)t;
-    stall_tick_work();
+    stall_loop_tick();
 }
 
 static void on_stdin(uv_poll_t *p, int status, int events)

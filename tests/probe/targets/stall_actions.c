@@ -117,9 +117,24 @@ void stall_tick_work(void)
         stall_sink += (unsigned long)i;
 }
 
+/* Timer callbacks the loop ran: each is (at least) one iteration of the loop, so
+ * tests can hold coscope's iteration count against it. */
+static unsigned long loop_ticks;
+
+void stall_loop_tick(void)
+{
+    loop_ticks++;
+    stall_tick_work();
+}
+
 int stall_run_command(const char *line)
 {
     int ms = 0;
+    if (!strncmp(line, "ticks", 5)) {
+        printf("ticks %lu\n", loop_ticks);
+        fflush(stdout);
+        return 0;
+    }
     double t0 = now_ms();
     if (sscanf(line, "burn %d", &ms) == 1)
         stall_burn_cpu(ms);

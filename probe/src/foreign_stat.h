@@ -1,0 +1,53 @@
+/*
+ * `coscope stat` on a process without libcorun (a "foreign" event loop): per loop thread,
+ * iterations, utilisation, the slice-duration histogram, blocking system calls and
+ * stalls, all counted in the kernel from the stall engine's tracepoints (stalls.bpf.c).
+ */
+#ifndef CS_FOREIGN_STAT_H
+#define CS_FOREIGN_STAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "stalls.h"
+
+#define CS_FOREIGN_MAX_BLOCKING 16 /* syscalls reported per loop thread */
+
+struct cs_foreign_blocking {
+    char name[32]; /* syscall name */
+    struct cs_block_stat stat;
+};
+
+struct cs_foreign_loop {
+    int tid;
+    char comm[CS_COMM_LEN];
+    struct cs_loop_stat stat;  /* ended slices and waits */
+    uint64_t busy_ns, wait_ns; /* including the slice / wait still in progress at the end */
+    size_t nblocking;          /* sorted by total off-CPU time, longest first */
+    struct cs_foreign_blocking blocking[CS_FOREIGN_MAX_BLOCKING];
+};
+
+struct cs_foreign_stat {
+    int pid;
+    int64_t start_ns, end_ns;
+    uint64_t threshold_ns; /* what counts as a stall */
+    uint64_t lost_events;
+    bool global_tracepoints; /* the costly fallback was used (no tracefs) */
+    size_t nloops;
+    struct cs_foreign_loop *loops;
+};
+
+/*
+ * Runs a whole `stat` session on process `pid` (already known to have no libcorun):
+ * finds its loop threads (the main thread only, if `launched`), collects for
+ * `duration_ns` (0: until SIGINT/SIGTERM/SIGHUP or the process exits; `pidfd` polls
+ * readable then), and prints the summary as text or JSON. Returns a coscope exit code.
+ */
+int cs_foreign_stat_run(int pid, int pidfd, bool launched, uint64_t duration_ns, bool json);
+
+void cs_foreign_stat_write_text(FILE *out, const struct cs_foreign_stat *st);
+void cs_foreign_stat_write_json(FILE *out, const struct cs_foreign_stat *st);
+
+#endif

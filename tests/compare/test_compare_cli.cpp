@@ -1,0 +1,218 @@
+// `coscope compare` run as a process on real files (docs/ci.md).
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+#include "test_util.h"
+
+namespace
+{
+
+const std::string coscope = COSCOPE_EXE;
+
+// A scratch directory, removed with its files at the end of the test.
+struct scratch_dir {
+    std::string path;
+    scratch_dir()
+    {
+        char tmpl[] = "/tmp/cs-compare-XXXXXX";
+        REQUIRE(mkdtemp(tmpl) != nullptr);
+        path = tmpl;
+    }
+    ~scratch_dir()
+    {
+        std::system(("rm -rf '" + path + "'").c_str());
+    }
+    std::string write(const std::string &name, const std::string &text) const
+    {
+        std::string p = path + "/" + name;
+        std::ofstream(p) << text;
+        return p;
+    }
+};
+
+// A bench-like metrics file with the given p99, rps and stall count.
+std::string metrics_json(double p99_us, double rps, int stalls,
+                         const std::string &kind = "coscope-bench")
+{
+    return "{\"kind\": \"" + kind +
+           "\", \"metrics_version\": 1,\n"
+           " \"about\": {\"date\": \"2026-11-22T13:00:00Z\", \"machine\": \"test\"},\n"
+           " \"metrics\": {\n"
+           "  \"echo.corun-echo.p99\": {\"value\": " +
+           std::to_string(p99_us) +
+           ", \"unit\": \"us\", \"better\": \"lower\"},\n"
+           "  \"echo.corun-echo.rps\": {\"value\": " +
+           std::to_string(rps) +
+           ", \"unit\": \"req/s\", \"better\": \"higher\"},\n"
+           "  \"stalls\": {\"value\": " +
+           std::to_string(stalls) +
+           ", \"unit\": \"count\", \"limit\": \"0\"}\n"
+           " },\n"
+           " \"runs\": [1, 2, 3]}\n";
+}
+
+command_result compare(const std::string &args)
+{
+    return run_command(coscope + " compare " + args);
+}
+
+} // namespace
+
+TEST_CASE("compare exits 0 on identical input and prints every metric")
+{
+    scratch_dir d;
+    std::string base = d.write("base.json", metrics_json(774.1, 92958, 0));
+    command_result r = compare(base + " " + base);
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.err.empty());
+    CHECK(r.out.find("echo.corun-echo.p99") != std::string::npos);
+    CHECK(r.out.find("echo.corun-echo.rps") != std::string::npos);
+    CHECK(r.out.find("machine test") != std::string::npos);
+    CHECK(r.out.find("3 metrics compared, 0 regressed") != std::string::npos);
+    CHECK(r.out.find("REGRESSED") == std::string::npos);
+}
+
+TEST_CASE("compare exits 1 on a doctored regression and names the metric")
+{
+    scratch_dir d;
+    std::string base = d.write("base.json", metrics_json(100, 90000, 0));
+    SECTION("p99 up by 20% breaks the default 10% limit")
+    {
+        std::string cur = d.write("new.json", metrics_json(120, 90000, 0));
+        command_result r = compare(base + " " + cur);
+        INFO(r.out << r.err);
+        CHECK(r.status == 1);
+        CHECK(r.out.find("1 regressed") != std::string::npos);
+        size_t row = r.out.find("echo.corun-echo.p99");
+        REQUIRE(row != std::string::npos);
+        std::string line = r.out.substr(row, r.out.find('\n', row) - row);
+        CHECK(line.find("+20.0%") != std::string::npos);
+        CHECK(line.find("REGRESSED") != std::string::npos);
+    }
+    SECTION("throughput down by 20% is a regression (better: higher)")
+    {
+        std::string cur = d.write("new.json", metrics_json(100, 72000, 0));
+        command_result r = compare(base + " " + cur);
+        CHECK(r.status == 1);
+        CHECK(r.out.find("1 regressed") != std::string::npos);
+    }
+    SECTION("one stall more breaks the base file's own limit of 0")
+    {
+        std::string cur = d.write("new.json", metrics_json(100, 90000, 1));
+        command_result r = compare(base + " " + cur);
+        CHECK(r.status == 1);
+        size_t row = r.out.find("stalls");
+        REQUIRE(row != std::string::npos);
+        CHECK(r.out.substr(row, r.out.find('\n', row) - row).find("REGRESSED") !=
+              std::string::npos);
+    }
+    SECTION("changes for the better are not regressions")
+    {
+        std::string cur = d.write("new.json", metrics_json(50, 180000, 0));
+        command_result r = compare(base + " " + cur);
+        CHECK(r.status == 0);
+        CHECK(r.out.find("2 improved") != std::string::npos);
+    }
+}
+
+TEST_CASE("compare applies --max-regress rules after the defaults, the last match winning")
+{
+    scratch_dir d;
+    std::string base = d.write("base.json", metrics_json(100, 90000, 0));
+    std::string cur = d.write("new.json", metrics_json(108, 85000, 2));
+    // Defaults alone: p99 +8% and rps -5.6% pass, stalls 0 -> 2 breaks its limit of 0.
+    CHECK(compare(base + " " + cur).status == 1);
+    CHECK(compare(base + " " + cur + " --max-regress stalls=+2").status == 0);
+    CHECK(compare(base + " " + cur + " --max-regress stalls=off").status == 0);
+    // A tighter relative limit, given by the metric's last part or by a glob.
+    CHECK(compare(base + " " + cur + " --max-regress stalls=off,p99=5%").status == 1);
+    CHECK(compare(base + " " + cur + " --max-regress 'stalls=off,echo.*.p99=+5%'").status == 1);
+    CHECK(compare(base + " " + cur + " --max-regress stalls=off,rps=-5%").status == 1);
+    CHECK(compare(base + " " + cur + " --max-regress stalls=off,rps=-6%").status == 0);
+    // The last matching rule wins, across repeated options too.
+    CHECK(compare(base + " " + cur + " --max-regress stalls=off,p99=5% --max-regress p99=9%")
+              .status == 0);
+    // Absolute limits, in the metric's unit or converted from another time unit.
+    CHECK(compare(base + " " + cur + " --max-regress stalls=off,p99=+7").status == 1);
+    CHECK(compare(base + " " + cur + " --max-regress stalls=off,p99=+8").status == 0);
+    CHECK(compare(base + " " + cur + " --max-regress stalls=off,p99=+7000ns").status == 1);
+    CHECK(compare(base + " " + cur + " --max-regress stalls=off,p99=+0.01ms").status == 0);
+    // Options may come first.
+    CHECK(compare("--max-regress '*=off' " + base + " " + cur).status == 0);
+}
+
+TEST_CASE("compare exits 2 on bad input with one clear line")
+{
+    scratch_dir d;
+    std::string base = d.write("base.json", metrics_json(100, 90000, 0));
+    struct bad_case {
+        std::string args;
+        std::string message;
+    };
+    const bad_case cases[] = {
+        {base + " " + d.path + "/missing.json", "missing.json: cannot read: No such file"},
+        {base + " " + d.write("text.json", "p99 = 100\n"), "text.json: not valid JSON: line 1, "
+                                                           "column 1"},
+        {base + " " + d.write("cut.json", metrics_json(1, 2, 3).substr(0, 150)),
+         "not valid JSON: line"},
+        {base + " " + d.write("report.json", metrics_json(100, 90000, 0, "coscope-report")),
+         "is \"coscope-bench\" and"},
+        {base + " " + d.write("array.json", "[1, 2]"), "the top level is an array"},
+        {base + " " + d.write("nokind.json", "{\"metrics\": {}}"), "not a metrics file"},
+        {base + " " +
+             d.write("v2.json", "{\"kind\": \"coscope-bench\", \"metrics_version\": 2, "
+                                "\"metrics\": {}}"),
+         "metrics_version 2"},
+        {base + " " +
+             d.write("novalue.json", "{\"kind\": \"coscope-bench\", \"metrics_version\""
+                                     ": 1, \"metrics\": {\"a\": {\"unit\": \"ns\"}}}"),
+         "metric \"a\" has no numeric \"value\""},
+        {base + " " +
+             d.write("better.json", "{\"kind\": \"coscope-bench\", \"metrics_version\""
+                                    ": 1, \"metrics\": {\"a\": {\"value\": 1, "
+                                    "\"better\": \"more\"}}}"),
+         "\"better\" must be"},
+        {base + " " + base + " --max-regress p99", "expected PATTERN=LIMIT"},
+        {base + " " + base + " --max-regress p99=lots", "bad limit 'lots'"},
+        {base + " " + base + " --max-regress p99=+5KiB", "cannot convert KiB"},
+        {base, "expected two files"},
+        {base + " " + base + " " + base, "expected two files"},
+        {base + " " + base + " --bogus", "unknown or incomplete option"},
+    };
+    for (const bad_case &c : cases) {
+        INFO("args: " << c.args);
+        command_result r = compare(c.args);
+        INFO("stderr: " << r.err);
+        CHECK(r.status == 2);
+        CHECK(r.err.find(c.message) != std::string::npos);
+        CHECK(r.err.rfind("coscope compare: ", 0) == 0);
+        // Exactly one line.
+        CHECK(r.err.find('\n') == r.err.size() - 1);
+    }
+}
+
+TEST_CASE("the committed bench baseline is a metrics file that compares clean with itself")
+{
+    const char *root = std::getenv("COSCOPE_SOURCE_ROOT");
+    REQUIRE(root);
+    std::string baseline = std::string(root) + "/bench/results/baseline.json";
+    command_result r = compare(baseline + " " + baseline);
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("base: coscope-bench") != std::string::npos);
+    CHECK(r.out.find("micro.corun_micro.timer_fire") != std::string::npos);
+    CHECK(r.out.find(" 0 regressed") != std::string::npos);
+}
+
+TEST_CASE("compare --help describes the limits and exits 0")
+{
+    command_result r = compare("--help");
+    CHECK(r.status == 0);
+    CHECK(r.out.find("--max-regress") != std::string::npos);
+    CHECK(r.out.find("*=10%") != std::string::npos);
+}
