@@ -406,7 +406,8 @@ static int run(struct recorder *r, bool launched, char **cmd)
     }
     if (launched)
         wait_for_runtime(r->pid);
-    attrib = cs_corun_attrib_new(r->pid, launched);
+    /* libcorun targets: stalls become the long slices of the tasks that held the loop */
+    attrib = cs_corun_attrib_new(r->pid, launched, o->threshold_ns);
     if (attrib)
         cs_collector_set_annotator(r->coll, cs_corun_attrib_annotate, attrib);
     tick_tasks(r, now_ns(), false);
@@ -450,6 +451,8 @@ static int run(struct recorder *r, bool launched, char **cmd)
                 add_loop(r, tids[i]);
             next_scan_ns = now + 1000000000ull;
         }
+        if (attrib)
+            cs_corun_attrib_poll(attrib);
         tick_tasks(r, now, false);
         write_lost(r, false);
         writer_failed(r);
