@@ -381,7 +381,8 @@ def micro_benchmarks(args):
             continue
         log("micro: %s" % name)
         try:
-            r = subprocess.run(["taskset", "-c", str(args.server_cpu), path],
+            # Same CPU and policy as the echo servers (--sched other: plain SCHED_OTHER).
+            r = subprocess.run(pinned(args.server_cpu) + [path],
                                capture_output=True, text=True, timeout=180, env=env)
         except subprocess.TimeoutExpired:
             out[name] = {"status": "failed: timed out after 180 s"}
@@ -415,6 +416,100 @@ def machine_info():
         if os.access(SYSTEM_PYTHON, os.X_OK) else None
     return {"hostname": platform.node(), "cpu_model": model, "cpus": os.cpu_count(),
             "kernel": platform.release(), "python": py}
+
+
+# The metrics shape of docs/ci.md: what `coscope compare` reads from this file.
+METRICS_KIND = "coscope-bench"
+METRICS_VERSION = 1
+
+# Suggested limits (docs/performance.md, "Comparing with a baseline"). Figures of one
+# server alone drift by tens of percent on a shared machine; ratios measured side by
+# side in the same round do not, so they get the tight limits.
+LIMIT_ECHO_ABSOLUTE = "25%"
+LIMIT_ECHO_PAIRED = "15%"
+LIMIT_PROBE_OVERHEAD_PCT = "+3"   # percentage points of server CPU
+LIMIT_PROBE_KEPT_PCT = "-3"       # percentage points of throughput
+LIMIT_PROBE_HITS = "+0.1"         # probe hits per request
+LIMIT_MICRO = "20%"
+LIMIT_MICRO_RATIO = "15%"
+
+
+def metric(value, unit, better="lower", limit=None):
+    m = {"value": value, "unit": unit, "better": better}
+    if limit is not None:
+        m["limit"] = limit
+    return m
+
+
+def bench_metrics(res):
+    """The flat "metrics" object: one entry per figure worth holding against a baseline."""
+    out = {}
+    for name, e in res["echo"].items():
+        if not e.get("runs"):
+            continue
+        pre = "echo.%s." % name
+        for key, suffix, unit, better in (("median_rps", "rps", "req/s", "higher"),
+                                          ("p50_us", "p50", "us", "lower"),
+                                          ("p99_us", "p99", "us", "lower"),
+                                          ("server_cpu_us_per_req", "cpu_per_req", "us", "lower")):
+            if e.get(key) is not None:
+                out[pre + suffix] = metric(e[key], unit, better, LIMIT_ECHO_ABSOLUTE)
+        ref_key = "cpu_vs_" + REFERENCE_SERVER
+        if e.get(ref_key) is not None and name != REFERENCE_SERVER:
+            out[pre + ref_key] = metric(e[ref_key], "ratio", "lower", LIMIT_ECHO_PAIRED)
+    pc = res["probe_cost"]
+    for name, e in pc.get("modes", {}).items():
+        if not e.get("runs"):
+            continue
+        pre = "probe_cost.%s." % name
+        if e.get("server_cpu_us_per_req") is not None:
+            out[pre + "cpu_per_req"] = metric(e["server_cpu_us_per_req"], "us", "lower",
+                                              LIMIT_ECHO_ABSOLUTE)
+        if e.get("cpu_overhead_pct") is not None:
+            out[pre + "cpu_overhead"] = metric(e["cpu_overhead_pct"], "pct", "lower",
+                                               LIMIT_PROBE_OVERHEAD_PCT)
+        if e.get("throughput_kept_pct") is not None:
+            out[pre + "throughput_kept"] = metric(e["throughput_kept_pct"], "pct", "higher",
+                                                  LIMIT_PROBE_KEPT_PCT)
+    ph = res["probe_hits"]
+    if ph.get("total_hits_per_request") is not None:
+        out["probe_hits.total"] = metric(ph["total_hits_per_request"], "hits/req", "lower",
+                                         LIMIT_PROBE_HITS)
+    micro = res["micro"]
+    for exe, m in ({} if "skipped" in micro else micro).items():
+        for r in m.get("results", []):
+            if not isinstance(r.get("value"), (int, float)) or not r.get("name"):
+                continue
+            unit = r.get("unit", "")
+            # Memory per task is counted in whole pages: any growth is a change.
+            limit = {"ratio": LIMIT_MICRO_RATIO, "bytes": "0"}.get(unit, LIMIT_MICRO)
+            out["micro.%s.%s" % (exe, r["name"])] = metric(r["value"], unit, "lower", limit)
+    return out
+
+
+def run_compare(args):
+    """`coscope compare BASE args.out`: prints its table, returns its exit code."""
+    exe = os.path.join(args.build, "probe", "coscope")
+    if not os.access(exe, os.X_OK):
+        log("compare: %s is not built" % exe)
+        return 2
+    try:
+        with open(args.compare) as f:
+            base_config = json.load(f).get("config", {})
+    except (OSError, ValueError, AttributeError):
+        base_config = {}  # coscope compare says what is wrong with it
+    differ = ["%s %s here, %s in the baseline" % (k, getattr(args, k), base_config[k])
+              for k in ("sched", "quick", "conns", "runs") if k in base_config and
+              base_config[k] != getattr(args, k)]
+    if differ:
+        log("note: measured differently from the baseline (%s): expect differences that are "
+            "not regressions" % "; ".join(differ))
+    argv = [exe, "compare", args.compare, args.out]
+    for rules in args.max_regress:
+        argv += ["--max-regress", rules]
+    print()
+    sys.stdout.flush()
+    return subprocess.run(argv).returncode
 
 
 def fmt(v, pattern):
@@ -518,6 +613,11 @@ def parse_args(argv):
                     help="coscope arguments for full collection ({out}: a scratch file)")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "latest.json"),
                     help="JSON results file (default bench/results/latest.json)")
+    ap.add_argument("--compare", metavar="BASE.json",
+                    help="then run `coscope compare BASE.json OUT` and exit with its status "
+                    "(0 no limit broken, 1 a regression, 2 bad input)")
+    ap.add_argument("--max-regress", action="append", default=[], metavar="RULES",
+                    help="passed to coscope compare (e.g. 'p99=+10%%,*.rps=-5%%'); repeatable")
     args = ap.parse_args(argv)
     q = args.quick
     args.runs = args.runs if args.runs is not None else (1 if q else 7)
@@ -531,6 +631,10 @@ def parse_args(argv):
     if not os.access(os.path.join(args.build, "bench", "loadgen"), os.X_OK):
         ap.error("no %s/bench/loadgen: build first (meson setup build && ninja -C build)"
                  % args.build)
+    if args.max_regress and not args.compare:
+        ap.error("--max-regress needs --compare BASE.json")
+    if args.compare and not os.path.isfile(args.compare):
+        ap.error("--compare: no such file: %s" % args.compare)
     if not shutil.which("taskset"):
         ap.error("taskset not found (Debian package util-linux)")
     ncpu = os.cpu_count() or 1
@@ -570,6 +674,13 @@ def main(argv):
     res["load_average"] = {"before": [round(x, 2) for x in load_before],
                            "after": [round(x, 2) for x in os.getloadavg()]}
     res["wall_s"] = round(time.monotonic() - started, 1)
+    res["kind"] = METRICS_KIND
+    res["metrics_version"] = METRICS_VERSION
+    res["about"] = {"date": res["date"], "machine": res["machine"]["hostname"],
+                    "cpu": res["machine"]["cpu_model"], "kernel": res["machine"]["kernel"],
+                    "sched": args.sched, "quick": args.quick,
+                    "load_before": res["load_average"]["before"][0]}
+    res["metrics"] = bench_metrics(res)
 
     print_tables(res)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -580,6 +691,13 @@ def main(argv):
           % (load_before[0], res["load_average"]["after"][0], res["wall_s"],
              os.path.relpath(args.out)))
     failed = [n for n, e in res["echo"].items() if e["status"].startswith("failed")]
+    micro = res["micro"]
+    failed += [n for n, e in ({} if "skipped" in micro else micro).items()
+               if e["status"].startswith("failed")]
+    if args.compare:
+        rc = run_compare(args)
+        # A benchmark that failed is a failure even when the figures that exist compare well.
+        return 1 if failed and rc == 0 else rc
     return 1 if failed else 0
 
 

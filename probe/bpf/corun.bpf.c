@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 // USDT programs on a libcorun target. Attaching them is what matters most: the kernel
 // then raises the probes' semaphores, which tell the runtime to keep its own statistics
-// (corun:stats) and to time every slice (corun:slice_long). The programs themselves only
-// pass long slices on, with the task's name, to user space.
+// (corun:stats) and to time every slice and iteration (corun:slice_long, corun:iter_long).
+// The programs pass long slices and long iterations on to user space; for `coscope stalls`
+// off-CPU accounting per loop thread (sched_switch) gives each long slice its on/off-CPU time
+// and blocking calls (definitions: cs_defs.h).
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/usdt.bpf.h>
@@ -12,8 +15,11 @@
 
 /* Set by user space before load from the target's debug table. */
 const volatile __u64 min_slice_ns = 0;   /* pass on slices at least this long */
+const volatile __u64 min_iter_ns = 0;    /* pass on iterations at least this long */
 const volatile __u32 task_name_off = 0;  /* corun_debug.task.name */
 const volatile __u32 task_name_size = 0; /* corun_debug.task.name_size */
+const volatile __u32 targ_tgid = 0;      /* off-CPU accounting watches this process */
+const volatile __u32 loop_seq_off = 0;   /* corun_debug.loop.slice_seq */
 
 __u64 lost_events = 0;
 __u64 stats_hits = 0;
@@ -23,12 +29,58 @@ struct {
     __uint(max_entries, 256 * 1024);
 } slices SEC(".maps");
 
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 64 * 1024);
+} iters SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 256);
+    __type(key, __u32); /* TID of a loop thread */
+    __type(value, struct cs_corun_offcpu_log);
+} offcpu SEC(".maps");
+
 SEC("usdt")
 int BPF_USDT(corun_stats, void *loop)
 {
     (void)loop;
     __sync_fetch_and_add(&stats_hits, 1);
     return 0;
+}
+
+static __always_inline void tally(struct cs_corun_offcpu_log *log, int nr, __u64 ns)
+{
+    unsigned int n = log->nsys;
+    for (int i = 0; i < CS_CORUN_MAX_SYS; i++) {
+        if (i >= n)
+            break;
+        if (log->sys[i].nr == nr) {
+            log->sys[i].count++;
+            log->sys[i].total_ns += ns;
+            return;
+        }
+    }
+    if (n >= CS_CORUN_MAX_SYS)
+        return;
+    log->sys[n].nr = nr;
+    log->sys[n].count = 1;
+    log->sys[n].total_ns = ns;
+    log->nsys = n + 1;
+}
+
+/* The off-CPU time and blocking calls of slice `seq` on thread `tid`, which just ended. */
+static __always_inline void offcpu_of(struct cs_corun_slice_event *e, __u32 tid, __u64 seq)
+{
+    struct cs_corun_offcpu_log *log = bpf_map_lookup_elem(&offcpu, &tid);
+    if (!log)
+        return;
+    e->log_state = CS_CORUN_LOG_COMPLETE;
+    if (log->base_seq != seq)
+        return; /* never switched out during the slice */
+    e->off_cpu_ns = log->cum_off_ns - log->base_cum_ns;
+    e->nsys = log->nsys;
+    __builtin_memcpy(e->sys, log->sys, sizeof(e->sys));
 }
 
 SEC("usdt")
@@ -52,8 +104,89 @@ int BPF_USDT(corun_slice_long, void *loop, void *task, __u64 task_id, __s64 star
     e->name[0] = 0;
     if (task_name_size)
         bpf_probe_read_user_str(e->name, sizeof(e->name), (char *)task + task_name_off);
+    e->off_cpu_ns = 0;
+    e->nsys = 0;
+    e->log_state = CS_CORUN_LOG_NONE;
+    __builtin_memset(e->sys, 0, sizeof(e->sys));
+    if (targ_tgid)
+        offcpu_of(e, e->tid, slice_seq);
     bpf_ringbuf_submit(e, 0);
     return 0;
+}
+
+SEC("?usdt")
+int BPF_USDT(corun_iter_long, void *loop, __s64 start_ns, __u64 duration_ns, __u64 tasks_run,
+             void *top)
+{
+    (void)loop;
+    if (duration_ns < min_iter_ns)
+        return 0;
+    struct cs_corun_iter_event *e = bpf_ringbuf_reserve(&iters, sizeof(*e), 0);
+    if (!e) {
+        __sync_fetch_and_add(&lost_events, 1);
+        return 0;
+    }
+    e->start_ns = (__u64)start_ns;
+    e->duration_ns = duration_ns;
+    e->tasks_run = tasks_run;
+    e->tid = (__u32)bpf_get_current_pid_tgid();
+    e->ntop = tasks_run < CS_CORUN_ITER_TOP ? (__u32)tasks_run : CS_CORUN_ITER_TOP;
+    if (bpf_probe_read_user(e->top, sizeof(e->top), top))
+        e->ntop = 0;
+    bpf_ringbuf_submit(e, 0);
+    return 0;
+}
+
+/* Off-CPU accounting of the loop threads user space put in `offcpu` (corun_usdt.h). */
+static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next)
+{
+    __u32 prev_tgid = BPF_CORE_READ(prev, tgid);
+    __u32 next_tgid = BPF_CORE_READ(next, tgid);
+    if (prev_tgid != targ_tgid && next_tgid != targ_tgid)
+        return 0;
+    __u64 now = bpf_ktime_get_ns();
+    if (prev_tgid == targ_tgid) {
+        __u32 tid = BPF_CORE_READ(prev, pid);
+        struct cs_corun_offcpu_log *log = bpf_map_lookup_elem(&offcpu, &tid);
+        if (log) {
+            /* current is still prev: its memory, registers and task state. */
+            __u64 seq = 0;
+            if (!bpf_probe_read_user(&seq, sizeof(seq), (void *)(log->loop_addr + loop_seq_off)) &&
+                seq != log->base_seq) {
+                log->base_seq = seq;
+                log->base_cum_ns = log->cum_off_ns;
+                log->nsys = 0;
+            }
+            log->out_ns = now;
+            log->out_voluntary = BPF_CORE_READ(prev, __state) != 0; /* 0: preempted */
+            struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+            log->out_nr = log->out_voluntary ? (int)BPF_CORE_READ(regs, orig_ax) : CS_NO_SYSCALL;
+        }
+    }
+    if (next_tgid == targ_tgid) {
+        __u32 tid = BPF_CORE_READ(next, pid);
+        struct cs_corun_offcpu_log *log = bpf_map_lookup_elem(&offcpu, &tid);
+        if (log && log->out_ns) {
+            __u64 off_ns = now - log->out_ns;
+            log->cum_off_ns += off_ns;
+            if (log->out_voluntary)
+                tally(log, log->out_nr, off_ns);
+            log->out_ns = 0;
+        }
+    }
+    return 0;
+}
+
+SEC("?tp_btf/sched_switch")
+int BPF_PROG(corun_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+    return on_switch(prev, next);
+}
+
+SEC("?raw_tp/sched_switch")
+int BPF_PROG(corun_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+    return on_switch(prev, next);
 }
 
 char LICENSE[] SEC("license") = "GPL";

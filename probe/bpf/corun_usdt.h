@@ -1,14 +1,31 @@
 /*
- * What corun.bpf.c (USDT programs on a libcorun target) and coscope share: the event a
- * long task slice produces. The slice definition is libcorun's (design.md): from a task's
- * resume to its suspension; the runtime fires corun:slice_long for slices of at least
- * CORUN_LONG_SLICE_FLOOR_NS, and only while the probe's semaphore is set.
+ * What corun.bpf.c (USDT programs on a libcorun target) and coscope share. The slice
+ * definition is libcorun's (design.md): from a task's resume to its suspension; the runtime
+ * fires corun:slice_long for slices of at least CORUN_LONG_SLICE_FLOOR_NS (250 us) and
+ * corun:iter_long for iterations (poll_exit -> poll_enter) as long, only while the probes'
+ * semaphores are set.
  */
 #ifndef CS_CORUN_USDT_H
 #define CS_CORUN_USDT_H
 
-#define CS_CORUN_NAME_LEN 32
+#include "cs_defs.h"
 
+#define CS_CORUN_NAME_LEN   32
+#define CS_CORUN_MAX_SYS    8  /* distinct blocking syscalls tallied per long slice */
+#define CS_CORUN_OFFCPU_LOG 32 /* off-CPU periods remembered per loop thread */
+#define CS_CORUN_ITER_TOP   8  /* CORUN_ITER_TOP_SLICES */
+
+/* One blocking system call's tally inside a slice (see cs_defs.h, "blocking call"). */
+struct cs_corun_sys {
+    int nr; /* CS_NO_SYSCALL: off-CPU outside a system call */
+    unsigned int count;
+    unsigned long long total_ns;
+};
+
+/*
+ * A long slice. The first fields are the layout every reader (stat, the viewer) relies on;
+ * the off-CPU part is filled only where the off-CPU accounting runs (corun_switch attached).
+ */
 struct cs_corun_slice_event {
     unsigned long long task_id;
     unsigned long long start_ns; /* CLOCK_MONOTONIC */
@@ -16,7 +33,50 @@ struct cs_corun_slice_event {
     unsigned long long slice_seq;
     unsigned int tid; /* the loop thread */
     unsigned int pad;
-    char name[CS_CORUN_NAME_LEN]; /* the task's name, read from the target at the event */
+    char name[CS_CORUN_NAME_LEN];  /* the task's name, read from the target at the event */
+    unsigned long long off_cpu_ns; /* of the slice, from the off-CPU accounting */
+    unsigned int nsys;
+    unsigned int log_state; /* enum cs_corun_log_state */
+    struct cs_corun_sys sys[CS_CORUN_MAX_SYS];
+};
+
+enum cs_corun_log_state {
+    CS_CORUN_LOG_NONE = 0,     /* no off-CPU accounting for the thread: off_cpu_ns, sys unknown */
+    CS_CORUN_LOG_COMPLETE = 1, /* off_cpu_ns and sys are the slice's */
+};
+
+/*
+ * Off-CPU accounting per loop thread (map `offcpu`, key TID; user space creates the entry
+ * with the loop's address). Slices are told apart without a probe per switch: at each
+ * switch-out the program reads the loop's slice_seq from target memory; a new value means a
+ * new slice began since the thread last switched in, and the thread has run ever since, so
+ * the off-CPU total so far is also the total at that slice's start (`base_cum_ns`).
+ */
+struct cs_corun_offcpu_log {
+    unsigned long long loop_addr; /* the thread's co_loop in the target */
+    unsigned long long out_ns;    /* switched out now, since; 0 = running */
+    int out_nr;                   /* syscall it switched out in, CS_NO_SYSCALL if none */
+    unsigned int out_voluntary;
+    unsigned long long cum_off_ns;  /* off-CPU time since the entry was made */
+    unsigned long long base_seq;    /* slice the tally below belongs to */
+    unsigned long long base_cum_ns; /* cum_off_ns when that slice began */
+    unsigned int nsys;
+    unsigned int pad;
+    struct cs_corun_sys sys[CS_CORUN_MAX_SYS]; /* blocking calls of slice base_seq */
+};
+
+struct cs_corun_top_slice {
+    unsigned long long task_id, duration_ns; /* struct corun_slice_rec */
+};
+
+/* A long iteration (corun:iter_long), with its slowest slices, slowest first. */
+struct cs_corun_iter_event {
+    unsigned long long start_ns;
+    unsigned long long duration_ns;
+    unsigned long long tasks_run;
+    unsigned int tid;
+    unsigned int ntop;
+    struct cs_corun_top_slice top[CS_CORUN_ITER_TOP];
 };
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "bpf_support.h"
 #include "corun_attribution.h"
+#include "corun_slow_iter.h"
 #include "cs_defs.h"
 #include "duration.h"
 #include "exit_codes.h"
@@ -44,6 +45,9 @@ static void usage(FILE *out)
                  "Streams event-loop stalls of a process as they happen: slices of a loop\n"
                  "thread (from leaving its wait call to entering one again) longer than the\n"
                  "threshold, with on/off-CPU time, the system calls that blocked, and stacks.\n"
+                 "On a libcorun target a stall is one task's slice (resume to suspend) and\n"
+                 "names the task; an iteration longer than the threshold although none of its\n"
+                 "slices was is reported as a slow iteration, with its tasks.\n"
                  "\n"
                  "  -p, --pid PID          attach to a running process\n"
                  "  -T, --tid TID          watch this thread as the loop (default: detect them)\n"
@@ -71,6 +75,15 @@ static void print_stall(const struct cs_stall *s, void *arg)
         cs_stall_write_json(stdout, s);
     else
         cs_stall_write_text(stdout, s);
+}
+
+static void print_slow_iter(const struct cs_slow_iter *it, void *arg)
+{
+    const struct output *o = arg;
+    if (o->json)
+        cs_slow_iter_write_json(stdout, it);
+    else
+        cs_slow_iter_write_text(stdout, it);
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -247,9 +260,11 @@ int cs_cmd_stalls(int argc, char **argv)
                                              : CS_EXIT_KERNEL;
         goto cleanup;
     }
-    attrib = cs_corun_attrib_new(pid, launched);
-    if (attrib)
+    attrib = cs_corun_attrib_new(pid, launched, opts.threshold_ns);
+    if (attrib) {
         cs_collector_set_annotator(coll, cs_corun_attrib_annotate, attrib);
+        cs_corun_attrib_on_slow_iter(attrib, opts.max_per_sec, model, print_slow_iter, &out);
+    }
     if (tid) {
         add_loop(coll, model, pid, tid);
     } else if (launched) {
@@ -294,6 +309,7 @@ int cs_cmd_stalls(int argc, char **argv)
         if (duration_ns && now_ns() - t0 >= duration_ns)
             break;
         err = cs_collector_poll(coll, POLL_MS);
+        cs_corun_attrib_poll(attrib);
         if (err) {
             fprintf(stderr, "coscope: reading BPF events: %s\n", strerror(-err));
             rc = CS_EXIT_FAILURE;
@@ -317,6 +333,7 @@ int cs_cmd_stalls(int argc, char **argv)
         }
     }
     cs_collector_poll(coll, 0); /* what the kernel already produced */
+    cs_corun_attrib_poll(attrib);
     if (out.json)
         cs_summary_write_json(stdout, model);
     else

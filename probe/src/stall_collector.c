@@ -28,7 +28,8 @@ struct loop_thread {
     int nlinks;
     uint64_t ongoing_seq; /* slice last reported as ongoing */
     uint64_t ongoing_last_ns;
-    uint64_t decided_seq; /* rate-limit decision for this slice */
+    uint64_t ongoing_start_ns; /* start of the record last announced (annotators move it) */
+    uint64_t decided_seq;      /* rate-limit decision for this slice */
     bool decided_allowed;
 };
 
@@ -50,6 +51,8 @@ struct cs_collector {
     bool fallback;
     struct bpf_link *global_links[4];
     int nglobal;
+    struct bpf_link *tp_links[MAX_LINKS_PER_THREAD]; /* the wait-call tracepoints */
+    int ntp_links;
     struct loop_thread *threads;
     size_t nthreads, cap_threads;
     uint64_t window_start_ns;
@@ -143,14 +146,52 @@ static void read_comm(int pid, int tid, char *comm, size_t len)
     fclose(f);
 }
 
-static void deliver(struct cs_collector *c, struct cs_stall *s)
+/*
+ * Hands a record to the annotator (which may rewrite it, drop it, or turn it into several:
+ * stall_collector.h), then through the rate limit to the model and the callback. Stacks are
+ * symbolized only for a record that is kept. Returns whether anything was delivered.
+ */
+static bool deliver(struct cs_collector *c, struct loop_thread *t, struct cs_stall *s, int stack_id,
+                    const struct cs_raw_stack_event *raw, uint64_t now)
 {
-    if (c->annotate)
-        c->annotate(s, c->annotate_arg);
-    cs_model_add_stall(c->model, s);
-    if (c->cb)
-        c->cb(s, c->cb_arg);
-    cs_stall_stacks_release(s);
+    bool collected = false, any = false;
+    for (unsigned i = 0;; i++) {
+        struct cs_stall r = *s;
+        int more = c->annotate ? c->annotate(&r, i, c->annotate_arg) : 0;
+        if (more < 0)
+            break;
+        if (c->annotate && s->ongoing && t->ongoing_seq == s->seq &&
+            t->ongoing_start_ns == r.start_ns &&
+            now - t->ongoing_last_ns < c->opts.ongoing_every_ns)
+            break; /* this record was announced a moment ago */
+        if (!allowed(c, t, s->seq, now)) {
+            if (!s->ongoing)
+                cs_model_add_suppressed(c->model, 1);
+            break;
+        }
+        if (!collected) {
+            cs_stall_stacks_collect(c->stacks, s, stack_id, raw, !s->ongoing);
+            collected = true;
+        }
+        r.nstacks = s->nstacks;
+        r.stacks = s->stacks;
+        if (s->ongoing) {
+            t->ongoing_seq = s->seq;
+            t->ongoing_start_ns = r.start_ns;
+            t->ongoing_last_ns = now;
+        }
+        cs_model_add_stall(c->model, &r);
+        if (c->cb)
+            c->cb(&r, c->cb_arg);
+        any = true;
+        if (!more)
+            break;
+    }
+    if (collected)
+        cs_stall_stacks_release(s);
+    else if (!s->ongoing)
+        cs_stall_stacks_forget(c->stacks, s->tid, s->seq);
+    return any;
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -169,11 +210,6 @@ static int on_event(void *ctx, void *data, size_t size)
     struct loop_thread *t = find_thread(c, (int)ev->tid);
     if (!t)
         return 0;
-    if (!allowed(c, t, ev->seq, ev->end_ns)) {
-        cs_model_add_suppressed(c->model, 1);
-        cs_stall_stacks_forget(c->stacks, (int)ev->tid, ev->seq);
-        return 0;
-    }
     struct cs_stall s = {0};
     s.pid = (int)ev->pid;
     s.tid = (int)ev->tid;
@@ -185,8 +221,7 @@ static int on_event(void *ctx, void *data, size_t size)
     s.off_cpu_ns = ev->off_cpu_ns < s.duration_ns ? ev->off_cpu_ns : s.duration_ns;
     s.on_cpu_ns = s.duration_ns - s.off_cpu_ns;
     fill_syscalls(&s, ev->sys, ev->nsys);
-    cs_stall_stacks_collect(c->stacks, &s, ev->stack_id, NULL, true);
-    deliver(c, &s);
+    deliver(c, t, &s, ev->stack_id, NULL, ev->end_ns);
     return 0;
 }
 
@@ -203,12 +238,10 @@ static void check_ongoing(struct cs_collector *c)
             continue;
         if (now < st.slice_start_ns || now - st.slice_start_ns < c->opts.threshold_ns)
             continue;
-        if (t->ongoing_seq == st.slice_seq && now - t->ongoing_last_ns < c->opts.ongoing_every_ns)
+        /* With an annotator the record it makes decides (deliver), not the engine's slice. */
+        if (!c->annotate && t->ongoing_seq == st.slice_seq &&
+            now - t->ongoing_last_ns < c->opts.ongoing_every_ns)
             continue;
-        if (!allowed(c, t, st.slice_seq, now))
-            continue;
-        t->ongoing_seq = st.slice_seq;
-        t->ongoing_last_ns = now;
 
         struct cs_stall s = {0};
         s.pid = c->opts.pid;
@@ -255,8 +288,9 @@ static void check_ongoing(struct cs_collector *c)
             if (bpf_map_lookup_elem(map, &key, c->raw_buf) == 0 && c->raw_buf->seq == st.slice_seq)
                 raw = c->raw_buf;
         }
-        cs_stall_stacks_collect(c->stacks, &s, stack_id, raw, false);
-        deliver(c, &s);
+        /* deliver() decides whether this is news (after the annotator: a libcorun slice
+         * may cross the threshold a few ms after this engine slice did). */
+        deliver(c, t, &s, stack_id, raw, now);
     }
 }
 
@@ -360,22 +394,36 @@ int cs_collector_add_thread(struct cs_collector *c, int tid, char *why, size_t w
         return err;
     }
     struct perf_event_attr attr;
-    for (int i = 0; i < c->ntps && !c->fallback; i++) {
-        memset(&attr, 0, sizeof attr);
-        attr.size = sizeof attr;
-        attr.type = PERF_TYPE_TRACEPOINT;
-        attr.sample_period = 1;
-        attr.sample_type = PERF_SAMPLE_RAW;
-        attr.config = (__u64)c->tps[i].enter_id;
-        err = attach_perf(
-            c, t, c->tps[i].uring ? c->skel->progs.wait_enter_uring : c->skel->progs.wait_enter,
-            &attr);
-        if (!err) {
-            attr.config = (__u64)c->tps[i].exit_id;
-            err = attach_perf(c, t, c->skel->progs.wait_exit, &attr);
+    /*
+     * The kernel keeps the BPF programs of a syscall tracepoint per tracepoint, not per
+     * perf event: once attached through the first loop thread's perf events they run for
+     * every thread that makes that wait call (and filter on the threads map), and a
+     * second attach of the same program is refused with EEXIST. So attach once.
+     */
+    if (!c->fallback && !c->ntp_links) {
+        struct loop_thread tp = {.tid = tid};
+        for (int i = 0; i < c->ntps && !err; i++) {
+            memset(&attr, 0, sizeof attr);
+            attr.size = sizeof attr;
+            attr.type = PERF_TYPE_TRACEPOINT;
+            attr.sample_period = 1;
+            attr.sample_type = PERF_SAMPLE_RAW;
+            attr.config = (__u64)c->tps[i].enter_id;
+            err = attach_perf(c, &tp,
+                              c->tps[i].uring ? c->skel->progs.wait_enter_uring
+                                              : c->skel->progs.wait_enter,
+                              &attr);
+            if (!err) {
+                attr.config = (__u64)c->tps[i].exit_id;
+                err = attach_perf(c, &tp, c->skel->progs.wait_exit, &attr);
+            }
         }
-        if (err)
+        if (err) {
+            detach_thread(&tp);
             goto fail;
+        }
+        memcpy(c->tp_links, tp.links, sizeof tp.links);
+        c->ntp_links = tp.nlinks;
     }
     if (c->raw_buf) {
         memset(c->raw_buf, 0, sizeof *c->raw_buf);
@@ -402,6 +450,7 @@ fail:
     bpf_map_delete_elem(bpf_map__fd(c->skel->maps.threads), &key);
     bpf_map_delete_elem(bpf_map__fd(c->skel->maps.raw_pending), &key);
     bpf_map_delete_elem(bpf_map__fd(c->skel->maps.raw_best), &key);
+    bpf_map_delete_elem(bpf_map__fd(c->skel->maps.loop_stats), &key);
     return err;
 }
 
@@ -556,12 +605,15 @@ void cs_collector_close(struct cs_collector *c)
 {
     if (!c)
         return;
-    size_t nlinks = 0;
+    size_t nlinks = (size_t)c->ntp_links;
     for (size_t i = 0; i < c->nthreads; i++)
         nlinks += (size_t)c->threads[i].nlinks;
     struct bpf_link **links = calloc(nlinks ? nlinks : 1, sizeof *links);
     if (links) {
         size_t k = 0;
+        for (int j = 0; j < c->ntp_links; j++)
+            links[k++] = c->tp_links[j];
+        c->ntp_links = 0;
         for (size_t i = 0; i < c->nthreads; i++) {
             for (int j = 0; j < c->threads[i].nlinks; j++)
                 links[k++] = c->threads[i].links[j];
@@ -572,6 +624,8 @@ void cs_collector_close(struct cs_collector *c)
     }
     for (size_t i = 0; i < c->nthreads; i++)
         detach_thread(&c->threads[i]);
+    for (int i = 0; i < c->ntp_links; i++)
+        bpf_link__destroy(c->tp_links[i]);
     for (int i = 0; i < c->nglobal; i++)
         bpf_link__destroy(c->global_links[i]);
     ring_buffer__free(c->rb);

@@ -27,9 +27,14 @@ typedef void (*cs_stall_cb)(const struct cs_stall *s, void *arg);
 
 struct cs_collector;
 
-/* Fills in what the engine cannot know (the libcorun task: corun_attribution.h) before a
- * record reaches the model and the callback. */
-typedef void (*cs_stall_annotate_fn)(struct cs_stall *s, void *arg);
+/*
+ * Fills in what the engine cannot know (the libcorun task: corun_attribution.h) before a
+ * record reaches the rate limit, the model and the callback. Called with idx 0 on a copy of
+ * the engine's record (stacks not yet filled in); returns < 0 to drop it, 0 to deliver it,
+ * > 0 to deliver it and be called again with idx + 1 on a fresh copy (one engine slice that
+ * holds several stalls of the annotator's own definition).
+ */
+typedef int (*cs_stall_annotate_fn)(struct cs_stall *s, unsigned idx, void *arg);
 void cs_collector_set_annotator(struct cs_collector *c, cs_stall_annotate_fn fn, void *arg);
 
 /*

@@ -196,6 +196,19 @@ TEST_CASE("compare exits 2 on bad input with one clear line")
     }
 }
 
+TEST_CASE("the committed bench baseline is a metrics file that compares clean with itself")
+{
+    const char *root = std::getenv("COSCOPE_SOURCE_ROOT");
+    REQUIRE(root);
+    std::string baseline = std::string(root) + "/bench/results/baseline.json";
+    command_result r = compare(baseline + " " + baseline);
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("base: coscope-bench") != std::string::npos);
+    CHECK(r.out.find("micro.corun_micro.timer_fire") != std::string::npos);
+    CHECK(r.out.find(" 0 regressed") != std::string::npos);
+}
+
 TEST_CASE("compare --help describes the limits and exits 0")
 {
     command_result r = compare("--help");

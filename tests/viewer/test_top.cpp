@@ -12,7 +12,8 @@
 
 #include "tmux_screen.h"
 
-namespace {
+namespace
+{
 
 // An event loop ready for stall commands, and a terminal with coscope top attached to it.
 struct top_session {
@@ -28,8 +29,7 @@ struct top_session {
         pid = std::to_string(target.pid);
         // 200 ms threshold: on a loaded 2-core machine preemption alone makes 50-100 ms
         // slices of an idle loop; the stalls the tests cause are 400 ms and longer.
-        term.type_line(env + COSCOPE_EXE " top -p " + pid +
-                       " -i 200ms -t 200ms; echo top-exit=$?");
+        term.type_line(env + COSCOPE_EXE " top -p " + pid + " -i 200ms -t 200ms; echo top-exit=$?");
         std::string s = term.wait_for("Loops 1:");
         INFO(s);
         REQUIRE(s.find("Loops 1:") != std::string::npos);
@@ -183,8 +183,7 @@ TEST_CASE("an ongoing stall is shown while it grows, then as a finished one")
     CHECK(later_ms >= first_ms + 500);
 
     s = t.term.wait_until([&](const std::string &scr) {
-        return scr.find(">ongoing ") == std::string::npos &&
-               !t.row_with("nanosleep", scr).empty();
+        return scr.find(">ongoing ") == std::string::npos && !t.row_with("nanosleep", scr).empty();
     });
     INFO(s);
     CHECK(s.find(">ongoing ") == std::string::npos);
@@ -339,9 +338,11 @@ TEST_CASE("a libcorun target shows its task tree, the await graph, a filter and 
     int stallgen_pid = std::stoi(m[1]);
     int coscope_pid = child_named(term.shell_pid(), "coscope");
     // Stalls on a libcorun loop name the task that held it (stallgen's stall-<kind>).
-    s = term.wait_until([](const std::string &scr) {
-        return std::regex_search(scr, std::regex("stall-read +read [0-9]"));
-    }, 30000);
+    s = term.wait_until(
+        [](const std::string &scr) {
+            return std::regex_search(scr, std::regex("stall-read +read [0-9]"));
+        },
+        30000);
     INFO(s);
     CHECK(std::regex_search(s, std::regex("stall-read +read [0-9]")));
     term.keys("3");
@@ -434,4 +435,174 @@ TEST_CASE("without a terminal, or with a bad option, coscope top says so and exi
     for (auto &l : lines)
         listed |= l.rfind("  top ", 0) == 0;
     CHECK(listed);
+}
+
+namespace
+{
+
+// `coscope top` on stallgen (a port of its own: other tests may run stallgen too), on its
+// tasks screen.
+struct stallgen_top {
+    tmux_screen term{100, 30};
+    int coscope_pid = -1;
+
+    explicit stallgen_top(const std::string &stallgen_args, const std::string &top_args = "")
+    {
+        std::string port = std::to_string(free_tcp_port());
+        REQUIRE(port != "0");
+        term.type_line(COSCOPE_EXE " top -i 200ms " + top_args + " -- " STALLGEN_EXE " --port " +
+                       port + " " + stallgen_args + "; echo top-exit=$?");
+        std::string s = term.wait_for("Loops 1:");
+        REQUIRE(s.find("launched") != std::string::npos);
+        coscope_pid = child_named(term.shell_pid(), "coscope");
+    }
+    ~stallgen_top()
+    {
+        term.keys("q");
+        term.wait_for("top-exit=", 10000);
+        if (coscope_pid > 0)
+            unlink(("/tmp/coscope-top-" + std::to_string(coscope_pid) + ".log").c_str());
+    }
+
+    // Pauses, moves the cursor onto the first task row matching `re` and opens its detail.
+    // Returns the detail screen ("" if no such row was on screen).
+    std::string open_row(const std::regex &re)
+    {
+        term.keys("p");
+        std::string s = term.wait_for("PAUSED");
+        int cursor = -1, target = -1;
+        for (int i = 0; i < count_lines(s); i++) {
+            std::string line = line_of(s, i);
+            if (cursor < 0 && line.find(" loop 1  tid") != std::string::npos)
+                cursor = i; // the cursor starts on the loop row
+            if (target < 0 && std::regex_search(line, re))
+                target = i;
+        }
+        std::string detail;
+        if (cursor >= 0 && target > cursor) {
+            term.keys("Home");
+            for (int i = cursor; i < target; i++)
+                term.keys("Down");
+            term.keys("Enter");
+            detail = term.wait_for(" Task ");
+        }
+        term.keys("Escape p");
+        term.wait_until(
+            [](const std::string &scr) { return scr.find("PAUSED") == std::string::npos; });
+        return detail;
+    }
+};
+
+} // namespace
+
+TEST_CASE("tasks that hold the loop are marked: never yielded, blocked in a system call")
+{
+    stallgen_top t("--every 1s --stalls cpu:600ms,sleep:600ms", "-t 200ms");
+    t.term.keys("3");
+    // The warning column: Y (never yielded) on stall-cpu, B (blocking call) on stall-sleep.
+    static const std::regex cpu_row("^Y +[0-9]+ +stall-cpu "),
+        sleep_row("^B +[0-9]+ +stall-sleep ");
+    auto has = [](const std::string &scr, const std::regex &re) {
+        for (int i = 0; i < count_lines(scr); i++)
+            if (std::regex_search(line_of(scr, i), re))
+                return true;
+        return false;
+    };
+    std::string s = t.term.wait_until(
+        [&](const std::string &scr) { return has(scr, cpu_row) && has(scr, sleep_row); }, 30000);
+    INFO(s);
+    REQUIRE(has(s, cpu_row));
+    REQUIRE(has(s, sleep_row));
+    CHECK(s.find("! ID") != std::string::npos);
+    // The ticker is well-behaved: it may wait for the loop (R: woken but not run while a
+    // stall holds it), but never holds it.
+    CHECK(std::regex_search(s, std::regex("\n[ R] +[0-9]+ +ticker ")));
+    CHECK(!std::regex_search(s, std::regex("\nB +[0-9]+ +stall-cpu ")));
+
+    // The detail says what the warning is about, with the figure behind it.
+    std::string d;
+    for (int attempt = 0; attempt < 3 && d.find("never yielded") == std::string::npos; attempt++)
+        d = t.open_row(cpu_row);
+    INFO(d);
+    CHECK(d.find("\"stall-cpu\"") != std::string::npos);
+    CHECK(std::regex_search(d, std::regex("! never yielded for [0-9.]+(ms|s) ")));
+    CHECK(d.find("blocked in syscall") == std::string::npos);
+    for (int attempt = 0; attempt < 3 && d.find("blocked in syscall") == std::string::npos;
+         attempt++)
+        d = t.open_row(sleep_row);
+    INFO(d);
+    CHECK(d.find("\"stall-sleep\"") != std::string::npos);
+    CHECK(
+        std::regex_search(d, std::regex("! blocked in syscall clock_nanosleep for [0-9.]+(ms|s)")));
+}
+
+namespace
+{
+
+// Presses and releases mouse button 1 at (row, col), 0-based, the way an xterm-like
+// terminal without SGR mode reports it (TERM=screen's kmous=\E[M): ESC [ M, then the
+// button, column and row, each plus 32 (plus one more for 1-based positions).
+void click(const tmux_screen &term, int row, int col)
+{
+    char hex[96];
+    snprintf(hex, sizeof hex, "send-keys -t top -H 1b 5b 4d 20 %02x %02x 1b 5b 4d 23 %02x %02x",
+             33 + col, 33 + row, 33 + col, 33 + row);
+    term.run(hex);
+}
+
+int line_index(const std::string &screen, const std::string &what)
+{
+    for (int i = 0; i < count_lines(screen); i++)
+        if (line_of(screen, i).find(what) != std::string::npos)
+            return i;
+    return -1;
+}
+
+} // namespace
+
+TEST_CASE("a click selects a task; f follows it across re-sorts, else the cursor keeps its row")
+{
+    // No stall round during the test: the tree holds just main and its three helpers.
+    stallgen_top t("--every 60s");
+    t.term.keys("3");
+    std::string s = t.term.wait_for("ticker");
+    int row = line_index(s, " ticker ");
+    REQUIRE(row > 0);
+    click(t.term, row, 12);
+    t.term.keys("Enter");
+    s = t.term.wait_for(" Task ");
+    INFO(s);
+    CHECK(s.find("\"ticker\"") != std::string::npos);
+    t.term.keys("Escape");
+
+    // Following: sorted by name, descending, then ascending - the cursor stays on ticker.
+    t.term.keys("f");
+    s = t.term.wait_for("following 4 ticker");
+    INFO(s);
+    REQUIRE(s.find("following 4 ticker") != std::string::npos);
+    t.term.keys("> r");
+    t.term.wait_for("NAMEv");
+    t.term.keys("r Enter");
+    s = t.term.wait_for(" Task ");
+    INFO(s);
+    CHECK(s.find("\"ticker\"") != std::string::npos);
+    t.term.keys("Escape");
+    s = t.term.wait_for("NAME^");
+    // Ascending by name under main: accept, signal-watcher, ticker (the cursor is on
+    // ticker, the fourth row). Not following, a reverse keeps the cursor on that row,
+    // which now holds accept.
+    t.term.keys("f");
+    s = t.term.wait_until(
+        [](const std::string &scr) { return scr.find("following") == std::string::npos; });
+    CHECK(line_index(s, " accept ") < line_index(s, " ticker "));
+    t.term.keys("r Enter");
+    s = t.term.wait_for(" Task ");
+    INFO(s);
+    CHECK(s.find("\"accept\"") != std::string::npos);
+    t.term.keys("Escape");
+
+    // A click on a tab switches screens.
+    click(t.term, 3, 12);
+    s = t.term.wait_for("STALLS");
+    CHECK(s.find("THREAD") != std::string::npos);
 }

@@ -97,6 +97,8 @@ static void on_stall(const struct cs_stall *s, void *arg)
         lp->ongoing_seen_ns = now_ns();
         return;
     }
+    if (l->tasks)
+        cs_task_source_note_stall(l->tasks, s, now_ns());
     if (lp->has_ongoing && lp->ongoing.seq <= s->seq) {
         cs_stall_release(&lp->ongoing);
         lp->has_ongoing = false;
@@ -328,6 +330,8 @@ void cs_live_view(const struct cs_live *l, struct cs_view *v)
     snprintf(v->tasks_why, sizeof v->tasks_why, "%s",
              l->tasks ? cs_task_source_why(l->tasks) : "out of memory");
     v->nslices = l->tasks ? cs_task_source_slices(l->tasks, v->slices, CS_VIEW_MAX_SLICES) : 0;
+    v->nended = l->tasks ? cs_task_source_ended(l->tasks, v->ended, CS_VIEW_MAX_ENDED) : 0;
+    v->lints = l->tasks ? cs_task_source_lints(l->tasks) : NULL;
     v->threshold_ns = l->threshold_ns;
     v->now_ns = now_ns();
     v->now_wall = time(NULL);

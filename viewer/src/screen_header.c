@@ -47,6 +47,8 @@ int cs_screen_header(const struct cs_view *v, const struct cs_ui *ui)
         size_t n = 0, by_state[5] = {0};
         for (size_t i = 0; i < v->tasks->nloops; i++) {
             for (size_t k = 0; k < v->tasks->loops[i].ntasks; k++) {
+                if (v->nended && cs_view_task_ended_ns(v, v->tasks->loops[i].tasks[k].id))
+                    continue; /* fading out: no longer a task */
                 uint32_t st = v->tasks->loops[i].tasks[k].state;
                 by_state[st < 5 ? st : 0]++;
                 n++;
@@ -105,7 +107,7 @@ void cs_screen_footer(const struct cs_view *v, const struct cs_ui *ui)
         keys = "Esc back  p pause  ? help  q quit";
         break;
     case CS_SCREEN_TASKS:
-        keys = "Enter detail  a await/spawn  < > sort  r reverse  / filter  - + fold  q quit";
+        keys = "Enter detail  a await  < > sort  r rev  / filter  - + fold  f follow  q quit";
         break;
     default:
         keys = "Enter stacks  j/k move  1-3/Tab screens  p pause  ? help  q quit";

@@ -13,6 +13,8 @@ static const char *const help_lines[] = {
     "  Up Down j k  move the cursor (PgUp PgDn Home End g G too)",
     "  Enter        the selected stall in full: blocking calls, stacks with file:line",
     "  Esc Left h   back from a stall or from help",
+    "  f            tasks: follow the task under the cursor (again: stop)",
+    "  mouse        a click selects a row or a screen tab; the wheel moves",
     "  p Space      pause: freeze the picture (collection goes on; p again resumes)",
     "  ?            this help",
     "  q            quit (detaches; a -- CMD that coscope started is stopped)",
@@ -25,6 +27,13 @@ static const char *const help_lines[] = {
     "  on/off-CPU time the thread ran / was switched out during the stall",
     "  lost       kernel events dropped (ring buffer full): figures are incomplete",
     "  CPU        share of one CPU the loop thread used over the last second",
+    "",
+    "Task warnings (the ! column of the tasks screen; Enter shows them in full)",
+    "  Y          never yielded: one busy slice longer than the threshold",
+    "  B          blocked in a system call on the loop thread, inside its slice",
+    "  R          woken but not run for longer than the threshold",
+    "  J          finished, and nobody joined it for longer than the threshold",
+    "  dim        the task has ended: it fades out after a few seconds",
 };
 
 void cs_screen_help(const struct cs_view *v, struct cs_ui *ui, int top, int bottom)

@@ -4,6 +4,7 @@
 
 #include "model_tasks.h"
 #include "screens.h"
+#include "task_lints.h"
 #include "task_tree.h"
 #include "term.h"
 
@@ -51,6 +52,30 @@ static int draw_hist(int y, int bottom, const char *title, const uint64_t *hist)
     return y + 1;
 }
 
+/* One line per warning (task_lints.h), with the figure behind it. */
+static int draw_lints(const struct cs_view *v, const struct cs_task *t, int y, int bottom)
+{
+    const struct cs_task_lint *l = cs_lints_find(v->lints, t->id);
+    char a[32], thr[32];
+    cs_fmt_duration(v->threshold_ns, thr, sizeof thr);
+    if (!l)
+        return y;
+    if ((l->kinds & CS_LINT_LONG_SLICE) && y < bottom)
+        cs_term_put(y++, 1, CS_ROLE_ALERT, "! never yielded for %s (one slice > threshold %s)",
+                    cs_fmt_duration(l->longest_slice_ns, a, sizeof a), thr);
+    if ((l->kinds & CS_LINT_BLOCKING) && y < bottom)
+        cs_term_put(y++, 1, CS_ROLE_ALERT,
+                    "! blocked in syscall %s for %s on the loop thread (inside its slice)",
+                    l->syscall, cs_fmt_duration(l->syscall_ns, a, sizeof a));
+    if ((l->kinds & CS_LINT_READY_LONG) && y < bottom)
+        cs_term_put(y++, 1, CS_ROLE_ALERT, "! woken but not run for %s (threshold %s)",
+                    cs_fmt_duration(l->ready_ns, a, sizeof a), thr);
+    if ((l->kinds & CS_LINT_UNJOINED) && y < bottom)
+        cs_term_put(y++, 1, CS_ROLE_ALERT, "! finished and not joined for %s",
+                    cs_fmt_duration(l->done_ns, a, sizeof a));
+    return y;
+}
+
 void cs_screen_task_detail(const struct cs_view *v, struct cs_ui *ui, int top, int bottom)
 {
     if (!ui->task_detail) {
@@ -66,7 +91,7 @@ void cs_screen_task_detail(const struct cs_view *v, struct cs_ui *ui, int top, i
             continue;
         loop = &v->tasks->loops[i];
         long ti = cs_task_index(loop, ui->task_detail->id);
-        if (ti >= 0) {
+        if (ti >= 0 && !cs_view_task_ended_ns(v, ui->task_detail->id)) {
             *ui->task_detail = loop->tasks[ti];
             gone = false;
         }
@@ -82,6 +107,7 @@ void cs_screen_task_detail(const struct cs_view *v, struct cs_ui *ui, int top, i
                 gone ? "done" : cs_task_state_name(t->state), waiting[0] ? ", waiting on " : "",
                 waiting, (unsigned long long)t->parent_id,
                 (unsigned long long)ui->task_detail_loop_id, loop ? loop->tid : 0);
+    y = draw_lints(v, t, y, bottom);
     if (t->has_stats) {
         cs_term_put(y++, 1, CS_ROLE_NORMAL, "polls %llu   busy %s   wakes %llu   sched p99 %s",
                     (unsigned long long)t->polls, cs_fmt_duration(t->busy_ns, a, sizeof a),

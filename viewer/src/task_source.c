@@ -11,12 +11,34 @@
 #include "corun_target.h"
 #include "corun_usdt.h"
 #include "model_tasks.h"
+#include "task_lints.h"
+#include "task_tree.h"
 #include "view.h"
 
 #define SNAPSHOT_EVERY_NS 250000000ull  /* tasks change fast; a snapshot is cheap */
 #define RETRY_OPEN_NS     2000000000ull /* libcorun may be mapped later (dlopen, exec) */
 
-#define SLICES_KEPT 256
+#define SLICES_KEPT   256
+#define GHOSTS_MAX    CS_VIEW_MAX_ENDED
+#define PENDING_MAX   64
+#define PENDING_NS    3000000000ull /* a stall waits this long for its task's slice event */
+#define LINTS_KEEP_NS 30000000000ll /* warnings of a task gone this long are forgotten */
+
+/* A task that ended: still drawn, dimmed, for CS_VIEW_FADE_NS. */
+struct ghost {
+    uint64_t loop_id;
+    int64_t ended_ns;
+    struct cs_task task;
+};
+
+/* A finished stall whose off-CPU time went to a system call, waiting to be pinned on a
+ * task (the slice event that names it may come after the stall's record). */
+struct pending_stall {
+    int tid;
+    uint64_t start_ns, end_ns, task_id, syscall_ns;
+    int64_t noted_ns;
+    char syscall[32];
+};
 
 struct cs_task_source {
     int pid;
@@ -28,6 +50,14 @@ struct cs_task_source {
     struct ring_buffer *rb;
     struct cs_view_slice slices[SLICES_KEPT]; /* ring of long task slices */
     size_t slices_head, nslices;
+    uint64_t slices_total;   /* ever received: slices_total - nslices is the ring's first */
+    uint64_t slices_at_snap; /* slices_total when the last snapshot was taken */
+    struct ghost ghosts[GHOSTS_MAX];
+    size_t nghosts;
+    struct pending_stall pending[PENDING_MAX];
+    size_t npending;
+    struct cs_lint_table *lints;
+    int64_t next_expire_ns;
     bool have_snap;
     struct cs_corun_snapshot snap;
     uint64_t next_snap_ns, next_open_ns;
@@ -40,6 +70,11 @@ struct cs_task_source *cs_task_source_new(int pid, uint64_t threshold_ns)
     if (s) {
         s->pid = pid;
         s->threshold_ns = threshold_ns;
+        s->lints = cs_lints_new(threshold_ns);
+        if (!s->lints) {
+            free(s);
+            return NULL;
+        }
     }
     return s;
 }
@@ -60,6 +95,7 @@ void cs_task_source_free(struct cs_task_source *s)
     bpf_link__destroy(s->slice_link);
     bpf_link__destroy(s->stats_link);
     corun_bpf__destroy(s->skel);
+    cs_lints_free(s->lints);
     free(s);
 }
 
@@ -75,12 +111,15 @@ static int on_slice(void *ctx, void *data, size_t len)
     else
         s->nslices++;
     struct cs_view_slice *v = &s->slices[slot];
+    s->slices_total++;
     v->tid = (int)e->tid;
+    v->task_id = e->task_id;
     v->start_ns = e->start_ns;
     v->end_ns = e->start_ns + e->duration_ns;
     size_t n = sizeof v->task < sizeof e->name ? sizeof v->task - 1 : sizeof e->name;
     memcpy(v->task, e->name, n);
     v->task[n] = 0;
+    cs_lints_slice(s->lints, e->task_id, e->duration_ns, (int64_t)v->end_ns);
     return 0;
 }
 
@@ -134,10 +173,193 @@ static void try_open(struct cs_task_source *s)
     hold_stats(s);
 }
 
+static const struct cs_corun_loop *loop_by_id(const struct cs_corun_snapshot *snap, uint64_t id)
+{
+    for (size_t i = 0; i < snap->nloops; i++)
+        if (snap->loops[i].id == id)
+            return &snap->loops[i];
+    return NULL;
+}
+
+static long task_index_in(const struct cs_corun_snapshot *snap, uint64_t loop_id, uint64_t id)
+{
+    const struct cs_corun_loop *loop = loop_by_id(snap, loop_id);
+    return loop ? cs_task_index(loop, id) : -1;
+}
+
+static bool is_ghost(const struct cs_task_source *s, uint64_t task_id)
+{
+    for (size_t i = 0; i < s->nghosts; i++)
+        if (s->ghosts[i].task.id == task_id)
+            return true;
+    return false;
+}
+
+static void add_ghost(struct cs_task_source *s, uint64_t loop_id, const struct cs_task *t,
+                      int64_t ended_ns)
+{
+    if (s->nghosts == GHOSTS_MAX) { /* the oldest goes first */
+        memmove(&s->ghosts[0], &s->ghosts[1], (GHOSTS_MAX - 1) * sizeof s->ghosts[0]);
+        s->nghosts--;
+    }
+    struct ghost *g = &s->ghosts[s->nghosts++];
+    g->loop_id = loop_id;
+    g->ended_ns = ended_ns;
+    g->task = *t;
+}
+
+/*
+ * Tasks of the previous snapshot missing from `next` have ended; so have tasks that only
+ * a long-slice event ever showed (born and gone between two snapshots). Both are kept as
+ * ghosts for a few seconds; ghosts older than that are dropped.
+ */
+static void note_ended(struct cs_task_source *s, const struct cs_corun_snapshot *next)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < s->nghosts; i++)
+        if (next->taken_ns - s->ghosts[i].ended_ns < CS_VIEW_FADE_NS &&
+            task_index_in(next, s->ghosts[i].loop_id, s->ghosts[i].task.id) < 0)
+            s->ghosts[keep++] = s->ghosts[i];
+    s->nghosts = keep;
+    if (s->have_snap) {
+        for (size_t i = 0; i < s->snap.nloops; i++) {
+            const struct cs_corun_loop *old = &s->snap.loops[i];
+            const struct cs_corun_loop *now = loop_by_id(next, old->id);
+            if (!now)
+                continue; /* a loop that stopped takes its tasks with it */
+            for (size_t k = 0; k < old->ntasks; k++)
+                if (cs_task_index(now, old->tasks[k].id) < 0 && !is_ghost(s, old->tasks[k].id))
+                    add_ghost(s, old->id, &old->tasks[k], next->taken_ns);
+        }
+    }
+    /* Slices received since the last snapshot, of tasks no snapshot has shown. */
+    uint64_t first = s->slices_total - s->nslices;
+    for (uint64_t q = s->slices_at_snap > first ? s->slices_at_snap : first; q < s->slices_total;
+         q++) {
+        const struct cs_view_slice *sl = &s->slices[(s->slices_head + (q - first)) % SLICES_KEPT];
+        const struct cs_corun_loop *loop = NULL;
+        for (size_t i = 0; i < next->nloops; i++)
+            if (next->loops[i].tid == sl->tid)
+                loop = &next->loops[i];
+        if (!loop || !sl->task_id || cs_task_index(loop, sl->task_id) >= 0 ||
+            is_ghost(s, sl->task_id))
+            continue;
+        if (s->have_snap && task_index_in(&s->snap, loop->id, sl->task_id) >= 0)
+            continue;
+        struct cs_task t = {.id = sl->task_id, .state = CORUN_TASK_DONE};
+        t.created_ns = (int64_t)sl->start_ns;
+        snprintf(t.name, sizeof t.name, "%s", sl->task);
+        add_ghost(s, loop->id, &t, (int64_t)sl->end_ns);
+    }
+    s->slices_at_snap = s->slices_total;
+}
+
+static int by_task_id(const void *a, const void *b)
+{
+    const struct cs_task *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The ghosts join the new snapshot's task arrays (kept sorted by id) to be drawn. */
+static void merge_ghosts(struct cs_task_source *s)
+{
+    for (size_t i = 0; i < s->snap.nloops; i++) {
+        struct cs_corun_loop *loop = &s->snap.loops[i];
+        size_t add = 0;
+        for (size_t g = 0; g < s->nghosts; g++)
+            add += s->ghosts[g].loop_id == loop->id;
+        if (!add)
+            continue;
+        struct cs_task *tasks = realloc(loop->tasks, (loop->ntasks + add) * sizeof *tasks);
+        if (!tasks)
+            continue;
+        loop->tasks = tasks;
+        bool sorted = true;
+        for (size_t g = 0; g < s->nghosts; g++) {
+            if (s->ghosts[g].loop_id != loop->id)
+                continue;
+            if (loop->ntasks && tasks[loop->ntasks - 1].id > s->ghosts[g].task.id)
+                sorted = false;
+            tasks[loop->ntasks++] = s->ghosts[g].task;
+        }
+        if (!sorted)
+            qsort(tasks, loop->ntasks, sizeof *tasks, by_task_id);
+    }
+}
+
+/* Pins pending stalls on tasks: by the collector's attribution or an overlapping slice. */
+static void resolve_pending(struct cs_task_source *s, uint64_t now_ns)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < s->npending; i++) {
+        struct pending_stall *p = &s->pending[i];
+        uint64_t id = p->task_id, best_ns = 0;
+        for (size_t k = 0; !id && k < s->nslices; k++) {
+            const struct cs_view_slice *sl = &s->slices[(s->slices_head + k) % SLICES_KEPT];
+            if (sl->tid != p->tid || sl->end_ns <= p->start_ns || sl->start_ns >= p->end_ns)
+                continue;
+            uint64_t lo = sl->start_ns > p->start_ns ? sl->start_ns : p->start_ns;
+            uint64_t hi = sl->end_ns < p->end_ns ? sl->end_ns : p->end_ns;
+            if (hi - lo > best_ns) {
+                best_ns = hi - lo;
+                id = sl->task_id;
+            }
+        }
+        if (id)
+            cs_lints_blocking(s->lints, id, p->syscall, p->syscall_ns, (int64_t)now_ns);
+        else if (now_ns - (uint64_t)p->noted_ns < PENDING_NS)
+            s->pending[keep++] = *p;
+    }
+    s->npending = keep;
+}
+
+void cs_task_source_note_stall(struct cs_task_source *s, const struct cs_stall *st, uint64_t now_ns)
+{
+    /* The call the loop thread was blocked in longest, if it matters against the stall. */
+    const struct cs_syscall_time *top = NULL;
+    for (unsigned i = 0; i < st->nsyscalls; i++)
+        if (!top || st->syscalls[i].total_ns > top->total_ns)
+            top = &st->syscalls[i];
+    if (st->ongoing || !top || top->total_ns * 4 < st->duration_ns)
+        return;
+    if (s->npending == PENDING_MAX)
+        return;
+    struct pending_stall *p = &s->pending[s->npending++];
+    p->tid = st->tid;
+    p->start_ns = st->start_ns;
+    p->end_ns = st->start_ns + st->duration_ns;
+    p->task_id = st->task ? st->task_id : 0;
+    p->syscall_ns = top->total_ns;
+    p->noted_ns = (int64_t)now_ns;
+    snprintf(p->syscall, sizeof p->syscall, "%s", top->name);
+}
+
+size_t cs_task_source_ended(const struct cs_task_source *s, struct cs_view_ended *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->nghosts && n < max; i++) {
+        struct cs_view_ended e = {s->ghosts[i].task.id, s->ghosts[i].ended_ns};
+        size_t j = n++;
+        while (j > 0 && out[j - 1].task_id > e.task_id) {
+            out[j] = out[j - 1];
+            j--;
+        }
+        out[j] = e;
+    }
+    return n;
+}
+
+const struct cs_lint_table *cs_task_source_lints(const struct cs_task_source *s)
+{
+    return s->lints;
+}
+
 void cs_task_source_process(struct cs_task_source *s, uint64_t now_ns)
 {
     if (s->rb)
         ring_buffer__poll(s->rb, 0);
+    if (s->npending)
+        resolve_pending(s, now_ns);
     if (!s->open) {
         if (now_ns < s->next_open_ns)
             return;
@@ -157,9 +379,16 @@ void cs_task_source_process(struct cs_task_source *s, uint64_t now_ns)
             snprintf(s->why, sizeof s->why, "process %d is gone", s->pid);
         return;
     }
+    cs_lints_snapshot(s->lints, &snap);
+    note_ended(s, &snap);
     drop_snapshot(s);
     s->snap = snap;
     s->have_snap = true;
+    merge_ghosts(s);
+    if ((int64_t)now_ns >= s->next_expire_ns) {
+        cs_lints_expire(s->lints, (int64_t)now_ns - LINTS_KEEP_NS);
+        s->next_expire_ns = (int64_t)now_ns + 5000000000ll;
+    }
 }
 
 const struct cs_corun_snapshot *cs_task_source_snapshot(const struct cs_task_source *s)

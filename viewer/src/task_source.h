@@ -13,6 +13,9 @@
 struct cs_corun_snapshot;
 struct cs_task_source;
 struct cs_view_slice; /* view.h */
+struct cs_view_ended;
+struct cs_lint_table;
+struct cs_stall;
 
 /*
  * Never fails for want of libcorun: the source then says why in cs_task_source_why().
@@ -34,6 +37,15 @@ const char *cs_task_source_why(const struct cs_task_source *s);
 
 /* Copies the most recent long task slices (oldest first) into out; returns how many. */
 size_t cs_task_source_slices(const struct cs_task_source *s, struct cs_view_slice *out, size_t max);
+
+/* The tasks of the snapshot that have ended (ghosts, fading out), sorted by id. */
+size_t cs_task_source_ended(const struct cs_task_source *s, struct cs_view_ended *out, size_t max);
+/* The per-task warnings (task_lints.h). */
+const struct cs_lint_table *cs_task_source_lints(const struct cs_task_source *s);
+/* A stall record: a finished one blocked in a system call warns its task (once it is
+ * known which task ran). */
+void cs_task_source_note_stall(struct cs_task_source *s, const struct cs_stall *st,
+                               uint64_t now_ns);
 
 /* Deep copy of a snapshot (a paused picture). 0 or -ENOMEM. */
 int cs_corun_snapshot_dup(struct cs_corun_snapshot *dst, const struct cs_corun_snapshot *src);

@@ -33,9 +33,21 @@ struct cs_view_loop {
 /* A long slice of a libcorun task: names the task of a stall on that loop thread. */
 struct cs_view_slice {
     int tid;
+    uint64_t task_id;
     uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC */
     char task[40];
 };
+
+/* A task that ended recently: it stays in the snapshot, drawn dim, for CS_VIEW_FADE_NS. */
+struct cs_view_ended {
+    uint64_t task_id;
+    int64_t ended_ns; /* CLOCK_MONOTONIC: the first snapshot without it */
+};
+
+#define CS_VIEW_MAX_ENDED 256
+#define CS_VIEW_FADE_NS   5000000000ll
+
+struct cs_lint_table; /* task_lints.h */
 
 #define CS_VIEW_MAX_SLICES 128
 
@@ -69,6 +81,9 @@ struct cs_view {
     struct cs_corun_snapshot *tasks_copy; /* owned by a frozen picture */
     size_t nslices;                       /* recent long task slices, oldest first */
     struct cs_view_slice slices[CS_VIEW_MAX_SLICES];
+    size_t nended; /* tasks of `tasks` that have ended (fading out), sorted by task id */
+    struct cs_view_ended ended[CS_VIEW_MAX_ENDED];
+    const struct cs_lint_table *lints; /* per-task warnings (NULL: none kept) */
 
     /* Finished stalls come from the model; those added after this picture are hidden. */
     const struct cs_model *model;
@@ -80,6 +95,10 @@ size_t cs_view_stall_count(const struct cs_view *v);
 const struct cs_stall *cs_view_stall(const struct cs_view *v, size_t i);
 /* The task that held the loop during a stall (NULL: not known, or a foreign loop). */
 const char *cs_view_stall_task(const struct cs_view *v, const struct cs_stall *s);
+/* The id of that task, 0 when not known. */
+uint64_t cs_view_stall_task_id(const struct cs_view *v, const struct cs_stall *s);
+/* When a task of the picture ended (it is fading out), or 0 while it lives. */
+int64_t cs_view_task_ended_ns(const struct cs_view *v, uint64_t task_id);
 /* Duration of a stall as of this picture (grows while it is ongoing). */
 uint64_t cs_view_stall_duration_ns(const struct cs_view *v, const struct cs_stall *s);
 

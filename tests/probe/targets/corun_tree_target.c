@@ -16,6 +16,8 @@
  *             then prints "done MS"
  *   burn2 A B spawn "burner-a" (A ms) and "burner-b" (B ms) together: one loop
  *             iteration runs both slices back to back; each prints "done MS"
+ *   burnn N MS spawn N tasks "burner-1".."burner-N" together, each spinning MS ms in one
+ *             slice: one iteration of N slices; each prints "done MS"
  * EOF on stdin ends the process.
  */
 #include <pthread.h>
@@ -104,8 +106,15 @@ static int reader(void *arg, intptr_t *result)
         char *nl;
         while ((nl = strchr(buf, '\n'))) {
             *nl = 0;
-            long ms, ms2;
-            if (sscanf(buf, "burn2 %ld %ld", &ms, &ms2) == 2) {
+            long ms, ms2, count;
+            if (sscanf(buf, "burnn %ld %ld", &count, &ms) == 2) {
+                static char names[64][16];
+                for (long i = 0; i < count && i < 64; i++) {
+                    snprintf(names[i], sizeof names[i], "burner-%ld", i + 1);
+                    struct co_spawn_opts o = {.name = names[i], .flags = CO_SPAWN_DETACHED};
+                    co_spawn(NULL, burner, (void *)(intptr_t)ms, &o);
+                }
+            } else if (sscanf(buf, "burn2 %ld %ld", &ms, &ms2) == 2) {
                 /* Both ready at once: they run back to back in one loop iteration. */
                 struct co_spawn_opts a = {.name = "burner-a", .flags = CO_SPAWN_DETACHED};
                 struct co_spawn_opts b = {.name = "burner-b", .flags = CO_SPAWN_DETACHED};
