@@ -535,3 +535,74 @@ TEST_CASE("tasks that hold the loop are marked: never yielded, blocked in a syst
     CHECK(
         std::regex_search(d, std::regex("! blocked in syscall clock_nanosleep for [0-9.]+(ms|s)")));
 }
+
+namespace
+{
+
+// Presses and releases mouse button 1 at (row, col), 0-based, the way an xterm-like
+// terminal without SGR mode reports it (TERM=screen's kmous=\E[M): ESC [ M, then the
+// button, column and row, each plus 32 (plus one more for 1-based positions).
+void click(const tmux_screen &term, int row, int col)
+{
+    char hex[96];
+    snprintf(hex, sizeof hex, "send-keys -t top -H 1b 5b 4d 20 %02x %02x 1b 5b 4d 23 %02x %02x",
+             33 + col, 33 + row, 33 + col, 33 + row);
+    term.run(hex);
+}
+
+int line_index(const std::string &screen, const std::string &what)
+{
+    for (int i = 0; i < count_lines(screen); i++)
+        if (line_of(screen, i).find(what) != std::string::npos)
+            return i;
+    return -1;
+}
+
+} // namespace
+
+TEST_CASE("a click selects a task; f follows it across re-sorts, else the cursor keeps its row")
+{
+    // No stall round during the test: the tree holds just main and its three helpers.
+    stallgen_top t("--every 60s");
+    t.term.keys("3");
+    std::string s = t.term.wait_for("ticker");
+    int row = line_index(s, " ticker ");
+    REQUIRE(row > 0);
+    click(t.term, row, 12);
+    t.term.keys("Enter");
+    s = t.term.wait_for(" Task ");
+    INFO(s);
+    CHECK(s.find("\"ticker\"") != std::string::npos);
+    t.term.keys("Escape");
+
+    // Following: sorted by name, descending, then ascending - the cursor stays on ticker.
+    t.term.keys("f");
+    s = t.term.wait_for("following 4 ticker");
+    INFO(s);
+    REQUIRE(s.find("following 4 ticker") != std::string::npos);
+    t.term.keys("> r");
+    t.term.wait_for("NAMEv");
+    t.term.keys("r Enter");
+    s = t.term.wait_for(" Task ");
+    INFO(s);
+    CHECK(s.find("\"ticker\"") != std::string::npos);
+    t.term.keys("Escape");
+    s = t.term.wait_for("NAME^");
+    // Ascending by name under main: accept, signal-watcher, ticker (the cursor is on
+    // ticker, the fourth row). Not following, a reverse keeps the cursor on that row,
+    // which now holds accept.
+    t.term.keys("f");
+    s = t.term.wait_until(
+        [](const std::string &scr) { return scr.find("following") == std::string::npos; });
+    CHECK(line_index(s, " accept ") < line_index(s, " ticker "));
+    t.term.keys("r Enter");
+    s = t.term.wait_for(" Task ");
+    INFO(s);
+    CHECK(s.find("\"accept\"") != std::string::npos);
+    t.term.keys("Escape");
+
+    // A click on a tab switches screens.
+    click(t.term, 3, 12);
+    s = t.term.wait_for("STALLS");
+    CHECK(s.find("THREAD") != std::string::npos);
+}

@@ -1,6 +1,7 @@
 #include "keys.h"
 
 #include <curses.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +114,39 @@ static bool filter_key(struct cs_ui *ui, int ch)
     return true;
 }
 
+/*
+ * After a re-sort: a followed task keeps the cursor; otherwise the cursor keeps its row
+ * and is re-pinned to whatever task the new order put there.
+ */
+static void resorted(struct cs_ui *ui, const struct cs_view *v)
+{
+    if (ui->follow_task_id || !v->tasks)
+        return;
+    size_t n = cs_tasks_rows(v, ui, task_rows, CS_MAX_TASK_ROWS);
+    if (!n)
+        return;
+    size_t at = ui->task_sel < n ? ui->task_sel : n - 1;
+    const struct cs_corun_loop *loop = &v->tasks->loops[task_rows[at].loop];
+    ui->sel_loop_id = loop->id;
+    ui->sel_task_id = task_rows[at].task >= 0 ? loop->tasks[task_rows[at].task].id : 0;
+}
+
+/* `f`: follow the task under the cursor, or stop following. */
+static void toggle_follow(struct cs_ui *ui, const struct cs_view *v)
+{
+    if (ui->follow_task_id) {
+        ui->follow_task_id = 0;
+        return;
+    }
+    size_t n = cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
+    if (ui->task_sel >= n || task_rows[ui->task_sel].task < 0)
+        return;
+    const struct cs_task *t =
+        &v->tasks->loops[task_rows[ui->task_sel].loop].tasks[task_rows[ui->task_sel].task];
+    ui->follow_task_id = t->id;
+    snprintf(ui->follow_name, sizeof ui->follow_name, "%s", t->name);
+}
+
 /* Keys only the tasks screen has. Returns true if the key was taken. */
 static bool tasks_key(struct cs_ui *ui, int ch, const struct cs_view *v)
 {
@@ -124,14 +158,23 @@ static bool tasks_key(struct cs_ui *ui, int ch, const struct cs_view *v)
         return true;
     case '<':
     case ',':
+        cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
         ui->sort_col = (ui->sort_col + CS_TCOL_COUNT - 1) % CS_TCOL_COUNT;
+        resorted(ui, v);
         return true;
     case '>':
     case '.':
+        cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
         ui->sort_col = (ui->sort_col + 1) % CS_TCOL_COUNT;
+        resorted(ui, v);
         return true;
     case 'r':
+        cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
         ui->sort_desc = !ui->sort_desc;
+        resorted(ui, v);
+        return true;
+    case 'f':
+        toggle_follow(ui, v);
         return true;
     case '/':
         ui->filter_editing = true;
@@ -153,6 +196,11 @@ static bool tasks_key(struct cs_ui *ui, int ch, const struct cs_view *v)
     default:
         return false;
     }
+}
+
+static void show(struct cs_ui *ui, enum cs_screen s)
+{
+    ui->screen = s;
 }
 
 /* Up/down-like keys: what they move depends on the screen. */
@@ -189,9 +237,45 @@ static void move_by(struct cs_ui *ui, const struct cs_view *v, long delta)
     }
 }
 
-static void show(struct cs_ui *ui, enum cs_screen s)
+/* Selects the list item at `index` on the current screen. */
+static void select_item(struct cs_ui *ui, const struct cs_view *v, size_t index)
 {
-    ui->screen = s;
+    switch (ui->screen) {
+    case CS_SCREEN_STALLS:
+        cs_stalls_follow(v, ui);
+        move_by(ui, v, (long)index - (long)ui->stall_sel);
+        break;
+    case CS_SCREEN_LOOPS:
+        ui->loop_sel = move_cursor(index, 0, v->nloops);
+        break;
+    case CS_SCREEN_TASKS: {
+        cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
+        move_by(ui, v, (long)index - (long)ui->task_sel);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+void cs_keys_click(struct cs_ui *ui, const struct cs_view *v, int y, int x, bool wheel_up,
+                   bool wheel_down)
+{
+    if (wheel_up || wheel_down) {
+        move_by(ui, v, wheel_up ? -3 : 3);
+        return;
+    }
+    /* The tab line (row 3 of the header): " 1 Stalls "  " 2 Loops "  " 3 Tasks ". */
+    if (y == 3) {
+        static const int tab_w[] = {10, 9, 9};
+        for (int i = 0, at = 0; i < 3; at += tab_w[i] + 1, i++)
+            if (x >= at && x < at + tab_w[i])
+                show(ui, (enum cs_screen)i);
+        return;
+    }
+    if (ui->screen > CS_SCREEN_TASKS || y < ui->list_y || y >= ui->list_y + ui->list_rows)
+        return;
+    select_item(ui, v, ui->list_first + (size_t)(y - ui->list_y));
 }
 
 void cs_keys_handle(struct cs_ui *ui, int ch, const struct cs_view *v)
@@ -274,6 +358,12 @@ void cs_keys_handle(struct cs_ui *ui, int ch, const struct cs_view *v)
     case 'G':
         move_by(ui, v, 1000000);
         break;
+    case KEY_MOUSE: {
+        struct cs_term_mouse m;
+        if (cs_term_mouse(&m))
+            cs_keys_click(ui, v, m.y, m.x, m.wheel_up, m.wheel_down);
+        break;
+    }
     default:
         break; /* KEY_RESIZE and anything else: the next frame redraws at the new size */
     }

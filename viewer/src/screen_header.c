@@ -107,7 +107,7 @@ void cs_screen_footer(const struct cs_view *v, const struct cs_ui *ui)
         keys = "Esc back  p pause  ? help  q quit";
         break;
     case CS_SCREEN_TASKS:
-        keys = "Enter detail  a await/spawn  < > sort  r reverse  / filter  - + fold  q quit";
+        keys = "Enter detail  a await  < > sort  r rev  / filter  - + fold  f follow  q quit";
         break;
     default:
         keys = "Enter stacks  j/k move  1-3/Tab screens  p pause  ? help  q quit";

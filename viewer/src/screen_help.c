@@ -13,6 +13,8 @@ static const char *const help_lines[] = {
     "  Up Down j k  move the cursor (PgUp PgDn Home End g G too)",
     "  Enter        the selected stall in full: blocking calls, stacks with file:line",
     "  Esc Left h   back from a stall or from help",
+    "  f            tasks: follow the task under the cursor (again: stop)",
+    "  mouse        a click selects a row or a screen tab; the wheel moves",
     "  p Space      pause: freeze the picture (collection goes on; p again resumes)",
     "  ?            this help",
     "  q            quit (detaches; a -- CMD that coscope started is stopped)",

@@ -16,6 +16,9 @@ void cs_screen_loops(const struct cs_view *v, struct cs_ui *ui, int top, int bot
                     "epoll_wait/poll/select.");
         return;
     }
+    ui->list_y = top;
+    ui->list_rows = bottom - top;
+    ui->list_first = 0;
     if (ui->loop_sel >= v->nloops)
         ui->loop_sel = v->nloops - 1;
     for (size_t i = 0; i < v->nloops && top + (int)i < bottom; i++) {

@@ -76,6 +76,9 @@ void cs_screen_stalls(const struct cs_view *v, struct cs_ui *ui, int top, int bo
         ui->stall_top = ui->stall_sel;
     if (ui->stall_sel >= ui->stall_top + rows)
         ui->stall_top = ui->stall_sel - rows + 1;
+    ui->list_y = top;
+    ui->list_rows = (int)rows;
+    ui->list_first = ui->stall_top;
     for (size_t i = ui->stall_top; i < n && (int)(i - ui->stall_top) < (int)rows; i++) {
         const struct cs_stall *s = cs_view_stall(v, i);
         int y = top + (int)(i - ui->stall_top);

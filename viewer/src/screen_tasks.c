@@ -93,7 +93,8 @@ struct build {
 
 static bool mark_matches(struct build *b, long i, int depth)
 {
-    bool m = strstr(b->loop->tasks[i].name, b->ui->filter) != NULL;
+    bool m = strstr(b->loop->tasks[i].name, b->ui->filter) != NULL ||
+             b->loop->tasks[i].id == b->ui->follow_task_id; /* followed: always shown */
     if (depth < MAX_DEPTH)
         for (long c = b->tree.first_child[i]; c >= 0; c = b->tree.next_sibling[c])
             m |= mark_matches(b, c, depth + 1);
@@ -171,6 +172,8 @@ size_t cs_tasks_follow(const struct cs_view *v, struct cs_ui *ui, struct cs_task
                        size_t max)
 {
     size_t n = cs_tasks_rows(v, ui, rows, max);
+    if (ui->follow_task_id && ui->sel_task_id != ui->follow_task_id)
+        ui->follow_task_id = 0; /* the cursor was moved away */
     if (!n) {
         ui->task_sel = 0;
         return 0;
@@ -185,6 +188,11 @@ size_t cs_tasks_follow(const struct cs_view *v, struct cs_ui *ui, struct cs_task
     }
     if (ui->task_sel >= n)
         ui->task_sel = n - 1;
+    if (ui->follow_task_id) {
+        const struct cs_task_row *r = &rows[ui->task_sel];
+        if (r->task < 0 || v->tasks->loops[r->loop].tasks[r->task].id != ui->follow_task_id)
+            ui->follow_task_id = 0; /* it is gone: nothing left to follow */
+    }
     const struct cs_corun_loop *loop = &v->tasks->loops[rows[ui->task_sel].loop];
     ui->sel_loop_id = loop->id;
     ui->sel_task_id = rows[ui->task_sel].task >= 0 ? loop->tasks[rows[ui->task_sel].task].id : 0;
@@ -276,22 +284,30 @@ void cs_screen_tasks(const struct cs_view *v, struct cs_ui *ui, int top, int bot
     top++;
     /* The last line above the key line says how the tree is drawn, and the filter. */
     int info_y = bottom - 1;
-    cs_term_put(info_y, 0, CS_ROLE_DIM, " %s%s  sort: %s%s  ",
-                ui->await_graph ? "await graph (a: spawn tree)" : "spawn tree (a: await graph)",
-                v->tasks_stats ? "" : "  [no per-task statistics]", col_names[ui->sort_col],
-                ui->sort_desc ? " (descending)" : "");
+    int ix =
+        cs_term_put(info_y, 0, CS_ROLE_DIM, " %s%s  sort: %s%s  ",
+                    ui->await_graph ? "await graph (a: spawn tree)" : "spawn tree (a: await graph)",
+                    v->tasks_stats ? "" : "  [no per-task statistics]", col_names[ui->sort_col],
+                    ui->sort_desc ? " (descending)" : "");
+    if (ui->follow_task_id)
+        ix = cs_term_put(info_y, ix, CS_ROLE_ONGOING, "following %llu %.16s",
+                         (unsigned long long)ui->follow_task_id, ui->follow_name) +
+             2;
     if (ui->filter[0] || ui->filter_editing)
-        cs_term_put(info_y, 60, ui->filter_editing ? CS_ROLE_SELECTED : CS_ROLE_NORMAL, "/%s%s",
+        cs_term_put(info_y, ix, ui->filter_editing ? CS_ROLE_SELECTED : CS_ROLE_NORMAL, "/%s%s",
                     ui->filter, ui->filter_editing ? "_" : "");
     bottom = info_y;
 
     static struct cs_task_row rows[CS_MAX_TASK_ROWS];
     size_t n = cs_tasks_follow(v, ui, rows, CS_MAX_TASK_ROWS);
     size_t height = bottom > top ? (size_t)(bottom - top) : 1;
+    ui->list_y = top;
+    ui->list_rows = (int)height;
     if (ui->task_sel < ui->task_top)
         ui->task_top = ui->task_sel;
     if (ui->task_sel >= ui->task_top + height)
         ui->task_top = ui->task_sel - height + 1;
+    ui->list_first = ui->task_top;
     for (size_t i = ui->task_top; i < n && i - ui->task_top < height; i++) {
         int y = top + (int)(i - ui->task_top);
         enum cs_role role = i == ui->task_sel  ? CS_ROLE_SELECTED

@@ -37,6 +37,10 @@ int cs_term_open(char *why, size_t why_len)
     nodelay(stdscr, TRUE);
     set_escdelay(25);
     curs_set(0);
+    /* Mouse where the terminal has it (kmous in terminfo); presses, not clicks, so
+     * ncurses does not hold a press back waiting for its release. */
+    mouseinterval(0);
+    mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
     colour = has_colors();
     if (colour) {
         start_color();
@@ -192,6 +196,18 @@ void cs_term_bar(int y, int x, double cells, int max_cells)
     if (full < n && frac > 0)
         addstr(utf8 ? eighths[frac] : (frac >= 4 ? "+" : ""));
     attrset(A_NORMAL);
+}
+
+bool cs_term_mouse(struct cs_term_mouse *m)
+{
+    MEVENT ev;
+    if (getmouse(&ev) != OK)
+        return false;
+    m->y = ev.y;
+    m->x = ev.x;
+    m->wheel_up = ev.bstate & BUTTON4_PRESSED;
+    m->wheel_down = ev.bstate & BUTTON5_PRESSED;
+    return m->wheel_up || m->wheel_down || (ev.bstate & BUTTON1_PRESSED);
 }
 
 int cs_term_key(void)

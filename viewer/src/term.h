@@ -50,7 +50,15 @@ void cs_term_hline(int y);
 /* A bar of `cells` full cells (fractional part drawn where UTF-8 allows) at (y, x). */
 void cs_term_bar(int y, int x, double cells, int max_cells);
 
-/* Next key, or -1 if none is waiting (never blocks). */
+/* Next key, or -1 if none is waiting (never blocks). KEY_MOUSE: see cs_term_mouse. */
 int cs_term_key(void);
+
+/* The mouse event behind a KEY_MOUSE: a button-1 press at (y, x), or the wheel. */
+struct cs_term_mouse {
+    int y, x;
+    bool wheel_up, wheel_down;
+};
+/* True if the last KEY_MOUSE was a press or wheel step worth acting on. */
+bool cs_term_mouse(struct cs_term_mouse *m);
 
 #endif

@@ -70,6 +70,14 @@ struct cs_ui {
     size_t task_sel, task_top;
     uint64_t sel_task_id; /* the cursor follows its task; 0: a loop row */
     uint64_t sel_loop_id;
+    /* `f`: the cursor is pinned to this task (0: not following) - across re-sorts, and
+     * past the filter; without it a re-sort keeps the cursor on its row (htop's way). */
+    uint64_t follow_task_id;
+    char follow_name[64];
+
+    /* Where the list screen just drawn put its first row and which item that is (mouse). */
+    int list_y, list_rows;
+    size_t list_first;
 
     /* Task detail: followed live by id; the copy stays if the task finishes. */
     struct cs_task *task_detail;
