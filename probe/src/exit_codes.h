@@ -11,6 +11,11 @@ enum cs_exit {
     CS_EXIT_KERNEL = 5,     /* the kernel lacks something needed */
     CS_EXIT_NOT_CORUN = 6,  /* ps/stat: the process does not use libcorun (or a table
                                version this coscope cannot read) */
+
+    /* report / top --replay: what is wrong with a recording (docs/file-format.md) */
+    CS_EXIT_NOT_RECORDING = 7, /* not a coscope recording */
+    CS_EXIT_REC_VERSION = 8,   /* a format version this coscope cannot read */
+    CS_EXIT_REC_CORRUPT = 9,   /* a damaged record (the records before it are used) */
 };
 
 #endif

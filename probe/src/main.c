@@ -5,6 +5,8 @@
 #include "bpf_support.h"
 #include "cmd_compare.h"
 #include "cmd_ps.h"
+#include "cmd_record.h"
+#include "cmd_report.h"
 #include "cmd_stalls.h"
 #include "cmd_stat.h"
 #include "cmd_top.h"
@@ -24,13 +26,16 @@ static void usage(FILE *out)
             "  ps         show the tasks of a libcorun process now (coscope ps --help)\n"
             "  stat       loop and task statistics of a libcorun process (coscope stat --help)\n"
             "  top        live dashboard of a process's loops and stalls (coscope top --help)\n"
+            "  record     record a process's loops, tasks and stalls (coscope record --help)\n"
+            "  report     a recording as text, json, chrome, folded, svg (coscope report --help)\n"
             "  compare    compare two metrics files, fail on a regression (coscope compare --help)\n"
             "  version    print the version\n"
             "  help       this text\n"
             "\n"
             "exit codes: 0 ok, 2 usage, 3 no such process, 4 permission, 5 kernel lacks "
             "a feature,\n"
-            "6 not a libcorun process (ps, stat)\n");
+            "6 not a libcorun process (ps, stat), 7 not a coscope recording, 8 unsupported\n"
+            "recording version, 9 corrupt recording (report)\n");
 }
 
 static int cmd_check(void)
@@ -64,6 +69,10 @@ int main(int argc, char **argv)
         return cs_cmd_stat(argc - 1, argv + 1);
     if (!strcmp(verb, "top"))
         return cs_cmd_top(argc - 1, argv + 1);
+    if (!strcmp(verb, "record"))
+        return cs_cmd_record(argc - 1, argv + 1);
+    if (!strcmp(verb, "report"))
+        return cs_cmd_report(argc - 1, argv + 1);
     if (!strcmp(verb, "stalls"))
         return cs_cmd_stalls(argc - 1, argv + 1);
     if (!strcmp(verb, "compare"))

@@ -51,6 +51,8 @@ struct cs_collector {
     bool fallback;
     struct bpf_link *global_links[4];
     int nglobal;
+    struct bpf_link *tp_links[MAX_LINKS_PER_THREAD]; /* the wait-call tracepoints */
+    int ntp_links;
     struct loop_thread *threads;
     size_t nthreads, cap_threads;
     uint64_t window_start_ns;
@@ -392,22 +394,36 @@ int cs_collector_add_thread(struct cs_collector *c, int tid, char *why, size_t w
         return err;
     }
     struct perf_event_attr attr;
-    for (int i = 0; i < c->ntps && !c->fallback; i++) {
-        memset(&attr, 0, sizeof attr);
-        attr.size = sizeof attr;
-        attr.type = PERF_TYPE_TRACEPOINT;
-        attr.sample_period = 1;
-        attr.sample_type = PERF_SAMPLE_RAW;
-        attr.config = (__u64)c->tps[i].enter_id;
-        err = attach_perf(
-            c, t, c->tps[i].uring ? c->skel->progs.wait_enter_uring : c->skel->progs.wait_enter,
-            &attr);
-        if (!err) {
-            attr.config = (__u64)c->tps[i].exit_id;
-            err = attach_perf(c, t, c->skel->progs.wait_exit, &attr);
+    /*
+     * The kernel keeps the BPF programs of a syscall tracepoint per tracepoint, not per
+     * perf event: once attached through the first loop thread's perf events they run for
+     * every thread that makes that wait call (and filter on the threads map), and a
+     * second attach of the same program is refused with EEXIST. So attach once.
+     */
+    if (!c->fallback && !c->ntp_links) {
+        struct loop_thread tp = {.tid = tid};
+        for (int i = 0; i < c->ntps && !err; i++) {
+            memset(&attr, 0, sizeof attr);
+            attr.size = sizeof attr;
+            attr.type = PERF_TYPE_TRACEPOINT;
+            attr.sample_period = 1;
+            attr.sample_type = PERF_SAMPLE_RAW;
+            attr.config = (__u64)c->tps[i].enter_id;
+            err = attach_perf(c, &tp,
+                              c->tps[i].uring ? c->skel->progs.wait_enter_uring
+                                              : c->skel->progs.wait_enter,
+                              &attr);
+            if (!err) {
+                attr.config = (__u64)c->tps[i].exit_id;
+                err = attach_perf(c, &tp, c->skel->progs.wait_exit, &attr);
+            }
         }
-        if (err)
+        if (err) {
+            detach_thread(&tp);
             goto fail;
+        }
+        memcpy(c->tp_links, tp.links, sizeof tp.links);
+        c->ntp_links = tp.nlinks;
     }
     if (c->raw_buf) {
         memset(c->raw_buf, 0, sizeof *c->raw_buf);
@@ -434,6 +450,7 @@ fail:
     bpf_map_delete_elem(bpf_map__fd(c->skel->maps.threads), &key);
     bpf_map_delete_elem(bpf_map__fd(c->skel->maps.raw_pending), &key);
     bpf_map_delete_elem(bpf_map__fd(c->skel->maps.raw_best), &key);
+    bpf_map_delete_elem(bpf_map__fd(c->skel->maps.loop_stats), &key);
     return err;
 }
 
@@ -491,12 +508,21 @@ int cs_collector_open(const struct cs_stall_opts *opts, struct cs_model *model, 
     c->cb_arg = cb_arg;
     int err;
 
+    /* Tests (and the curious) take the fallback paths on a kernel that needs none:
+     * COSCOPE_FORCE_RAW_TP=syscalls, sched_switch or all (docs/stalls.md). */
+    const char *force = getenv("COSCOPE_FORCE_RAW_TP");
+    bool force_all = force && !strcmp(force, "all");
+    bool force_sys = force_all || (force && !strcmp(force, "syscalls"));
+    bool force_switch = force_all || (force && !strcmp(force, "sched_switch"));
     char tf_why[256] = "";
-    if (cs_tracefs_setup(tf_why, sizeof tf_why) != 0 || find_tracepoints(c) != 0) {
+    if (force_sys)
+        snprintf(tf_why, sizeof tf_why, "COSCOPE_FORCE_RAW_TP=%s", force);
+    if (force_sys || cs_tracefs_setup(tf_why, sizeof tf_why) != 0 || find_tracepoints(c) != 0) {
         c->fallback = true;
         fprintf(stderr,
-                "coscope: note: no tracefs (%s); using global syscall tracepoints, which "
-                "cost every system call on this machine ~0.2 us while attached\n",
+                "coscope: note: no per-thread syscall tracepoints (%s); using the global "
+                "syscall tracepoints, which cost every system call on this machine ~0.2 us "
+                "while attached\n",
                 tf_why[0] ? tf_why : "no syscall tracepoints");
     }
 
@@ -508,9 +534,13 @@ int cs_collector_open(const struct cs_stall_opts *opts, struct cs_model *model, 
         }
     }
     /* tp_btf first; raw_tp only where BTF-typed tracepoints are refused. */
-    err = open_and_load(c, false);
-    if (err && err != -EPERM)
+    err = force_switch ? -EOPNOTSUPP : open_and_load(c, false);
+    if (err && err != -EPERM) {
         err = open_and_load(c, true);
+        if (!err)
+            fprintf(stderr, "coscope: note: sched_switch through raw_tp (%s)\n",
+                    force_switch ? "COSCOPE_FORCE_RAW_TP" : "tp_btf refused by this kernel");
+    }
     if (err) {
         snprintf(why, why_len, "loading the stall BPF programs: %s", strerror(-err));
         goto fail;
@@ -588,12 +618,15 @@ void cs_collector_close(struct cs_collector *c)
 {
     if (!c)
         return;
-    size_t nlinks = 0;
+    size_t nlinks = (size_t)c->ntp_links;
     for (size_t i = 0; i < c->nthreads; i++)
         nlinks += (size_t)c->threads[i].nlinks;
     struct bpf_link **links = calloc(nlinks ? nlinks : 1, sizeof *links);
     if (links) {
         size_t k = 0;
+        for (int j = 0; j < c->ntp_links; j++)
+            links[k++] = c->tp_links[j];
+        c->ntp_links = 0;
         for (size_t i = 0; i < c->nthreads; i++) {
             for (int j = 0; j < c->threads[i].nlinks; j++)
                 links[k++] = c->threads[i].links[j];
@@ -604,6 +637,8 @@ void cs_collector_close(struct cs_collector *c)
     }
     for (size_t i = 0; i < c->nthreads; i++)
         detach_thread(&c->threads[i]);
+    for (int i = 0; i < c->ntp_links; i++)
+        bpf_link__destroy(c->tp_links[i]);
     for (int i = 0; i < c->nglobal; i++)
         bpf_link__destroy(c->global_links[i]);
     ring_buffer__free(c->rb);

@@ -1,0 +1,564 @@
+/*
+ * `coscope record`: the same collectors as `stalls` (stall engine + task attribution) and
+ * `top` (libcorun task snapshots, statistics and long slices), written to one file as
+ * they go (record_writer.h), or kept in a window until a trigger fires (--flight).
+ */
+#include "cmd_record.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bpf_support.h"
+#include "corun_target.h"
+#include "corun_attribution.h"
+#include "cs_defs.h"
+#include "duration.h"
+#include "exit_codes.h"
+#include "launch.h"
+#include "loop_detect.h"
+#include "model.h"
+#include "model_tasks.h"
+#include "privileges.h"
+#include "record_target.h"
+#include "record_tasks.h"
+#include "record_writer.h"
+#include "stall_collector.h"
+#include "task_source.h"
+#include "view.h"
+
+#define POLL_MS           5
+#define RESCAN_ROUNDS     20
+#define MAX_TIDS          256
+#define MAX_TRIGGERS      8
+#define STATS_EVERY_NS    1000000000ull
+#define DEFAULT_AFTER_NS  2000000000ull
+#define DEFAULT_FLIGHT_MB 64
+#define LAUNCH_WAIT_NS    1000000000ull
+#define MAX_STALLS_PER_S  100 /* a flood of stalls is counted (LOST.suppressed), not kept */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: coscope record (-p PID | -- CMD [ARGS...]) -o FILE [options]\n"
+                 "\n"
+                 "Records what coscope sees of a process to FILE, as it goes: loops, stalls with\n"
+                 "their stacks (symbolized), and for libcorun targets the task lifecycle, long\n"
+                 "task slices and the runtime's statistics. Read it with 'coscope report FILE'\n"
+                 "or 'coscope top --replay FILE'. The format is in docs/file-format.md.\n"
+                 "\n"
+                 "  -p, --pid PID          attach to a running process\n"
+                 "  -o, --output FILE      the recording to write (required)\n"
+                 "  -d, --duration DUR     stop after DUR (default: until Ctrl-C or exit)\n"
+                 "  -t, --threshold DUR    a stall is a slice longer than DUR (default 50ms)\n"
+                 "      --flight DUR       flight recorder: keep the last DUR in memory and write\n"
+                 "                         FILE only when a trigger fires\n"
+                 "      --trigger SPEC     with --flight: 'stall>DUR' (repeatable, up to 8)\n"
+                 "      --after DUR        with --flight: keep recording DUR after the trigger\n"
+                 "                         (default 2s), then stop\n"
+                 "      --flight-max MB    with --flight: memory bound of the window (default 64)\n"
+                 "  -h, --help             this text\n"
+                 "\n"
+                 "Durations take ns, us, ms or s suffixes (a bare number is ms).\n"
+                 "Exit codes: 0 ok, 1 the file could not be written (disk full...), 2 usage,\n"
+                 "3 no such process / it exited, 4 permission, 5 the kernel lacks something.\n");
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "coscope record: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see 'coscope record --help')\n");
+    return CS_EXIT_USAGE;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct trigger {
+    char text[CS_REC_NAME_LEN];
+    uint64_t stall_over_ns;
+};
+
+struct rec_opts {
+    int pid;
+    char **cmd;
+    const char *path;
+    uint64_t duration_ns, threshold_ns;
+    uint64_t flight_ns, after_ns;
+    uint64_t flight_max_bytes;
+    struct trigger triggers[MAX_TRIGGERS];
+    int ntriggers;
+};
+
+struct recorder {
+    const struct rec_opts *o;
+    int pid;
+    struct cs_rec_writer *w;
+    struct cs_model *model;
+    struct cs_collector *coll;
+    struct cs_rec_tasks *tasks;
+    struct cs_task_source *tsrc;
+    int64_t last_snap_ns;
+    uint64_t next_stats_ns;
+    struct cs_view_slice last_slice; /* the newest slice written */
+    bool have_last_slice;
+    uint64_t lost_written, suppressed_written;
+    uint64_t stalls;
+    bool reaped;                 /* a launched target that exited was waited for */
+    const struct trigger *fired; /* flight: the trigger that fired, not yet handled */
+    uint64_t fired_ns;
+};
+
+static int parse_trigger(const char *text, struct trigger *t)
+{
+    if (strncmp(text, "stall>", 6) || cs_parse_duration_ns(text + 6, &t->stall_over_ns) ||
+        !t->stall_over_ns)
+        return -EINVAL;
+    snprintf(t->text, sizeof t->text, "%s", text);
+    return 0;
+}
+
+static int parse(int argc, char **argv, struct rec_opts *o)
+{
+    enum { OPT_FLIGHT = 256, OPT_TRIGGER, OPT_AFTER, OPT_FLIGHT_MAX };
+    static const struct option longopts[] = {
+        {"pid", required_argument, NULL, 'p'},
+        {"output", required_argument, NULL, 'o'},
+        {"duration", required_argument, NULL, 'd'},
+        {"threshold", required_argument, NULL, 't'},
+        {"flight", required_argument, NULL, OPT_FLIGHT},
+        {"trigger", required_argument, NULL, OPT_TRIGGER},
+        {"after", required_argument, NULL, OPT_AFTER},
+        {"flight-max", required_argument, NULL, OPT_FLIGHT_MAX},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "+p:o:d:t:h", longopts, NULL)) != -1) {
+        char *end;
+        switch (opt) {
+        case 'p':
+            o->pid = (int)strtol(optarg, &end, 10);
+            if (*end || o->pid <= 0)
+                return bad_usage("bad PID '%s'", optarg);
+            break;
+        case 'o':
+            o->path = optarg;
+            break;
+        case 'd':
+            if (cs_parse_duration_ns(optarg, &o->duration_ns) || !o->duration_ns)
+                return bad_usage("bad duration '%s' (e.g. 10s, 500ms)", optarg);
+            break;
+        case 't':
+            if (cs_parse_duration_ns(optarg, &o->threshold_ns) || !o->threshold_ns)
+                return bad_usage("bad threshold '%s' (e.g. 50ms, 2s, 500us)", optarg);
+            break;
+        case OPT_FLIGHT:
+            if (cs_parse_duration_ns(optarg, &o->flight_ns) || !o->flight_ns)
+                return bad_usage("bad --flight '%s' (e.g. 30s)", optarg);
+            break;
+        case OPT_TRIGGER:
+            if (o->ntriggers == MAX_TRIGGERS)
+                return bad_usage("too many triggers (at most 8)%s", "");
+            if (parse_trigger(optarg, &o->triggers[o->ntriggers]))
+                return bad_usage("bad --trigger '%s' (e.g. 'stall>200ms')", optarg);
+            o->ntriggers++;
+            break;
+        case OPT_AFTER:
+            if (cs_parse_duration_ns(optarg, &o->after_ns))
+                return bad_usage("bad --after '%s' (e.g. 2s)", optarg);
+            break;
+        case OPT_FLIGHT_MAX:
+            o->flight_max_bytes = strtoull(optarg, &end, 10);
+            if (*end || !o->flight_max_bytes || o->flight_max_bytes > 65536)
+                return bad_usage("bad --flight-max '%s' (MB, 1 to 65536)", optarg);
+            o->flight_max_bytes <<= 20;
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            return bad_usage("unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    o->cmd = optind < argc ? &argv[optind] : NULL;
+    if (o->cmd && o->pid)
+        return bad_usage("give either -p PID or -- CMD, not both%s", "");
+    if (!o->cmd && !o->pid)
+        return bad_usage("which process? give -p PID or -- CMD%s", "");
+    if (!o->path)
+        return bad_usage("where to? give -o FILE%s", "");
+    if (o->ntriggers && !o->flight_ns)
+        return bad_usage("--trigger needs --flight DUR%s", "");
+    if (o->flight_ns && !o->ntriggers)
+        return bad_usage("--flight needs at least one --trigger%s", "");
+    return 0;
+}
+
+static void writer_failed(struct recorder *r)
+{
+    int err = cs_rec_writer_error(r->w);
+    if (err && !stop_requested) {
+        fprintf(stderr, "coscope: writing %s failed (%s): the recording stops after %llu records\n",
+                r->o->path, strerror(-err), (unsigned long long)cs_rec_writer_records(r->w));
+        stop_requested = 1;
+    }
+}
+
+static void on_stall(const struct cs_stall *s, void *arg)
+{
+    struct recorder *r = arg;
+    if (r->o->flight_ns && !r->fired && !cs_rec_writer_fired(r->w))
+        for (int i = 0; i < r->o->ntriggers; i++)
+            if (s->duration_ns > r->o->triggers[i].stall_over_ns) {
+                r->fired = &r->o->triggers[i];
+                r->fired_ns = now_ns();
+                break;
+            }
+    if (s->ongoing)
+        return;
+    r->stalls++;
+    if (cs_rec_encode_stall(cs_rec_writer_begin(r->w), s) == 0)
+        cs_rec_writer_commit(r->w, s->start_ns + s->duration_ns, false);
+    writer_failed(r);
+}
+
+static void add_loop(struct recorder *r, int tid)
+{
+    if (cs_collector_has_thread(r->coll, tid))
+        return;
+    char why[256] = "";
+    int err = cs_collector_add_thread(r->coll, tid, why, sizeof why);
+    if (err) {
+        if (err != -ESRCH)
+            fprintf(stderr, "coscope: %s\n", why);
+        return;
+    }
+    struct cs_rec_loop l = {.t_ns = now_ns(), .tid = tid};
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", r->pid, tid);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fgets(l.comm, sizeof l.comm, f))
+            l.comm[strcspn(l.comm, "\n")] = 0;
+        fclose(f);
+    }
+    cs_model_add_loop(r->model, tid, l.comm);
+    if (cs_rec_encode_loop(cs_rec_writer_begin(r->w), &l) == 0)
+        cs_rec_writer_commit(r->w, l.t_ns, true);
+}
+
+/* Long task slices the task source saw since the last call. */
+static void write_slices(struct recorder *r)
+{
+    static struct cs_view_slice got[CS_VIEW_MAX_SLICES];
+    size_t n = cs_task_source_slices(r->tsrc, got, CS_VIEW_MAX_SLICES), from = 0;
+    if (r->have_last_slice)
+        for (size_t i = n; i-- > 0;)
+            if (got[i].tid == r->last_slice.tid && got[i].start_ns == r->last_slice.start_ns) {
+                from = i + 1;
+                break;
+            }
+    for (size_t i = from; i < n; i++) {
+        struct cs_rec_slice s = {
+            .start_ns = got[i].start_ns,
+            .duration_ns = got[i].end_ns - got[i].start_ns,
+            .tid = got[i].tid,
+        };
+        snprintf(s.name, sizeof s.name, "%s", got[i].task);
+        if (cs_rec_encode_slice(cs_rec_writer_begin(r->w), &s) == 0)
+            cs_rec_writer_commit(r->w, got[i].end_ns, false);
+        r->last_slice = got[i];
+        r->have_last_slice = true;
+    }
+}
+
+static void write_lost(struct recorder *r, bool always)
+{
+    uint64_t lost = cs_model_lost(r->model), sup = cs_model_suppressed(r->model);
+    if (!always && lost == r->lost_written && sup == r->suppressed_written)
+        return;
+    struct cs_rec_lost l = {.t_ns = now_ns(), .lost_events = lost, .suppressed = sup};
+    if (cs_rec_encode_lost(cs_rec_writer_begin(r->w), &l) == 0 &&
+        cs_rec_writer_commit(r->w, l.t_ns, false) == 0) {
+        r->lost_written = lost;
+        r->suppressed_written = sup;
+    }
+}
+
+/* The task side: a new snapshot means spawns, exits and (now and then) statistics. */
+static void tick_tasks(struct recorder *r, uint64_t now, bool force_stats)
+{
+    cs_task_source_process(r->tsrc, now);
+    write_slices(r);
+    const struct cs_corun_snapshot *snap = cs_task_source_snapshot(r->tsrc);
+    if (!snap || (snap->taken_ns == r->last_snap_ns && !force_stats))
+        return;
+    r->last_snap_ns = snap->taken_ns;
+    bool stats = force_stats || now >= r->next_stats_ns;
+    if (stats)
+        r->next_stats_ns = now + STATS_EVERY_NS;
+    cs_rec_tasks_add(r->tasks, r->w, snap, stats);
+}
+
+static int fire(struct recorder *r)
+{
+    char why[400] = "";
+    if (cs_rec_writer_fire(r->w, why, sizeof why)) {
+        fprintf(stderr, "coscope: %s\n", why);
+        return -1;
+    }
+    struct cs_rec_trigger t = {.t_ns = r->fired_ns};
+    snprintf(t.what, sizeof t.what, "%s", r->fired->text);
+    if (cs_rec_encode_trigger(cs_rec_writer_begin(r->w), &t) == 0)
+        cs_rec_writer_commit(r->w, t.t_ns, false);
+    cs_rec_tasks_write_live(r->tasks, r->w, now_ns());
+    write_lost(r, true);
+    fprintf(stderr, "coscope: trigger '%s' fired: writing %s for %.1f s more\n", r->fired->text,
+            r->o->path, (double)r->o->after_ns / 1e9);
+    return 0;
+}
+
+/*
+ * A command we launched maps libcorun only once its dynamic loader has run; the task side
+ * and the stall attribution find it then. Wait for that (a process without libcorun costs
+ * LAUNCH_WAIT_NS once) so the first stalls already name their tasks.
+ */
+static void wait_for_runtime(int pid)
+{
+    uint64_t deadline = now_ns() + LAUNCH_WAIT_NS;
+    uint64_t addr;
+    while (cs_corun_find_symbol(pid, "corun_debug", &addr, NULL, 0, NULL, 0) == -ENOENT &&
+           now_ns() < deadline)
+        usleep(5000);
+}
+
+/* Target, collectors and the loop threads; then the loop until stopped. */
+static int run(struct recorder *r, bool launched, char **cmd)
+{
+    const struct rec_opts *o = r->o;
+    char why[400] = "";
+    struct cs_stall_opts sopts = {
+        .pid = r->pid,
+        .threshold_ns = o->threshold_ns,
+        .stack_mode = CS_STACK_AUTO,
+        .stack_bytes = 16384,
+        .max_per_sec = MAX_STALLS_PER_S,
+        .ongoing_every_ns = 100000000ull,
+    };
+    int err = cs_collector_open(&sopts, r->model, on_stall, r, &r->coll, why, sizeof why);
+    if (err) {
+        fprintf(stderr, "coscope: %s\n", why);
+        return err == -EPERM || err == -EACCES ? CS_EXIT_PERMISSION
+               : err == -ESRCH                 ? CS_EXIT_NO_PROCESS
+                                               : CS_EXIT_KERNEL;
+    }
+    struct cs_corun_attrib *attrib = NULL;
+    int rc = CS_EXIT_OK;
+    struct cs_loop_scan *scan = NULL;
+    int pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
+    if (pidfd < 0) {
+        fprintf(stderr, "coscope: no such process %d\n", r->pid);
+        rc = CS_EXIT_NO_PROCESS;
+        goto out;
+    }
+    if (launched) {
+        add_loop(r, r->pid);
+    } else {
+        int tids[MAX_TIDS];
+        int n = cs_loop_detect(r->pid, RESCAN_ROUNDS, 10, tids, MAX_TIDS);
+        if (n < 0) {
+            fprintf(stderr, "coscope: no such process %d\n", r->pid);
+            rc = CS_EXIT_NO_PROCESS;
+            goto out;
+        }
+        for (int i = 0; i < n; i++)
+            add_loop(r, tids[i]);
+    }
+    scan = cs_loop_scan_new(r->pid, RESCAN_ROUNDS);
+    if (launched && cs_launch_release(r->pid) != 0) {
+        fprintf(stderr, "coscope: cannot start '%s': %s\n", cmd[0], strerror(errno));
+        rc = CS_EXIT_FAILURE;
+        goto out;
+    }
+    if (launched)
+        wait_for_runtime(r->pid);
+    /* libcorun targets: stalls become the long slices of the tasks that held the loop */
+    attrib = cs_corun_attrib_new(r->pid, launched, o->threshold_ns);
+    if (attrib)
+        cs_collector_set_annotator(r->coll, cs_corun_attrib_annotate, attrib);
+    tick_tasks(r, now_ns(), false);
+    /* Tools and tests wait for this line: from here on, everything seen is recorded. */
+    fprintf(stderr, "coscope: recording %zu loop thread%s of process %d to %s%s\n",
+            cs_collector_thread_count(r->coll), cs_collector_thread_count(r->coll) == 1 ? "" : "s",
+            r->pid, o->path,
+            o->flight_ns ? " (flight recorder: written when a trigger fires)" : "");
+
+    uint64_t t0 = now_ns(), next_scan_ns = t0 + 1000000000ull;
+    uint32_t reason = CS_REC_END_STOPPED;
+    bool exited = false;
+    while (!stop_requested) {
+        uint64_t now = now_ns();
+        if (o->duration_ns && now - t0 >= o->duration_ns)
+            break;
+        if (r->fired && !cs_rec_writer_fired(r->w) && fire(r)) {
+            rc = CS_EXIT_FAILURE;
+            break;
+        }
+        if (r->fired && now - r->fired_ns >= o->after_ns) {
+            reason = CS_REC_END_FLIGHT;
+            break;
+        }
+        if (cs_collector_poll(r->coll, POLL_MS)) {
+            reason = CS_REC_END_ERROR;
+            rc = CS_EXIT_FAILURE;
+            break;
+        }
+        struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+        if (poll(&pfd, 1, 0) > 0) {
+            exited = true;
+            reason = CS_REC_END_EXITED;
+            break;
+        }
+        now = now_ns();
+        if (scan && now >= next_scan_ns && cs_loop_scan_round(scan) > 0) {
+            int tids[MAX_TIDS];
+            int n = cs_loop_scan_result(scan, tids, MAX_TIDS);
+            for (int i = 0; i < n; i++)
+                add_loop(r, tids[i]);
+            next_scan_ns = now + 1000000000ull;
+        }
+        if (attrib)
+            cs_corun_attrib_poll(attrib);
+        tick_tasks(r, now, false);
+        write_lost(r, false);
+        writer_failed(r);
+    }
+    cs_collector_poll(r->coll, 0);                         /* what the kernel already produced */
+    if (r->fired && !cs_rec_writer_fired(r->w) && fire(r)) /* fired by that last batch */
+        rc = CS_EXIT_FAILURE;
+    tick_tasks(r, now_ns(), true); /* the last slices and figures (kept if it exited) */
+    write_lost(r, true);
+    if (cs_rec_writer_error(r->w))
+        rc = CS_EXIT_FAILURE;
+    struct cs_rec_trailer tr = {
+        .end_ns = now_ns(), .records = cs_rec_writer_records(r->w), .reason = reason};
+    if (cs_rec_encode_trailer(cs_rec_writer_begin(r->w), &tr) == 0)
+        cs_rec_writer_commit(r->w, tr.end_ns, false);
+    if (!cs_rec_writer_fired(r->w))
+        fprintf(stderr, "coscope: no trigger fired: nothing written\n");
+    else
+        fprintf(stderr, "coscope: wrote %llu records (%llu stalls, %zu tasks) to %s\n",
+                (unsigned long long)cs_rec_writer_records(r->w), (unsigned long long)r->stalls,
+                cs_rec_tasks_seen(r->tasks), o->path);
+    if (exited) {
+        if (launched) {
+            waitpid(r->pid, NULL, 0);
+            r->reaped = true;
+        } else {
+            fprintf(stderr, "coscope: process %d exited\n", r->pid);
+            rc = CS_EXIT_NO_PROCESS;
+        }
+    }
+out:
+    cs_loop_scan_free(scan);
+    cs_collector_close(r->coll);
+    r->coll = NULL;
+    cs_corun_attrib_free(attrib);
+    if (pidfd >= 0)
+        close(pidfd);
+    return rc;
+}
+
+int cs_cmd_record(int argc, char **argv)
+{
+    struct rec_opts o = {
+        .threshold_ns = CS_DEFAULT_THRESHOLD_NS,
+        .after_ns = DEFAULT_AFTER_NS,
+        .flight_max_bytes = (uint64_t)DEFAULT_FLIGHT_MB << 20,
+    };
+    int prc = parse(argc, argv, &o);
+    if (prc)
+        return prc < 0 ? CS_EXIT_OK : prc;
+    char why[400] = "";
+    if (!cs_have_bpf_privileges(why, sizeof why)) {
+        fprintf(stderr, "coscope: %s\n", why);
+        return CS_EXIT_PERMISSION;
+    }
+    if (o.pid && kill(o.pid, 0) != 0 && errno == ESRCH) {
+        fprintf(stderr, "coscope: no such process %d\n", o.pid);
+        return CS_EXIT_NO_PROCESS;
+    }
+    int bpf_rc = cs_bpf_require();
+    if (bpf_rc != CS_EXIT_OK)
+        return bpf_rc;
+
+    struct recorder r = {.o = &o, .pid = o.pid};
+    bool launched = false;
+    if (o.cmd) {
+        r.pid = cs_launch_stopped(o.cmd);
+        if (r.pid < 0)
+            return r.pid == -ENOENT || r.pid == -EACCES ? CS_EXIT_USAGE : CS_EXIT_NO_PROCESS;
+        launched = true;
+    }
+    int rc = CS_EXIT_FAILURE;
+    int err = o.flight_ns
+                  ? cs_rec_writer_open_flight(o.path, o.flight_ns, (size_t)o.flight_max_bytes, &r.w)
+                  : cs_rec_writer_open(o.path, &r.w, why, sizeof why);
+    if (err) {
+        fprintf(stderr, "coscope: %s\n", o.flight_ns ? "out of memory" : why);
+        goto cleanup;
+    }
+    struct cs_rec_target t;
+    cs_rec_target_describe(r.pid, o.threshold_ns, o.flight_ns ? CS_REC_TARGET_FLIGHT : 0, &t);
+    if (cs_rec_encode_target(cs_rec_writer_begin(r.w), &t) ||
+        cs_rec_writer_commit(r.w, t.start_mono_ns, true)) {
+        fprintf(stderr, "coscope: cannot write %s\n", o.path);
+        goto cleanup;
+    }
+    r.model = cs_model_new(r.pid);
+    r.tasks = cs_rec_tasks_new(r.pid);
+    r.tsrc = cs_task_source_new(r.pid, o.threshold_ns);
+    if (!r.model || !r.tasks || !r.tsrc)
+        goto cleanup;
+
+    struct sigaction sa = {0};
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    rc = run(&r, launched, o.cmd);
+cleanup:
+    if (launched && !r.reaped) {
+        kill(r.pid, SIGTERM); /* a command we started ends with its recording */
+        waitpid(r.pid, NULL, 0);
+    }
+    cs_task_source_free(r.tsrc);
+    cs_rec_tasks_free(r.tasks);
+    cs_model_free(r.model);
+    cs_rec_writer_close(r.w);
+    return rc;
+}

@@ -1,0 +1,162 @@
+#include "cmd_report.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "exit_codes.h"
+#include "recording_reader.h"
+#include "report_summary.h"
+
+enum format { FMT_TEXT, FMT_JSON, FMT_CHROME, FMT_FOLDED, FMT_SVG };
+static const char *const format_names[] = {"text", "json", "chrome", "folded", "svg"};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: coscope report FILE [--format text|json|chrome|folded|svg] [-o OUT]\n"
+                 "\n"
+                 "Reads a recording made by 'coscope record' and writes:\n"
+                 "  text    (default) loops, top stalls with stacks, slowest tasks by p99\n"
+                 "          scheduling latency, blocking calls by total time\n"
+                 "  json    the same, machine-readable (schema in docs/report.md)\n"
+                 "  chrome  Chrome trace-event JSON for Perfetto UI / chrome://tracing\n"
+                 "  folded  folded stall stacks weighted by µs (flamegraph.pl, speedscope)\n"
+                 "  svg     a flame graph of the same stacks\n"
+                 "\n"
+                 "  -f, --format FMT       output format (default text)\n"
+                 "  -o, --output OUT       write to OUT instead of standard output\n"
+                 "  -h, --help             this text\n"
+                 "\n"
+                 "A recording cut short (the recorder was killed, the disk filled up) is\n"
+                 "reported up to its last whole record with a warning on stderr (exit 0).\n"
+                 "Exit codes: 0 ok, 2 usage or unreadable file, 7 not a coscope recording,\n"
+                 "8 unsupported format version, 9 corrupt record (the records before it are\n"
+                 "still reported).\n");
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "coscope report: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see 'coscope report --help')\n");
+    return CS_EXIT_USAGE;
+}
+
+/* What a reader's verdict means for the command: an exit code, and whether to go on. */
+int cs_report_status_exit(const struct cs_recording *rec, const char *path, bool *go_on)
+{
+    *go_on = true;
+    switch (rec->status) {
+    case CS_REC_OK:
+        return CS_EXIT_OK;
+    case CS_REC_TRUNCATED:
+        fprintf(stderr, "coscope: warning: %s: %s\n", path, rec->message);
+        return CS_EXIT_OK;
+    case CS_REC_CORRUPT:
+        fprintf(stderr, "coscope: %s: %s\n", path, rec->message);
+        return CS_EXIT_REC_CORRUPT;
+    case CS_REC_NOT_RECORDING:
+        *go_on = false;
+        fprintf(stderr, "coscope: %s: %s\n", path, rec->message);
+        return CS_EXIT_NOT_RECORDING;
+    case CS_REC_BAD_VERSION:
+        *go_on = false;
+        fprintf(stderr, "coscope: %s: %s\n", path, rec->message);
+        return CS_EXIT_REC_VERSION;
+    case CS_REC_IO_ERROR:
+        break;
+    }
+    *go_on = false;
+    fprintf(stderr, "coscope: %s\n", rec->message);
+    return CS_EXIT_USAGE;
+}
+
+int cs_cmd_report(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    enum format fmt = FMT_TEXT;
+    const char *out_path = NULL;
+    int opt;
+    opterr = 0;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'f': {
+            size_t k = 0, n = sizeof format_names / sizeof *format_names;
+            while (k < n && strcmp(optarg, format_names[k]))
+                k++;
+            if (k == n)
+                return bad_usage("bad --format '%s' (text, json, chrome, folded or svg)", optarg);
+            fmt = (enum format)k;
+            break;
+        }
+        case 'o':
+            out_path = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return CS_EXIT_OK;
+        default:
+            return bad_usage("unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return bad_usage(
+            optind < argc ? "one recording at a time%s" : "which recording? give FILE%s", "");
+    const char *path = argv[optind];
+    struct cs_recording rec;
+    int st = cs_recording_load(path, &rec);
+    if (st == -ENOMEM) {
+        fprintf(stderr, "coscope: out of memory reading %s\n", path);
+        cs_recording_free(&rec);
+        return CS_EXIT_FAILURE;
+    }
+    bool go_on;
+    int rc = cs_report_status_exit(&rec, path, &go_on);
+    struct cs_report r;
+    if (!go_on || cs_report_build(&r, &rec)) {
+        if (go_on) {
+            fprintf(stderr, "coscope: out of memory\n");
+            rc = CS_EXIT_FAILURE;
+        }
+        cs_recording_free(&rec);
+        return rc;
+    }
+    FILE *out = out_path ? fopen(out_path, "w") : stdout;
+    if (!out) {
+        fprintf(stderr, "coscope: cannot create %s: %s\n", out_path, strerror(errno));
+        rc = CS_EXIT_USAGE;
+    } else {
+        switch (fmt) {
+        case FMT_TEXT:
+            cs_report_write_text(out, &r);
+            break;
+        case FMT_JSON:
+            cs_report_write_json(out, &r);
+            break;
+        case FMT_CHROME:
+            cs_report_write_chrome(out, &r);
+            break;
+        case FMT_FOLDED:
+            cs_report_write_folded(out, &r);
+            break;
+        case FMT_SVG:
+            if (cs_report_write_svg(out, &r))
+                rc = CS_EXIT_FAILURE;
+            break;
+        }
+        if ((out_path ? fclose(out) : fflush(out)) != 0) {
+            fprintf(stderr, "coscope: writing the report: %s\n", strerror(errno));
+            rc = CS_EXIT_FAILURE;
+        }
+    }
+    cs_report_free(&r);
+    cs_recording_free(&rec);
+    return rc;
+}

@@ -1,0 +1,492 @@
+#include "recording_reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "record_encode.h"
+
+/* A cursor over one record's payload: `bad` sticks once a read went past the end. */
+struct cur {
+    const uint8_t *p, *end;
+    bool bad;
+};
+
+static const uint8_t *take(struct cur *c, size_t n)
+{
+    if (c->bad || (size_t)(c->end - c->p) < n) {
+        c->bad = true;
+        return NULL;
+    }
+    const uint8_t *at = c->p;
+    c->p += n;
+    return at;
+}
+
+static uint64_t get_le(struct cur *c, size_t n)
+{
+    const uint8_t *x = take(c, n);
+    uint64_t v = 0;
+    if (x)
+        for (size_t i = 0; i < n; i++)
+            v |= (uint64_t)x[i] << (8 * i);
+    return v;
+}
+
+static uint8_t get_u8(struct cur *c)
+{
+    return (uint8_t)get_le(c, 1);
+}
+static uint16_t get_u16(struct cur *c)
+{
+    return (uint16_t)get_le(c, 2);
+}
+static uint32_t get_u32(struct cur *c)
+{
+    return (uint32_t)get_le(c, 4);
+}
+static uint64_t get_u64(struct cur *c)
+{
+    return get_le(c, 8);
+}
+
+/* Into a fixed buffer, cut to fit and NUL-terminated. */
+static void get_str(struct cur *c, char *dst, size_t size)
+{
+    uint16_t n = get_u16(c);
+    const uint8_t *s = take(c, n);
+    size_t k = s ? (n < size - 1 ? n : size - 1) : 0;
+    if (k)
+        memcpy(dst, s, k);
+    dst[k] = 0;
+}
+
+/* A fresh string (NULL for the empty one, as the model has it); false when out of memory. */
+static bool get_dup(struct cur *c, const char **out)
+{
+    uint16_t n = get_u16(c);
+    const uint8_t *s = take(c, n);
+    *out = NULL;
+    if (!s || !n)
+        return true;
+    char *d = malloc((size_t)n + 1);
+    if (!d)
+        return false;
+    memcpy(d, s, n);
+    d[n] = 0;
+    *out = d;
+    return true;
+}
+
+static void get_hist(struct cur *c, uint64_t *h, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        h[i] = get_u64(c);
+}
+
+/* Appends one element to a growable array. */
+static void *grow(void **arr, size_t *n, size_t *cap, size_t elem)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 16;
+        void *a = realloc(*arr, nc * elem);
+        if (!a)
+            return NULL;
+        *arr = a;
+        *cap = nc;
+    }
+    void *slot = (char *)*arr + (*n)++ * elem;
+    memset(slot, 0, elem);
+    return slot;
+}
+
+struct parse {
+    struct cs_recording *r;
+    size_t cap_loops, cap_tasks, cap_slices, cap_wakes, cap_stalls, cap_ls, cap_ts, cap_trig;
+    struct cs_rec_task_done *dones;
+    size_t ndones, cap_dones;
+};
+
+#define APPEND(ps, arr, n, cap) grow((void **)&(arr), &(n), &(ps)->cap, sizeof *(arr))
+
+static int parse_stall(struct cur *c, struct cs_stall *s)
+{
+    s->start_ns = get_u64(c);
+    s->duration_ns = get_u64(c);
+    s->tid = (int)get_u32(c);
+    s->seq = get_u64(c);
+    get_str(c, s->comm, sizeof s->comm);
+    s->task_id = get_u64(c);
+    if (!get_dup(c, &s->task))
+        return -ENOMEM;
+    s->on_cpu_ns = get_u64(c);
+    s->off_cpu_ns = get_u64(c);
+    unsigned nsys = get_u8(c);
+    if (nsys > CS_MODEL_MAX_SYSCALLS)
+        c->bad = true;
+    for (unsigned i = 0; i < nsys && !c->bad; i++) {
+        get_str(c, s->syscalls[i].name, sizeof s->syscalls[i].name);
+        s->syscalls[i].count = get_u32(c);
+        s->syscalls[i].total_ns = get_u64(c);
+        s->nsyscalls = i + 1;
+    }
+    unsigned nst = get_u16(c);
+    /* Each stack takes at least 6 bytes: never allocate for what cannot be there. */
+    if (c->bad || (size_t)(c->end - c->p) < (size_t)nst * 6) {
+        c->bad = true;
+        return 0;
+    }
+    if (nst) {
+        s->stacks = calloc(nst, sizeof *s->stacks);
+        if (!s->stacks)
+            return -ENOMEM;
+    }
+    for (unsigned i = 0; i < nst && !c->bad; i++) {
+        struct cs_stack *st = &s->stacks[i];
+        s->nstacks = i + 1;
+        st->count = get_u32(c);
+        unsigned nf = get_u16(c);
+        if (c->bad || (size_t)(c->end - c->p) < (size_t)nf * 26) { /* a frame's minimum */
+            c->bad = true;
+            break;
+        }
+        st->frames = calloc(nf ? nf : 1, sizeof *st->frames);
+        if (!st->frames)
+            return -ENOMEM;
+        for (unsigned j = 0; j < nf && !c->bad; j++) {
+            struct cs_frame *f = &st->frames[j];
+            st->nframes = j + 1;
+            f->addr = get_u64(c);
+            if (!get_dup(c, &f->symbol))
+                return -ENOMEM;
+            f->offset = get_u64(c);
+            if (!get_dup(c, &f->module) || !get_dup(c, &f->file))
+                return -ENOMEM;
+            f->line = (int)get_u32(c);
+        }
+    }
+    return 0;
+}
+
+/* One record's payload. 0, -EINVAL (does not parse) or -ENOMEM. */
+static int parse_record(struct parse *ps, unsigned type, struct cur *c)
+{
+    struct cs_recording *r = ps->r;
+    switch (type) {
+    case CS_REC_TARGET: {
+        struct cs_rec_target *t = &r->target;
+        memset(t, 0, sizeof *t);
+        t->pid = (int)get_u32(c);
+        get_str(c, t->comm, sizeof t->comm);
+        get_str(c, t->exe, sizeof t->exe);
+        get_str(c, t->build_id, sizeof t->build_id);
+        get_str(c, t->version, sizeof t->version);
+        t->start_realtime_ns = get_u64(c);
+        t->start_mono_ns = get_u64(c);
+        t->threshold_ns = get_u64(c);
+        t->flags = get_u32(c);
+        r->has_target = !c->bad;
+        break;
+    }
+    case CS_REC_LOOP: {
+        struct cs_rec_loop *l = APPEND(ps, r->loops, r->nloops, cap_loops);
+        if (!l)
+            return -ENOMEM;
+        l->t_ns = get_u64(c);
+        l->tid = (int)get_u32(c);
+        get_str(c, l->comm, sizeof l->comm);
+        break;
+    }
+    case CS_REC_TASK_SPAWN: {
+        struct cs_rec_task *t = APPEND(ps, r->tasks, r->ntasks, cap_tasks);
+        if (!t)
+            return -ENOMEM;
+        t->spawn.t_ns = get_u64(c);
+        t->spawn.id = get_u64(c);
+        t->spawn.parent_id = get_u64(c);
+        t->spawn.loop_tid = (int)get_u32(c);
+        get_str(c, t->spawn.name, sizeof t->spawn.name);
+        break;
+    }
+    case CS_REC_TASK_DONE: {
+        struct cs_rec_task_done *d = APPEND(ps, ps->dones, ps->ndones, cap_dones);
+        if (!d)
+            return -ENOMEM;
+        d->t_ns = get_u64(c);
+        d->id = get_u64(c);
+        break;
+    }
+    case CS_REC_SLICE: {
+        struct cs_rec_slice *s = APPEND(ps, r->slices, r->nslices, cap_slices);
+        if (!s)
+            return -ENOMEM;
+        s->start_ns = get_u64(c);
+        s->duration_ns = get_u64(c);
+        s->tid = (int)get_u32(c);
+        s->task_id = get_u64(c);
+        get_str(c, s->name, sizeof s->name);
+        break;
+    }
+    case CS_REC_WAKE: {
+        struct cs_rec_wake *w = APPEND(ps, r->wakes, r->nwakes, cap_wakes);
+        if (!w)
+            return -ENOMEM;
+        w->t_ns = get_u64(c);
+        w->waker_id = get_u64(c);
+        w->woken_id = get_u64(c);
+        break;
+    }
+    case CS_REC_STALL: {
+        struct cs_stall *s = APPEND(ps, r->stalls, r->nstalls, cap_stalls);
+        if (!s)
+            return -ENOMEM;
+        int err = parse_stall(c, s);
+        if (err || c->bad) {
+            cs_stall_release(s);
+            r->nstalls--;
+            return err ? err : -EINVAL;
+        }
+        break;
+    }
+    case CS_REC_LOOP_STATS: {
+        struct cs_rec_loop_stats *l = APPEND(ps, r->loop_stats, r->nloop_stats, cap_ls);
+        if (!l)
+            return -ENOMEM;
+        l->t_ns = get_u64(c);
+        l->loop_id = get_u64(c);
+        l->tid = (int)get_u32(c);
+        l->iterations = get_u64(c);
+        l->busy_ns = get_u64(c);
+        l->poll_wait_ns = get_u64(c);
+        l->nbuckets = get_u8(c);
+        if (l->nbuckets > CS_REC_HIST_MAX)
+            return -EINVAL;
+        get_hist(c, l->sched_hist, l->nbuckets);
+        get_hist(c, l->iter_hist, l->nbuckets);
+        break;
+    }
+    case CS_REC_TASK_STATS: {
+        struct cs_rec_task_stats *t = APPEND(ps, r->task_stats, r->ntask_stats, cap_ts);
+        if (!t)
+            return -ENOMEM;
+        t->t_ns = get_u64(c);
+        t->task_id = get_u64(c);
+        t->loop_id = get_u64(c);
+        t->polls = get_u64(c);
+        t->busy_ns = get_u64(c);
+        t->wakes = get_u64(c);
+        t->nbuckets = get_u8(c);
+        if (t->nbuckets > CS_REC_HIST_MAX)
+            return -EINVAL;
+        get_hist(c, t->sched_hist, t->nbuckets);
+        break;
+    }
+    case CS_REC_LOST:
+        r->lost.t_ns = get_u64(c);
+        r->lost.lost_events = get_u64(c);
+        r->lost.suppressed = get_u64(c);
+        break;
+    case CS_REC_TRIGGER: {
+        struct cs_rec_trigger *t = APPEND(ps, r->triggers, r->ntriggers, cap_trig);
+        if (!t)
+            return -ENOMEM;
+        t->t_ns = get_u64(c);
+        get_str(c, t->what, sizeof t->what);
+        break;
+    }
+    case CS_REC_TRAILER:
+        r->trailer.end_ns = get_u64(c);
+        r->trailer.records = get_u64(c);
+        r->trailer.reason = get_u32(c);
+        r->has_trailer = !c->bad;
+        break;
+    default:
+        r->unknown_records++;
+        return 0;
+    }
+    return c->bad ? -EINVAL : 0;
+}
+
+static int cmp_task(const void *a, const void *b)
+{
+    uint64_t x = ((const struct cs_rec_task *)a)->spawn.id;
+    uint64_t y = ((const struct cs_rec_task *)b)->spawn.id;
+    return x < y ? -1 : x > y;
+}
+
+const struct cs_rec_task *cs_recording_task(const struct cs_recording *r, uint64_t id)
+{
+    struct cs_rec_task key = {.spawn.id = id};
+    if (!r->ntasks)
+        return NULL;
+    return bsearch(&key, r->tasks, r->ntasks, sizeof key, cmp_task);
+}
+
+/* Tasks sorted by id (a task seen twice keeps its first spawn); done records joined. */
+static void finish_tasks(struct parse *ps)
+{
+    struct cs_recording *r = ps->r;
+    if (r->ntasks) {
+        qsort(r->tasks, r->ntasks, sizeof *r->tasks, cmp_task);
+        size_t w = 1;
+        for (size_t i = 1; i < r->ntasks; i++)
+            if (r->tasks[i].spawn.id != r->tasks[w - 1].spawn.id)
+                r->tasks[w++] = r->tasks[i];
+        r->ntasks = w;
+    }
+    for (size_t i = 0; i < ps->ndones; i++) {
+        struct cs_rec_task *t = (struct cs_rec_task *)cs_recording_task(r, ps->dones[i].id);
+        if (t && !t->done) {
+            t->done = true;
+            t->done_ns = ps->dones[i].t_ns;
+        }
+    }
+}
+
+static int verdict(struct cs_recording *r, enum cs_rec_status st, uint64_t offset, const char *why)
+{
+    r->status = st;
+    r->bad_offset = offset;
+    switch (st) {
+    case CS_REC_OK:
+        r->message[0] = 0;
+        break;
+    case CS_REC_TRUNCATED:
+        snprintf(r->message, sizeof r->message,
+                 "truncated after %" PRIu64 " records at offset %" PRIu64
+                 " (the recorder was stopped before it closed the file)",
+                 r->nrecords, offset);
+        break;
+    case CS_REC_NOT_RECORDING:
+        snprintf(r->message, sizeof r->message, "not a coscope recording");
+        break;
+    case CS_REC_BAD_VERSION:
+        snprintf(r->message, sizeof r->message,
+                 "version %" PRIu32 " not supported (this coscope reads version %d)", r->version,
+                 CS_REC_VERSION);
+        break;
+    case CS_REC_CORRUPT:
+        snprintf(r->message, sizeof r->message,
+                 "corrupt record at offset %" PRIu64 " (%s) after %" PRIu64 " good records", offset,
+                 why, r->nrecords);
+        break;
+    case CS_REC_IO_ERROR:
+        snprintf(r->message, sizeof r->message, "%s", why);
+        break;
+    }
+    return st;
+}
+
+int cs_recording_parse(const uint8_t *data, size_t len, struct cs_recording *r)
+{
+    memset(r, 0, sizeof *r);
+    if (len < CS_REC_MAGIC_LEN || memcmp(data, CS_REC_MAGIC, CS_REC_MAGIC_LEN))
+        return verdict(r, CS_REC_NOT_RECORDING, 0, "");
+    if (len < CS_REC_HEADER_LEN)
+        return verdict(r, CS_REC_TRUNCATED, CS_REC_MAGIC_LEN, "");
+    struct cur hc = {data + CS_REC_MAGIC_LEN, data + CS_REC_HEADER_LEN, false};
+    r->version = get_u32(&hc);
+    if (r->version != CS_REC_VERSION)
+        return verdict(r, CS_REC_BAD_VERSION, CS_REC_MAGIC_LEN, "");
+
+    struct parse ps = {.r = r};
+    size_t off = CS_REC_HEADER_LEN;
+    int rc = CS_REC_OK;
+    r->valid_bytes = off;
+    while (off < len) {
+        size_t left = len - off;
+        if (left < CS_REC_HEAD_LEN) {
+            rc = verdict(r, CS_REC_TRUNCATED, off, "");
+            break;
+        }
+        struct cur head = {data + off, data + off + CS_REC_HEAD_LEN, false};
+        unsigned type = get_u16(&head);
+        unsigned flags = get_u16(&head);
+        uint32_t plen = get_u32(&head);
+        if (plen > CS_REC_MAX_PAYLOAD || type == 0) {
+            rc = verdict(r, CS_REC_CORRUPT, off, type ? "impossible length" : "type 0");
+            break;
+        }
+        if (left < CS_REC_HEAD_LEN + (size_t)plen + CS_REC_CRC_LEN) {
+            rc = verdict(r, CS_REC_TRUNCATED, off, "");
+            break;
+        }
+        struct cur tail = {data + off + CS_REC_HEAD_LEN + plen,
+                           data + off + CS_REC_HEAD_LEN + plen + CS_REC_CRC_LEN, false};
+        uint32_t crc = get_u32(&tail);
+        if (crc != cs_crc32(0, data + off, CS_REC_HEAD_LEN + plen)) {
+            rc = verdict(r, CS_REC_CORRUPT, off, "bad CRC");
+            break;
+        }
+        (void)flags; /* reserved: version 1 writes 0 and reads any */
+        struct cur c = {data + off + CS_REC_HEAD_LEN, data + off + CS_REC_HEAD_LEN + plen, false};
+        int err = parse_record(&ps, type, &c);
+        if (err == -ENOMEM) {
+            rc = -ENOMEM;
+            break;
+        }
+        if (err) {
+            rc = verdict(r, CS_REC_CORRUPT, off, "a field runs past the record's end");
+            break;
+        }
+        r->nrecords++;
+        off += CS_REC_HEAD_LEN + plen + CS_REC_CRC_LEN;
+        r->valid_bytes = off;
+    }
+    finish_tasks(&ps);
+    free(ps.dones);
+    return rc;
+}
+
+int cs_recording_load(const char *path, struct cs_recording *r)
+{
+    memset(r, 0, sizeof *r);
+    char why[200];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        snprintf(why, sizeof why, "cannot read %.150s: %s", path,
+                 fd < 0 ? strerror(errno) : "not a regular file");
+        if (fd >= 0)
+            close(fd);
+        return verdict(r, CS_REC_IO_ERROR, 0, why);
+    }
+    size_t size = (size_t)st.st_size, got = 0;
+    uint8_t *buf = malloc(size ? size : 1);
+    if (!buf) {
+        close(fd);
+        return -ENOMEM;
+    }
+    while (got < size) { /* a file still being written may grow: read what was there */
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    int rc = cs_recording_parse(buf, got, r);
+    free(buf);
+    return rc;
+}
+
+void cs_recording_free(struct cs_recording *r)
+{
+    for (size_t i = 0; i < r->nstalls; i++)
+        cs_stall_release(&r->stalls[i]);
+    free(r->stalls);
+    free(r->loops);
+    free(r->tasks);
+    free(r->slices);
+    free(r->wakes);
+    free(r->loop_stats);
+    free(r->task_stats);
+    free(r->triggers);
+    memset(r, 0, sizeof *r);
+}

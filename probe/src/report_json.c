@@ -1,0 +1,230 @@
+/* `coscope report --format json`: the text summary, machine-readable and stable. The
+ * schema is in docs/report.md: keys are only ever added, never renamed or removed. */
+#include "json_writer.h"
+#include "report_summary.h"
+
+#define REPORT_SCHEMA_VERSION 1
+
+static uint64_t rel(const struct cs_report *r, uint64_t t)
+{
+    return t > r->t0_ns ? t - r->t0_ns : 0;
+}
+
+static void key_uint(struct cs_json *w, const char *k, uint64_t v)
+{
+    cs_json_key(w, k);
+    cs_json_uint(w, v);
+}
+
+static void key_str(struct cs_json *w, const char *k, const char *v)
+{
+    cs_json_key(w, k);
+    cs_json_string(w, v);
+}
+
+static void write_frames(struct cs_json *w, const struct cs_stall *s)
+{
+    cs_json_begin_array(w);
+    for (unsigned i = 0; s->nstacks && i < s->stacks[0].nframes; i++) {
+        const struct cs_frame *f = &s->stacks[0].frames[i];
+        cs_json_begin_object(w);
+        cs_json_key(w, "addr");
+        cs_json_hex(w, f->addr);
+        key_str(w, "symbol", f->symbol);
+        key_uint(w, "offset", f->offset);
+        key_str(w, "module", f->module);
+        key_str(w, "file", f->file);
+        cs_json_key(w, "line");
+        if (f->line > 0)
+            cs_json_int(w, f->line);
+        else
+            cs_json_null(w);
+        cs_json_end_object(w);
+    }
+    cs_json_end_array(w);
+}
+
+static void write_stall(struct cs_json *w, const struct cs_report *r, const struct cs_stall *s)
+{
+    cs_json_begin_object(w);
+    key_uint(w, "start_ns", rel(r, s->start_ns));
+    key_uint(w, "duration_ns", s->duration_ns);
+    cs_json_key(w, "tid");
+    cs_json_int(w, s->tid);
+    key_str(w, "comm", s->comm);
+    cs_json_key(w, "task");
+    if (s->task) {
+        cs_json_begin_object(w);
+        key_uint(w, "id", s->task_id);
+        key_str(w, "name", s->task);
+        cs_json_end_object(w);
+    } else {
+        cs_json_null(w);
+    }
+    key_uint(w, "on_cpu_ns", s->on_cpu_ns);
+    key_uint(w, "off_cpu_ns", s->off_cpu_ns);
+    cs_json_key(w, "syscalls");
+    cs_json_begin_array(w);
+    for (unsigned i = 0; i < s->nsyscalls; i++) {
+        cs_json_begin_object(w);
+        key_str(w, "name", s->syscalls[i].name);
+        key_uint(w, "count", s->syscalls[i].count);
+        key_uint(w, "total_ns", s->syscalls[i].total_ns);
+        cs_json_end_object(w);
+    }
+    cs_json_end_array(w);
+    cs_json_key(w, "stack");
+    write_frames(w, s);
+    cs_json_end_object(w);
+}
+
+static void write_recording(struct cs_json *w, const struct cs_report *r)
+{
+    const struct cs_recording *rec = r->rec;
+    cs_json_key(w, "recording");
+    cs_json_begin_object(w);
+    key_uint(w, "file_version", rec->version);
+    key_uint(w, "records", rec->nrecords);
+    key_uint(w, "duration_ns", r->duration_ns);
+    cs_json_key(w, "complete");
+    cs_json_bool(w, rec->has_trailer);
+    cs_json_key(w, "warning");
+    if (rec->message[0])
+        cs_json_string(w, rec->message);
+    else
+        cs_json_null(w);
+    cs_json_key(w, "triggers");
+    cs_json_begin_array(w);
+    for (size_t i = 0; i < rec->ntriggers; i++) {
+        cs_json_begin_object(w);
+        key_str(w, "trigger", rec->triggers[i].what);
+        key_uint(w, "at_ns", rel(r, rec->triggers[i].t_ns));
+        cs_json_end_object(w);
+    }
+    cs_json_end_array(w);
+    key_uint(w, "lost_events", rec->lost.lost_events);
+    key_uint(w, "suppressed_stalls", rec->lost.suppressed);
+    cs_json_end_object(w);
+}
+
+static void write_target(struct cs_json *w, const struct cs_report *r)
+{
+    const struct cs_rec_target *t = &r->rec->target;
+    cs_json_key(w, "target");
+    if (!r->rec->has_target) {
+        cs_json_null(w);
+        return;
+    }
+    cs_json_begin_object(w);
+    cs_json_key(w, "pid");
+    cs_json_int(w, t->pid);
+    key_str(w, "comm", t->comm);
+    key_str(w, "exe", t->exe);
+    key_str(w, "build_id", t->build_id[0] ? t->build_id : NULL);
+    key_str(w, "coscope_version", t->version);
+    key_uint(w, "start_realtime_ns", t->start_realtime_ns);
+    key_uint(w, "threshold_ns", t->threshold_ns);
+    cs_json_key(w, "flight");
+    cs_json_bool(w, t->flags & CS_REC_TARGET_FLIGHT);
+    cs_json_end_object(w);
+}
+
+static void write_loops(struct cs_json *w, const struct cs_report *r)
+{
+    cs_json_key(w, "loops");
+    cs_json_begin_array(w);
+    for (size_t i = 0; i < r->nloops; i++) {
+        const struct cs_report_loop *l = &r->loops[i];
+        cs_json_begin_object(w);
+        cs_json_key(w, "tid");
+        cs_json_int(w, l->tid);
+        key_str(w, "comm", l->comm);
+        key_uint(w, "stalls", l->stalls);
+        key_uint(w, "stalled_ns", l->stalled_ns);
+        key_uint(w, "worst_ns", l->worst_ns);
+        cs_json_key(w, "runtime");
+        if (l->has_stats) {
+            cs_json_begin_object(w);
+            key_uint(w, "loop_id", l->loop_id);
+            key_uint(w, "iterations", l->iterations);
+            key_uint(w, "busy_ns", l->busy_ns);
+            key_uint(w, "poll_wait_ns", l->poll_wait_ns);
+            key_uint(w, "sched_p50_ns", l->sched_p50_ns);
+            key_uint(w, "sched_p99_ns", l->sched_p99_ns);
+            key_uint(w, "iteration_p99_ns", l->iter_p99_ns);
+            cs_json_end_object(w);
+        } else {
+            cs_json_null(w);
+        }
+        cs_json_end_object(w);
+    }
+    cs_json_end_array(w);
+}
+
+static void write_tasks(struct cs_json *w, const struct cs_report *r)
+{
+    cs_json_key(w, "tasks");
+    cs_json_begin_array(w);
+    for (size_t i = 0; i < r->ntasks; i++) {
+        const struct cs_report_task *t = &r->tasks[i];
+        cs_json_begin_object(w);
+        key_uint(w, "id", t->id);
+        key_uint(w, "parent_id", t->parent_id);
+        key_str(w, "name", t->name);
+        cs_json_key(w, "loop_tid");
+        cs_json_int(w, t->loop_tid);
+        key_uint(w, "spawn_ns", t->spawn_ns);
+        cs_json_key(w, "done_ns");
+        if (t->done)
+            cs_json_uint(w, t->done_ns);
+        else
+            cs_json_null(w);
+        cs_json_key(w, "stats");
+        if (t->has_stats) {
+            cs_json_begin_object(w);
+            key_uint(w, "polls", t->polls);
+            key_uint(w, "busy_ns", t->busy_ns);
+            key_uint(w, "wakes", t->wakes);
+            key_uint(w, "sched_p50_ns", t->sched_p50_ns);
+            key_uint(w, "sched_p99_ns", t->sched_p99_ns);
+            key_uint(w, "sched_max_ns", t->sched_max_ns);
+            cs_json_end_object(w);
+        } else {
+            cs_json_null(w);
+        }
+        cs_json_end_object(w);
+    }
+    cs_json_end_array(w);
+}
+
+void cs_report_write_json(FILE *out, const struct cs_report *r)
+{
+    struct cs_json w;
+    cs_json_init(&w, out);
+    cs_json_begin_object(&w);
+    key_str(&w, "type", "coscope-report");
+    key_uint(&w, "schema", REPORT_SCHEMA_VERSION);
+    write_target(&w, r);
+    write_recording(&w, r);
+    write_loops(&w, r);
+    cs_json_key(&w, "stalls");
+    cs_json_begin_array(&w);
+    for (size_t i = 0; i < r->nstalls; i++)
+        write_stall(&w, r, r->by_start[i]);
+    cs_json_end_array(&w);
+    key_uint(&w, "stalled_ns", r->stalled_ns);
+    write_tasks(&w, r);
+    cs_json_key(&w, "blocking_calls");
+    cs_json_begin_array(&w);
+    for (size_t i = 0; i < r->ncalls; i++) {
+        cs_json_begin_object(&w);
+        key_str(&w, "name", r->calls[i].name);
+        key_uint(&w, "count", r->calls[i].count);
+        key_uint(&w, "total_ns", r->calls[i].total_ns);
+        key_uint(&w, "stalls", r->calls[i].stalls);
+        cs_json_end_object(&w);
+    }
+    cs_json_end_array(&w);
+    cs_json_end_object(&w);
+    fputc('\n', out);
+}

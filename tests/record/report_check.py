@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Checks on `coscope report` outputs for test_record.cpp: each subcommand prints a few
+plain lines the C++ test compares, or exits 1 with the reason."""
+import json
+import re
+import sys
+
+
+def stalls(path):
+    """One line per stall of a report --format json: 'TASK_ID TASK_NAME DURATION_NS'
+    (task 0 '-' for a stall outside any task)."""
+    with open(path) as f:
+        rep = json.load(f)
+    assert rep["type"] == "coscope-report" and rep["schema"] == 1, "not a report"
+    for s in rep["stalls"]:
+        t = s["task"]
+        print(t["id"] if t else 0, t["name"] if t else "-", s["duration_ns"])
+
+
+def stalled_us(path):
+    """The sum of every stall's duration in whole µs, as folded weights count it."""
+    with open(path) as f:
+        rep = json.load(f)
+    print(sum(s["duration_ns"] // 1000 for s in rep["stalls"]))
+
+
+def warning(path):
+    with open(path) as f:
+        rep = json.load(f)
+    print(rep["recording"]["warning"] or "none")
+
+
+def chrome(path, tid):
+    """A trace Perfetto opens: the loop's track is named, stalls sit on it as slices."""
+    tid = int(tid)
+    with open(path) as f:
+        trace = json.load(f)
+    events = trace["traceEvents"]
+    names = [e for e in events if e["ph"] == "M" and e["name"] == "thread_name"]
+    assert any(e["tid"] == tid for e in names), "no thread_name for the loop %d" % tid
+    assert any(e["ph"] == "M" and e["name"] == "process_name" for e in events), "no process"
+    for e in events:
+        assert e["ph"] in ("M", "X", "i", "s", "f"), "unexpected phase %r" % e["ph"]
+        if e["ph"] == "X":
+            assert isinstance(e["ts"], int) and isinstance(e["dur"], int), e
+    stall_slices = [e for e in events if e["ph"] == "X" and e.get("cat") == "stall"]
+    assert all(e["tid"] == tid for e in stall_slices), "a stall off the loop's track"
+    task_slices = [e for e in events if e["ph"] == "X" and e.get("cat") == "task"]
+    print(len(stall_slices), len(task_slices))
+
+
+def folded(path):
+    """Every line is 'frame;frame;... N' with N > 0; prints the sum of N."""
+    total = 0
+    with open(path) as f:
+        for line in f:
+            m = re.fullmatch(r"([^ ;\n][^\n]*) (\d+)\n", line)
+            assert m, "bad folded line %r" % line
+            assert all(m.group(1).split(";")), "empty frame in %r" % line
+            assert int(m.group(2)) > 0, line
+            total += int(m.group(2))
+    print(total)
+
+
+if __name__ == "__main__":
+    globals()[sys.argv[1]](*sys.argv[2:])

@@ -1,0 +1,258 @@
+// `coscope record` / `report` end to end: record stallgen, read the file back in every
+// format, and check what the formats say against what stallgen announced it injected.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+#include "test_util.h"
+
+namespace
+{
+
+const std::string coscope = COSCOPE_EXE;
+const std::string stallgen = STALLGEN_EXE;
+const std::string check = std::string(COSCOPE_SOURCE_DIR) + "/tests/record/report_check.py";
+
+std::string tmp_path(const std::string &what)
+{
+    return "/tmp/cs-record-" + std::to_string(getpid()) + "-" + what;
+}
+
+struct announced_stall {
+    std::string kind, task;
+    long long id, ms;
+};
+
+// stallgen's "stall kind=cpu ms=120 task=stall-cpu id=42" lines.
+std::vector<announced_stall> announced(const std::string &out)
+{
+    std::vector<announced_stall> v;
+    std::istringstream in(out);
+    std::string line;
+    while (std::getline(in, line)) {
+        announced_stall a;
+        char kind[32], task[64];
+        if (sscanf(line.c_str(), "stall kind=%31s ms=%lld task=%63s id=%lld", kind, &a.ms, task,
+                   &a.id) == 4) {
+            a.kind = kind;
+            a.task = task;
+            v.push_back(a);
+        }
+    }
+    return v;
+}
+
+// One recording for the whole file: stallgen runs 2 rounds of 3 stalls and exits, so every
+// stall it announced ended while coscope recorded.
+struct recording {
+    std::string path = tmp_path("stallgen.csrec");
+    command_result run;
+    std::vector<announced_stall> stalls;
+
+    recording()
+    {
+        std::string port = std::to_string(20000 + getpid() % 20000);
+        run = run_command(coscope + " record -o " + path + " -t 80ms -- " + stallgen + " --port " +
+                          port +
+                          " --every 600ms --count 2 --stalls cpu:120ms,sleep:150ms,read:200ms");
+        stalls = announced(run.out);
+    }
+    ~recording()
+    {
+        unlink(path.c_str());
+    }
+};
+
+recording &the_recording()
+{
+    static recording r;
+    INFO(r.run.err);
+    REQUIRE(r.run.status == 0);
+    REQUIRE(r.stalls.size() == 6);
+    return r;
+}
+
+command_result report(const std::string &file, const std::string &format, const std::string &out)
+{
+    return run_command(coscope + " report " + file + " --format " + format + " -o " + out);
+}
+
+std::string py(const std::string &args)
+{
+    auto r = run_command("python3 " + check + " " + args);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    return r.out;
+}
+
+} // namespace
+
+TEST_CASE("report --format json holds exactly the stalls stallgen injected")
+{
+    auto &rec = the_recording();
+    std::string json = tmp_path("report.json");
+    auto r = report(rec.path, "json", json);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.err.empty());
+    // Stalls outside any task (the loop thread preempted on a loaded machine) are allowed;
+    // the task stalls are exactly the announced ones.
+    std::map<long long, std::pair<std::string, long long>> got; // id -> name, duration
+    std::istringstream in(py("stalls " + json));
+    long long id, ns;
+    std::string name;
+    while (in >> id >> name >> ns)
+        if (id) {
+            CHECK(got.count(id) == 0);
+            got[id] = {name, ns};
+        }
+    CHECK(got.size() == rec.stalls.size());
+    for (auto &a : rec.stalls) {
+        INFO(a.task << " id " << a.id);
+        REQUIRE(got.count(a.id) == 1);
+        CHECK(got[a.id].first == a.task);
+        CHECK(got[a.id].second >= a.ms * 900000);
+        CHECK(got[a.id].second <= a.ms * 1000000 + 500000000); // generous: a loaded machine
+    }
+    unlink(json.c_str());
+}
+
+TEST_CASE("report --format chrome is trace JSON with the loop's track and its stalls")
+{
+    auto &rec = the_recording();
+    std::string json = tmp_path("report.json"), trace = tmp_path("trace.json");
+    REQUIRE(report(rec.path, "json", json).status == 0);
+    REQUIRE(report(rec.path, "chrome", trace).status == 0);
+    std::istringstream lines(py("stalls " + json));
+    size_t nstalls = 0;
+    std::string line;
+    while (std::getline(lines, line))
+        nstalls++;
+    // The loop is stallgen's main thread: tid == pid, which the TARGET record holds.
+    auto pid = run_command("python3 -c \"import json;print(json.load(open('" + json +
+                           "'))['target']['pid'])\"");
+    REQUIRE(pid.status == 0);
+    std::istringstream counts(
+        py("chrome " + trace + " " + std::to_string(std::atoi(pid.out.c_str()))));
+    size_t stall_slices = 0, task_slices = 0;
+    counts >> stall_slices >> task_slices;
+    CHECK(stall_slices == nstalls);
+    CHECK(task_slices >= rec.stalls.size()); // every injected stall was a long task slice
+    unlink(json.c_str());
+    unlink(trace.c_str());
+}
+
+TEST_CASE("folded stacks parse and add up to the recorded stall time")
+{
+    auto &rec = the_recording();
+    std::string json = tmp_path("report.json"), folded = tmp_path("stacks.folded"),
+                svg = tmp_path("flame.svg");
+    REQUIRE(report(rec.path, "json", json).status == 0);
+    REQUIRE(report(rec.path, "folded", folded).status == 0);
+    long long want = std::atoll(py("stalled_us " + json).c_str());
+    long long sum = std::atoll(py("folded " + folded).c_str());
+    CHECK(want > 0);
+    CHECK(sum == want);
+    std::string stacks = slurp_file(folded);
+    CHECK(stacks.find("stall_cpu_burn") != std::string::npos);
+    CHECK(stacks.find("stall_blocking_read") != std::string::npos);
+    // The SVG flame graph draws the same stacks.
+    REQUIRE(report(rec.path, "svg", svg).status == 0);
+    std::string drawing = slurp_file(svg);
+    CHECK(drawing.rfind("<?xml", 0) == 0);
+    CHECK(drawing.find("stall_blocking_sleep") != std::string::npos);
+    CHECK(drawing.find("</svg>") != std::string::npos);
+    unlink(json.c_str());
+    unlink(folded.c_str());
+    unlink(svg.c_str());
+}
+
+TEST_CASE("a truncated recording reports its whole records and warns")
+{
+    auto &rec = the_recording();
+    std::string cut = tmp_path("cut.csrec"), json = tmp_path("cut.json");
+    std::string full = slurp_file(rec.path);
+    REQUIRE(full.size() > 1000);
+    {
+        std::ofstream f(cut, std::ios::binary);
+        f.write(full.data(), (std::streamsize)(full.size() * 2 / 3));
+    }
+    auto r = report(cut, "json", json);
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(r.err.find("warning") != std::string::npos);
+    CHECK(r.err.find("truncated after") != std::string::npos);
+    CHECK(py("warning " + json).rfind("truncated after", 0) == 0);
+    auto text = run_command(coscope + " report " + cut);
+    CHECK(text.status == 0);
+    CHECK(text.out.find("not closed (no trailer)") != std::string::npos);
+    unlink(cut.c_str());
+    unlink(json.c_str());
+}
+
+TEST_CASE("report refuses what is not a recording, with distinct exit codes")
+{
+    CHECK(run_command(coscope + " report /etc/passwd").status == 7);
+    CHECK(run_command(coscope + " report /nonexistent/file.csrec").status == 2);
+    CHECK(run_command(coscope + " report").status == 2);
+    auto &rec = the_recording();
+    std::string bad = tmp_path("bad.csrec");
+    std::string data = slurp_file(rec.path);
+    {
+        std::string v2 = data;
+        v2[8] = 2; // the version field
+        std::ofstream(bad, std::ios::binary) << v2;
+        auto r = run_command(coscope + " report " + bad);
+        CHECK(r.status == 8);
+        CHECK(r.err.find("version 2 not supported") != std::string::npos);
+    }
+    {
+        std::string flipped = data;
+        flipped[data.size() / 2] ^= 0x55;
+        std::ofstream(bad, std::ios::binary) << flipped;
+        auto r = run_command(coscope + " report " + bad);
+        CHECK(r.status == 9);
+        CHECK(r.err.find("corrupt record at offset") != std::string::npos);
+    }
+    unlink(bad.c_str());
+}
+
+TEST_CASE("a flight recorder writes its window when a trigger fires, and nothing otherwise")
+{
+    std::string port = std::to_string(20000 + (getpid() + 7) % 20000);
+    std::string fired = tmp_path("flight.csrec"), quiet = tmp_path("quiet.csrec");
+    std::string target = " -- " + stallgen + " --port " + port +
+                         " --every 500ms --count 2 --stalls cpu:100ms,sleep:250ms";
+    auto r = run_command(coscope + " record -o " + fired +
+                         " -t 60ms --flight 10s --trigger 'stall>200ms' --after 200ms" + target);
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(r.err.find("trigger 'stall>200ms' fired") != std::string::npos);
+    struct stat st;
+    REQUIRE(stat(fired.c_str(), &st) == 0);
+    std::string json = tmp_path("flight.json");
+    auto rep = report(fired, "json", json);
+    INFO(rep.err);
+    CHECK(rep.status == 0);
+    std::string out = py("stalls " + json);
+    CHECK(out.find("stall-sleep") != std::string::npos);
+    std::string report_text = slurp_file(json);
+    CHECK(report_text.find("\"trigger\":\"stall>200ms\"") != std::string::npos);
+    CHECK(report_text.find("\"flight\":true") != std::string::npos);
+
+    port = std::to_string(20000 + (getpid() + 13) % 20000);
+    target = " -- " + stallgen + " --port " + port + " --every 500ms --count 1 --stalls cpu:100ms";
+    r = run_command(coscope + " record -o " + quiet + " --flight 10s --trigger 'stall>5s'" +
+                    target);
+    CHECK(r.status == 0);
+    CHECK(r.err.find("no trigger fired: nothing written") != std::string::npos);
+    CHECK(stat(quiet.c_str(), &st) != 0);
+    unlink(fired.c_str());
+    unlink(json.c_str());
+}

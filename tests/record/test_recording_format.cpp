@@ -1,0 +1,270 @@
+// The recording format on its own: what the encoder writes the reader gives back, and a
+// damaged file gets one clear verdict with every whole record before the damage.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+extern "C" {
+#include "record_encode.h"
+#include "record_writer.h"
+#include "recording_reader.h"
+}
+
+namespace
+{
+
+struct bytes {
+    cs_rec_buf b{};
+    ~bytes()
+    {
+        cs_rec_buf_free(&b);
+    }
+    std::vector<uint8_t> vec() const
+    {
+        return std::vector<uint8_t>(b.data, b.data + b.len);
+    }
+};
+
+// A small recording: target, loop, two tasks (one done), a slice, a stall with a stack,
+// statistics, a lost count and a trailer.
+std::vector<uint8_t> sample_recording()
+{
+    bytes out;
+    REQUIRE(cs_rec_encode_header(&out.b) == 0);
+    cs_rec_target t{};
+    t.pid = 42;
+    strcpy(t.comm, "server");
+    strcpy(t.exe, "/usr/bin/server");
+    strcpy(t.build_id, "abcdef");
+    strcpy(t.version, "0.1.0");
+    t.start_mono_ns = 1000;
+    t.threshold_ns = 50000000;
+    REQUIRE(cs_rec_encode_target(&out.b, &t) == 0);
+    cs_rec_loop l{2000, 42, "server"};
+    REQUIRE(cs_rec_encode_loop(&out.b, &l) == 0);
+    cs_rec_task_spawn s1{3000, 7, 1, 42, "worker"}, s2{3100, 3, 0, 42, "main"};
+    REQUIRE(cs_rec_encode_task_spawn(&out.b, &s1) == 0);
+    REQUIRE(cs_rec_encode_task_spawn(&out.b, &s2) == 0);
+    cs_rec_task_done d{9000, 7};
+    REQUIRE(cs_rec_encode_task_done(&out.b, &d) == 0);
+    cs_rec_slice sl{4000, 60000000, 42, 7, "worker"};
+    REQUIRE(cs_rec_encode_slice(&out.b, &sl) == 0);
+    cs_frame frames[2] = {{0x1234, "burn", 4, "/usr/bin/server", "server.c", 10},
+                          {0x5678, nullptr, 0, nullptr, nullptr, 0}};
+    cs_stack stack{5, 2, frames};
+    cs_stall st{};
+    st.tid = 42;
+    strcpy(st.comm, "server");
+    st.start_ns = 4000;
+    st.duration_ns = 60000000;
+    st.task = "worker";
+    st.task_id = 7;
+    st.on_cpu_ns = 59000000;
+    st.nsyscalls = 1;
+    strcpy(st.syscalls[0].name, "read");
+    st.syscalls[0].count = 2;
+    st.syscalls[0].total_ns = 1000000;
+    st.nstacks = 1;
+    st.stacks = &stack;
+    REQUIRE(cs_rec_encode_stall(&out.b, &st) == 0);
+    cs_rec_task_stats ts{};
+    ts.t_ns = 8000;
+    ts.task_id = 7;
+    ts.polls = 11;
+    ts.nbuckets = 32;
+    ts.sched_hist[20] = 3;
+    REQUIRE(cs_rec_encode_task_stats(&out.b, &ts) == 0);
+    cs_rec_lost lost{8500, 2, 1};
+    REQUIRE(cs_rec_encode_lost(&out.b, &lost) == 0);
+    cs_rec_trailer tr{10000, 9, CS_REC_END_STOPPED};
+    REQUIRE(cs_rec_encode_trailer(&out.b, &tr) == 0);
+    return out.vec();
+}
+
+// Offsets where each record starts (and the file's end last).
+std::vector<size_t> record_starts(const std::vector<uint8_t> &f)
+{
+    std::vector<size_t> at;
+    size_t off = CS_REC_HEADER_LEN;
+    while (off < f.size()) {
+        at.push_back(off);
+        uint32_t len = f[off + 4] | f[off + 5] << 8 | f[off + 6] << 16 | (uint32_t)f[off + 7] << 24;
+        off += CS_REC_HEAD_LEN + len + CS_REC_CRC_LEN;
+    }
+    at.push_back(off);
+    return at;
+}
+
+} // namespace
+
+TEST_CASE("every record type reads back as it was written")
+{
+    auto f = sample_recording();
+    cs_recording r;
+    REQUIRE(cs_recording_parse(f.data(), f.size(), &r) == CS_REC_OK);
+    CHECK(r.message[0] == 0);
+    CHECK(r.nrecords == 10);
+    REQUIRE(r.has_target);
+    CHECK(r.target.pid == 42);
+    CHECK(std::string(r.target.exe) == "/usr/bin/server");
+    CHECK(std::string(r.target.build_id) == "abcdef");
+    REQUIRE(r.nloops == 1);
+    CHECK(r.loops[0].tid == 42);
+    REQUIRE(r.ntasks == 2);
+    CHECK(r.tasks[0].spawn.id == 3); // sorted by id
+    CHECK_FALSE(r.tasks[0].done);
+    const cs_rec_task *w = cs_recording_task(&r, 7);
+    REQUIRE(w);
+    CHECK(std::string(w->spawn.name) == "worker");
+    CHECK(w->done);
+    CHECK(w->done_ns == 9000);
+    REQUIRE(r.nslices == 1);
+    CHECK(r.slices[0].duration_ns == 60000000);
+    REQUIRE(r.nstalls == 1);
+    const cs_stall &s = r.stalls[0];
+    CHECK(std::string(s.task) == "worker");
+    CHECK(s.task_id == 7);
+    CHECK(s.on_cpu_ns == 59000000);
+    REQUIRE(s.nsyscalls == 1);
+    CHECK(std::string(s.syscalls[0].name) == "read");
+    CHECK(s.syscalls[0].total_ns == 1000000);
+    REQUIRE(s.nstacks == 1);
+    REQUIRE(s.stacks[0].nframes == 2);
+    CHECK(s.stacks[0].count == 5);
+    CHECK(std::string(s.stacks[0].frames[0].symbol) == "burn");
+    CHECK(std::string(s.stacks[0].frames[0].file) == "server.c");
+    CHECK(s.stacks[0].frames[0].line == 10);
+    CHECK(s.stacks[0].frames[1].symbol == nullptr); // unknown stays unknown
+    REQUIRE(r.ntask_stats == 1);
+    CHECK(r.task_stats[0].sched_hist[20] == 3);
+    CHECK(r.lost.lost_events == 2);
+    CHECK(r.has_trailer);
+    CHECK(r.trailer.records == 9);
+    cs_recording_free(&r);
+}
+
+TEST_CASE("a file cut anywhere reads as the whole records before the cut")
+{
+    auto f = sample_recording();
+    auto starts = record_starts(f);
+    for (size_t len = 0; len < f.size(); len++) {
+        cs_recording r;
+        int st = cs_recording_parse(f.data(), len, &r);
+        INFO("cut at " << len);
+        if (len < CS_REC_MAGIC_LEN) {
+            CHECK(st == CS_REC_NOT_RECORDING);
+        } else {
+            size_t whole = 0;
+            while (whole + 1 < starts.size() && starts[whole + 1] <= len)
+                whole++;
+            bool on_boundary =
+                len == CS_REC_HEADER_LEN || std::count(starts.begin(), starts.end(), len);
+            CHECK(st == (on_boundary ? CS_REC_OK : CS_REC_TRUNCATED));
+            CHECK(r.nrecords == (len < CS_REC_HEADER_LEN ? 0 : whole));
+            if (st == CS_REC_TRUNCATED)
+                CHECK(std::string(r.message).rfind("truncated after", 0) == 0);
+        }
+        cs_recording_free(&r);
+    }
+}
+
+TEST_CASE("a damaged byte is a corrupt record at its offset, after the good ones")
+{
+    auto f = sample_recording();
+    auto starts = record_starts(f);
+    size_t third = starts[2];
+    f[third + CS_REC_HEAD_LEN + 2] ^= 0x40; // inside the third record's payload
+    cs_recording r;
+    REQUIRE(cs_recording_parse(f.data(), f.size(), &r) == CS_REC_CORRUPT);
+    CHECK(r.nrecords == 2);
+    CHECK(r.bad_offset == third);
+    CHECK(std::string(r.message).find("corrupt record at offset " + std::to_string(third)) == 0);
+    cs_recording_free(&r);
+}
+
+TEST_CASE("a foreign file and a future version are named as such")
+{
+    const char text[] = "root:x:0:0:root:/root:/bin/bash\n";
+    cs_recording r;
+    CHECK(cs_recording_parse((const uint8_t *)text, sizeof text, &r) == CS_REC_NOT_RECORDING);
+    CHECK(std::string(r.message) == "not a coscope recording");
+    cs_recording_free(&r);
+    auto f = sample_recording();
+    f[8] = 7;
+    CHECK(cs_recording_parse(f.data(), f.size(), &r) == CS_REC_BAD_VERSION);
+    CHECK(std::string(r.message).rfind("version 7 not supported", 0) == 0);
+    cs_recording_free(&r);
+}
+
+TEST_CASE("a record of an unknown type is skipped, the rest still read")
+{
+    bytes out;
+    REQUIRE(cs_rec_encode_header(&out.b) == 0);
+    cs_rec_loop l{1, 5, "x"};
+    REQUIRE(cs_rec_encode_loop(&out.b, &l) == 0);
+    out.b.data[CS_REC_HEADER_LEN] = 200; // the type; fix the CRC up
+    uint32_t crc = cs_crc32(0, out.b.data + CS_REC_HEADER_LEN, out.b.len - CS_REC_HEADER_LEN - 4);
+    for (int i = 0; i < 4; i++)
+        out.b.data[out.b.len - 4 + i] = (uint8_t)(crc >> (8 * i));
+    REQUIRE(cs_rec_encode_loop(&out.b, &l) == 0);
+    cs_recording r;
+    CHECK(cs_recording_parse(out.b.data, out.b.len, &r) == CS_REC_OK);
+    CHECK(r.unknown_records == 1);
+    CHECK(r.nloops == 1);
+    cs_recording_free(&r);
+}
+
+TEST_CASE("a flight window keeps only its last seconds and writes nothing unless fired")
+{
+    std::string path = "/tmp/cs-flight-unit-" + std::to_string(getpid());
+    cs_rec_writer *w;
+    const uint64_t s = 1000000000ull;
+    REQUIRE(cs_rec_writer_open_flight(path.c_str(), 10 * s, 1 << 20, &w) == 0);
+    cs_rec_target t{};
+    t.pid = 1;
+    REQUIRE(cs_rec_encode_target(cs_rec_writer_begin(w), &t) == 0);
+    REQUIRE(cs_rec_writer_commit(w, 0, true) == 0);
+    for (uint64_t i = 0; i < 100; i++) {
+        cs_rec_lost l{i * s, i, 0};
+        REQUIRE(cs_rec_encode_lost(cs_rec_writer_begin(w), &l) == 0);
+        REQUIRE(cs_rec_writer_commit(w, i * s, false) == 0);
+    }
+    CHECK(cs_rec_writer_records(w) == 1 + 11); // the target + seconds 89..99
+    CHECK(cs_rec_writer_window_bytes(w) < 2048);
+    struct stat st;
+    CHECK(stat(path.c_str(), &st) != 0);
+    char why[256];
+    REQUIRE(cs_rec_writer_fire(w, why, sizeof why) == 0);
+    cs_rec_writer_close(w);
+    cs_recording r;
+    REQUIRE(cs_recording_load(path.c_str(), &r) == CS_REC_OK);
+    CHECK(r.has_target);
+    CHECK(r.nrecords == 12);
+    CHECK(r.lost.lost_events == 99);
+    cs_recording_free(&r);
+
+    // Never fired: no file.
+    unlink(path.c_str());
+    REQUIRE(cs_rec_writer_open_flight(path.c_str(), 10 * s, 1 << 20, &w) == 0);
+    REQUIRE(cs_rec_encode_target(cs_rec_writer_begin(w), &t) == 0);
+    REQUIRE(cs_rec_writer_commit(w, 0, true) == 0);
+    cs_rec_writer_close(w);
+    CHECK(stat(path.c_str(), &st) != 0);
+}
+
+TEST_CASE("the flight window's memory stays under its byte bound")
+{
+    cs_rec_writer *w;
+    REQUIRE(cs_rec_writer_open_flight("/tmp/unused", UINT64_MAX / 2, 64 * 1024, &w) == 0);
+    for (uint64_t i = 0; i < 100000; i++) {
+        cs_rec_slice sl{i, 1, 1, 1, "a task with a long enough name"};
+        REQUIRE(cs_rec_encode_slice(cs_rec_writer_begin(w), &sl) == 0);
+        REQUIRE(cs_rec_writer_commit(w, i, false) == 0);
+        REQUIRE(cs_rec_writer_window_bytes(w) <= 64 * 1024);
+    }
+    cs_rec_writer_close(w);
+}
