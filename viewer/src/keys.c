@@ -246,7 +246,7 @@ static void select_item(struct cs_ui *ui, const struct cs_view *v, size_t index)
         move_by(ui, v, (long)index - (long)ui->stall_sel);
         break;
     case CS_SCREEN_LOOPS:
-        ui->loop_sel = move_cursor(index, 0, v->nloops);
+        ui->loop_sel = move_cursor(ui->list_first + (index - ui->list_first) / 2, 0, v->nloops);
         break;
     case CS_SCREEN_TASKS: {
         cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);

@@ -16,6 +16,10 @@ void cs_screen_loops(const struct cs_view *v, struct cs_ui *ui, int top, int bot
 void cs_screen_tasks(const struct cs_view *v, struct cs_ui *ui, int top, int bottom);
 void cs_screen_help(const struct cs_view *v, struct cs_ui *ui, int top, int bottom);
 
+/* A log2 histogram (corun_debug.h buckets) as one bar per bucket, from the first to the
+ * last non-empty one, in columns [x, x + width) from row y; returns the next free row. */
+int cs_draw_hist(int y, int x, int width, int bottom, const char *title, const uint64_t *hist);
+
 void cs_screen_task_detail(const struct cs_view *v, struct cs_ui *ui, int top, int bottom);
 
 /* One row of the tasks screen: a loop (task < 0) or a task at a depth of the tree. */

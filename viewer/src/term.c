@@ -210,6 +210,33 @@ bool cs_term_mouse(struct cs_term_mouse *m)
     return m->wheel_up || m->wheel_down || (ev.bstate & BUTTON1_PRESSED);
 }
 
+void cs_term_spark(int y, int x, const unsigned char *pct, size_t n)
+{
+    static const char *const blocks[] = {" ",      "\u2581", "\u2582", "\u2583", "\u2584",
+                                         "\u2585", "\u2586", "\u2587", "\u2588"};
+    static const char ascii[] = " .:-=+*#@";
+    int w = room(y, x);
+    if (w <= 0)
+        return;
+    if ((size_t)w < n) { /* the newest samples win */
+        pct += n - (size_t)w;
+        n = (size_t)w;
+    }
+    attrset(attr_of(CS_ROLE_BAR));
+    move(y, x);
+    for (size_t i = 0; i < n; i++) {
+        /* 0 stays blank; anything above it shows at least the lowest level. */
+        int level = pct[i] ? 1 + (pct[i] * 7 + 50) / 100 : 0;
+        if (level > 8)
+            level = 8;
+        if (utf8)
+            addstr(blocks[level]);
+        else
+            addch((chtype)ascii[level]);
+    }
+    attrset(A_NORMAL);
+}
+
 int cs_term_key(void)
 {
     int ch = getch();

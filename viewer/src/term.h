@@ -50,6 +50,10 @@ void cs_term_hline(int y);
 /* A bar of `cells` full cells (fractional part drawn where UTF-8 allows) at (y, x). */
 void cs_term_bar(int y, int x, double cells, int max_cells);
 
+/* A sparkline of percentages (0-100), one cell each: Unicode blocks, or ASCII levels
+ * (" .:-=+*#@") without UTF-8. */
+void cs_term_spark(int y, int x, const unsigned char *pct, size_t n);
+
 /* Next key, or -1 if none is waiting (never blocks). KEY_MOUSE: see cs_term_mouse. */
 int cs_term_key(void);
 
