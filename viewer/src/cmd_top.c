@@ -294,7 +294,7 @@ int cs_cmd_top(int argc, char **argv)
         return CS_EXIT_USAGE;
     }
     if (o.replay) /* replay_source.c: the same screens over a recording */
-        return cs_replay_top(o.replay, o.interval_ns, o.duration_ns, draw);
+        return cs_replay_top(o.replay, o.interval_ns, o.duration_ns, cs_frame_draw);
     rc = preflight(&o);
     if (rc)
         return rc;
