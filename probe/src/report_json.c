@@ -151,8 +151,17 @@ static void write_loops(struct cs_json *w, const struct cs_report *r)
             key_uint(w, "iterations", l->iterations);
             key_uint(w, "busy_ns", l->busy_ns);
             key_uint(w, "poll_wait_ns", l->poll_wait_ns);
-            key_uint(w, "sched_p50_ns", l->sched_p50_ns);
-            key_uint(w, "sched_p99_ns", l->sched_p99_ns);
+            cs_json_key(w, "source");
+            cs_json_string(w, l->engine ? "engine" : "libcorun");
+            const char *keys[2] = {"sched_p50_ns", "sched_p99_ns"};
+            uint64_t vals[2] = {l->sched_p50_ns, l->sched_p99_ns};
+            for (int k = 0; k < 2; k++) {
+                cs_json_key(w, keys[k]);
+                if (l->engine)
+                    cs_json_null(w); /* a foreign loop has no scheduling latency */
+                else
+                    cs_json_uint(w, vals[k]);
+            }
             key_uint(w, "iteration_p99_ns", l->iter_p99_ns);
             cs_json_end_object(w);
         } else {
@@ -232,12 +241,14 @@ static void write_metrics(struct cs_json *w, const struct cs_report *r)
         metric(w, name, l->stalls, "count", NULL);
         if (!l->has_stats)
             continue;
+        snprintf(name, sizeof name, "loop.%zu.iteration.p99", i);
+        metric(w, name, l->iter_p99_ns, "ns", NULL);
+        if (l->engine)
+            continue;
         snprintf(name, sizeof name, "loop.%zu.sched_latency.p50", i);
         metric(w, name, l->sched_p50_ns, "ns", NULL);
         snprintf(name, sizeof name, "loop.%zu.sched_latency.p99", i);
         metric(w, name, l->sched_p99_ns, "ns", NULL);
-        snprintf(name, sizeof name, "loop.%zu.iteration.p99", i);
-        metric(w, name, l->iter_p99_ns, "ns", NULL);
     }
     if (r->ntasks_with_stats) /* tasks are sorted worst p99 first */
         metric(w, "tasks.worst_sched_latency.p99", r->tasks[0].sched_p99_ns, "ns", NULL);

@@ -73,7 +73,9 @@ static void write_loops(FILE *out, const struct cs_report *r)
         const struct cs_report_loop *l = &r->loops[i];
         fprintf(out, "  %-8d %-16s %7" PRIu64 " %10.1f %9.1f", l->tid, l->comm, l->stalls,
                 ms(l->stalled_ns), ms(l->worst_ns));
-        if (l->has_stats)
+        if (l->has_stats && l->engine)
+            fprintf(out, " %12" PRIu64 " %9s %9s\n", l->iterations, "-", "-");
+        else if (l->has_stats)
             fprintf(out, " %12" PRIu64 " %7.2fms %7.2fms\n", l->iterations, ms(l->sched_p50_ns),
                     ms(l->sched_p99_ns));
         else

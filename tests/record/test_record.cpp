@@ -391,3 +391,22 @@ TEST_CASE("a full disk stops the recording with a clear line, and the file stays
     rmdir(dir);
     unlink(err.c_str());
 }
+
+TEST_CASE("a foreign event loop is recorded with its stalls and the engine's loop figures")
+{
+    std::string file = tmp_path("foreign.csrec"), json = tmp_path("foreign.json");
+    // The target reads commands from stdin: burn 150 ms once it runs, then quit.
+    auto rec = run_command("(sleep 1.5; echo 'burn 150'; sleep 1.5; echo quit) | " + coscope +
+                           " record -o " + file + " -d 20s -- " + TARGET_EPOLL_FP);
+    INFO(rec.err);
+    REQUIRE(rec.status == 0);
+    REQUIRE(report(file, "json", json).status == 0);
+    std::string out = slurp_file(json);
+    INFO(out.substr(0, 3000));
+    CHECK(out.find("\"source\":\"engine\"") != std::string::npos);
+    CHECK(out.find("\"sched_p99_ns\":null") != std::string::npos);
+    CHECK(out.find("\"symbol\":\"stall_burn_cpu\"") != std::string::npos);
+    CHECK(out.find("\"loop.0.iteration.p99\"") != std::string::npos);
+    unlink(file.c_str());
+    unlink(json.c_str());
+}
