@@ -250,6 +250,14 @@ static void on_stall(const struct cs_stall *s, void *arg)
     writer_failed(r);
 }
 
+static void on_slow_iter(const struct cs_slow_iter *it, void *arg)
+{
+    struct recorder *r = arg;
+    if (cs_rec_encode_slow_iter(cs_rec_writer_begin(r->w), it) == 0)
+        cs_rec_writer_commit(r->w, it->start_ns + it->duration_ns, false);
+    writer_failed(r);
+}
+
 static void add_loop(struct recorder *r, int tid)
 {
     if (cs_collector_has_thread(r->coll, tid))
@@ -446,8 +454,10 @@ static int run(struct recorder *r, bool launched, char **cmd)
         wait_for_runtime(r->pid);
     /* libcorun targets: stalls become the long slices of the tasks that held the loop */
     attrib = cs_corun_attrib_new(r->pid, launched, o->threshold_ns);
-    if (attrib)
+    if (attrib) {
         cs_collector_set_annotator(r->coll, cs_corun_attrib_annotate, attrib);
+        cs_corun_attrib_on_slow_iter(attrib, MAX_STALLS_PER_S, r->model, on_slow_iter, r);
+    }
     tick_tasks(r, now_ns(), false);
     /* Tools and tests wait for this line: from here on, everything seen is recorded. */
     fprintf(stderr, "coscope: recording %zu loop thread%s of process %d to %s%s\n",

@@ -234,6 +234,7 @@ static void write_metrics(struct cs_json *w, const struct cs_report *r)
     metric(w, "stalled_time", r->stalled_ns, "ns", NULL);
     metric(w, "worst_stall", worst, "ns", NULL);
     metric(w, "lost_events", rec->lost.lost_events, "count", "0");
+    metric(w, "slow_iterations", rec->nslow_iters, "count", NULL);
     for (size_t i = 0; i < r->nloops; i++) {
         const struct cs_report_loop *l = &r->loops[i];
         char name[96];
@@ -302,6 +303,29 @@ void cs_report_write_json(FILE *out, const struct cs_report *r)
         write_stall(&w, r, r->by_start[i]);
     cs_json_end_array(&w);
     key_uint(&w, "stalled_ns", r->stalled_ns);
+    cs_json_key(&w, "slow_iterations");
+    cs_json_begin_array(&w);
+    for (size_t i = 0; i < r->rec->nslow_iters; i++) {
+        const struct cs_slow_iter *it = &r->rec->slow_iters[i];
+        cs_json_begin_object(&w);
+        key_uint(&w, "start_ns", rel(r, it->start_ns));
+        key_uint(&w, "duration_ns", it->duration_ns);
+        cs_json_key(&w, "tid");
+        cs_json_int(&w, it->tid);
+        key_uint(&w, "slices", it->tasks_run);
+        cs_json_key(&w, "tasks");
+        cs_json_begin_array(&w);
+        for (unsigned k = 0; k < it->ntasks; k++) {
+            cs_json_begin_object(&w);
+            key_uint(&w, "id", it->tasks[k].id);
+            key_str(&w, "name", it->tasks[k].name[0] ? it->tasks[k].name : NULL);
+            key_uint(&w, "duration_ns", it->tasks[k].duration_ns);
+            cs_json_end_object(&w);
+        }
+        cs_json_end_array(&w);
+        cs_json_end_object(&w);
+    }
+    cs_json_end_array(&w);
     write_tasks(&w, r);
     cs_json_key(&w, "blocking_calls");
     cs_json_begin_array(&w);

@@ -410,3 +410,23 @@ TEST_CASE("a foreign event loop is recorded with its stalls and the engine's loo
     unlink(file.c_str());
     unlink(json.c_str());
 }
+
+TEST_CASE("a slow libcorun iteration (many short slices) is recorded and reported")
+{
+    std::string file = tmp_path("slowiter.csrec"), json = tmp_path("slowiter.json");
+    // Ten tasks spinning 8 ms each in one iteration: 80 ms, no slice over 50 ms.
+    auto rec = run_command("(sleep 2; echo 'burnn 10 8'; sleep 2) | " + coscope + " record -o " +
+                           file + " -t 50ms -d 30s -- " + TARGET_CORUN_TREE);
+    INFO(rec.err);
+    REQUIRE(rec.status == 0);
+    REQUIRE(report(file, "json", json).status == 0);
+    std::string out = slurp_file(json);
+    INFO(out.substr(0, 4000));
+    auto at = out.find("\"slow_iterations\":[{");
+    REQUIRE(at != std::string::npos);
+    CHECK(out.find("\"name\":\"burner-", at) != std::string::npos);
+    auto text = run_command(coscope + " report " + file);
+    CHECK(text.out.find("slow iterations (") != std::string::npos);
+    unlink(file.c_str());
+    unlink(json.c_str());
+}
