@@ -381,7 +381,8 @@ def micro_benchmarks(args):
             continue
         log("micro: %s" % name)
         try:
-            r = subprocess.run(["taskset", "-c", str(args.server_cpu), path],
+            # Same CPU and policy as the echo servers (--sched other: plain SCHED_OTHER).
+            r = subprocess.run(pinned(args.server_cpu) + [path],
                                capture_output=True, text=True, timeout=180, env=env)
         except subprocess.TimeoutExpired:
             out[name] = {"status": "failed: timed out after 180 s"}

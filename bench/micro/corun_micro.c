@@ -4,9 +4,14 @@
  *   yield_rt         co_yield -> resumed: one task, one full loop iteration per yield
  *   yield_rt_100     the same with 100 tasks yielding in turn: per yield, the iteration's
  *                    own cost shared by 100
+ *   yield_rt_stats   yield_rt while the runtime keeps statistics (as when coscope stat or
+ *                    bpftrace attaches to corun:stats: the bench sets the semaphore itself)
  *   spawn_join       co_spawn + run + co_join of an empty task, pooled stacks
  *   idle_task_bytes  resident memory per parked task (RSS delta / tasks)
  * Each figure is the median of REPS repetitions. CS_BENCH_QUICK=1 runs fewer iterations.
+ * The switch, yield and spawn figures are the thread's CPU time per operation
+ * (CLOCK_THREAD_CPUTIME_ID): on a busy machine, time spent preempted is not counted; on a
+ * quiet one it equals the wall-clock time.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,6 +44,14 @@ static void report(const char *name, double value, const char *unit, long iters)
            name, value, unit, iters, REPS);
 }
 
+/* CPU time of this thread (see the top). */
+static int64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* ---- bare switch ---- */
 
 static struct co__ctx bare_main, bare_other;
@@ -56,10 +69,10 @@ static double bench_bare_switch(void)
     char *stack = malloc(bytes);
     co__ctx_make(&bare_other, stack, bytes, bare_entry, NULL);
     co__ctx_switch(&bare_main, &bare_other); /* warm up, enter the loop */
-    int64_t t0 = co_now_ns();
+    int64_t t0 = cpu_ns();
     for (long i = 0; i < iterations; i++)
         co__ctx_switch(&bare_main, &bare_other);
-    double ns = (double)(co_now_ns() - t0) / (double)iterations;
+    double ns = (double)(cpu_ns() - t0) / (double)iterations;
     free(stack);
     return ns;
 }
@@ -74,10 +87,10 @@ static int yield_main(void *arg, intptr_t *result)
     (void)result;
     for (int i = 0; i < 1000; i++)
         co_yield ();
-    int64_t t0 = co_now_ns();
+    int64_t t0 = cpu_ns();
     for (long i = 0; i < iterations; i++)
         co_yield ();
-    yield_ns = (double)(co_now_ns() - t0) / (double)iterations;
+    yield_ns = (double)(cpu_ns() - t0) / (double)iterations;
     return 0;
 }
 
@@ -97,13 +110,26 @@ static int yield100_main(void *arg, intptr_t *result)
     enum { N = 100 };
     co_task *t[N];
     long per_task = iterations / N;
-    int64_t t0 = co_now_ns();
+    int64_t t0 = cpu_ns();
     for (int i = 0; i < N; i++)
         if (co_spawn(&t[i], yielder, (void *)(intptr_t)per_task, NULL) != 0)
             return 1;
     int r = co_gather(t, N, NULL, CO_NO_DEADLINE);
-    yield_ns = (double)(co_now_ns() - t0) / (double)(per_task * N);
+    yield_ns = (double)(cpu_ns() - t0) / (double)(per_task * N);
     return r;
+}
+
+/* With the stats semaphore set, as a tracer attached to corun:stats would. */
+static double yield_stats_run(void)
+{
+#if CORUN_WITH_PROBES
+    corun_stats_semaphore++;
+    co_run(yield_main, NULL, NULL);
+    corun_stats_semaphore--;
+    return yield_ns;
+#else
+    return 0; /* no probes, no stats */
+#endif
 }
 
 /* ---- spawn + run + join ---- */
@@ -124,12 +150,12 @@ static int spawn_main(void *arg, intptr_t *result)
     long n = iterations / 4;
     for (long i = 0; i < n + 1000; i++) {
         if (i == 1000)
-            spawn_ns = (double)co_now_ns();
+            spawn_ns = (double)cpu_ns();
         co_task *t;
         if (co_spawn(&t, empty_task, NULL, NULL) != 0 || co_join(t, NULL, CO_NO_DEADLINE) != 0)
             return 1;
     }
-    spawn_ns = ((double)co_now_ns() - spawn_ns) / (double)n;
+    spawn_ns = ((double)cpu_ns() - spawn_ns) / (double)n;
     return 0;
 }
 
@@ -177,7 +203,7 @@ static int idle_main(void *arg, intptr_t *result)
 /* Queue ping-pong, lock hand-off, timer churn: defined after main(). */
 static int run_sync_benchmarks(const char *only);
 
-/* Usage: corun_micro [only]   (only = bare, yield, yield100, spawn, idle, queue, lock,
+/* Usage: corun_micro [only]   (only = bare, yield, yield100, yield_stats, spawn, idle, queue, lock,
  * timer_fire or timer_cancel) */
 int main(int argc, char **argv)
 {
@@ -186,7 +212,7 @@ int main(int argc, char **argv)
     if (quick && strcmp(quick, "1") == 0)
         iterations = 200000;
 #define WANT(name) (!*only || strcmp(only, name) == 0)
-    double bare[REPS], yield[REPS], yield100[REPS], spawn[REPS], idle[REPS];
+    double bare[REPS], yield[REPS], yield100[REPS], yield_stats[REPS], spawn[REPS], idle[REPS];
     for (int r = 0; r < REPS; r++) {
         /* Side by side: each repetition measures all of them. */
         if (WANT("bare"))
@@ -199,6 +225,8 @@ int main(int argc, char **argv)
             co_run(yield100_main, NULL, NULL);
             yield100[r] = yield_ns;
         }
+        if (WANT("yield_stats"))
+            yield_stats[r] = yield_stats_run();
         if (WANT("spawn")) {
             co_run(spawn_main, NULL, NULL);
             spawn[r] = spawn_ns;
@@ -214,6 +242,8 @@ int main(int argc, char **argv)
         report("yield_rt", median(yield, REPS), "ns", iterations);
     if (WANT("yield100"))
         report("yield_rt_100", median(yield100, REPS), "ns", iterations);
+    if (WANT("yield_stats"))
+        report("yield_rt_stats", median(yield_stats, REPS), "ns", iterations);
     if (!*only) {
         /* Ratios of medians measured in the same run. */
         printf("{\"name\": \"yield_over_bare\", \"value\": %.2f, \"unit\": \"ratio\"}\n",

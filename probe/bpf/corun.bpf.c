@@ -20,6 +20,8 @@ const volatile __u32 task_name_off = 0;  /* corun_debug.task.name */
 const volatile __u32 task_name_size = 0; /* corun_debug.task.name_size */
 const volatile __u32 targ_tgid = 0;      /* off-CPU accounting watches this process */
 const volatile __u32 loop_seq_off = 0;   /* corun_debug.loop.slice_seq */
+const volatile __u32 loop_task_off = 0;  /* corun_debug.loop.current_task */
+const volatile __u32 task_id_off = 0;    /* corun_debug.task.id */
 
 __u64 lost_events = 0;
 __u64 stats_hits = 0;
@@ -40,6 +42,24 @@ struct {
     __type(key, __u32); /* TID of a loop thread */
     __type(value, struct cs_corun_offcpu_log);
 } offcpu SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 8192);
+    __type(key, struct cs_corun_block_key);
+    __type(value, struct cs_corun_block_val);
+} blocking SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 8192);
+    __type(key, __u64); /* task id */
+    __type(value, struct cs_corun_exec_val);
+} exec SEC(".maps");
+
+/* Zeroed values to create map entries from (too big for the BPF stack). */
+static struct cs_corun_block_val zero_block;
+static struct cs_corun_exec_val zero_exec;
 
 SEC("usdt")
 int BPF_USDT(corun_stats, void *loop)
@@ -134,6 +154,103 @@ int BPF_USDT(corun_iter_long, void *loop, __s64 start_ns, __u64 duration_ns, __u
     if (bpf_probe_read_user(e->top, sizeof(e->top), top))
         e->ntop = 0;
     bpf_ringbuf_submit(e, 0);
+    return 0;
+}
+
+/* `coscope stat`: a loop thread enters a system call; inside a task's slice, remember it. */
+static __always_inline int on_sys_enter(long nr)
+{
+    __u64 id = bpf_get_current_pid_tgid();
+    if ((__u32)(id >> 32) != targ_tgid)
+        return 0;
+    __u32 tid = (__u32)id;
+    struct cs_corun_offcpu_log *log = bpf_map_lookup_elem(&offcpu, &tid);
+    if (!log)
+        return 0;
+    __u64 task = 0, task_id = 0;
+    log->sys_task_id = 0;
+    if (bpf_probe_read_user(&task, sizeof(task), (void *)(log->loop_addr + loop_task_off)) ||
+        !task || bpf_probe_read_user(&task_id, sizeof(task_id), (void *)(task + task_id_off)))
+        return 0; /* the loop's own calls (epoll_wait ...) are outside any slice */
+    log->sys_task_id = task_id;
+    log->sys_nr = (int)nr;
+    log->sys_off_base = log->cum_off_ns;
+    return 0;
+}
+
+static __always_inline int on_sys_exit(void)
+{
+    __u64 id = bpf_get_current_pid_tgid();
+    if ((__u32)(id >> 32) != targ_tgid)
+        return 0;
+    __u32 tid = (__u32)id;
+    struct cs_corun_offcpu_log *log = bpf_map_lookup_elem(&offcpu, &tid);
+    if (!log || !log->sys_task_id)
+        return 0;
+    struct cs_corun_block_key key = {.task_id = log->sys_task_id, .nr = log->sys_nr};
+    log->sys_task_id = 0;
+    __u64 off_ns = log->cum_off_ns - log->sys_off_base;
+    struct cs_corun_block_val *v = bpf_map_lookup_elem(&blocking, &key);
+    if (!v) {
+        bpf_map_update_elem(&blocking, &key, &zero_block, BPF_NOEXIST);
+        v = bpf_map_lookup_elem(&blocking, &key);
+        if (!v) {
+            __sync_fetch_and_add(&lost_events, 1); /* map full */
+            return 0;
+        }
+    }
+    /* One loop thread per task: no other CPU updates this entry at the same time. */
+    v->calls++;
+    v->blocked += off_ns != 0;
+    v->off_ns += off_ns;
+    v->off_hist[cs_corun_bucket(off_ns) & (CS_CORUN_HIST - 1)]++;
+    return 0;
+}
+
+SEC("?tp_btf/sys_enter")
+int BPF_PROG(corun_sys_enter_btf, struct pt_regs *regs, long nr)
+{
+    return on_sys_enter(nr);
+}
+
+SEC("?tp_btf/sys_exit")
+int BPF_PROG(corun_sys_exit_btf, struct pt_regs *regs, long ret)
+{
+    return on_sys_exit();
+}
+
+SEC("?raw_tp/sys_enter")
+int BPF_PROG(corun_sys_enter_raw, struct pt_regs *regs, long nr)
+{
+    return on_sys_enter(nr);
+}
+
+SEC("?raw_tp/sys_exit")
+int BPF_PROG(corun_sys_exit_raw, struct pt_regs *regs, long ret)
+{
+    return on_sys_exit();
+}
+
+/* `coscope stat`: an executor call finished (queue wait + run time, runtime-measured). */
+SEC("?usdt")
+int BPF_USDT(corun_exec_done, void *job, __u64 task_id, __u64 queue_ns, __u64 run_ns)
+{
+    (void)job;
+    struct cs_corun_exec_val *v = bpf_map_lookup_elem(&exec, &task_id);
+    if (!v) {
+        bpf_map_update_elem(&exec, &task_id, &zero_exec, BPF_NOEXIST);
+        v = bpf_map_lookup_elem(&exec, &task_id);
+        if (!v) {
+            __sync_fetch_and_add(&lost_events, 1);
+            return 0;
+        }
+    }
+    /* Worker threads of one task's calls may finish on two CPUs at once: atomics. */
+    __sync_fetch_and_add(&v->calls, 1);
+    __sync_fetch_and_add(&v->queue_ns, queue_ns);
+    __sync_fetch_and_add(&v->run_ns, run_ns);
+    __sync_fetch_and_add(&v->queue_hist[cs_corun_bucket(queue_ns) & (CS_CORUN_HIST - 1)], 1);
+    __sync_fetch_and_add(&v->run_hist[cs_corun_bucket(run_ns) & (CS_CORUN_HIST - 1)], 1);
     return 0;
 }
 

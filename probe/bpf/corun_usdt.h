@@ -63,6 +63,68 @@ struct cs_corun_offcpu_log {
     unsigned int nsys;
     unsigned int pad;
     struct cs_corun_sys sys[CS_CORUN_MAX_SYS]; /* blocking calls of slice base_seq */
+    /* `coscope stat`: the system call in progress, if made inside a task's slice. */
+    unsigned long long sys_task_id;  /* 0: not in a syscall, or not inside a slice */
+    unsigned long long sys_off_base; /* cum_off_ns at its entry */
+    int sys_nr;
+    unsigned int pad2;
+};
+
+/* Histograms of stat's blocking calls and executor calls: log2 buckets as libcorun's. */
+#define CS_CORUN_HIST 32 /* CORUN_HIST_BUCKETS */
+
+/* The bucket of v: its bit length, capped (BPF has no count-leading-zeros instruction, and
+ * clang 14 crashes on __builtin_clzll for BPF: six shifts instead). */
+static inline unsigned int cs_corun_bucket(unsigned long long v_ns)
+{
+    unsigned int b = 0;
+    if (v_ns >> 32) {
+        v_ns >>= 32;
+        b += 32;
+    }
+    if (v_ns >> 16) {
+        v_ns >>= 16;
+        b += 16;
+    }
+    if (v_ns >> 8) {
+        v_ns >>= 8;
+        b += 8;
+    }
+    if (v_ns >> 4) {
+        v_ns >>= 4;
+        b += 4;
+    }
+    if (v_ns >> 2) {
+        v_ns >>= 2;
+        b += 2;
+    }
+    if (v_ns >> 1) {
+        v_ns >>= 1;
+        b += 1;
+    }
+    b += (unsigned int)v_ns; /* 1 if any bit was set */
+    return b < CS_CORUN_HIST - 1 ? b : CS_CORUN_HIST - 1;
+}
+
+/* Map `blocking`: every system call a loop thread made inside a slice, per task and call. */
+struct cs_corun_block_key {
+    unsigned long long task_id;
+    int nr;
+    unsigned int pad;
+};
+
+struct cs_corun_block_val {
+    unsigned long long calls;
+    unsigned long long blocked; /* calls in which the thread went off-CPU */
+    unsigned long long off_ns;  /* off-CPU time inside them */
+    unsigned long long off_hist[CS_CORUN_HIST];
+};
+
+/* Map `exec`, key task id: executor calls (corun:exec_done). */
+struct cs_corun_exec_val {
+    unsigned long long calls, queue_ns, run_ns;
+    unsigned long long queue_hist[CS_CORUN_HIST];
+    unsigned long long run_hist[CS_CORUN_HIST];
 };
 
 struct cs_corun_top_slice {

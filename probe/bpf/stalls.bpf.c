@@ -13,6 +13,7 @@
 #define NR_IO_URING_ENTER           426 /* x86-64 and the generic table agree */
 #define CS_STACK_MODE_FP            0   /* enum cs_stack_mode */
 #define CS_STACK_MODE_DWARF         1
+#define CS_PAGE_BYTES               4096ull /* x86-64 */
 
 /* Set by user space before load; the verifier prunes what they switch off. */
 const volatile __u32 targ_tgid = 0;
@@ -119,18 +120,36 @@ static __always_inline void capture_raw(struct cs_raw_stack_event *raw, __u32 ti
     raw->regs.r13 = BPF_CORE_READ(regs, r13);
     raw->regs.r14 = BPF_CORE_READ(regs, r14);
     raw->regs.r15 = BPF_CORE_READ(regs, r15);
-    /* The window may run past the top of the stack mapping: halve until it reads. */
-    __u32 size = stack_bytes < CS_MAX_STACK_BYTES ? stack_bytes : CS_MAX_STACK_BYTES;
+    __u64 sp = raw->regs.sp;
+    __u64 size = stack_bytes < CS_MAX_STACK_BYTES ? stack_bytes : CS_MAX_STACK_BYTES;
     raw->size = 0;
-    for (int i = 0; i < 8; i++) {
-        barrier_var(size);
-        if (size < 256 || size > CS_MAX_STACK_BYTES)
+    barrier_var(size);
+    if (size < 256 || size > CS_MAX_STACK_BYTES)
+        return;
+    if (bpf_probe_read_user(raw->data, size, (void *)sp) == 0) {
+        raw->size = (__u32)size;
+        return;
+    }
+    /*
+     * The window runs past the top of the stack mapping (a shallow main thread: its
+     * top is a few KiB above). The mapping ends on a page boundary: take everything up
+     * to the highest boundary that reads. (Halving the window instead lost up to half
+     * of what was there, and with it the frames of big stack frames such as libasan's
+     * interceptors, at random with ASLR.)
+     */
+    __u64 end = (sp + size) & ~(CS_PAGE_BYTES - 1);
+    for (int i = 0; i < CS_MAX_STACK_BYTES / CS_PAGE_BYTES; i++) {
+        if (end <= sp)
             break;
-        if (bpf_probe_read_user(raw->data, size, (void *)raw->regs.sp) == 0) {
-            raw->size = size;
+        __u64 part = end - sp;
+        barrier_var(part);
+        if (part < 8 || part > CS_MAX_STACK_BYTES)
+            break;
+        if (bpf_probe_read_user(raw->data, part, (void *)sp) == 0) {
+            raw->size = (__u32)part;
             break;
         }
-        size /= 2;
+        end -= CS_PAGE_BYTES;
     }
 }
 

@@ -250,7 +250,10 @@ static int load_metrics_file(const char *path, struct metrics_file *f)
     if (root->type != CS_JV_OBJECT)
         return bad_input("%s: not a metrics file: the top level is %s, expected an object", path,
                          cs_jv_type_name(root->type));
+    /* `coscope report --format json` names its kind "type": either key will do. */
     const struct cs_jv *kind = cs_jv_get(root, "kind");
+    if (!kind)
+        kind = cs_jv_get(root, "type");
     const struct cs_jv *version = cs_jv_get(root, "metrics_version");
     const struct cs_jv *metrics = cs_jv_get(root, "metrics");
     if (!kind || kind->type != CS_JV_STRING || !metrics)

@@ -287,6 +287,7 @@ static void write_slices(struct recorder *r)
             .start_ns = got[i].start_ns,
             .duration_ns = got[i].end_ns - got[i].start_ns,
             .tid = got[i].tid,
+            .task_id = got[i].task_id,
         };
         snprintf(s.name, sizeof s.name, "%s", got[i].task);
         if (cs_rec_encode_slice(cs_rec_writer_begin(r->w), &s) == 0)

@@ -13,10 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf_support.h"
 #include "corun.skel.h"
+#include "corun_blocking.h"
 #include "corun_errors.h"
 #include "corun_target.h"
 #include "corun_usdt.h"
@@ -24,6 +26,7 @@
 #include "exit_codes.h"
 #include "foreign_stat.h"
 #include "launch.h"
+#include "link_teardown.h"
 #include "privileges.h"
 #include "stat_report.h"
 
@@ -50,7 +53,9 @@ static void usage(FILE *out)
             "per-loop and per-task accounting (USDT semaphores corun:stats, corun:slice_long);\n"
             "coscope reads it from the process's memory and prints, at the end, per loop:\n"
             "iterations, utilisation, ready-queue depth, scheduling-latency and iteration\n"
-            "histograms; per task: polls, busy time, wakes, scheduling latency, time alive.\n"
+            "histograms; per task: polls, busy time, wakes, scheduling latency, time alive;\n"
+            "blocking calls (system calls inside task slices and their off-CPU time) per\n"
+            "call and per task; executor calls (queue wait + run time) per task.\n"
             "Any other event loop (epoll, poll, select, io_uring): per loop thread, from its\n"
             "system calls - iterations, utilisation, slice histogram, blocking calls, stalls.\n"
             "\n"
@@ -83,6 +88,9 @@ struct session {
     struct corun_bpf *skel;
     struct ring_buffer *rb;
     struct bpf_link *links[2];
+    /* Blocking and executor calls (corun_blocking.h): optional, a note if they fail. */
+    struct bpf_link *extra_links[4];
+    struct cs_blocking_stat blocking;
 };
 
 static int on_slice(void *ctx, void *data, size_t len)
@@ -97,20 +105,70 @@ static int on_slice(void *ctx, void *data, size_t len)
     return cs_stat_add_long_slice(&s->stat, (int)e->tid, e->task_id, name, e->duration_ns);
 }
 
+static int load_probes(struct session *s, const struct cs_corun_target *t, bool raw_tp)
+{
+    s->skel = corun_bpf__open();
+    if (!s->skel)
+        return -errno;
+    s->skel->rodata->min_slice_ns = 0;
+    s->skel->rodata->task_name_off = t->table.task.name;
+    s->skel->rodata->task_name_size = t->table.task.name_size;
+    s->skel->rodata->targ_tgid = (__u32)t->pid;
+    s->skel->rodata->loop_seq_off = t->table.loop.slice_seq;
+    s->skel->rodata->loop_task_off = t->table.loop.current_task;
+    s->skel->rodata->task_id_off = t->table.task.id;
+    bpf_program__set_autoload(s->skel->progs.corun_exec_done, true);
+    bpf_program__set_autoload(s->skel->progs.corun_switch_btf, !raw_tp);
+    bpf_program__set_autoload(s->skel->progs.corun_sys_enter_btf, !raw_tp);
+    bpf_program__set_autoload(s->skel->progs.corun_sys_exit_btf, !raw_tp);
+    bpf_program__set_autoload(s->skel->progs.corun_switch_raw, raw_tp);
+    bpf_program__set_autoload(s->skel->progs.corun_sys_enter_raw, raw_tp);
+    bpf_program__set_autoload(s->skel->progs.corun_sys_exit_raw, raw_tp);
+    int err = corun_bpf__load(s->skel);
+    if (err) {
+        corun_bpf__destroy(s->skel);
+        s->skel = NULL;
+    }
+    return err;
+}
+
+/* Blocking calls: sched_switch (off-CPU accounting) and sys_enter/sys_exit, global
+ * tracepoints filtered by tgid first thing; executor calls: corun:exec_done. */
+static void attach_blocking(struct session *s, const struct cs_corun_target *t)
+{
+    bool raw = !bpf_program__autoload(s->skel->progs.corun_switch_btf);
+    struct bpf_program *progs[3] = {
+        raw ? s->skel->progs.corun_switch_raw : s->skel->progs.corun_switch_btf,
+        raw ? s->skel->progs.corun_sys_enter_raw : s->skel->progs.corun_sys_enter_btf,
+        raw ? s->skel->progs.corun_sys_exit_raw : s->skel->progs.corun_sys_exit_btf,
+    };
+    s->blocking.syscalls_on = true;
+    for (int i = 0; i < 3; i++) {
+        s->extra_links[i] = bpf_program__attach(progs[i]);
+        if (!s->extra_links[i])
+            s->blocking.syscalls_on = false;
+    }
+    if (!s->blocking.syscalls_on)
+        fprintf(stderr,
+                "coscope: note: cannot attach to the scheduler and syscall tracepoints "
+                "(%s); no blocking calls\n",
+                strerror(errno));
+    s->extra_links[3] = bpf_program__attach_usdt(s->skel->progs.corun_exec_done, t->pid,
+                                                 t->module_path, "corun", "exec_done", NULL);
+    s->blocking.exec_on = s->extra_links[3] != NULL;
+    if (!s->blocking.exec_on)
+        fprintf(stderr, "coscope: note: cannot attach to corun:exec_done (%s); no executor calls\n",
+                strerror(errno));
+}
+
 /* Loads the USDT programs and attaches them to the target's libcorun: from here on the
  * kernel holds the runtime's semaphores up. 0 or a negative errno; `why` says what. */
 static int attach_probes(struct session *s, const struct cs_corun_target *t, char *why,
                          size_t why_len)
 {
-    s->skel = corun_bpf__open();
-    if (!s->skel) {
-        snprintf(why, why_len, "cannot open the BPF program: %s", strerror(errno));
-        return -errno;
-    }
-    s->skel->rodata->min_slice_ns = 0;
-    s->skel->rodata->task_name_off = t->table.task.name;
-    s->skel->rodata->task_name_size = t->table.task.name_size;
-    int err = corun_bpf__load(s->skel);
+    int err = load_probes(s, t, false);
+    if (err && err != -EPERM)
+        err = load_probes(s, t, true); /* no BTF-typed tracepoints here: raw ones */
     if (err) {
         snprintf(why, why_len, "cannot load the BPF program: %s", strerror(-err));
         return err;
@@ -127,6 +185,7 @@ static int attach_probes(struct session *s, const struct cs_corun_target *t, cha
             return err;
         }
     }
+    attach_blocking(s, t);
     s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.slices), on_slice, s, NULL);
     if (!s->rb) {
         err = -errno;
@@ -139,11 +198,13 @@ static int attach_probes(struct session *s, const struct cs_corun_target *t, cha
 static void detach_probes(struct session *s)
 {
     ring_buffer__free(s->rb);
-    for (int i = 0; i < 2; i++)
-        bpf_link__destroy(s->links[i]);
+    struct bpf_link *all[6] = {s->links[0],       s->links[1],       s->extra_links[0],
+                               s->extra_links[1], s->extra_links[2], s->extra_links[3]};
+    cs_links_destroy(all, 6); /* each uprobe detach waits for RCU: in parallel */
     corun_bpf__destroy(s->skel);
     s->rb = NULL;
-    s->links[0] = s->links[1] = NULL;
+    memset(s->links, 0, sizeof s->links);
+    memset(s->extra_links, 0, sizeof s->extra_links);
     s->skel = NULL;
 }
 
@@ -166,6 +227,14 @@ static int sample(struct session *s, const struct cs_corun_target *t)
     if (err)
         return err;
     err = cs_stat_add(&s->stat, &snap);
+    /* Every loop thread gets its off-CPU accounting (new loops start now and then). */
+    for (size_t i = 0; s->skel && s->blocking.syscalls_on && i < snap.nloops; i++) {
+        struct cs_corun_offcpu_log log;
+        memset(&log, 0, sizeof log);
+        log.loop_addr = snap.loops[i].addr;
+        __u32 key = (__u32)snap.loops[i].tid;
+        bpf_map_update_elem(bpf_map__fd(s->skel->maps.offcpu), &key, &log, BPF_NOEXIST);
+    }
     cs_corun_snapshot_free(&snap);
     return err;
 }
@@ -310,6 +379,9 @@ int cs_cmd_stat(int argc, char **argv)
         sample(&s, &target); /* the last figures */
     ring_buffer__poll(s.rb, 0);
     s.stat.lost_events = s.skel->bss->lost_events;
+    cs_blocking_read(&s.blocking, s.blocking.syscalls_on ? bpf_map__fd(s.skel->maps.blocking) : -1,
+                     s.blocking.exec_on ? bpf_map__fd(s.skel->maps.exec) : -1);
+    s.stat.blocking = &s.blocking;
     detach_probes(&s); /* the semaphores drop back to 0 before we print */
     if (json)
         cs_stat_write_json(stdout, &s.stat);
@@ -331,5 +403,6 @@ cleanup:
     if (pidfd >= 0)
         close(pidfd);
     cs_stat_free(&s.stat);
+    cs_blocking_free(&s.blocking);
     return rc;
 }

@@ -34,7 +34,7 @@ struct cs_foreign_stat {
     int64_t start_ns, end_ns;
     uint64_t threshold_ns; /* what counts as a stall */
     uint64_t lost_events;
-    bool global_tracepoints; /* the costly fallback was used (no tracefs) */
+    bool global_tracepoints; /* the costly global fallback was used */
     size_t nloops;
     struct cs_foreign_loop *loops;
 };

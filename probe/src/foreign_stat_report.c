@@ -91,7 +91,7 @@ void cs_foreign_stat_write_text(FILE *out, const struct cs_foreign_stat *st)
         }
     }
     if (st->global_tracepoints)
-        fprintf(out, "note: counted with the global syscall tracepoints (no tracefs)\n");
+        fprintf(out, "note: counted with the global syscall tracepoints (costly fallback)\n");
     if (st->lost_events)
         fprintf(out, "lost events: %" PRIu64 "\n", st->lost_events);
 }

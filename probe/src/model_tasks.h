@@ -87,6 +87,8 @@ struct cs_stat_task {
     struct cs_task last;
 };
 
+struct cs_blocking_stat;
+
 struct cs_stat_loop {
     uint64_t id;
     int32_t tid;
@@ -101,7 +103,8 @@ struct cs_stat {
     uint64_t lost_events; /* slice events the kernel could not pass on */
     size_t nloops, ntasks, cap_tasks;
     struct cs_stat_loop *loops;
-    struct cs_stat_task *tasks; /* sorted by id */
+    struct cs_stat_task *tasks;        /* sorted by id */
+    struct cs_blocking_stat *blocking; /* blocking and executor calls (corun_blocking.h), or NULL */
 };
 
 void cs_stat_init(struct cs_stat *st, int pid);

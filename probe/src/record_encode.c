@@ -255,6 +255,8 @@ int cs_rec_encode_task_stats(struct cs_rec_buf *b, const struct cs_rec_task_stat
     put_u64(b, t->wakes);
     put_u8(b, (uint8_t)n);
     put_hist(b, t->sched_hist, n);
+    put_u32(b, t->state);
+    put_u32(b, t->wait_reason);
     return end(b, at);
 }
 

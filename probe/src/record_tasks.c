@@ -109,6 +109,8 @@ static int write_task_stats(struct cs_rec_writer *w, const struct cs_stat_task *
         .busy_ns = sub(s->last.busy_ns, s->base_busy_ns),
         .wakes = sub(s->last.wakes, s->base_wakes),
         .nbuckets = CS_TASK_HIST_BUCKETS,
+        .state = s->gone ? CORUN_TASK_DONE : s->last.state,
+        .wait_reason = s->gone ? 0 : s->last.wait_reason,
     };
     for (unsigned k = 0; k < CS_TASK_HIST_BUCKETS; k++)
         r.sched_hist[k] = sub(s->last.sched_hist[k], s->base_sched_hist[k]);

@@ -74,6 +74,7 @@ struct cs_rec_task_stats {
     uint64_t polls, busy_ns, wakes;
     unsigned nbuckets;
     uint64_t sched_hist[CS_REC_HIST_MAX];
+    uint32_t state, wait_reason; /* as the snapshot saw it (corun_debug.h enums); 0: unknown */
 };
 
 struct cs_rec_lost {

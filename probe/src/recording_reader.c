@@ -284,6 +284,10 @@ static int parse_record(struct parse *ps, unsigned type, struct cur *c)
         if (t->nbuckets > CS_REC_HIST_MAX)
             return -EINVAL;
         get_hist(c, t->sched_hist, t->nbuckets);
+        if (!c->bad && c->end - c->p >= 8) { /* added in version 1's first revision */
+            t->state = get_u32(c);
+            t->wait_reason = get_u32(c);
+        }
         break;
     }
     case CS_REC_LOST:

@@ -1,5 +1,7 @@
 /* `coscope report --format json`: the text summary, machine-readable and stable. The
  * schema is in docs/report.md: keys are only ever added, never renamed or removed. */
+#include <time.h>
+
 #include "json_writer.h"
 #include "report_summary.h"
 
@@ -197,6 +199,78 @@ static void write_tasks(struct cs_json *w, const struct cs_report *r)
     cs_json_end_array(w);
 }
 
+static void metric(struct cs_json *w, const char *name, uint64_t value, const char *unit,
+                   const char *limit)
+{
+    cs_json_key(w, name);
+    cs_json_begin_object(w);
+    key_uint(w, "value", value);
+    key_str(w, "unit", unit);
+    key_str(w, "better", "lower");
+    if (limit)
+        key_str(w, "limit", limit);
+    cs_json_end_object(w);
+}
+
+/* The flat "metrics" object `coscope compare` holds against a baseline (docs/ci.md); the
+ * names are listed in docs/report.md. Loops are numbered in the order they were found
+ * (thread ids change from run to run). */
+static void write_metrics(struct cs_json *w, const struct cs_report *r)
+{
+    const struct cs_recording *rec = r->rec;
+    uint64_t worst = r->nstalls ? r->by_duration[0]->duration_ns : 0;
+    cs_json_key(w, "metrics");
+    cs_json_begin_object(w);
+    metric(w, "stalls", r->nstalls, "count", "0");
+    metric(w, "stalled_time", r->stalled_ns, "ns", NULL);
+    metric(w, "worst_stall", worst, "ns", NULL);
+    metric(w, "lost_events", rec->lost.lost_events, "count", "0");
+    for (size_t i = 0; i < r->nloops; i++) {
+        const struct cs_report_loop *l = &r->loops[i];
+        char name[96];
+        snprintf(name, sizeof name, "loop.%zu.stalls", i);
+        metric(w, name, l->stalls, "count", NULL);
+        if (!l->has_stats)
+            continue;
+        snprintf(name, sizeof name, "loop.%zu.sched_latency.p50", i);
+        metric(w, name, l->sched_p50_ns, "ns", NULL);
+        snprintf(name, sizeof name, "loop.%zu.sched_latency.p99", i);
+        metric(w, name, l->sched_p99_ns, "ns", NULL);
+        snprintf(name, sizeof name, "loop.%zu.iteration.p99", i);
+        metric(w, name, l->iter_p99_ns, "ns", NULL);
+    }
+    if (r->ntasks_with_stats) /* tasks are sorted worst p99 first */
+        metric(w, "tasks.worst_sched_latency.p99", r->tasks[0].sched_p99_ns, "ns", NULL);
+    for (size_t i = 0; i < r->ncalls; i++) {
+        char name[96];
+        snprintf(name, sizeof name, "blocking.%s.total", r->calls[i].name);
+        for (char *p = name; *p; p++) /* metric names: lowercase words, digits, _ - . */
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+                  *p == '.'))
+                *p = '_';
+        metric(w, name, r->calls[i].total_ns, "ns", NULL);
+    }
+    cs_json_end_object(w);
+}
+
+static void write_about(struct cs_json *w, const struct cs_report *r)
+{
+    const struct cs_rec_target *t = &r->rec->target;
+    cs_json_key(w, "about");
+    cs_json_begin_object(w);
+    if (r->rec->has_target) {
+        char when[64] = "";
+        time_t secs = (time_t)(t->start_realtime_ns / 1000000000ull);
+        struct tm tm;
+        if (gmtime_r(&secs, &tm))
+            strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        key_str(w, "date", when);
+        key_str(w, "command", t->exe);
+        key_str(w, "coscope", t->version);
+    }
+    cs_json_end_object(w);
+}
+
 void cs_report_write_json(FILE *out, const struct cs_report *r)
 {
     struct cs_json w;
@@ -204,6 +278,10 @@ void cs_report_write_json(FILE *out, const struct cs_report *r)
     cs_json_begin_object(&w);
     key_str(&w, "type", "coscope-report");
     key_uint(&w, "schema", REPORT_SCHEMA_VERSION);
+    key_str(&w, "kind", "coscope-report"); /* docs/ci.md: what `compare` reads */
+    key_uint(&w, "metrics_version", 1);
+    write_about(&w, r);
+    write_metrics(&w, r);
     write_target(&w, r);
     write_recording(&w, r);
     write_loops(&w, r);

@@ -525,12 +525,21 @@ int cs_collector_open(const struct cs_stall_opts *opts, struct cs_model *model, 
     c->cb_arg = cb_arg;
     int err;
 
+    /* Tests (and the curious) take the fallback paths on a kernel that needs none:
+     * COSCOPE_FORCE_RAW_TP=syscalls, sched_switch or all (docs/stalls.md). */
+    const char *force = getenv("COSCOPE_FORCE_RAW_TP");
+    bool force_all = force && !strcmp(force, "all");
+    bool force_sys = force_all || (force && !strcmp(force, "syscalls"));
+    bool force_switch = force_all || (force && !strcmp(force, "sched_switch"));
     char tf_why[256] = "";
-    if (cs_tracefs_setup(tf_why, sizeof tf_why) != 0 || find_tracepoints(c) != 0) {
+    if (force_sys)
+        snprintf(tf_why, sizeof tf_why, "COSCOPE_FORCE_RAW_TP=%s", force);
+    if (force_sys || cs_tracefs_setup(tf_why, sizeof tf_why) != 0 || find_tracepoints(c) != 0) {
         c->fallback = true;
         fprintf(stderr,
-                "coscope: note: no tracefs (%s); using global syscall tracepoints, which "
-                "cost every system call on this machine ~0.2 us while attached\n",
+                "coscope: note: no per-thread syscall tracepoints (%s); using the global "
+                "syscall tracepoints, which cost every system call on this machine ~0.2 us "
+                "while attached\n",
                 tf_why[0] ? tf_why : "no syscall tracepoints");
     }
 
@@ -542,9 +551,13 @@ int cs_collector_open(const struct cs_stall_opts *opts, struct cs_model *model, 
         }
     }
     /* tp_btf first; raw_tp only where BTF-typed tracepoints are refused. */
-    err = open_and_load(c, false);
-    if (err && err != -EPERM)
+    err = force_switch ? -EOPNOTSUPP : open_and_load(c, false);
+    if (err && err != -EPERM) {
         err = open_and_load(c, true);
+        if (!err)
+            fprintf(stderr, "coscope: note: sched_switch through raw_tp (%s)\n",
+                    force_switch ? "COSCOPE_FORCE_RAW_TP" : "tp_btf refused by this kernel");
+    }
     if (err) {
         snprintf(why, why_len, "loading the stall BPF programs: %s", strerror(-err));
         goto fail;

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "corun_blocking.h"
 #include "corun_errors.h"
 #include "json_writer.h"
 
@@ -26,7 +27,7 @@ static uint64_t hist_max_ns(const uint64_t *h)
     return 0;
 }
 
-static void format_ns(uint64_t ns, char *buf, size_t len)
+void cs_stat_format_ns(uint64_t ns, char *buf, size_t len)
 {
     if (ns < 10000)
         snprintf(buf, len, "%" PRIu64 "ns", ns);
@@ -38,13 +39,13 @@ static void format_ns(uint64_t ns, char *buf, size_t len)
         snprintf(buf, len, "%.1fs", (double)ns / 1e9);
 }
 
-static void write_hist_text(FILE *out, const char *label, const uint64_t *h)
+void cs_stat_hist_text(FILE *out, const char *label, const uint64_t *h)
 {
     char p50[24], p90[24], p99[24], mx[24];
-    format_ns(cs_hist_quantile_ns(h, 0.50), p50, sizeof p50);
-    format_ns(cs_hist_quantile_ns(h, 0.90), p90, sizeof p90);
-    format_ns(cs_hist_quantile_ns(h, 0.99), p99, sizeof p99);
-    format_ns(hist_max_ns(h), mx, sizeof mx);
+    cs_stat_format_ns(cs_hist_quantile_ns(h, 0.50), p50, sizeof p50);
+    cs_stat_format_ns(cs_hist_quantile_ns(h, 0.90), p90, sizeof p90);
+    cs_stat_format_ns(cs_hist_quantile_ns(h, 0.99), p99, sizeof p99);
+    cs_stat_format_ns(hist_max_ns(h), mx, sizeof mx);
     fprintf(out, "  %-15s n=%-8" PRIu64 " p50 <%s  p90 <%s  p99 <%s  max <%s\n", label,
             cs_hist_total(h), p50, p90, p99, mx);
 }
@@ -68,8 +69,8 @@ void cs_stat_write_text(FILE *out, const struct cs_stat *st)
         uint64_t iters = delta(l->last.iterations, l->base.iterations);
         uint64_t busy = delta(l->last.busy_ns, l->base.busy_ns);
         uint64_t wait = delta(l->last.poll_wait_ns, l->base.poll_wait_ns);
-        format_ns(busy, a, sizeof a);
-        format_ns(wait, b, sizeof b);
+        cs_stat_format_ns(busy, a, sizeof a);
+        cs_stat_format_ns(wait, b, sizeof b);
         fprintf(out,
                 "loop %" PRIu64 " (thread %d): %" PRIu64 " iterations (%.0f/s), utilisation "
                 "%.1f%% (busy %s, waiting in poll %s), ready queue avg %.1f max %" PRIu64
@@ -80,9 +81,9 @@ void cs_stat_write_text(FILE *out, const struct cs_stat *st)
                 l->ready_max, l->long_slices);
         uint64_t h[CS_TASK_HIST_BUCKETS];
         hist_delta(l->last.sched_hist, l->base.sched_hist, h);
-        write_hist_text(out, "sched latency", h);
+        cs_stat_hist_text(out, "sched latency", h);
         hist_delta(l->last.iter_hist, l->base.iter_hist, h);
-        write_hist_text(out, "iteration", h);
+        cs_stat_hist_text(out, "iteration", h);
         fprintf(out, "  %-16s %6s %8s %9s %8s %9s %9s %9s %6s\n", "TASK", "ID", "POLLS", "BUSY",
                 "WAKES", "SCHED p50", "SCHED p99", "ALIVE", "LONG");
         for (size_t j = 0; j < st->ntasks; j++) {
@@ -92,14 +93,14 @@ void cs_stat_write_text(FILE *out, const struct cs_stat *st)
             char busy_s[24], p50[24], p99[24], alive[24];
             uint64_t sh[CS_TASK_HIST_BUCKETS];
             hist_delta(t->last.sched_hist, t->base_sched_hist, sh);
-            format_ns(delta(t->last.busy_ns, t->base_busy_ns), busy_s, sizeof busy_s);
-            format_ns(cs_hist_quantile_ns(sh, 0.5), p50, sizeof p50);
-            format_ns(cs_hist_quantile_ns(sh, 0.99), p99, sizeof p99);
+            cs_stat_format_ns(delta(t->last.busy_ns, t->base_busy_ns), busy_s, sizeof busy_s);
+            cs_stat_format_ns(cs_hist_quantile_ns(sh, 0.5), p50, sizeof p50);
+            cs_stat_format_ns(cs_hist_quantile_ns(sh, 0.99), p99, sizeof p99);
             int64_t al = alive_ns(st, t);
             if (al < 0)
                 snprintf(alive, sizeof alive, "?");
             else
-                format_ns((uint64_t)al, alive, sizeof alive);
+                cs_stat_format_ns((uint64_t)al, alive, sizeof alive);
             fprintf(out,
                     "  %-16.16s %6" PRIu64 " %8" PRIu64 " %9s %8" PRIu64 " %9s %9s %9s %6" PRIu64
                     "%s\n",
@@ -108,11 +109,13 @@ void cs_stat_write_text(FILE *out, const struct cs_stat *st)
                     t->gone ? "  (finished)" : "");
         }
     }
+    if (st->blocking)
+        cs_blocking_write_text(out, st->blocking, st);
     if (st->lost_events)
         fprintf(out, "lost events: %" PRIu64 "\n", st->lost_events);
 }
 
-static void write_hist_json(struct cs_json *w, const char *key, const uint64_t *h)
+void cs_stat_hist_json(struct cs_json *w, const char *key, const uint64_t *h)
 {
     cs_json_key(w, key);
     cs_json_begin_object(w);
@@ -174,9 +177,9 @@ void cs_stat_write_json(FILE *out, const struct cs_stat *st)
         kv_uint(&w, "long_slices", l->long_slices);
         uint64_t h[CS_TASK_HIST_BUCKETS];
         hist_delta(l->last.sched_hist, l->base.sched_hist, h);
-        write_hist_json(&w, "sched_latency", h);
+        cs_stat_hist_json(&w, "sched_latency", h);
         hist_delta(l->last.iter_hist, l->base.iter_hist, h);
-        write_hist_json(&w, "iteration", h);
+        cs_stat_hist_json(&w, "iteration", h);
         cs_json_end_object(&w);
     }
     cs_json_end_array(&w);
@@ -218,6 +221,8 @@ void cs_stat_write_json(FILE *out, const struct cs_stat *st)
         cs_json_end_object(&w);
     }
     cs_json_end_array(&w);
+    if (st->blocking)
+        cs_blocking_write_json(&w, st->blocking, st);
     cs_json_end_object(&w);
     fputc('\n', out);
 }

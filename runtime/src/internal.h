@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "corun.h"
 #include "corun_debug.h"
@@ -50,6 +51,9 @@ extern "C" {
 #endif
 #ifndef CO__ASAN
 #define CO__ASAN 0
+#endif
+#if CO__ASAN
+#include <sanitizer/common_interface_defs.h>
 #endif
 
 /* A task that waits for another task's end (join, gather, wait-any, group). */
@@ -73,6 +77,8 @@ enum co__task_flags {
     CO__TASK_CANCEL_PENDING = 1u << 1,
     CO__TASK_JOINED = 1u << 2,      /* someone got the outcome */
     CO__TASK_CANCEL_SEEN = 1u << 3, /* co_cancel was called at least once */
+    /* Stats: the task readied itself (co_yield); its ready time is its slice's end. */
+    CO__TASK_READY_AT_SLICE_END = 1u << 4,
 };
 
 /* co__park's internal result for "the deadline passed", before it is sorted into
@@ -178,8 +184,12 @@ struct co_loop {
     int64_t now_ns;        /* cached: read at the start of the timer phase */
     uint64_t alive;        /* tasks not yet finished */
     int64_t poll_enter_ns; /* while timing is on: when the last poll began */
-    uint32_t listen;       /* CO__LISTEN_*: the semaphores, read once per iteration */
-    uint64_t tasks_run;    /* in the current iteration */
+    /* While timing is on: the loop's last clock reading (after the poll, the timers, the
+     * last switch). One reading per switch serves the slice that ends and the next. */
+    int64_t clock_ns;
+    int64_t stats_since_ns; /* when statistics were last switched on */
+    uint32_t listen;        /* CO__LISTEN_*: the semaphores, read once per iteration */
+    uint64_t tasks_run;     /* in the current iteration */
 #if CO__ASAN
     void *asan_fake_stack;
     const void *asan_stack_lo;
@@ -205,7 +215,7 @@ static inline struct co_task *co__current(void)
     return l ? l->current : NULL;
 }
 
-void co__note_ready(struct co_task *t);
+void co__note_ready(struct co_loop *loop, struct co_task *t);
 
 /* Appends t to the loop's FIFO ready queue. */
 static inline void co__ready_push(struct co_loop *loop, struct co_task *t)
@@ -218,14 +228,33 @@ static inline void co__ready_push(struct co_loop *loop, struct co_task *t)
     loop->ready_tail = t;
     loop->ready_count++;
     if (loop->listen & CO__LISTEN_STATS)
-        co__note_ready(t);
+        co__note_ready(loop, t);
 }
 
-int64_t co__clock_ns(void);
+static inline int64_t co__clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 /* The same clock at tick resolution (a few ms), ~7x cheaper: for task creation times. */
 int64_t co__coarse_clock_ns(void);
-/* Switches from the running task to the loop; returns when the task is resumed. */
-void co__suspend(struct co_task *t);
+/* Switches from the running task to the loop; returns when the task is resumed. Inline:
+ * it is most of what a suspension costs. */
+static inline void co__suspend(struct co_task *t)
+{
+    struct co_loop *loop = t->loop;
+#if CO__ASAN
+    /* A finished task's fake stack is freed by passing NULL. */
+    __sanitizer_start_switch_fiber(t->state == CORUN_TASK_DONE ? NULL : &t->asan_fake_stack,
+                                   loop->asan_stack_lo, loop->asan_stack_bytes);
+#endif
+    co__ctx_switch(&t->ctx, &loop->sched_ctx);
+#if CO__ASAN
+    __sanitizer_finish_switch_fiber(t->asan_fake_stack, &loop->asan_stack_lo,
+                                    &loop->asan_stack_bytes);
+#endif
+}
 
 /* Timer heap (timer_heap.c). */
 int co__timer_add(struct co_loop *loop, struct co_task *t, int64_t deadline_ns);
@@ -320,11 +349,7 @@ static inline uint32_t co__listen_now(void)
     return (timing ? (uint32_t)CO__LISTEN_TIMING : 0u) | (stats ? (uint32_t)CO__LISTEN_STATS : 0u);
 }
 
-void co__slice_begin(struct co_loop *loop, struct co_task *t);
-void co__slice_end(struct co_loop *loop, struct co_task *t);
-void co__iter_begin(struct co_loop *loop); /* at poll_exit */
-void co__iter_end(struct co_loop *loop);   /* at the next poll_enter */
-void co__note_ready(struct co_task *t);
+/* The per-switch timing (slice and iteration begin/end) is in timing.h. */
 
 /* ---- Debug mode, registry, guard pages (debug_mode.c, debug_table.c, guard_page.c) ---- */
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "timing.h"
 
 #if CO__ASAN
 #include <sanitizer/common_interface_defs.h>
@@ -26,13 +27,6 @@ static atomic_uint_fast64_t next_loop_id = 1;
 
 /* How many pooled stacks a loop keeps for reuse. */
 #define STACK_POOL_LIMIT 64
-
-int64_t co__clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 int64_t co__coarse_clock_ns(void)
 {
@@ -73,31 +67,26 @@ static struct co_task *ready_pop(struct co_loop *loop)
     return t;
 }
 
-/* ---- Switching between the loop and a task ---- */
+/* ---- Switching between the loop and a task (the task's side: co__suspend) ---- */
 
-void co__suspend(struct co_task *t)
+/* A task finished: what is left to do once we are off its stack. */
+static void task_done(struct co_task *t)
 {
-    struct co_loop *loop = t->loop;
-#if CO__ASAN
-    /* A finished task's fake stack is freed by passing NULL. */
-    __sanitizer_start_switch_fiber(t->state == CORUN_TASK_DONE ? NULL : &t->asan_fake_stack,
-                                   loop->asan_stack_lo, loop->asan_stack_bytes);
-#endif
-    co__ctx_switch(&t->ctx, &loop->sched_ctx);
-#if CO__ASAN
-    __sanitizer_finish_switch_fiber(t->asan_fake_stack, &loop->asan_stack_lo,
-                                    &loop->asan_stack_bytes);
-#endif
+    int outcome = t->error == 0              ? CORUN_OUTCOME_OK
+                  : t->error == CO_ECANCELED ? CORUN_OUTCOME_CANCELLED
+                                             : CORUN_OUTCOME_ERROR;
+    CO_PROBE4(task_done, t, t->id, outcome, t->error);
+    /* Its stack is free now that we are off it. */
+    if (t->flags & CO__TASK_DETACHED)
+        co__task_free(t);
 }
 
-static void run_task(struct co_loop *loop, struct co_task *t)
+/* Runs t's slice. The timing (slice begin and end) is the caller's. */
+static inline __attribute__((always_inline)) void run_task(struct co_loop *loop, struct co_task *t)
 {
     loop->current = t;
     t->state = CORUN_TASK_RUNNING;
     loop->slice_seq++;
-    loop->tasks_run++;
-    if (loop->listen & CO__LISTEN_TIMING)
-        co__slice_begin(loop, t);
     CO_PROBE2(task_resume, t, t->id);
 #if CO__ASAN
     char *stack_lo = (char *)t->map + co__page_size();
@@ -109,19 +98,41 @@ static void run_task(struct co_loop *loop, struct co_task *t)
     __sanitizer_finish_switch_fiber(loop->asan_fake_stack, NULL, NULL);
 #endif
     loop->current = NULL;
-    if (t->resumed_ns)
-        co__slice_end(loop, t);
-    if (t->state != CORUN_TASK_DONE) {
+}
+
+/* After run_task (and the slice's timing): the probe of how the slice ended. */
+static inline __attribute__((always_inline)) void after_slice(struct co_task *t)
+{
+    if (__builtin_expect(t->state == CORUN_TASK_DONE, 0))
+        task_done(t);
+    else
         CO_PROBE4(task_suspend, t, t->id, t->wait_reason, t->wait_obj);
+}
+
+/*
+ * The run phase: runs the n tasks at the head of the ready queue (those that were ready
+ * when the phase began: asyncio's rule, so a task that keeps yielding lets timers, I/O
+ * and every other ready task have their turn at each iteration).
+ */
+static inline __attribute__((always_inline)) void run_ready(struct co_loop *loop, uint64_t n)
+{
+    loop->tasks_run = n;
+    if (__builtin_expect(!(loop->listen & CO__LISTEN_TIMING), 1)) {
+        for (; n > 0; n--) {
+            struct co_task *t = ready_pop(loop);
+            run_task(loop, t);
+            after_slice(t);
+        }
         return;
     }
-    int outcome = t->error == 0              ? CORUN_OUTCOME_OK
-                  : t->error == CO_ECANCELED ? CORUN_OUTCOME_CANCELLED
-                                             : CORUN_OUTCOME_ERROR;
-    CO_PROBE4(task_done, t, t->id, outcome, t->error);
-    /* Its stack is free now that we are off it. */
-    if (t->flags & CO__TASK_DETACHED)
-        co__task_free(t);
+    int64_t now = loop->clock_ns;
+    for (; n > 0; n--) {
+        struct co_task *t = ready_pop(loop);
+        co__slice_begin(loop, t, now);
+        run_task(loop, t);
+        now = co__slice_end(loop, t); /* also the next slice's start */
+        after_slice(t);
+    }
 }
 
 /* ---- Posted callbacks (co_loop_post) ---- */
@@ -188,6 +199,7 @@ static int64_t poll_timeout_ns(struct co_loop *loop)
 static void run_expired_timers(struct co_loop *loop)
 {
     loop->now_ns = co__clock_ns();
+    loop->clock_ns = loop->now_ns; /* the ready time of the tasks it wakes (stats) */
     while (loop->heap_len && loop->heap[0]->deadline_ns <= loop->now_ns)
         co__unpark(loop->heap[0], CO__WAKE_TIMER);
 }
@@ -205,41 +217,77 @@ static void dispatch_fd_events(struct co_loop *loop, const struct co__poll_event
     }
 }
 
-static void loop_iteration(struct co_loop *loop)
+/* The poll and dispatch phases, when there is something to poll for or dispatch. */
+static __attribute__((noinline)) void poll_and_dispatch(struct co_loop *loop, int64_t timeout_ns)
 {
     struct co__poll_event events[64];
-    int nevents = 0;
-
-    int64_t timeout_ns = poll_timeout_ns(loop);
-
-    if (loop->iter_start_ns)
-        co__iter_end(loop);
-    CO_PROBE3(poll_enter, loop, timeout_ns, loop->ready_count);
-    loop->state = CORUN_LOOP_POLLING;
+    int nevents = 0, polled = 0;
     /* With nothing to wait for and no fd to learn about, skip the system call. */
     if (timeout_ns != 0 || loop->fd_waiters > 0) {
         nevents = co__poller_wait(&loop->poller, events, 64, timeout_ns);
         if (nevents < 0)
             nevents = 0;
+        polled = 1;
     }
     loop->state = CORUN_LOOP_RUNNING;
     CO_PROBE2(poll_exit, loop, nevents);
     loop->iterations++;
-    loop->tasks_run = 0;
+    uint32_t was = loop->listen;
     /* The semaphores are read once per iteration: a tracer that attaches is served from
      * the next one. */
     loop->listen = co__listen_now();
     if (loop->listen & CO__LISTEN_TIMING)
-        co__iter_begin(loop);
+        co__iter_begin(loop, was, polled);
 
-    if (loop->heap_len)
+    int dispatched = nevents > 0;
+    if (loop->heap_len) {
         run_expired_timers(loop);
+        dispatched = 1;
+    }
     dispatch_fd_events(loop, events, nevents);
-    if (__atomic_load_n(&loop->post_pending, __ATOMIC_RELAXED))
+    if (__atomic_load_n(&loop->post_pending, __ATOMIC_RELAXED)) {
         run_posted_callbacks(loop);
-    /* Tasks made ready while this phase runs wait for the next iteration. */
-    for (uint64_t n = loop->ready_count; n > 0; n--)
-        run_task(loop, ready_pop(loop));
+        dispatched = 1;
+    }
+    if (dispatched && (loop->listen & CO__LISTEN_TIMING))
+        loop->clock_ns = co__clock_ns(); /* the first slice begins after the dispatch */
+}
+
+/*
+ * One iteration (asyncio's _run_once):
+ *   compute the timeout -> poll -> expired timers -> fd events -> posted callbacks
+ *   -> run the tasks that were ready when the run phase began.
+ * Tasks made ready while it runs wait for the next iteration.
+ *
+ * The common case of a busy loop - tasks ready, no timer, no fd waited for, no post, no
+ * listener - has nothing to poll or dispatch: it counts the iteration, fires the poll
+ * probes (coscope sees every iteration) and goes straight to the run phase.
+ */
+static inline __attribute__((always_inline)) void iteration(struct co_loop *loop)
+{
+    int64_t timeout_ns = poll_timeout_ns(loop);
+    if (loop->iter_start_ns)
+        co__iter_end(loop);
+    CO_PROBE3(poll_enter, loop, timeout_ns, loop->ready_count);
+    loop->state = CORUN_LOOP_POLLING;
+    if (__builtin_expect(timeout_ns == 0 && !loop->fd_waiters && !loop->heap_len &&
+                             loop->listen == co__listen_now() &&
+                             !__atomic_load_n(&loop->post_pending, __ATOMIC_RELAXED),
+                         1)) {
+        loop->state = CORUN_LOOP_RUNNING;
+        CO_PROBE2(poll_exit, loop, 0);
+        loop->iterations++;
+        if (loop->listen & CO__LISTEN_TIMING)
+            co__iter_begin(loop, loop->listen, 0);
+    } else {
+        poll_and_dispatch(loop, timeout_ns);
+    }
+    run_ready(loop, loop->ready_count);
+}
+
+static void loop_iteration(struct co_loop *loop)
+{
+    iteration(loop);
 }
 
 /* ---- Loop life cycle ---- */
@@ -326,6 +374,8 @@ int co_run(co_task_fn main_fn, void *arg, intptr_t *result)
     co__guard_thread_init();
     co__registry_add(loop);
     loop->listen = co__listen_now();
+    loop->clock_ns = co__clock_ns();
+    loop->stats_since_ns = loop->clock_ns;
     CO_PROBE3(loop_start, loop, loop->id, loop->tid);
     CO_PROBE1(stats, loop);
 
@@ -335,7 +385,7 @@ int co_run(co_task_fn main_fn, void *arg, intptr_t *result)
                      (uint64_t)(uintptr_t)__builtin_return_address(0));
     if (r == 0) {
         while (main_task->state != CORUN_TASK_DONE)
-            loop_iteration(loop);
+            iteration(loop);
         r = main_task->error;
         if (result)
             *result = main_task->result;

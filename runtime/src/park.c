@@ -68,9 +68,7 @@ int co__park(enum corun_wait_reason why, const void *obj, int64_t deadline_ns)
     t->state = CORUN_TASK_WAITING;
     t->wait_reason = why;
     t->wait_obj = obj;
-    if (loop->listen & CO__LISTEN_TIMING)
-        t->waiting_since_ns = co__clock_ns();
-    co__suspend(t);
+    co__suspend(t); /* while timing is on, the loop sets waiting_since_ns */
     t->wait_reason = CORUN_WAIT_NONE;
     t->wait_obj = NULL;
     t->waiting_since_ns = 0;
@@ -97,19 +95,22 @@ int co__unpark(struct co_task *t, int result)
 
 int co_yield (void)
 {
-    struct co_task *t = co__current();
+    struct co_loop *loop = co__tls_loop;
+    struct co_task *t = loop ? loop->current : NULL;
     if (!t)
         return CO_EPERM;
-    if (take_pending_cancel(t))
+    if (__builtin_expect(t->flags & CO__TASK_CANCEL_PENDING, 0) && take_pending_cancel(t))
         return CO_ECANCELED;
     t->state = CORUN_TASK_READY;
     t->wait_reason = CORUN_WAIT_YIELD;
-    co__ready_push(t->loop, t);
+    co__ready_push(loop, t);
     co__suspend(t);
     t->wait_reason = CORUN_WAIT_NONE;
     /* Nothing was acquired while ready: a cancellation that came meanwhile is this
      * suspension's. */
-    return take_pending_cancel(t) ? CO_ECANCELED : 0;
+    return __builtin_expect(t->flags & CO__TASK_CANCEL_PENDING, 0) && take_pending_cancel(t)
+               ? CO_ECANCELED
+               : 0;
 }
 
 int co_sleep_until(int64_t deadline_ns)

@@ -146,6 +146,19 @@ TEST_CASE("compare applies --max-regress rules after the defaults, the last matc
     CHECK(compare("--max-regress '*=off' " + base + " " + cur).status == 0);
 }
 
+TEST_CASE("compare takes a report's \"type\" as its kind")
+{
+    scratch_dir d;
+    std::string body = "\"metrics_version\": 1, \"metrics\": {\"stalls\": {\"value\": 3}}}";
+    std::string typed = d.write("typed.json", "{\"type\": \"coscope-report\", " + body);
+    std::string kinded = d.write("kinded.json", "{\"kind\": \"coscope-report\", " + body);
+    std::string bench = d.write("bench.json", "{\"kind\": \"coscope-bench\", " + body);
+    CHECK(compare(typed + " " + kinded).status == 0);
+    command_result r = compare(typed + " " + bench);
+    CHECK(r.status == 2);
+    CHECK(r.err.find("only files of the same kind compare") != std::string::npos);
+}
+
 TEST_CASE("compare exits 2 on bad input with one clear line")
 {
     scratch_dir d;

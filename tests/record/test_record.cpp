@@ -256,3 +256,22 @@ TEST_CASE("a flight recorder writes its window when a trigger fires, and nothing
     unlink(fired.c_str());
     unlink(json.c_str());
 }
+
+TEST_CASE("coscope compare holds a report against itself, and fails on one more stall")
+{
+    auto &rec = the_recording();
+    std::string base = tmp_path("base.json"), worse = tmp_path("worse.json");
+    REQUIRE(report(rec.path, "json", base).status == 0);
+    auto same = run_command(coscope + " compare " + base + " " + base);
+    INFO(same.out << same.err);
+    CHECK(same.status == 0);
+    auto doctored = run_command("python3 -c \"import json;d=json.load(open('" + base +
+                                "'));d['metrics']['stalls']['value']+=1;json.dump(d,open('" +
+                                worse + "','w'))\"");
+    REQUIRE(doctored.status == 0);
+    auto regressed = run_command(coscope + " compare " + base + " " + worse);
+    INFO(regressed.out << regressed.err);
+    CHECK(regressed.status == 1);
+    unlink(base.c_str());
+    unlink(worse.c_str());
+}

@@ -12,7 +12,9 @@
 #include "cs_defs.h"
 #include "loop_detect.h"
 #include "model.h"
+#include "model_tasks.h"
 #include "stall_collector.h"
+#include "stalls.h"
 #include "task_source.h"
 
 #define SCAN_ROUNDS      20 /* samples per loop-thread scan verdict */
@@ -24,6 +26,9 @@
 
 struct live_loop {
     struct cs_view_loop v;
+    /* Busy and wait counters at the last sample: the runtime's or the engine's. */
+    bool have_rt, have_engine;
+    uint64_t rt_busy_ns, rt_wait_ns, engine_busy_ns, engine_wait_ns;
     uint64_t cpu_ticks; /* utime + stime at the last sample */
     bool have_ticks;
     bool has_ongoing;
@@ -125,6 +130,8 @@ static void add_loop(struct cs_live *l, int tid)
     memset(lp, 0, sizeof *lp);
     lp->v.tid = tid;
     lp->v.cpu_pct = -1;
+    lp->v.util_pct = -1;
+    lp->v.util_from = "CPU";
     read_comm(l->pid, tid, lp->v.comm, sizeof lp->v.comm);
     cs_model_add_loop(l->model, tid, lp->v.comm);
 }
@@ -150,6 +157,80 @@ static bool thread_ticks(int pid, int tid, uint64_t *ticks)
     return true;
 }
 
+static const struct cs_corun_loop *corun_loop_of(const struct cs_live *l, int tid)
+{
+    const struct cs_corun_snapshot *snap = l->tasks ? cs_task_source_snapshot(l->tasks) : NULL;
+    for (size_t i = 0; snap && i < snap->nloops; i++)
+        if (snap->loops[i].tid == tid)
+            return &snap->loops[i];
+    return NULL;
+}
+
+/* Busy share from two readings of busy/wait counters; < 0 when they did not move. */
+static double busy_share(uint64_t busy_ns, uint64_t wait_ns, uint64_t last_busy_ns,
+                         uint64_t last_wait_ns)
+{
+    uint64_t db = busy_ns > last_busy_ns ? busy_ns - last_busy_ns : 0;
+    uint64_t dw = wait_ns > last_wait_ns ? wait_ns - last_wait_ns : 0;
+    return db + dw ? 100.0 * (double)db / (double)(db + dw) : -1;
+}
+
+/*
+ * The loop's utilisation over the last second. libcorun: the runtime's busy and
+ * poll-wait counters (no progress at all means one long slice, or one long wait, is in
+ * progress: the loop's state says which). Foreign loops: the engine's slice and wait
+ * times, the one in progress included. Else (neither kept yet): the thread's CPU share.
+ */
+static void sample_util(struct cs_live *l, struct live_loop *lp, uint64_t now)
+{
+    double util = -1;
+    const char *from = "CPU";
+    const struct cs_corun_loop *cl = corun_loop_of(l, lp->v.tid);
+    struct cs_loop_stat st;
+    uint64_t slice_start = 0;
+    if (cl && (cl->busy_ns || cl->poll_wait_ns)) {
+        if (lp->have_rt) {
+            util = busy_share(cl->busy_ns, cl->poll_wait_ns, lp->rt_busy_ns, lp->rt_wait_ns);
+            if (util < 0)
+                util = cl->state == CORUN_LOOP_RUNNING ? 100 : 0;
+            from = "runtime";
+        }
+        lp->have_rt = true;
+        lp->rt_busy_ns = cl->busy_ns;
+        lp->rt_wait_ns = cl->poll_wait_ns;
+    } else if (cs_collector_loop_stat(l->coll, lp->v.tid, &st, &slice_start) == 0) {
+        uint64_t busy = st.busy_ns, wait = st.wait_ns;
+        if (slice_start && now > slice_start)
+            busy += now - slice_start;
+        if (st.wait_start_ns && now > st.wait_start_ns)
+            wait += now - st.wait_start_ns;
+        if (lp->have_engine) {
+            util = busy_share(busy, wait, lp->engine_busy_ns, lp->engine_wait_ns);
+            from = "engine";
+        }
+        lp->have_engine = true;
+        lp->engine_busy_ns = busy;
+        lp->engine_wait_ns = wait;
+        lp->v.has_iter_hist = true;
+        memcpy(lp->v.iter_hist, st.slice_hist, sizeof lp->v.iter_hist);
+    }
+    if (util < 0) {
+        util = lp->v.cpu_pct;
+        from = "CPU";
+    }
+    if (util > 100)
+        util = 100;
+    lp->v.util_pct = util;
+    lp->v.util_from = from;
+    if (util < 0)
+        return;
+    if (lp->v.nutil == CS_VIEW_UTIL_SAMPLES) {
+        memmove(lp->v.util_hist, lp->v.util_hist + 1, CS_VIEW_UTIL_SAMPLES - 1);
+        lp->v.nutil--;
+    }
+    lp->v.util_hist[lp->v.nutil++] = (unsigned char)(util + 0.5);
+}
+
 static void sample_cpu(struct cs_live *l, uint64_t now)
 {
     double dt_s = l->last_cpu_ns ? (double)(now - l->last_cpu_ns) / 1e9 : 0;
@@ -164,6 +245,7 @@ static void sample_cpu(struct cs_live *l, uint64_t now)
             lp->v.cpu_pct = 100.0 * (double)(ticks - lp->cpu_ticks) / (double)l->clk_tck / dt_s;
         lp->cpu_ticks = ticks;
         lp->have_ticks = true;
+        sample_util(l, lp, now);
     }
     l->last_cpu_ns = now;
 }
@@ -199,6 +281,7 @@ int cs_live_open(int pid, bool launched, uint64_t threshold_ns, struct cs_live *
         .stack_bytes = 16384,
         .max_per_sec = 20,
         .ongoing_every_ns = ONGOING_EVERY_NS,
+        .stats = true, /* iteration histograms and busy/wait of foreign loops */
     };
     err = cs_collector_open(&opts, l->model, on_stall, l, &l->coll, why, why_len);
     if (err)
@@ -344,6 +427,13 @@ void cs_live_view(const struct cs_live *l, struct cs_view *v)
     for (size_t i = 0; i < l->nloops; i++) {
         v->loops[i] = l->loops[i].v;
         v->loops[i].in_stall = l->loops[i].has_ongoing;
+        /* libcorun loops: the runtime's own histograms, as of the latest snapshot. */
+        const struct cs_corun_loop *cl = corun_loop_of(l, v->loops[i].tid);
+        if (cl && cs_hist_total(cl->iter_hist) + cs_hist_total(cl->sched_hist)) {
+            v->loops[i].has_iter_hist = v->loops[i].has_sched_hist = true;
+            memcpy(v->loops[i].iter_hist, cl->iter_hist, sizeof v->loops[i].iter_hist);
+            memcpy(v->loops[i].sched_hist, cl->sched_hist, sizeof v->loops[i].sched_hist);
+        }
     }
     /* Ongoing stalls, newest first (shallow: they live in `l` until the next process). */
     for (size_t i = 0; i < l->nloops && v->nongoing < CS_VIEW_MAX_ONGOING; i++) {

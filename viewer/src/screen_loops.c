@@ -1,14 +1,47 @@
-/* The loops screen: each loop thread, its CPU use, and its stalls. */
+/*
+ * The loops screen: each loop thread with its utilisation (and a sparkline of the last
+ * minute) and its stalls; below, the selected loop's iteration-duration and
+ * scheduling-latency histograms.
+ */
 #include <stdio.h>
 
 #include "screens.h"
 #include "term.h"
 
+static void draw_loop(const struct cs_view *v, const struct cs_view_loop *l, int y, bool selected)
+{
+    char util[16] = "?", worst[32] = "-", stalled[32] = "-", last[32] = "-";
+    if (l->util_pct >= 0)
+        snprintf(util, sizeof util, "%.0f%%", l->util_pct);
+    if (l->stalls) {
+        cs_fmt_duration(l->worst_ns, worst, sizeof worst);
+        cs_fmt_duration(l->stalled_ns, stalled, sizeof stalled);
+        uint64_t ago_s = v->now_ns > l->last_stall_end_ns
+                             ? (v->now_ns - l->last_stall_end_ns) / 1000000000ull
+                             : 0;
+        snprintf(last, sizeof last, "%llus ago", (unsigned long long)ago_s);
+    }
+    enum cs_role role = selected ? CS_ROLE_SELECTED : CS_ROLE_NORMAL;
+    if (selected)
+        cs_term_fill(y, 0, role);
+    int x = cs_term_put(y, 0, role, " %7d %-12.12s %4s %-7.7s", l->tid, l->comm, util,
+                        l->util_from ? l->util_from : "");
+    x = cs_term_put(y, x, role, " %6llu %8s %8s %8s  ", (unsigned long long)l->stalls, worst,
+                    stalled, last);
+    if (l->in_stall)
+        cs_term_put(y, x, CS_ROLE_ONGOING, "STALLED");
+    else
+        cs_term_put(y, x, role, "%s", v->target_exited ? "gone" : "ok");
+    /* The second row: utilisation over the last minute, one cell a second. */
+    x = cs_term_put(y + 1, 0, CS_ROLE_DIM, " %21s last %2zus ", "", l->nutil);
+    cs_term_spark(y + 1, x, l->util_hist, l->nutil);
+}
+
 void cs_screen_loops(const struct cs_view *v, struct cs_ui *ui, int top, int bottom)
 {
     cs_term_fill(top, 0, CS_ROLE_LABEL);
-    cs_term_put(top, 0, CS_ROLE_LABEL, " %7s %-12s %4s %-10s %6s %8s %8s %8s  %s", "TID", "THREAD",
-                "CPU", "", "STALLS", "WORST", "STALLED", "LAST", "NOW");
+    cs_term_put(top, 0, CS_ROLE_LABEL, " %7s %-12s %4s %-7s %6s %8s %8s %8s  %s", "TID", "THREAD",
+                "UTIL", "FROM", "STALLS", "WORST", "STALLED", "LAST", "NOW");
     top++;
     if (!v->nloops) {
         cs_term_put(top + 1, 2, CS_ROLE_NORMAL,
@@ -16,46 +49,41 @@ void cs_screen_loops(const struct cs_view *v, struct cs_ui *ui, int top, int bot
                     "epoll_wait/poll/select.");
         return;
     }
-    ui->list_y = top;
-    ui->list_rows = bottom - top;
-    ui->list_first = 0;
     if (ui->loop_sel >= v->nloops)
         ui->loop_sel = v->nloops - 1;
-    for (size_t i = 0; i < v->nloops && top + (int)i < bottom; i++) {
-        const struct cs_view_loop *l = &v->loops[i];
-        int y = top + (int)i;
-        char cpu[16] = "?", worst[32] = "-", stalled[32] = "-", last[32] = "-";
-        if (l->cpu_pct >= 0)
-            snprintf(cpu, sizeof cpu, "%.0f%%", l->cpu_pct);
-        if (l->stalls) {
-            cs_fmt_duration(l->worst_ns, worst, sizeof worst);
-            cs_fmt_duration(l->stalled_ns, stalled, sizeof stalled);
-            uint64_t ago_s = v->now_ns > l->last_stall_end_ns
-                                 ? (v->now_ns - l->last_stall_end_ns) / 1000000000ull
-                                 : 0;
-            snprintf(last, sizeof last, "%llus ago", (unsigned long long)ago_s);
-        }
-        enum cs_role role = i == ui->loop_sel ? CS_ROLE_SELECTED : CS_ROLE_NORMAL;
-        if (role == CS_ROLE_SELECTED)
-            cs_term_fill(y, 0, role);
-        int x = cs_term_put(y, 0, role, " %7d %-12.12s %4s ", l->tid, l->comm, cpu);
-        /* A 10-cell bar: one cell per 10% of a CPU. */
-        if (l->cpu_pct >= 0)
-            cs_term_bar(y, x, l->cpu_pct / 10.0, 10);
-        x += 10;
-        x = cs_term_put(y, x, role, " %6llu %8s %8s %8s  ", (unsigned long long)l->stalls, worst,
-                        stalled, last);
-        if (l->in_stall)
-            cs_term_put(y, x, CS_ROLE_ONGOING, "STALLED");
-        else
-            cs_term_put(y, x, role, "%s", v->target_exited ? "gone" : "ok");
-    }
-    int y = top + (int)v->nloops + 1;
+    /* Two rows per loop; the list scrolls so the selected one shows. */
+    size_t fit = bottom - top > 8 ? (size_t)(bottom - top - 8) / 2 : 1;
+    if (fit > v->nloops)
+        fit = v->nloops;
+    size_t first = ui->loop_sel >= fit ? ui->loop_sel - fit + 1 : 0;
+    ui->list_y = top;
+    ui->list_rows = 0; /* two rows per item: clicks are mapped below */
+    ui->list_first = first;
+    int y = top;
+    for (size_t i = first; i < v->nloops && i < first + fit; i++, y += 2)
+        draw_loop(v, &v->loops[i], y, i == ui->loop_sel);
+    ui->list_rows = y - top;
+
     char t[32];
+    const struct cs_view_loop *l = &v->loops[ui->loop_sel];
     cs_term_put(y, 1, CS_ROLE_DIM,
-                "CPU: share of one CPU over the last second. STALLED: time in stalls > %s.",
+                "UTIL: busy share of the last second (%s). STALLED: time in stalls > %s.",
+                l->util_from && l->util_from[0] == 'r'   ? "the runtime's busy vs poll wait"
+                : l->util_from && l->util_from[0] == 'e' ? "slices vs wait calls"
+                                                         : "CPU use",
                 cs_fmt_duration(v->threshold_ns, t, sizeof t));
-    cs_term_put(y + 1, 1, CS_ROLE_DIM, "%s",
-                v->has_tasks ? "Tasks: see screen 3."
-                             : "Foreign event loop: per-task figures need libcorun.");
+    y += 2;
+    /* The selected loop's histograms, side by side. */
+    int half = cs_term_cols() / 2;
+    if (l->has_iter_hist)
+        cs_draw_hist(y, 0, half, bottom, "iteration duration", l->iter_hist);
+    else
+        cs_term_put(y, 1, CS_ROLE_DIM, "iteration durations: none yet");
+    if (l->has_sched_hist)
+        cs_draw_hist(y, half, cs_term_cols() - half, bottom, "sched latency (ready->run)",
+                     l->sched_hist);
+    else
+        cs_term_put(y, half + 1, CS_ROLE_DIM, "%s",
+                    v->has_tasks ? "sched latency: no statistics yet"
+                                 : "sched latency: needs libcorun");
 }

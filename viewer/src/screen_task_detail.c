@@ -8,50 +8,6 @@
 #include "task_tree.h"
 #include "term.h"
 
-/* Rows of a log2 histogram: one per bucket from the first to the last non-empty one. */
-static int draw_hist(int y, int bottom, const char *title, const uint64_t *hist)
-{
-    uint64_t total = cs_hist_total(hist), max = 0;
-    int first = -1, last = -1;
-    for (int k = 0; k < CORUN_HIST_BUCKETS; k++) {
-        if (!hist[k])
-            continue;
-        if (first < 0)
-            first = k;
-        last = k;
-        if (hist[k] > max)
-            max = hist[k];
-    }
-    if (y < bottom)
-        cs_term_put(y, 1, CS_ROLE_TITLE, "%s (%llu samples)", title, (unsigned long long)total);
-    y++;
-    if (!total) {
-        if (y < bottom)
-            cs_term_put(y, 3, CS_ROLE_DIM, "no samples yet");
-        return y + 1;
-    }
-    int bar_w = cs_term_cols() - 32;
-    if (bar_w < 10)
-        bar_w = 10;
-    for (int k = first; k <= last && y < bottom; k++, y++) {
-        /* A run of empty buckets takes one row. */
-        if (!hist[k]) {
-            cs_term_put(y, 3, CS_ROLE_DIM, "%15s %8s", "...", "0");
-            while (k + 1 <= last && !hist[k + 1])
-                k++;
-            continue;
-        }
-        /* Bucket k holds [2^(k-1), 2^k) ns (corun_debug.h). */
-        char lo[16], hi[16];
-        cs_fmt_duration(k ? 1ull << (k - 1) : 0, lo, sizeof lo);
-        cs_fmt_duration(1ull << k, hi, sizeof hi);
-        int x = cs_term_put(y, 3, CS_ROLE_NORMAL, "%7s-%-7s %8llu ", lo, hi,
-                            (unsigned long long)hist[k]);
-        cs_term_bar(y, x, (double)hist[k] * bar_w / (double)max, bar_w);
-    }
-    return y + 1;
-}
-
 /* One line per warning (task_lints.h), with the figure behind it. */
 static int draw_lints(const struct cs_view *v, const struct cs_task *t, int y, int bottom)
 {
@@ -120,6 +76,8 @@ void cs_screen_task_detail(const struct cs_view *v, struct cs_ui *ui, int top, i
         return;
     }
     y++;
-    y = draw_hist(y, bottom, "scheduling latency: ready -> resumed", t->sched_hist);
-    draw_hist(y, bottom, "poll (busy slice): resumed -> suspended", t->poll_hist);
+    y = cs_draw_hist(y, 0, cs_term_cols(), bottom, "scheduling latency: ready -> resumed",
+                     t->sched_hist);
+    cs_draw_hist(y, 0, cs_term_cols(), bottom, "poll (busy slice): resumed -> suspended",
+                 t->poll_hist);
 }

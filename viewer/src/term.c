@@ -54,6 +54,29 @@ int cs_term_open(char *why, size_t why_len)
     return 0;
 }
 
+int cs_term_open_virtual(const char *term, FILE *out, FILE *in, int rows, int cols, bool utf8_on)
+{
+    if (screen)
+        return 0;
+    setlocale(LC_ALL, utf8_on ? "C.UTF-8" : "C");
+    utf8 = utf8_on;
+    screen = newterm(term, out, in);
+    if (!screen)
+        return -1;
+    set_term(screen);
+    resizeterm(rows, cols);
+    colour = has_colors();
+    if (colour) {
+        start_color();
+        init_pair(1, COLOR_CYAN, COLOR_BLACK);
+        init_pair(2, COLOR_BLACK, COLOR_CYAN);
+        init_pair(3, COLOR_WHITE, COLOR_RED);
+        init_pair(4, COLOR_YELLOW, COLOR_BLACK);
+        init_pair(5, COLOR_GREEN, COLOR_BLACK);
+    }
+    return 0;
+}
+
 void cs_term_close(void)
 {
     if (!screen)
@@ -208,6 +231,33 @@ bool cs_term_mouse(struct cs_term_mouse *m)
     m->wheel_up = ev.bstate & BUTTON4_PRESSED;
     m->wheel_down = ev.bstate & BUTTON5_PRESSED;
     return m->wheel_up || m->wheel_down || (ev.bstate & BUTTON1_PRESSED);
+}
+
+void cs_term_spark(int y, int x, const unsigned char *pct, size_t n)
+{
+    static const char *const blocks[] = {" ",      "\u2581", "\u2582", "\u2583", "\u2584",
+                                         "\u2585", "\u2586", "\u2587", "\u2588"};
+    static const char ascii[] = " .:-=+*#@";
+    int w = room(y, x);
+    if (w <= 0)
+        return;
+    if ((size_t)w < n) { /* the newest samples win */
+        pct += n - (size_t)w;
+        n = (size_t)w;
+    }
+    attrset(attr_of(CS_ROLE_BAR));
+    move(y, x);
+    for (size_t i = 0; i < n; i++) {
+        /* 0 stays blank; anything above it shows at least the lowest level. */
+        int level = pct[i] ? 1 + (pct[i] * 7 + 50) / 100 : 0;
+        if (level > 8)
+            level = 8;
+        if (utf8)
+            addstr(blocks[level]);
+        else
+            addch((chtype)ascii[level]);
+    }
+    attrset(A_NORMAL);
 }
 
 int cs_term_key(void)

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* What a piece of text is; the terminal layer picks colour or a plain attribute. */
 enum cs_role {
@@ -26,6 +27,12 @@ enum cs_role {
  * in `why` (not a terminal, unknown TERM).
  */
 int cs_term_open(char *why, size_t why_len);
+/*
+ * A terminal of `rows` x `cols` of type `term` writing to `out` (the frame benchmark:
+ * /dev/null or a pipe), with UTF-8 as asked. Returns 0, or -1 (unknown type).
+ */
+int cs_term_open_virtual(const char *term, FILE *out, FILE *in, int rows, int cols, bool utf8_on);
+
 /* Gives the terminal back as it was. Safe to call twice and from atexit. */
 void cs_term_close(void);
 bool cs_term_is_open(void);
@@ -49,6 +56,10 @@ void cs_term_fill(int y, int x, enum cs_role role);
 void cs_term_hline(int y);
 /* A bar of `cells` full cells (fractional part drawn where UTF-8 allows) at (y, x). */
 void cs_term_bar(int y, int x, double cells, int max_cells);
+
+/* A sparkline of percentages (0-100), one cell each: Unicode blocks, or ASCII levels
+ * (" .:-=+*#@") without UTF-8. */
+void cs_term_spark(int y, int x, const unsigned char *pct, size_t n);
 
 /* Next key, or -1 if none is waiting (never blocks). KEY_MOUSE: see cs_term_mouse. */
 int cs_term_key(void);

@@ -16,8 +16,10 @@
 
 struct cs_corun_snapshot; /* model_tasks.h */
 
-#define CS_VIEW_MAX_LOOPS   64
-#define CS_VIEW_MAX_ONGOING 16
+#define CS_VIEW_MAX_LOOPS    64
+#define CS_VIEW_UTIL_SAMPLES 60
+#define CS_VIEW_HIST_BUCKETS 32 /* CORUN_HIST_BUCKETS == CS_STAT_HIST_BUCKETS */
+#define CS_VIEW_MAX_ONGOING  16
 
 struct cs_view_loop {
     int tid;
@@ -28,6 +30,18 @@ struct cs_view_loop {
     uint64_t stalled_ns;        /* total time spent in finished stalls */
     uint64_t last_stall_end_ns; /* CLOCK_MONOTONIC; 0: none yet */
     bool in_stall;              /* a stall is in progress on this thread now */
+
+    /* Utilisation: the busy share of the last second, from the runtime's own busy /
+     * poll-wait counters (libcorun), else the engine's slice / wait times, else CPU. */
+    double util_pct;       /* < 0: not known yet */
+    const char *util_from; /* "runtime", "engine" or "CPU" */
+    size_t nutil;          /* the last minute, one sample a second, oldest first */
+    unsigned char util_hist[CS_VIEW_UTIL_SAMPLES];
+    /* Iteration durations (libcorun: the runtime's; else the engine's slices between two
+     * wait calls) and, for libcorun, scheduling latency. log2 buckets, as corun_debug.h. */
+    bool has_iter_hist, has_sched_hist;
+    uint64_t iter_hist[CS_VIEW_HIST_BUCKETS];
+    uint64_t sched_hist[CS_VIEW_HIST_BUCKETS];
 };
 
 /* A long slice of a libcorun task: names the task of a stall on that loop thread. */

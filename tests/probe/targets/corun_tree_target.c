@@ -16,6 +16,8 @@
  *             then prints "done MS"
  *   burn2 A B spawn "burner-a" (A ms) and "burner-b" (B ms) together: one loop
  *             iteration runs both slices back to back; each prints "done MS"
+ *   offload N MS spawn a task "offloader" that runs N executor calls (co_to_thread) one
+ *             after the other, each sleeping MS ms on a worker thread; prints "offloaded N"
  *   burnn N MS spawn N tasks "burner-1".."burner-N" together, each spinning MS ms in one
  *             slice: one iteration of N slices; each prints "done MS"
  * EOF on stdin ends the process.
@@ -84,6 +86,26 @@ static int burner(void *arg, intptr_t *result)
     return 0;
 }
 
+static intptr_t sleep_on_worker(void *arg)
+{
+    long ms = (long)(intptr_t)arg;
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+    return 0;
+}
+
+/* N executor calls in a row: (n << 16) | ms in arg. */
+static int offloader(void *arg, intptr_t *result)
+{
+    (void)result;
+    long n = (long)((intptr_t)arg >> 16), ms = (long)((intptr_t)arg & 0xffff);
+    for (long i = 0; i < n; i++)
+        co_to_thread(sleep_on_worker, (void *)(intptr_t)ms, NULL);
+    printf("offloaded %ld\n", n);
+    fflush(stdout);
+    return 0;
+}
+
 static int reader(void *arg, intptr_t *result)
 {
     (void)result;
@@ -107,7 +129,10 @@ static int reader(void *arg, intptr_t *result)
         while ((nl = strchr(buf, '\n'))) {
             *nl = 0;
             long ms, ms2, count;
-            if (sscanf(buf, "burnn %ld %ld", &count, &ms) == 2) {
+            if (sscanf(buf, "offload %ld %ld", &count, &ms) == 2) {
+                struct co_spawn_opts o = {.name = "offloader", .flags = CO_SPAWN_DETACHED};
+                co_spawn(NULL, offloader, (void *)(intptr_t)((count << 16) | (ms & 0xffff)), &o);
+            } else if (sscanf(buf, "burnn %ld %ld", &count, &ms) == 2) {
                 static char names[64][16];
                 for (long i = 0; i < count && i < 64; i++) {
                     snprintf(names[i], sizeof names[i], "burner-%ld", i + 1);
