@@ -20,6 +20,7 @@
 #include "duration.h"
 #include "exit_codes.h"
 #include "launch.h"
+#include "link_teardown.h"
 #include "loop_detect.h"
 #include "model.h"
 #include "privileges.h"
@@ -84,6 +85,11 @@ static void print_slow_iter(const struct cs_slow_iter *it, void *arg)
         cs_slow_iter_write_json(stdout, it);
     else
         cs_slow_iter_write_text(stdout, it);
+}
+
+static void free_attrib(void *attrib)
+{
+    cs_corun_attrib_free(attrib);
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -347,10 +353,12 @@ int cs_cmd_stalls(int argc, char **argv)
             rc = CS_EXIT_NO_PROCESS;
         }
     }
-cleanup:
+cleanup:;
+    /* Both detach uprobes and perf events, each waiting for RCU: overlap them. */
+    struct cs_teardown *td = cs_teardown_start(free_attrib, attrib);
     cs_loop_scan_free(scan);
     cs_collector_close(coll);
-    cs_corun_attrib_free(attrib);
+    cs_teardown_join(td);
     if (pidfd >= 0)
         close(pidfd);
     cs_model_free(model);

@@ -26,6 +26,7 @@
 #include "exit_codes.h"
 #include "foreign_stat.h"
 #include "launch.h"
+#include "link_teardown.h"
 #include "privileges.h"
 #include "stat_report.h"
 
@@ -197,15 +198,13 @@ static int attach_probes(struct session *s, const struct cs_corun_target *t, cha
 static void detach_probes(struct session *s)
 {
     ring_buffer__free(s->rb);
-    for (int i = 0; i < 2; i++)
-        bpf_link__destroy(s->links[i]);
-    for (int i = 0; i < 4; i++) {
-        bpf_link__destroy(s->extra_links[i]);
-        s->extra_links[i] = NULL;
-    }
+    struct bpf_link *all[6] = {s->links[0],       s->links[1],       s->extra_links[0],
+                               s->extra_links[1], s->extra_links[2], s->extra_links[3]};
+    cs_links_destroy(all, 6); /* each uprobe detach waits for RCU: in parallel */
     corun_bpf__destroy(s->skel);
     s->rb = NULL;
-    s->links[0] = s->links[1] = NULL;
+    memset(s->links, 0, sizeof s->links);
+    memset(s->extra_links, 0, sizeof s->extra_links);
     s->skel = NULL;
 }
 

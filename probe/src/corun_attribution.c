@@ -13,6 +13,7 @@
 #include "corun.skel.h"
 #include "corun_target.h"
 #include "corun_usdt.h"
+#include "link_teardown.h"
 #include "syscall_names.h"
 
 #define RECENT_SLICES    256 /* long slices (>= 250 us) remembered, all loops together */
@@ -257,10 +258,7 @@ static void detach(struct cs_corun_attrib *a)
     ring_buffer__free(a->rb_slices);
     ring_buffer__free(a->rb_iters);
     a->rb_slices = a->rb_iters = NULL;
-    for (int i = 0; i < 3; i++) {
-        bpf_link__destroy(a->links[i]);
-        a->links[i] = NULL;
-    }
+    cs_links_destroy(a->links, 3);
     corun_bpf__destroy(a->skel);
     a->skel = NULL;
     a->offcpu_fd = -1;

@@ -1,6 +1,7 @@
 // Helpers for the libcorun tests: run C++ lambdas as tasks.
 #pragma once
 
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
@@ -54,6 +55,17 @@ inline int group_spawn(co_group *g, task_body body, const char *name = nullptr)
     if (r != 0)
         delete f;
     return r;
+}
+
+// Is this test binary running under an emulator (a cross build's exe_wrapper, qemu-user:
+// docs/building.md)? meson sets MESON_EXE_WRAPPER for the tests it runs through one.
+// qemu-user cannot do what a few tests need: another process reading ours at our
+// addresses (its guest addresses are not the host's), an address-space limit (it reserves
+// the guest's address space up front), fork() after threads were started.
+inline bool under_emulator()
+{
+    const char *w = std::getenv("MESON_EXE_WRAPPER");
+    return w && *w;
 }
 
 constexpr int64_t ms_ns(int64_t ms)

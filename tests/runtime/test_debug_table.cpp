@@ -57,6 +57,10 @@ struct remote_task {
 TEST_CASE("the debug table lets another process list loops and tasks with names, parents "
           "and states")
 {
+    if (under_emulator()) {
+        WARN("skipped under qemu-user: process_vm_readv sees host, not guest, addresses");
+        return;
+    }
     int pipefd[2];
     REQUIRE(pipe(pipefd) == 0);
     pid_t pid = fork();

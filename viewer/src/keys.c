@@ -56,19 +56,17 @@ static void go_back(struct cs_ui *ui)
         ui->screen = ui->back;
 }
 
-static struct cs_task_row task_rows[CS_MAX_TASK_ROWS];
-
 static void open_task_detail(struct cs_ui *ui, const struct cs_view *v)
 {
-    size_t n = cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
-    if (ui->task_sel >= n || task_rows[ui->task_sel].task < 0)
+    size_t n = cs_tasks_follow(v, ui);
+    if (ui->task_sel >= n || ui->rows[ui->task_sel].task < 0)
         return;
-    const struct cs_corun_loop *loop = &v->tasks->loops[task_rows[ui->task_sel].loop];
+    const struct cs_corun_loop *loop = &v->tasks->loops[ui->rows[ui->task_sel].loop];
     if (!ui->task_detail)
         ui->task_detail = malloc(sizeof *ui->task_detail);
     if (!ui->task_detail)
         return;
-    *ui->task_detail = loop->tasks[task_rows[ui->task_sel].task];
+    *ui->task_detail = loop->tasks[ui->rows[ui->task_sel].task];
     ui->task_detail_loop_id = loop->id;
     ui->back = CS_SCREEN_TASKS;
     ui->screen = CS_SCREEN_TASK_DETAIL;
@@ -122,13 +120,13 @@ static void resorted(struct cs_ui *ui, const struct cs_view *v)
 {
     if (ui->follow_task_id || !v->tasks)
         return;
-    size_t n = cs_tasks_rows(v, ui, task_rows, CS_MAX_TASK_ROWS);
+    size_t n = cs_tasks_rows(v, ui);
     if (!n)
         return;
     size_t at = ui->task_sel < n ? ui->task_sel : n - 1;
-    const struct cs_corun_loop *loop = &v->tasks->loops[task_rows[at].loop];
+    const struct cs_corun_loop *loop = &v->tasks->loops[ui->rows[at].loop];
     ui->sel_loop_id = loop->id;
-    ui->sel_task_id = task_rows[at].task >= 0 ? loop->tasks[task_rows[at].task].id : 0;
+    ui->sel_task_id = ui->rows[at].task >= 0 ? loop->tasks[ui->rows[at].task].id : 0;
 }
 
 /* `f`: follow the task under the cursor, or stop following. */
@@ -138,11 +136,11 @@ static void toggle_follow(struct cs_ui *ui, const struct cs_view *v)
         ui->follow_task_id = 0;
         return;
     }
-    size_t n = cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
-    if (ui->task_sel >= n || task_rows[ui->task_sel].task < 0)
+    size_t n = cs_tasks_follow(v, ui);
+    if (ui->task_sel >= n || ui->rows[ui->task_sel].task < 0)
         return;
     const struct cs_task *t =
-        &v->tasks->loops[task_rows[ui->task_sel].loop].tasks[task_rows[ui->task_sel].task];
+        &v->tasks->loops[ui->rows[ui->task_sel].loop].tasks[ui->rows[ui->task_sel].task];
     ui->follow_task_id = t->id;
     snprintf(ui->follow_name, sizeof ui->follow_name, "%s", t->name);
 }
@@ -158,18 +156,18 @@ static bool tasks_key(struct cs_ui *ui, int ch, const struct cs_view *v)
         return true;
     case '<':
     case ',':
-        cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
+        cs_tasks_follow(v, ui);
         ui->sort_col = (ui->sort_col + CS_TCOL_COUNT - 1) % CS_TCOL_COUNT;
         resorted(ui, v);
         return true;
     case '>':
     case '.':
-        cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
+        cs_tasks_follow(v, ui);
         ui->sort_col = (ui->sort_col + 1) % CS_TCOL_COUNT;
         resorted(ui, v);
         return true;
     case 'r':
-        cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
+        cs_tasks_follow(v, ui);
         ui->sort_desc = !ui->sort_desc;
         resorted(ui, v);
         return true;
@@ -224,12 +222,15 @@ static void move_by(struct cs_ui *ui, const struct cs_view *v, long delta)
         ui->help_scroll = (int)move_cursor((size_t)ui->help_scroll, delta, 64);
         break;
     case CS_SCREEN_TASKS: {
-        size_t n = cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
+        size_t n = cs_tasks_follow(v, ui);
         ui->task_sel = move_cursor(ui->task_sel, delta, n);
-        ui->sel_task_id = 0;
-        ui->sel_loop_id = UINT64_MAX; /* re-pinned to the row now under the cursor */
-        if (n)
-            cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
+        if (n) { /* re-pinned to the row now under the cursor */
+            const struct cs_task_row *r = &ui->rows[ui->task_sel];
+            const struct cs_corun_loop *loop = &v->tasks->loops[r->loop];
+            ui->sel_loop_id = loop->id;
+            ui->sel_task_id = r->task >= 0 ? loop->tasks[r->task].id : 0;
+            cs_tasks_follow(v, ui);
+        }
         break;
     }
     case CS_SCREEN_TASK_DETAIL:
@@ -249,7 +250,7 @@ static void select_item(struct cs_ui *ui, const struct cs_view *v, size_t index)
         ui->loop_sel = move_cursor(ui->list_first + (index - ui->list_first) / 2, 0, v->nloops);
         break;
     case CS_SCREEN_TASKS: {
-        cs_tasks_follow(v, ui, task_rows, CS_MAX_TASK_ROWS);
+        cs_tasks_follow(v, ui);
         move_by(ui, v, (long)index - (long)ui->task_sel);
         break;
     }

@@ -5,6 +5,9 @@
 #include "ui.h"
 #include "view.h"
 
+/* Draws one whole frame of the current screen (curses sends only what changed). */
+void cs_frame_draw(const struct cs_view *v, struct cs_ui *ui);
+
 /* The header: always on top. Returns the first row below it. */
 int cs_screen_header(const struct cs_view *v, const struct cs_ui *ui);
 /* The bottom key line. */
@@ -30,13 +33,16 @@ struct cs_task_row {
     bool has_children;
     bool collapsed;
 };
-#define CS_MAX_TASK_ROWS 4096
-/* The rows the tasks screen shows, in order. Returns how many (up to max). */
-size_t cs_tasks_rows(const struct cs_view *v, const struct cs_ui *ui, struct cs_task_row *rows,
-                     size_t max);
+/*
+ * The rows the tasks screen shows, in order, into ui->rows; returns how many. Cached in
+ * `ui` (task_rows.c): rebuilt only when the snapshot, the order, the filter, the folds or
+ * the followed task change, re-sorting from the last order (nearly sorted: cheap).
+ */
+size_t cs_tasks_rows(const struct cs_view *v, struct cs_ui *ui);
 /* Keeps the tasks cursor on its task; returns the row count. */
-size_t cs_tasks_follow(const struct cs_view *v, struct cs_ui *ui, struct cs_task_row *rows,
-                       size_t max);
+size_t cs_tasks_follow(const struct cs_view *v, struct cs_ui *ui);
+/* Frees the row cache. */
+void cs_tasks_rows_free(struct cs_ui *ui);
 bool cs_ui_is_collapsed(const struct cs_ui *ui, uint64_t task_id);
 
 /* Keeps the stalls cursor on its stall; called before drawing and before keys. */

@@ -54,6 +54,29 @@ int cs_term_open(char *why, size_t why_len)
     return 0;
 }
 
+int cs_term_open_virtual(const char *term, FILE *out, FILE *in, int rows, int cols, bool utf8_on)
+{
+    if (screen)
+        return 0;
+    setlocale(LC_ALL, utf8_on ? "C.UTF-8" : "C");
+    utf8 = utf8_on;
+    screen = newterm(term, out, in);
+    if (!screen)
+        return -1;
+    set_term(screen);
+    resizeterm(rows, cols);
+    colour = has_colors();
+    if (colour) {
+        start_color();
+        init_pair(1, COLOR_CYAN, COLOR_BLACK);
+        init_pair(2, COLOR_BLACK, COLOR_CYAN);
+        init_pair(3, COLOR_WHITE, COLOR_RED);
+        init_pair(4, COLOR_YELLOW, COLOR_BLACK);
+        init_pair(5, COLOR_GREEN, COLOR_BLACK);
+    }
+    return 0;
+}
+
 void cs_term_close(void)
 {
     if (!screen)

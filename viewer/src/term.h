@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* What a piece of text is; the terminal layer picks colour or a plain attribute. */
 enum cs_role {
@@ -26,6 +27,12 @@ enum cs_role {
  * in `why` (not a terminal, unknown TERM).
  */
 int cs_term_open(char *why, size_t why_len);
+/*
+ * A terminal of `rows` x `cols` of type `term` writing to `out` (the frame benchmark:
+ * /dev/null or a pipe), with UTF-8 as asked. Returns 0, or -1 (unknown type).
+ */
+int cs_term_open_virtual(const char *term, FILE *out, FILE *in, int rows, int cols, bool utf8_on);
+
 /* Gives the terminal back as it was. Safe to call twice and from atexit. */
 void cs_term_close(void);
 bool cs_term_is_open(void);

@@ -33,7 +33,9 @@ enum cs_task_col {
 
 #define CS_UI_MAX_COLLAPSED 128
 
-struct cs_task; /* model_tasks.h */
+struct cs_task;            /* model_tasks.h */
+struct cs_task_row;        /* screens.h */
+struct cs_task_rows_cache; /* task_rows.c */
 
 struct cs_ui {
     enum cs_screen screen;
@@ -68,6 +70,9 @@ struct cs_ui {
     uint64_t collapsed[CS_UI_MAX_COLLAPSED]; /* task ids */
     size_t ncollapsed;
     size_t task_sel, task_top;
+    struct cs_task_row *rows; /* cs_tasks_rows(): the rows of the tasks screen */
+    size_t nrows;
+    struct cs_task_rows_cache *rows_cache;
     uint64_t sel_task_id; /* the cursor follows its task; 0: a loop row */
     uint64_t sel_loop_id;
     /* `f`: the cursor is pinned to this task (0: not following) - across re-sorts, and

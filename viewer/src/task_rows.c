@@ -1,0 +1,511 @@
+/*
+ * The rows of the tasks screen: per loop, its tasks as a tree (spawn tree or await
+ * graph), siblings in the chosen order, filtered and folded. With 100 000 tasks this is
+ * the costly part of a frame, so it is cached in the UI state and rebuilt only when what
+ * it depends on changes; a rebuild sorts each loop's tasks once, globally, starting from
+ * the previous order (a new snapshot moves few tasks: insertion sort finishes in about
+ * one pass), and children lists come out of that order already sorted.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_tasks.h"
+#include "screens.h"
+#include "task_tree.h"
+
+#define MAX_DEPTH 64
+
+/* One loop's order of the last build, as task ids (ids outlive snapshots), and the
+ * loop's tasks as they were (id, parent) to tell whether the tree can have changed. */
+struct loop_order {
+    uint64_t loop_id;
+    uint64_t *ids;
+    size_t n;
+    uint64_t *shape; /* id, parent id, state: per task in snapshot order */
+    size_t nshape;
+};
+
+struct cs_task_rows_cache {
+    /* What the rows were built from. */
+    const struct cs_corun_snapshot *snap;
+    int64_t taken_ns;
+    size_t nended;
+    enum cs_task_col sort_col;
+    bool sort_desc, await_graph, valid;
+    char filter[32];
+    uint64_t collapsed_sum, follow_task_id;
+    size_t ncollapsed;
+    size_t cap_rows;
+    /* Scratch arrays of a rebuild, kept: fresh 100k-entry arrays cost page faults. */
+    size_t cap_scratch;
+    long *order, *head, *tail, *next, *stack;
+    int *depth;
+    char *match;
+    struct loop_order *orders;
+    size_t norders;
+};
+
+bool cs_ui_is_collapsed(const struct cs_ui *ui, uint64_t task_id)
+{
+    for (size_t i = 0; i < ui->ncollapsed; i++)
+        if (ui->collapsed[i] == task_id)
+            return true;
+    return false;
+}
+
+static uint64_t p99_ns(const struct cs_task *t)
+{
+    return t->has_stats ? cs_hist_quantile_ns(t->sched_hist, 0.99) : 0;
+}
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? -1 : a > b;
+}
+
+struct sort_ctx {
+    const struct cs_corun_loop *loop;
+    enum cs_task_col col;
+    bool desc;
+};
+
+/* A numeric sort key next to its task, so that sorting touches a compact array and not
+ * the 600-byte task structs (100 000 of them do not fit in any cache). */
+struct keyed {
+    uint64_t key, id;
+    long idx;
+};
+
+static uint64_t key_of(const struct cs_task *t, enum cs_task_col col)
+{
+    switch (col) {
+    case CS_TCOL_STATE:
+        return t->state;
+    case CS_TCOL_WAITING:
+        return t->wait_reason;
+    case CS_TCOL_POLLS:
+        return t->polls;
+    case CS_TCOL_BUSY:
+        return t->busy_ns;
+    case CS_TCOL_P99:
+        return p99_ns(t);
+    case CS_TCOL_AGE:
+        return UINT64_MAX - (uint64_t)t->created_ns; /* older first */
+    default:
+        return t->id;
+    }
+}
+
+static int cmp_keyed(const struct keyed *a, const struct keyed *b, bool desc)
+{
+    int r = a->key != b->key ? (a->key < b->key ? -1 : 1) : cmp_u64(a->id, b->id);
+    return desc ? -r : r;
+}
+
+static int cmp_keyed_asc(const void *a, const void *b)
+{
+    return cmp_keyed(a, b, false);
+}
+
+static int cmp_keyed_desc(const void *a, const void *b)
+{
+    return cmp_keyed(a, b, true);
+}
+
+static int cmp_keyed_name(const void *pa, const void *pb, void *arg)
+{
+    const struct sort_ctx *c = arg;
+    const struct keyed *a = pa, *b = pb;
+    int r = strcmp(c->loop->tasks[a->idx].name, c->loop->tasks[b->idx].name);
+    if (!r)
+        r = cmp_u64(a->id, b->id);
+    return c->desc ? -r : r;
+}
+
+static long index_of(const uint64_t *ids, size_t n, uint64_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && ids[lo] == id ? (long)lo : -1;
+}
+
+/*
+ * Every task of the loop in the chosen order, into `order` (indices). `prev` (ids, the
+ * last order under the same sort) seeds it: survivors keep their places, newcomers go
+ * last, then an insertion sort repairs what moved - or, past a budget of moves, qsort.
+ */
+static void sort_loop(const struct cs_corun_loop *loop, const struct cs_ui *ui,
+                      const struct loop_order *prev, long *order)
+{
+    size_t n = loop->ntasks, k = 0;
+    if (ui->sort_col == CS_TCOL_ID) { /* snapshots are sorted by id already */
+        for (size_t i = 0; i < n; i++)
+            order[i] = ui->sort_desc ? (long)(n - 1 - i) : (long)i;
+        return;
+    }
+    struct keyed *a = malloc(n * sizeof *a);
+    uint64_t *ids = malloc(n * sizeof *ids);
+    char *placed = calloc(n, 1);
+    if (!a || !ids || !placed) {
+        for (size_t i = 0; i < n; i++)
+            order[i] = (long)i;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        ids[i] = loop->tasks[i].id;
+    /* The previous order first (its survivors), then the newcomers. */
+    for (size_t i = 0; prev && i < prev->n; i++) {
+        long at = index_of(ids, n, prev->ids[i]);
+        if (at >= 0 && !placed[at]) {
+            placed[at] = 1;
+            a[k++].idx = at;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!placed[i])
+            a[k++].idx = (long)i;
+    for (size_t i = 0; i < n; i++) {
+        a[i].id = ids[a[i].idx];
+        a[i].key = key_of(&loop->tasks[a[i].idx], ui->sort_col);
+    }
+    struct sort_ctx ctx = {loop, ui->sort_col, ui->sort_desc};
+    bool name = ui->sort_col == CS_TCOL_NAME;
+    bool sorted = false;
+    if (prev) {
+        size_t budget = 8 * n + 64, moves = 0;
+        sorted = true;
+        for (size_t i = 1; i < n && sorted; i++) {
+            struct keyed x = a[i];
+            size_t j = i;
+            while (j > 0 && (name ? cmp_keyed_name(&a[j - 1], &x, &ctx)
+                                  : cmp_keyed(&a[j - 1], &x, ui->sort_desc)) > 0) {
+                a[j] = a[j - 1];
+                j--;
+                if (++moves > budget) { /* far from sorted: start over */
+                    sorted = false;
+                    break;
+                }
+            }
+            a[j] = x;
+        }
+    }
+    if (!sorted) {
+        if (name)
+            qsort_r(a, n, sizeof *a, cmp_keyed_name, &ctx);
+        else
+            qsort(a, n, sizeof *a, ui->sort_desc ? cmp_keyed_desc : cmp_keyed_asc);
+    }
+    for (size_t i = 0; i < n; i++)
+        order[i] = a[i].idx;
+out:
+    free(a);
+    free(ids);
+    free(placed);
+}
+
+static struct loop_order *find_order(struct cs_task_rows_cache *c, uint64_t loop_id)
+{
+    for (size_t i = 0; i < c->norders; i++)
+        if (c->orders[i].loop_id == loop_id)
+            return &c->orders[i];
+    struct loop_order *o = realloc(c->orders, (c->norders + 1) * sizeof *o);
+    if (!o)
+        return NULL;
+    c->orders = o;
+    o = &c->orders[c->norders++];
+    memset(o, 0, sizeof *o);
+    o->loop_id = loop_id;
+    return o;
+}
+
+static bool push_row(struct cs_ui *ui, struct cs_task_row r)
+{
+    struct cs_task_rows_cache *c = ui->rows_cache;
+    if (ui->nrows == c->cap_rows) {
+        size_t cap = c->cap_rows ? c->cap_rows * 2 : 1024;
+        struct cs_task_row *rows = realloc(ui->rows, cap * sizeof *rows);
+        if (!rows)
+            return false;
+        ui->rows = rows;
+        c->cap_rows = cap;
+    }
+    ui->rows[ui->nrows++] = r;
+    return true;
+}
+
+/* Rows of one loop: a depth-first walk of the tree, children in `order`. */
+static bool scratch(struct cs_task_rows_cache *c, size_t n)
+{
+    if (n <= c->cap_scratch)
+        return true;
+    size_t cap = n + n / 4;
+    long **arrays[] = {&c->order, &c->head, &c->tail, &c->next, &c->stack};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
+        long *a = realloc(*arrays[i], cap * sizeof **arrays[i]);
+        if (!a)
+            return false;
+        *arrays[i] = a;
+    }
+    int *d = realloc(c->depth, cap * sizeof *d);
+    if (!d)
+        return false;
+    c->depth = d;
+    char *m = realloc(c->match, cap);
+    if (!m)
+        return false;
+    c->match = m;
+    c->cap_scratch = cap;
+    return true;
+}
+
+static void loop_rows(struct cs_ui *ui, const struct cs_corun_loop *loop, size_t li,
+                      const long *order, const struct cs_task_tree *tree)
+{
+    size_t n = loop->ntasks;
+    struct cs_task_rows_cache *c = ui->rows_cache;
+    long *head = c->head, *tail = c->tail, *next = c->next, *stack = c->stack;
+    int *depth = c->depth;
+    char *match = ui->filter[0] ? c->match : NULL;
+    if (match)
+        memset(match, 0, n);
+    /* Children lists (and the roots' list) in the sorted order. */
+    long roots = -1, roots_tail = -1;
+    for (size_t i = 0; i < n; i++)
+        head[i] = tail[i] = next[i] = -1;
+    for (size_t k = 0; k < n; k++) {
+        long t = order[k], p = tree->parent[t];
+        long *h = p >= 0 ? &head[p] : &roots, *tl = p >= 0 ? &tail[p] : &roots_tail;
+        if (*h < 0)
+            *h = t;
+        else
+            next[*tl] = t;
+        *tl = t;
+    }
+    /* The filter: a match keeps its ancestors (the way to it) visible. */
+    if (match) {
+        for (size_t i = 0; i < n; i++) {
+            if (!strstr(loop->tasks[i].name, ui->filter) &&
+                loop->tasks[i].id != ui->follow_task_id) /* followed: always shown */
+                continue;
+            for (long a = (long)i; a >= 0 && !match[a]; a = tree->parent[a])
+                match[a] = 1;
+        }
+    }
+    /* Depth-first, iteratively (a stack of the siblings still to visit). */
+    size_t sp = 0;
+    for (long r = roots; r >= 0; r = next[r])
+        stack[sp++] = r; /* pushed in order, popped reversed: reverse them first */
+    for (size_t a = 0, b = sp ? sp - 1 : 0; a < b; a++, b--) {
+        long t = stack[a];
+        stack[a] = stack[b];
+        stack[b] = t;
+    }
+    for (size_t i = 0; i < sp; i++)
+        depth[stack[i]] = 0;
+    while (sp) {
+        long t = stack[--sp];
+        if (match && !match[t])
+            continue;
+        struct cs_task_row r = {.loop = li, .task = t, .depth = depth[t]};
+        r.has_children = head[t] >= 0;
+        r.collapsed = r.has_children && cs_ui_is_collapsed(ui, loop->tasks[t].id);
+        if (!push_row(ui, r))
+            break;
+        if (!r.has_children || r.collapsed || r.depth >= MAX_DEPTH)
+            continue;
+        size_t first = sp;
+        for (long c = head[t]; c >= 0; c = next[c]) {
+            depth[c] = r.depth + 1;
+            stack[sp++] = c;
+        }
+        for (size_t a = first, b = sp - 1; a < b; a++, b--) {
+            long x = stack[a];
+            stack[a] = stack[b];
+            stack[b] = x;
+        }
+    }
+}
+
+static uint64_t collapsed_sum(const struct cs_ui *ui)
+{
+    uint64_t s = 0;
+    for (size_t i = 0; i < ui->ncollapsed; i++)
+        s += ui->collapsed[i] * 0x9e3779b97f4a7c15ull;
+    return s;
+}
+
+/*
+ * A new snapshot with the same tasks, parents and states as the one the rows were built
+ * from gives the same rows when the order does not depend on changing counters (sort by
+ * id, name or state; the spawn tree): the rows (loop, index) stay valid. Checks and
+ * records the shape of every loop; true if all are unchanged.
+ */
+static bool same_shape(struct cs_task_rows_cache *c, const struct cs_view *v,
+                       const struct cs_ui *ui)
+{
+    bool stable_order =
+        ui->sort_col == CS_TCOL_ID || ui->sort_col == CS_TCOL_NAME || ui->sort_col == CS_TCOL_STATE;
+    bool same = c->valid && stable_order && !ui->await_graph && c->sort_col == ui->sort_col &&
+                c->sort_desc == ui->sort_desc && !strcmp(c->filter, ui->filter) &&
+                c->ncollapsed == ui->ncollapsed && c->collapsed_sum == collapsed_sum(ui) &&
+                c->follow_task_id == ui->follow_task_id && c->norders >= v->tasks->nloops;
+    for (size_t li = 0; li < v->tasks->nloops; li++) {
+        const struct cs_corun_loop *loop = &v->tasks->loops[li];
+        struct loop_order *o = find_order(c, loop->id);
+        if (!o) {
+            same = false;
+            continue;
+        }
+        if (o->nshape != loop->ntasks) {
+            uint64_t *sh = realloc(o->shape, 3 * (loop->ntasks ? loop->ntasks : 1) * sizeof *sh);
+            if (!sh) {
+                o->nshape = 0;
+                same = false;
+                continue;
+            }
+            o->shape = sh;
+            same = false;
+        }
+        for (size_t k = 0; k < loop->ntasks; k++) {
+            const struct cs_task *t = &loop->tasks[k];
+            uint64_t *sh = &o->shape[3 * k];
+            if (same && (sh[0] != t->id || sh[1] != t->parent_id || sh[2] != t->state))
+                same = false;
+            sh[0] = t->id;
+            sh[1] = t->parent_id;
+            sh[2] = t->state;
+        }
+        o->nshape = loop->ntasks;
+    }
+    return same;
+}
+
+static bool cache_fresh(const struct cs_view *v, const struct cs_ui *ui)
+{
+    const struct cs_task_rows_cache *c = ui->rows_cache;
+    return c->valid && c->snap == v->tasks && c->taken_ns == v->tasks->taken_ns &&
+           c->nended == v->nended && c->sort_col == ui->sort_col && c->sort_desc == ui->sort_desc &&
+           c->await_graph == ui->await_graph && !strcmp(c->filter, ui->filter) &&
+           c->ncollapsed == ui->ncollapsed && c->collapsed_sum == collapsed_sum(ui) &&
+           c->follow_task_id == ui->follow_task_id;
+}
+
+size_t cs_tasks_rows(const struct cs_view *v, struct cs_ui *ui)
+{
+    if (!v->tasks) {
+        ui->nrows = 0;
+        return 0;
+    }
+    if (!ui->rows_cache && !(ui->rows_cache = calloc(1, sizeof *ui->rows_cache)))
+        return ui->nrows = 0;
+    struct cs_task_rows_cache *c = ui->rows_cache;
+    if (cache_fresh(v, ui))
+        return ui->nrows;
+    if (same_shape(c, v, ui) && c->nended == v->nended) {
+        c->snap = v->tasks;
+        c->taken_ns = v->tasks->taken_ns;
+        return ui->nrows;
+    }
+    bool same_order = c->valid && c->sort_col == ui->sort_col && c->sort_desc == ui->sort_desc;
+    ui->nrows = 0;
+    for (size_t li = 0; li < v->tasks->nloops; li++) {
+        const struct cs_corun_loop *loop = &v->tasks->loops[li];
+        if (!push_row(ui, (struct cs_task_row){.loop = li, .task = -1}))
+            break;
+        struct cs_task_tree tree;
+        if (!loop->ntasks ||
+            cs_task_tree_build(&tree, loop, ui->await_graph ? CS_TREE_AWAIT : CS_TREE_SPAWN))
+            continue;
+        long *order = scratch(c, loop->ntasks) ? c->order : NULL;
+        struct loop_order *o = find_order(c, loop->id);
+        if (order) {
+            sort_loop(loop, ui, same_order && o && o->n ? o : NULL, order);
+            loop_rows(ui, loop, li, order, &tree);
+            uint64_t *ids = o ? realloc(o->ids, loop->ntasks * sizeof *ids) : NULL;
+            if (ids) {
+                for (size_t k = 0; k < loop->ntasks; k++)
+                    ids[k] = loop->tasks[order[k]].id;
+                o->ids = ids;
+                o->n = loop->ntasks;
+            }
+        }
+        cs_task_tree_free(&tree);
+    }
+    c->valid = true;
+    c->snap = v->tasks;
+    c->taken_ns = v->tasks->taken_ns;
+    c->nended = v->nended;
+    c->sort_col = ui->sort_col;
+    c->sort_desc = ui->sort_desc;
+    c->await_graph = ui->await_graph;
+    memcpy(c->filter, ui->filter, sizeof c->filter);
+    c->ncollapsed = ui->ncollapsed;
+    c->collapsed_sum = collapsed_sum(ui);
+    c->follow_task_id = ui->follow_task_id;
+    return ui->nrows;
+}
+
+void cs_tasks_rows_free(struct cs_ui *ui)
+{
+    struct cs_task_rows_cache *c = ui->rows_cache;
+    if (c) {
+        for (size_t i = 0; i < c->norders; i++) {
+            free(c->orders[i].ids);
+            free(c->orders[i].shape);
+        }
+        free(c->orders);
+        free(c->order);
+        free(c->head);
+        free(c->tail);
+        free(c->next);
+        free(c->stack);
+        free(c->depth);
+        free(c->match);
+        free(c);
+    }
+    free(ui->rows);
+    ui->rows = NULL;
+    ui->rows_cache = NULL;
+    ui->nrows = 0;
+}
+
+static uint64_t row_task_id(const struct cs_view *v, const struct cs_task_row *r)
+{
+    return r->task >= 0 ? v->tasks->loops[r->loop].tasks[r->task].id : 0;
+}
+
+size_t cs_tasks_follow(const struct cs_view *v, struct cs_ui *ui)
+{
+    size_t n = cs_tasks_rows(v, ui);
+    const struct cs_task_row *rows = ui->rows;
+    if (ui->follow_task_id && ui->sel_task_id != ui->follow_task_id)
+        ui->follow_task_id = 0; /* the cursor was moved away */
+    if (!n) {
+        ui->task_sel = 0;
+        return 0;
+    }
+    /* Most of the time the cursor's row still holds its task: no search. */
+    bool here = ui->task_sel < n &&
+                v->tasks->loops[rows[ui->task_sel].loop].id == ui->sel_loop_id &&
+                row_task_id(v, &rows[ui->task_sel]) == ui->sel_task_id;
+    for (size_t i = 0; !here && i < n; i++) {
+        if (v->tasks->loops[rows[i].loop].id == ui->sel_loop_id &&
+            row_task_id(v, &rows[i]) == ui->sel_task_id) {
+            ui->task_sel = i;
+            break;
+        }
+    }
+    if (ui->task_sel >= n)
+        ui->task_sel = n - 1;
+    if (ui->follow_task_id && row_task_id(v, &rows[ui->task_sel]) != ui->follow_task_id)
+        ui->follow_task_id = 0; /* it is gone: nothing left to follow */
+    ui->sel_loop_id = v->tasks->loops[rows[ui->task_sel].loop].id;
+    ui->sel_task_id = row_task_id(v, &rows[ui->task_sel]);
+    return n;
+}
