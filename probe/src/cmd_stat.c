@@ -68,7 +68,7 @@ static void usage(FILE *out)
         "  -h, --help             this text\n"
         "\n"
         "Exit codes: 0 ok, 2 usage, 3 no such process / it exited, 4 permission,\n"
-        "5 the kernel lacks something needed, 6 not a libcorun process.\n");
+        "5 the kernel lacks something needed, 6 a libcorun debug table it cannot read.\n");
 }
 
 static int bad_usage(const char *fmt, const char *arg)
