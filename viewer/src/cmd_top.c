@@ -20,6 +20,7 @@
 #include "exit_codes.h"
 #include "keys.h"
 #include "launch.h"
+#include "launch_entry.h"
 #include "live_source.h"
 #include "loop_detect.h"
 #include "privileges.h"
@@ -307,6 +308,9 @@ int cs_cmd_top(int argc, char **argv)
         if (pid < 0)
             return pid == -ENOENT || pid == -EACCES ? CS_EXIT_USAGE : CS_EXIT_NO_PROCESS;
         launched = true;
+        /* Up to its first instruction: libcorun is mapped then, so the task probes attach
+         * before anything runs (failing that, they attach on a later retry). */
+        cs_launch_run_to_entry(pid);
     }
     char why[256] = "";
     struct cs_live *live = NULL;
