@@ -55,8 +55,13 @@ def parse_args(argv):
     ap.add_argument("--sched", choices=["fifo", "other"], default="other",
                     help="policy of server, loadgen and coscope (default other: the "
                     "machine is shared)")
+    ap.add_argument("--modes", default="detached,stalls,stat",
+                    help="comma-separated subset of detached,stalls,stat")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "foreign_cost.json"))
     args = ap.parse_args(argv)
+    args.modes = args.modes.split(",")
+    if "detached" not in args.modes or not set(args.modes) <= {m for m, _ in MODES}:
+        ap.error("--modes: a subset of detached,stalls,stat that includes detached")
     args.build = os.path.abspath(args.build)
     return args
 
@@ -71,12 +76,13 @@ def main(argv):
         if not os.access(path, os.X_OK):
             sys.exit("foreign_cost.py: %s not built" % path)
     load_before = os.getloadavg()
-    res = {"server": "epoll", "config": vars(args), "modes": {}}
-    for name, template in MODES:
+    res = {"server": "epoll", "config": dict(vars(args)), "modes": {}}
+    modes = [(n, t) for n, t in MODES if n in args.modes]
+    for name, template in modes:
         res["modes"][name] = {"status": "ok", "runs": [],
                               "command": " ".join(template) if template else None}
     for i in range(args.runs):
-        for name, template in MODES:  # interleaved
+        for name, template in modes:  # interleaved
             entry = res["modes"][name]
             if entry["status"] != "ok":
                 continue

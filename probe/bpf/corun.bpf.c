@@ -14,14 +14,15 @@
 #include "corun_usdt.h"
 
 /* Set by user space before load from the target's debug table. */
-const volatile __u64 min_slice_ns = 0;   /* pass on slices at least this long */
-const volatile __u64 min_iter_ns = 0;    /* pass on iterations at least this long */
-const volatile __u32 task_name_off = 0;  /* corun_debug.task.name */
-const volatile __u32 task_name_size = 0; /* corun_debug.task.name_size */
-const volatile __u32 targ_tgid = 0;      /* off-CPU accounting watches this process */
-const volatile __u32 loop_seq_off = 0;   /* corun_debug.loop.slice_seq */
-const volatile __u32 loop_task_off = 0;  /* corun_debug.loop.current_task */
-const volatile __u32 task_id_off = 0;    /* corun_debug.task.id */
+const volatile __u64 min_slice_ns = 0;    /* pass on slices at least this long */
+const volatile __u64 min_iter_ns = 0;     /* pass on iterations at least this long */
+const volatile __u32 task_name_off = 0;   /* corun_debug.task.name */
+const volatile __u32 task_name_size = 0;  /* corun_debug.task.name_size */
+const volatile __u32 targ_tgid = 0;       /* off-CPU accounting watches this process */
+const volatile __u32 loop_seq_off = 0;    /* corun_debug.loop.slice_seq */
+const volatile __u32 loop_task_off = 0;   /* corun_debug.loop.current_task */
+const volatile __u32 task_id_off = 0;     /* corun_debug.task.id */
+const volatile __u32 block_at_switch = 0; /* stat: count blocking calls at sched_switch */
 
 __u64 lost_events = 0;
 __u64 stats_hits = 0;
@@ -157,7 +158,37 @@ int BPF_USDT(corun_iter_long, void *loop, __s64 start_ns, __u64 duration_ns, __u
     return 0;
 }
 
-/* `coscope stat`: a loop thread enters a system call; inside a task's slice, remember it. */
+/* Counts `calls` system calls of a task that spent `off_ns` off-CPU (map `blocking`). */
+static __always_inline void account_call(struct cs_corun_block_key *key, __u64 off_ns, __u64 calls)
+{
+    struct cs_corun_block_val *v = bpf_map_lookup_elem(&blocking, key);
+    if (!v) {
+        bpf_map_update_elem(&blocking, key, &zero_block, BPF_NOEXIST);
+        v = bpf_map_lookup_elem(&blocking, key);
+        if (!v) {
+            __sync_fetch_and_add(&lost_events, 1); /* map full */
+            return;
+        }
+    }
+    /* One loop thread per task: no other CPU updates this entry at the same time. */
+    v->calls += calls;
+    v->blocked += off_ns != 0;
+    v->off_ns += off_ns;
+    v->off_hist[cs_corun_bucket(off_ns) & (CS_CORUN_HIST - 1)]++;
+}
+
+/* The id of the task the loop of `log` runs now, 0 between slices. */
+static __always_inline __u64 current_task_id(struct cs_corun_offcpu_log *log)
+{
+    __u64 task = 0, task_id = 0;
+    if (bpf_probe_read_user(&task, sizeof(task), (void *)(log->loop_addr + loop_task_off)) ||
+        !task || bpf_probe_read_user(&task_id, sizeof(task_id), (void *)(task + task_id_off)))
+        return 0;
+    return task_id;
+}
+
+/* `coscope stat --all-syscalls`: a loop thread enters a system call; inside a task's slice,
+ * remember it. */
 static __always_inline int on_sys_enter(long nr)
 {
     __u64 id = bpf_get_current_pid_tgid();
@@ -167,12 +198,11 @@ static __always_inline int on_sys_enter(long nr)
     struct cs_corun_offcpu_log *log = bpf_map_lookup_elem(&offcpu, &tid);
     if (!log)
         return 0;
-    __u64 task = 0, task_id = 0;
-    log->sys_task_id = 0;
-    if (bpf_probe_read_user(&task, sizeof(task), (void *)(log->loop_addr + loop_task_off)) ||
-        !task || bpf_probe_read_user(&task_id, sizeof(task_id), (void *)(task + task_id_off)))
-        return 0; /* the loop's own calls (epoll_wait ...) are outside any slice */
+    /* 0 for the loop's own calls (epoll_wait ...): they are outside any slice. */
+    __u64 task_id = current_task_id(log);
     log->sys_task_id = task_id;
+    if (!task_id)
+        return 0;
     log->sys_nr = (int)nr;
     log->sys_off_base = log->cum_off_ns;
     return 0;
@@ -189,21 +219,7 @@ static __always_inline int on_sys_exit(void)
         return 0;
     struct cs_corun_block_key key = {.task_id = log->sys_task_id, .nr = log->sys_nr};
     log->sys_task_id = 0;
-    __u64 off_ns = log->cum_off_ns - log->sys_off_base;
-    struct cs_corun_block_val *v = bpf_map_lookup_elem(&blocking, &key);
-    if (!v) {
-        bpf_map_update_elem(&blocking, &key, &zero_block, BPF_NOEXIST);
-        v = bpf_map_lookup_elem(&blocking, &key);
-        if (!v) {
-            __sync_fetch_and_add(&lost_events, 1); /* map full */
-            return 0;
-        }
-    }
-    /* One loop thread per task: no other CPU updates this entry at the same time. */
-    v->calls++;
-    v->blocked += off_ns != 0;
-    v->off_ns += off_ns;
-    v->off_hist[cs_corun_bucket(off_ns) & (CS_CORUN_HIST - 1)]++;
+    account_call(&key, log->cum_off_ns - log->sys_off_base, 1);
     return 0;
 }
 
@@ -278,6 +294,8 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
             log->out_voluntary = BPF_CORE_READ(prev, __state) != 0; /* 0: preempted */
             struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
             log->out_nr = log->out_voluntary ? (int)BPF_CORE_READ(regs, orig_ax) : CS_NO_SYSCALL;
+            if (block_at_switch)
+                log->out_task_id = log->out_voluntary ? current_task_id(log) : 0;
         }
     }
     if (next_tgid == targ_tgid) {
@@ -289,6 +307,11 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
             if (log->out_voluntary)
                 tally(log, log->out_nr, off_ns);
             log->out_ns = 0;
+            if (block_at_switch && log->out_task_id) {
+                struct cs_corun_block_key key = {.task_id = log->out_task_id, .nr = log->out_nr};
+                log->out_task_id = 0;
+                account_call(&key, off_ns, 1);
+            }
         }
     }
     return 0;

@@ -68,6 +68,7 @@ struct cs_corun_offcpu_log {
     unsigned long long sys_off_base; /* cum_off_ns at its entry */
     int sys_nr;
     unsigned int pad2;
+    unsigned long long out_task_id; /* stat, blocking calls at switch: the task that blocked */
 };
 
 /* Histograms of stat's blocking calls and executor calls: log2 buckets as libcorun's. */
@@ -106,7 +107,12 @@ static inline unsigned int cs_corun_bucket(unsigned long long v_ns)
     return b < CS_CORUN_HIST - 1 ? b : CS_CORUN_HIST - 1;
 }
 
-/* Map `blocking`: every system call a loop thread made inside a slice, per task and call. */
+/*
+ * Map `blocking`: system calls of loop threads inside task slices, per task and call. By
+ * default counted at sched_switch: each voluntary switch-out inside a slice is one blocked
+ * call (cheap: only when the thread blocks). With every call counted (stat --all-syscalls,
+ * sys_enter/sys_exit), `calls` counts them all and `blocked` those that went off-CPU.
+ */
 struct cs_corun_block_key {
     unsigned long long task_id;
     int nr;

@@ -165,6 +165,17 @@ static __always_inline void send_raw(struct cs_raw_stack_event *raw)
         __sync_fetch_and_add(&lost_events, 1);
 }
 
+/* The kernel's own count of this task's context switches, and its CPU time. */
+static __always_inline __u64 task_switches(struct task_struct *t)
+{
+    return BPF_CORE_READ(t, nvcsw) + BPF_CORE_READ(t, nivcsw);
+}
+
+static __always_inline __u64 task_exec_ns(struct task_struct *t)
+{
+    return BPF_CORE_READ(t, se.sum_exec_runtime);
+}
+
 static __always_inline struct cs_thread_state *current_loop_thread(__u32 *tid)
 {
     __u64 id = bpf_get_current_pid_tgid();
@@ -245,6 +256,16 @@ static __always_inline int slice_end(__u32 tid, struct cs_thread_state *st, int 
     ev->nsys = st->nsys;
     ev->pad = 0;
     __builtin_memcpy(ev->sys, st->sys, sizeof(ev->sys));
+    struct task_struct *self = bpf_get_current_task_btf();
+    __u64 exec_now = task_exec_ns(self);
+    ev->exec_ns = exec_now - st->exec_begin_ns;
+    ev->csw = (unsigned int)(task_switches(self) - st->csw_begin);
+    ev->switches_seen = st->switches_seen;
+    /* Running now, so a switch-out still open means its switch-in was not seen. */
+    ev->unclosed_out_ns = st->switch_out_ns;
+    ev->exec_since_out_ns = st->switch_out_ns ? exec_now - st->exec_at_out_ns : 0;
+    ev->unclosed_syscall = st->switch_out_ns && st->off_voluntary ? st->off_syscall : CS_NO_SYSCALL;
+    ev->pad2 = 0;
     bpf_ringbuf_submit(ev, 0);
     return 0;
 }
@@ -267,6 +288,10 @@ static __always_inline int slice_begin(__u32 tid, struct cs_thread_state *st, in
     st->pending_stack_id = -1;
     st->best_stack_id = -1;
     st->nsys = 0;
+    struct task_struct *self = bpf_get_current_task_btf();
+    st->csw_begin = task_switches(self);
+    st->exec_begin_ns = task_exec_ns(self);
+    st->switches_seen = 0;
     return 0;
 }
 
@@ -425,6 +450,8 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
         struct cs_thread_state *st = bpf_map_lookup_elem(&threads, &tid);
         if (st && st->slice_start_ns) {
             st->switch_out_ns = now;
+            st->switches_seen++;
+            st->exec_at_out_ns = task_exec_ns(prev);
             st->off_voluntary = task_state(prev) != 0; /* TASK_RUNNING = preempted */
             if (st->off_voluntary) {
                 /* current is still prev here: its registers and user stack. */

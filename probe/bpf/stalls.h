@@ -40,7 +40,13 @@ struct cs_thread_state {
     struct cs_syscall_slot sys[CS_MAX_SYSCALLS];
     unsigned long long last_raw_ns; /* last DWARF on-CPU sample sent */
     unsigned int tid;               /* the map key, for code that only has the state */
-    unsigned int pad2;
+    unsigned int switches_seen;     /* switch-outs seen inside the slice */
+    /* Cross-checks against the kernel's own per-task counters, so a context switch we
+     * did not see (a skipped program run) is noticed and repaired, never silently
+     * misreported: switches seen vs. nvcsw+nivcsw, CPU time by se.sum_exec_runtime. */
+    unsigned long long csw_begin;      /* nvcsw + nivcsw when the slice began */
+    unsigned long long exec_begin_ns;  /* se.sum_exec_runtime when the slice began */
+    unsigned long long exec_at_out_ns; /* se.sum_exec_runtime at the last switch-out */
 };
 
 /*
@@ -107,6 +113,14 @@ struct cs_stall_event {
     unsigned int nsys;
     unsigned int pad;
     struct cs_syscall_slot sys[CS_MAX_SYSCALLS];
+    /* Cross-check (see cs_thread_state): what the kernel counted in the slice. */
+    unsigned long long exec_ns;           /* CPU time by se.sum_exec_runtime (tick-stale) */
+    unsigned long long unclosed_out_ns;   /* a switch-out whose switch-in we missed, or 0 */
+    unsigned long long exec_since_out_ns; /* CPU time since that switch-out */
+    unsigned int csw;                     /* context switches the kernel counted */
+    unsigned int switches_seen;           /* of which we saw */
+    int unclosed_syscall;                 /* syscall of the unclosed switch-out, or -1 */
+    unsigned int pad2;
 };
 
 /* Key of the on-CPU sample counts: one per (thread, slice, stack). */

@@ -46,26 +46,29 @@ static void on_stop_signal(int sig)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: coscope stat (-p PID | -- CMD [ARGS...]) [-d DURATION] [--json]\n"
-            "\n"
-            "Statistics of a libcorun process: while attached, the runtime keeps its own\n"
-            "per-loop and per-task accounting (USDT semaphores corun:stats, corun:slice_long);\n"
-            "coscope reads it from the process's memory and prints, at the end, per loop:\n"
-            "iterations, utilisation, ready-queue depth, scheduling-latency and iteration\n"
-            "histograms; per task: polls, busy time, wakes, scheduling latency, time alive;\n"
-            "blocking calls (system calls inside task slices and their off-CPU time) per\n"
-            "call and per task; executor calls (queue wait + run time) per task.\n"
-            "Any other event loop (epoll, poll, select, io_uring): per loop thread, from its\n"
-            "system calls - iterations, utilisation, slice histogram, blocking calls, stalls.\n"
-            "\n"
-            "  -p, --pid PID          attach to a running process\n"
-            "  -d, --duration DUR     stop after DUR (default: until Ctrl-C or exit)\n"
-            "      --json             one JSON object at the end (docs/cli.md)\n"
-            "  -h, --help             this text\n"
-            "\n"
-            "Exit codes: 0 ok, 2 usage, 3 no such process / it exited, 4 permission,\n"
-            "5 the kernel lacks something needed, 6 not a libcorun process.\n");
+    fprintf(
+        out,
+        "usage: coscope stat (-p PID | -- CMD [ARGS...]) [-d DURATION] [--json] [--all-syscalls]\n"
+        "\n"
+        "Statistics of a libcorun process: while attached, the runtime keeps its own\n"
+        "per-loop and per-task accounting (USDT semaphores corun:stats, corun:slice_long);\n"
+        "coscope reads it from the process's memory and prints, at the end, per loop:\n"
+        "iterations, utilisation, ready-queue depth, scheduling-latency and iteration\n"
+        "histograms; per task: polls, busy time, wakes, scheduling latency, time alive;\n"
+        "blocking calls (system calls inside task slices and their off-CPU time) per\n"
+        "call and per task; executor calls (queue wait + run time) per task.\n"
+        "Any other event loop (epoll, poll, select, io_uring): per loop thread, from its\n"
+        "system calls - iterations, utilisation, slice histogram, blocking calls, stalls.\n"
+        "\n"
+        "  -p, --pid PID          attach to a running process\n"
+        "  -d, --duration DUR     stop after DUR (default: until Ctrl-C or exit)\n"
+        "      --json             one JSON object at the end (docs/cli.md)\n"
+        "      --all-syscalls     count every system call inside task slices, not only\n"
+        "                         the ones that blocked (costs every syscall on the machine)\n"
+        "  -h, --help             this text\n"
+        "\n"
+        "Exit codes: 0 ok, 2 usage, 3 no such process / it exited, 4 permission,\n"
+        "5 the kernel lacks something needed, 6 a libcorun debug table it cannot read.\n");
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -91,6 +94,7 @@ struct session {
     /* Blocking and executor calls (corun_blocking.h): optional, a note if they fail. */
     struct bpf_link *extra_links[4];
     struct cs_blocking_stat blocking;
+    bool all_syscalls; /* --all-syscalls: every call, not only the ones that blocked */
 };
 
 static int on_slice(void *ctx, void *data, size_t len)
@@ -117,6 +121,7 @@ static int load_probes(struct session *s, const struct cs_corun_target *t, bool 
     s->skel->rodata->loop_seq_off = t->table.loop.slice_seq;
     s->skel->rodata->loop_task_off = t->table.loop.current_task;
     s->skel->rodata->task_id_off = t->table.task.id;
+    s->skel->rodata->block_at_switch = !s->all_syscalls;
     bpf_program__set_autoload(s->skel->progs.corun_exec_done, true);
     bpf_program__set_autoload(s->skel->progs.corun_switch_btf, !raw_tp);
     bpf_program__set_autoload(s->skel->progs.corun_sys_enter_btf, !raw_tp);
@@ -132,8 +137,9 @@ static int load_probes(struct session *s, const struct cs_corun_target *t, bool 
     return err;
 }
 
-/* Blocking calls: sched_switch (off-CPU accounting) and sys_enter/sys_exit, global
- * tracepoints filtered by tgid first thing; executor calls: corun:exec_done. */
+/* Blocking calls: sched_switch (off-CPU accounting, and the calls that blocked) and with
+ * --all-syscalls sys_enter/sys_exit (every call): global tracepoints filtered by tgid first
+ * thing. Executor calls: corun:exec_done. */
 static void attach_blocking(struct session *s, const struct cs_corun_target *t)
 {
     bool raw = !bpf_program__autoload(s->skel->progs.corun_switch_btf);
@@ -143,7 +149,8 @@ static void attach_blocking(struct session *s, const struct cs_corun_target *t)
         raw ? s->skel->progs.corun_sys_exit_raw : s->skel->progs.corun_sys_exit_btf,
     };
     s->blocking.syscalls_on = true;
-    for (int i = 0; i < 3; i++) {
+    s->blocking.all_calls = s->all_syscalls;
+    for (int i = 0; i < (s->all_syscalls ? 3 : 1); i++) {
         s->extra_links[i] = bpf_program__attach(progs[i]);
         if (!s->extra_links[i])
             s->blocking.syscalls_on = false;
@@ -241,16 +248,17 @@ static int sample(struct session *s, const struct cs_corun_target *t)
 
 int cs_cmd_stat(int argc, char **argv)
 {
-    enum { OPT_JSON = 256 };
+    enum { OPT_JSON = 256, OPT_ALL_SYSCALLS };
     static const struct option longopts[] = {
         {"pid", required_argument, NULL, 'p'},
         {"duration", required_argument, NULL, 'd'},
         {"json", no_argument, NULL, OPT_JSON},
+        {"all-syscalls", no_argument, NULL, OPT_ALL_SYSCALLS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int pid = 0, opt;
-    bool json = false;
+    bool json = false, all_syscalls = false;
     uint64_t duration_ns = 0;
     opterr = 0;
     optind = 1;
@@ -268,6 +276,9 @@ int cs_cmd_stat(int argc, char **argv)
             break;
         case OPT_JSON:
             json = true;
+            break;
+        case OPT_ALL_SYSCALLS:
+            all_syscalls = true;
             break;
         case 'h':
             usage(stdout);
@@ -308,6 +319,7 @@ int cs_cmd_stat(int argc, char **argv)
     }
     int rc = CS_EXIT_OK;
     struct session s = {0};
+    s.all_syscalls = all_syscalls;
     struct cs_corun_target target;
     cs_stat_init(&s.stat, pid);
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);

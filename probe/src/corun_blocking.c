@@ -179,7 +179,8 @@ static void call_line(FILE *out, const char *indent, const char *name, uint64_t 
 void cs_blocking_write_text(FILE *out, const struct cs_blocking_stat *b, const struct cs_stat *st)
 {
     if (b->syscalls_on) {
-        fprintf(out, "blocking calls (system calls inside task slices, off-CPU time in them):\n");
+        fprintf(out, "blocking calls (system calls inside task slices, off-CPU time in them%s):\n",
+                b->all_calls ? "" : "; only the ones that blocked, --all-syscalls for all");
         struct per_call *calls = b->nrows ? calloc(b->nrows, sizeof *calls) : NULL;
         size_t n = calls ? sum_by_call(b, calls) : 0;
         qsort(calls, n, sizeof *calls, more_off_first);
@@ -252,6 +253,8 @@ void cs_blocking_write_json(struct cs_json *w, const struct cs_blocking_stat *b,
         cs_json_null(w);
     } else {
         cs_json_begin_object(w);
+        cs_json_key(w, "all_calls");
+        cs_json_bool(w, b->all_calls);
         cs_json_key(w, "by_syscall");
         cs_json_begin_array(w);
         struct per_call *calls = b->nrows ? calloc(b->nrows, sizeof *calls) : NULL;

@@ -31,6 +31,7 @@ struct cs_exec_row {
 
 struct cs_blocking_stat {
     bool syscalls_on, exec_on; /* what could be attached */
+    bool all_calls;            /* every call counted, not only the ones that blocked */
     size_t nrows, nexec;
     struct cs_blocking_row *rows; /* by task id, then syscall name */
     struct cs_exec_row *exec;     /* by task id */

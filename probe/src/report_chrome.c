@@ -135,6 +135,17 @@ void cs_report_write_chrome(FILE *out, const struct cs_report *r)
     }
     for (size_t i = 0; i < r->nstalls; i++)
         write_stall(&w, r, r->by_start[i], pid);
+    for (size_t i = 0; i < rec->nslow_iters; i++) {
+        const struct cs_slow_iter *it = &rec->slow_iters[i];
+        event_head(&w, "X", "slow iteration", "slow_iteration", pid, it->tid);
+        key_uint(&w, "ts", us(r, it->start_ns));
+        key_uint(&w, "dur", it->duration_ns / 1000);
+        cs_json_key(&w, "args");
+        cs_json_begin_object(&w);
+        key_uint(&w, "slices", it->tasks_run);
+        cs_json_end_object(&w);
+        cs_json_end_object(&w);
+    }
     for (size_t i = 0; i < rec->nwakes; i++)
         write_wake(&w, r, &rec->wakes[i], i + 1, pid);
     cs_json_end_array(&w);

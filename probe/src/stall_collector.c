@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "stall_repair.h"
 #include "stall_stacks.h"
 #include "stalls.h"
 #include "stalls.skel.h"
@@ -60,6 +61,7 @@ struct cs_collector {
     struct cs_raw_stack_event *raw_buf; /* DWARF mode: a window read back from a map */
     cs_stall_annotate_fn annotate;      /* libcorun task attribution, or NULL */
     void *annotate_arg;
+    uint64_t repaired_slices; /* slices whose missed context switch was repaired */
 };
 
 void cs_collector_set_annotator(struct cs_collector *c, cs_stall_annotate_fn fn, void *arg)
@@ -218,9 +220,24 @@ static int on_event(void *ctx, void *data, size_t size)
     s.seq = ev->seq;
     s.start_ns = ev->start_ns;
     s.duration_ns = ev->end_ns - ev->start_ns;
-    s.off_cpu_ns = ev->off_cpu_ns < s.duration_ns ? ev->off_cpu_ns : s.duration_ns;
+    struct cs_syscall_slot sys[CS_MAX_SYSCALLS];
+    unsigned nsys = ev->nsys < CS_MAX_SYSCALLS ? ev->nsys : CS_MAX_SYSCALLS;
+    memcpy(sys, ev->sys, sizeof sys);
+    bool repaired = false;
+    uint64_t off = cs_stall_repair_off_cpu(ev, sys, &nsys, &repaired);
+    if (repaired) {
+        c->repaired_slices++;
+        if (getenv("COSCOPE_DEBUG"))
+            fprintf(stderr,
+                    "coscope: debug: slice %llu of thread %u: saw %u of %u context switches, "
+                    "%s switch-out left open; off-CPU %llu -> %llu ns\n",
+                    (unsigned long long)ev->seq, ev->tid, ev->switches_seen, ev->csw,
+                    ev->unclosed_out_ns ? "a" : "no", (unsigned long long)ev->off_cpu_ns,
+                    (unsigned long long)off);
+    }
+    s.off_cpu_ns = off < s.duration_ns ? off : s.duration_ns;
     s.on_cpu_ns = s.duration_ns - s.off_cpu_ns;
-    fill_syscalls(&s, ev->sys, ev->nsys);
+    fill_syscalls(&s, sys, nsys);
     deliver(c, t, &s, ev->stack_id, NULL, ev->end_ns);
     return 0;
 }
@@ -325,7 +342,7 @@ int cs_collector_poll(struct cs_collector *c, int timeout_ms)
         return n;
     check_ongoing(c);
     cs_model_set_lost(c->model, c->skel->bss->lost_events + cs_stall_stacks_lost(c->stacks) +
-                                    recursion_misses(c));
+                                    recursion_misses(c) + c->repaired_slices);
     return 0;
 }
 

@@ -174,20 +174,64 @@ static int dwarf_stack(struct cs_stall_stacks *ss, const struct cs_raw_stack_eve
  * Two stacks are the same if each frame is in the same function (same address if
  * unsymbolized). Symbol strings are interned, so pointers compare.
  */
+static bool same_frame(const struct cs_frame *fa, const struct cs_frame *fb)
+{
+    if (fa->symbol || fb->symbol)
+        return fa->symbol == fb->symbol && fa->module == fb->module;
+    return fa->addr == fb->addr;
+}
+
 static bool same_frames(const struct cs_stack *a, const struct cs_stack *b)
 {
     if (a->nframes != b->nframes)
         return false;
-    for (unsigned i = 0; i < a->nframes; i++) {
-        const struct cs_frame *fa = &a->frames[i], *fb = &b->frames[i];
-        if (fa->symbol || fb->symbol) {
-            if (fa->symbol != fb->symbol || fa->module != fb->module)
-                return false;
-        } else if (fa->addr != fb->addr) {
+    for (unsigned i = 0; i < a->nframes; i++)
+        if (!same_frame(&a->frames[i], &b->frames[i]))
             return false;
+    return true;
+}
+
+/* Is `a` the innermost part of the deeper `b` (the same stack, its unwind cut short)? */
+static bool cut_short_of(const struct cs_stack *a, const struct cs_stack *b)
+{
+    if (a->nframes == 0 || a->nframes >= b->nframes)
+        return false;
+    for (unsigned i = 0; i < a->nframes; i++)
+        if (!same_frame(&a->frames[i], &b->frames[i]))
+            return false;
+    return true;
+}
+
+/*
+ * An unwind can stop early (a stack window read that failed under load, a frame the
+ * unwinder cannot step through): such a stack is the innermost part of a deeper one we
+ * also have. Count it there, and let the deeper stack take its place in the order, so
+ * the stall's main stack names who caused it rather than just the libc wrapper.
+ */
+unsigned cs_stacks_fold_cut_short(struct cs_stack *st, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        unsigned into = n;
+        for (unsigned j = 0; j < n; j++)
+            if (j != i && st[j].nframes && cut_short_of(&st[i], &st[j]) &&
+                (into == n || st[j].count > st[into].count))
+                into = j;
+        if (into == n)
+            continue;
+        st[into].count += st[i].count;
+        free(st[i].frames);
+        st[i].frames = NULL;
+        st[i].nframes = 0;
+        if (into > i) { /* the deeper stack moves up into the earlier place */
+            st[i] = st[into];
+            st[into] = (struct cs_stack){0};
         }
     }
-    return true;
+    unsigned out = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (st[i].nframes)
+            st[out++] = st[i];
+    return out;
 }
 
 static bool ranks_before(const struct cs_stack *a, const struct cs_stack *b)
@@ -321,6 +365,7 @@ void cs_stall_stacks_collect(struct cs_stall_stacks *ss, struct cs_stall *s, int
     }
     if (have_blocking && !blocking_first)
         s->stacks[s->nstacks++] = blocking;
+    s->nstacks = cs_stacks_fold_cut_short(s->stacks, s->nstacks);
 out:
     if (final)
         drop_raws(ss, s->tid, s->seq);

@@ -44,6 +44,10 @@ void cs_stall_stacks_collect(struct cs_stall_stacks *ss, struct cs_stall *s, int
 /* Frees what cs_stall_stacks_collect allocated in `s` (strings belong to the symbolizer). */
 void cs_stall_stacks_release(struct cs_stall *s);
 
+/* Folds each stack that is the innermost part of a deeper one (an unwind cut short) into
+ * it; the deeper stack takes the earlier place. Returns the new count. */
+unsigned cs_stacks_fold_cut_short(struct cs_stack *st, unsigned n);
+
 /* Samples or windows that could not be kept. */
 uint64_t cs_stall_stacks_lost(const struct cs_stall_stacks *ss);
 

@@ -27,7 +27,10 @@ long number_after(const std::string &text, const std::string &key)
 // attached, then stops bpftrace and returns what it printed.
 std::string trace_while_running(const std::string &script, const std::string &program)
 {
-    std::string s = std::regex_replace(script, std::regex("LIB"), LIBCORUN_SO);
+    // BEGIN fires once every probe is attached: wait for it, not for a guessed delay (a
+    // loaded machine can take seconds to attach, and the program would run unobserved).
+    std::string s = "BEGIN { printf(\"cs-ready\\n\"); } " +
+                    std::regex_replace(script, std::regex("LIB"), LIBCORUN_SO);
     int out[2];
     REQUIRE(pipe(out) == 0);
     pid_t bt = fork();
@@ -45,9 +48,10 @@ std::string trace_while_running(const std::string &script, const std::string &pr
     std::string text;
     char buf[512];
     ssize_t n;
-    while (text.find("Attaching") == std::string::npos && (n = read(out[0], buf, sizeof buf)) > 0)
+    while (text.find("cs-ready") == std::string::npos && (n = read(out[0], buf, sizeof buf)) > 0)
         text.append(buf, static_cast<size_t>(n));
-    usleep(500000); // "Attaching N probes..." comes just before the attach itself
+    INFO(text);
+    REQUIRE(text.find("cs-ready") != std::string::npos);
     command_result r = run_command("timeout 60 " + program);
     CHECK(r.status == 0);
     kill(bt, SIGINT);

@@ -649,3 +649,24 @@ TEST_CASE("the loops screen shows libcorun's own utilisation, a sparkline and tw
     CHECK(std::regex_search(s, std::regex("(134ms-268ms|268ms-536ms) +[1-9][0-9]* ")));
     CHECK(s.find("\u2588") != std::string::npos);
 }
+
+TEST_CASE("stalls of a launched command are named by their task from the very first one")
+{
+    // The first stall comes ~300 ms after the start: before libcorun was mapped when
+    // coscope attached, it used to be shown with task '-' for the first ~2 s.
+    stallgen_top t("--every 300ms --stalls cpu:300ms,sleep:300ms", "-t 200ms");
+    auto finished = [](const std::string &scr, const std::regex &re) {
+        int n = 0;
+        for (int i = 5; i < count_lines(scr); i++)
+            n += std::regex_search(line_of(scr, i), re);
+        return n;
+    };
+    static const std::regex named("^ [0-9:]{8} +[0-9.]+m?s +[0-9]+ stall-(cpu|sleep) ");
+    static const std::regex unnamed("^ [0-9:]{8} +[0-9.]+m?s +[0-9]+ - ");
+    std::string s =
+        t.term.wait_until([&](const std::string &scr) { return finished(scr, named) >= 4; }, 30000);
+    INFO(s);
+    CHECK(finished(s, named) >= 4);
+    CHECK(finished(s, unnamed) == 0);
+    CHECK(std::regex_search(s, std::regex("Stalls: [4-9]")));
+}

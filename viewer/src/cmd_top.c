@@ -20,9 +20,11 @@
 #include "exit_codes.h"
 #include "keys.h"
 #include "launch.h"
+#include "launch_entry.h"
 #include "live_source.h"
 #include "loop_detect.h"
 #include "privileges.h"
+#include "replay_source.h"
 #include "screens.h"
 #include "stall_format.h"
 #include "term.h"
@@ -55,6 +57,8 @@ static void usage(FILE *out)
                  "  -i, --interval DUR     redraw every DUR, 100ms to 1s (default 500ms)\n"
                  "  -t, --threshold DUR    a stall is a slice longer than DUR (default 50ms)\n"
                  "  -d, --duration DUR     quit after DUR (default: until q)\n"
+                 "      --replay FILE      play a recording (coscope record) in the same\n"
+                 "                         screens: space pause, n step, + - speed\n"
                  "  -h, --help             this text\n"
                  "\n"
                  "Durations take ns, us, ms or s suffixes (a bare number is ms).\n"
@@ -80,6 +84,7 @@ static uint64_t now_ns(void)
 struct top_opts {
     int pid;
     char **cmd;
+    const char *replay; /* --replay FILE: a recording instead of a process */
     uint64_t interval_ns, threshold_ns, duration_ns;
 };
 
@@ -90,6 +95,7 @@ static int parse(int argc, char **argv, struct top_opts *o)
         {"interval", required_argument, NULL, 'i'},
         {"threshold", required_argument, NULL, 't'},
         {"duration", required_argument, NULL, 'd'},
+        {"replay", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -117,6 +123,9 @@ static int parse(int argc, char **argv, struct top_opts *o)
             if (cs_parse_duration_ns(optarg, &o->duration_ns) || !o->duration_ns)
                 return bad_usage("bad duration '%s' (e.g. 10s, 500ms)", optarg);
             break;
+        case 'R':
+            o->replay = optarg;
+            break;
         case 'h':
             usage(stdout);
             return -1;
@@ -125,6 +134,10 @@ static int parse(int argc, char **argv, struct top_opts *o)
         }
     }
     o->cmd = optind < argc ? &argv[optind] : NULL;
+    if (o->replay && (o->cmd || o->pid))
+        return bad_usage("--replay FILE takes no process%s", "");
+    if (o->replay)
+        return 0;
     if (o->cmd && o->pid)
         return bad_usage("give either -p PID or -- CMD, not both%s", "");
     if (!o->cmd && !o->pid)
@@ -281,6 +294,8 @@ int cs_cmd_top(int argc, char **argv)
         fprintf(stderr, "coscope: top needs a terminal (in scripts use 'coscope stalls')\n");
         return CS_EXIT_USAGE;
     }
+    if (o.replay) /* replay_source.c: the same screens over a recording */
+        return cs_replay_top(o.replay, o.interval_ns, o.duration_ns, cs_frame_draw);
     rc = preflight(&o);
     if (rc)
         return rc;
@@ -293,6 +308,9 @@ int cs_cmd_top(int argc, char **argv)
         if (pid < 0)
             return pid == -ENOENT || pid == -EACCES ? CS_EXIT_USAGE : CS_EXIT_NO_PROCESS;
         launched = true;
+        /* Up to its first instruction: libcorun is mapped then, so the task probes attach
+         * before anything runs (failing that, they attach on a later retry). */
+        cs_launch_run_to_entry(pid);
     }
     char why[256] = "";
     struct cs_live *live = NULL;

@@ -1,0 +1,102 @@
+// `coscope top --replay FILE` in a real terminal (tmux): the recording plays in the same
+// screens as live, and space pauses, n steps, + / - change the speed.
+#include <catch2/catch.hpp>
+
+#include <regex>
+#include <string>
+#include <unistd.h>
+
+#include "test_util.h"
+#include "viewer/tmux_screen.h"
+
+namespace
+{
+
+// "+1.5s/4.2s" of the header: where the replay clock is, in s; -1 if not shown.
+double replay_clock(const std::string &screen)
+{
+    std::smatch m;
+    if (!std::regex_search(screen, m, std::regex("\\+([0-9]+\\.[0-9])s/([0-9]+\\.[0-9])s")))
+        return -1;
+    return std::atof(m[1].str().c_str());
+}
+
+long stalls_shown(const std::string &screen)
+{
+    std::smatch m;
+    if (!std::regex_search(screen, m, std::regex("Stalls: ([0-9]+)")))
+        return -1;
+    return std::atol(m[1].str().c_str());
+}
+
+} // namespace
+
+TEST_CASE("top --replay plays a recording in the live screens, with pause, step and speed")
+{
+    std::string file = "/tmp/cs-replay-" + std::to_string(getpid()) + ".csrec";
+    std::string port = std::to_string(20000 + (getpid() + 29) % 20000);
+    auto rec = run_command(std::string(COSCOPE_EXE) + " record -o " + file + " -t 80ms -- " +
+                           STALLGEN_EXE + " --port " + port +
+                           " --every 500ms --count 2 --stalls cpu:120ms,read:150ms");
+    INFO(rec.err);
+    REQUIRE(rec.status == 0);
+
+    tmux_screen term(100, 30);
+    term.type_line(std::string(COSCOPE_EXE) + " top --replay " + file + " -i 100ms; echo rc=$?");
+    std::string s = term.wait_for("Stalls: "); // the header: the typed line holds "replay" too
+    INFO(s);
+    REQUIRE(s.find("coscope top") != std::string::npos);
+    CHECK(s.find("(stallgen)") != std::string::npos);
+
+    // Pause at once: the clock stops, the picture stays.
+    term.keys("Space");
+    s = term.wait_for("PAUSED");
+    REQUIRE(s.find("PAUSED") != std::string::npos);
+    double at = replay_clock(s);
+    long stalls = stalls_shown(s);
+    usleep(800000);
+    s = term.screen();
+    CHECK(replay_clock(s) == at);
+    CHECK(stalls_shown(s) == stalls);
+
+    // Step from event to event: the clock moves forward and the four stalls appear.
+    s = term.wait_until(
+        [&](const std::string &scr) {
+            if (stalls_shown(scr) >= 4)
+                return true;
+            term.keys("n");
+            return false;
+        },
+        30000);
+    CHECK(stalls_shown(s) == 4);
+    CHECK(replay_clock(s) > at);
+    CHECK(s.find("stall-read") != std::string::npos);
+    CHECK(s.find("stall-cpu") != std::string::npos);
+
+    // Speed: + doubles it, shown once the clock runs again.
+    term.keys("+ + Space");
+    s = term.wait_until([](const std::string &scr) {
+        return scr.find("x4") != std::string::npos || scr.find("END") != std::string::npos;
+    });
+    CHECK((s.find("x4") != std::string::npos || s.find("END") != std::string::npos));
+
+    // The tasks screen shows the recorded tasks.
+    term.keys("3");
+    s = term.wait_for("ticker");
+    CHECK(s.find("ticker") != std::string::npos);
+
+    term.keys("q");
+    s = term.wait_for("rc=0"); // the typed line shows "rc=$?"
+    CHECK(s.find("rc=0") != std::string::npos);
+    unlink(file.c_str());
+}
+
+TEST_CASE("top --replay refuses what is not a recording before it takes the terminal")
+{
+    tmux_screen term(100, 30);
+    term.type_line(std::string(COSCOPE_EXE) + " top --replay /etc/passwd; echo rc=$?");
+    std::string s = term.wait_for("rc=7");
+    INFO(s);
+    CHECK(s.find("not a coscope recording") != std::string::npos);
+    CHECK(s.find("rc=7") != std::string::npos);
+}
