@@ -167,6 +167,13 @@ int main(int argc, char **argv)
                                           : CS_TCOL_ID;
     ui.sort_desc = ui.sort_col == CS_TCOL_BUSY;
 
+    /* The first frame builds everything from scratch (a full sort, every cell sent): it is
+     * reported on its own, the distribution is of the frames after it. */
+    double t_first = now_ms();
+    v.tasks = snap;
+    cs_lints_snapshot(lints, snap);
+    cs_frame_draw(&v, &ui);
+    double first_ms = now_ms() - t_first;
     double *ms = calloc((size_t)frames, sizeof *ms);
     double *snap_ms = calloc((size_t)frames, sizeof *snap_ms);
     int nplain = 0, nsnap = 0;
@@ -208,10 +215,10 @@ int main(int argc, char **argv)
     printf("{\"bench\":\"top_frame\",\"tasks\":%zu,\"frames\":%d,\"size\":\"%dx%d\","
            "\"sort\":\"%s\",\"clock\":\"%s\",\"median_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,"
            "\"median_ms_no_new_snapshot\":%.3f,\"median_ms_new_snapshot\":%.3f,"
-           "\"peak_rss_mib\":%.1f}\n",
+           "\"first_frame_ms\":%.3f,\"peak_rss_mib\":%.1f}\n",
            ntasks, frames, cols, rows, sort, frame_clock == CLOCK_MONOTONIC ? "wall" : "cpu",
            all[frames / 2], all[p99 < 0 ? 0 : p99], all[frames - 1], ms[nplain / 2],
-           snap_ms[nsnap / 2], (double)ru.ru_maxrss / 1024.0);
+           snap_ms[nsnap / 2], first_ms, (double)ru.ru_maxrss / 1024.0);
     free(ui.task_detail);
     cs_tasks_rows_free(&ui);
     cs_lints_free(lints);

@@ -33,6 +33,7 @@
 #include "record_tasks.h"
 #include "record_writer.h"
 #include "stall_collector.h"
+#include "stalls.h"
 #include "task_source.h"
 #include "view.h"
 
@@ -125,6 +126,9 @@ struct recorder {
     bool have_last_slice;
     uint64_t lost_written, suppressed_written;
     uint64_t stalls;
+    int tids[MAX_TIDS]; /* loop threads watched */
+    size_t ntids;
+    uint64_t next_engine_stats_ns;
     bool reaped;                 /* a launched target that exited was waited for */
     const struct trigger *fired; /* flight: the trigger that fired, not yet handled */
     uint64_t fired_ns;
@@ -246,6 +250,14 @@ static void on_stall(const struct cs_stall *s, void *arg)
     writer_failed(r);
 }
 
+static void on_slow_iter(const struct cs_slow_iter *it, void *arg)
+{
+    struct recorder *r = arg;
+    if (cs_rec_encode_slow_iter(cs_rec_writer_begin(r->w), it) == 0)
+        cs_rec_writer_commit(r->w, it->start_ns + it->duration_ns, false);
+    writer_failed(r);
+}
+
 static void add_loop(struct recorder *r, int tid)
 {
     if (cs_collector_has_thread(r->coll, tid))
@@ -267,6 +279,8 @@ static void add_loop(struct recorder *r, int tid)
         fclose(f);
     }
     cs_model_add_loop(r->model, tid, l.comm);
+    if (r->ntids < MAX_TIDS)
+        r->tids[r->ntids++] = tid;
     if (cs_rec_encode_loop(cs_rec_writer_begin(r->w), &l) == 0)
         cs_rec_writer_commit(r->w, l.t_ns, true);
 }
@@ -325,6 +339,36 @@ static void tick_tasks(struct recorder *r, uint64_t now, bool force_stats)
     cs_rec_tasks_add(r->tasks, r->w, snap, stats);
 }
 
+/*
+ * A loop without libcorun has no runtime figures: the stall engine's own (iterations,
+ * busy and wait time, the slice histogram, kept in the kernel) stand in, as LOOP_STATS
+ * with loop_id 0 and no scheduling latency (docs/file-format.md).
+ */
+static void write_engine_stats(struct recorder *r, uint64_t now, bool force)
+{
+    if (cs_task_source_snapshot(r->tsrc) || (!force && now < r->next_engine_stats_ns))
+        return;
+    r->next_engine_stats_ns = now + STATS_EVERY_NS;
+    for (size_t i = 0; i < r->ntids; i++) {
+        struct cs_loop_stat st;
+        uint64_t slice_start = 0;
+        if (cs_collector_loop_stat(r->coll, r->tids[i], &st, &slice_start))
+            continue;
+        struct cs_rec_loop_stats ls = {
+            .t_ns = now,
+            .tid = r->tids[i],
+            .iterations = st.iterations,
+            .busy_ns = st.busy_ns,
+            .poll_wait_ns = st.wait_ns,
+            .nbuckets = CS_STAT_HIST_BUCKETS,
+        };
+        for (unsigned k = 0; k < CS_STAT_HIST_BUCKETS; k++)
+            ls.iter_hist[k] = st.slice_hist[k];
+        if (cs_rec_encode_loop_stats(cs_rec_writer_begin(r->w), &ls) == 0)
+            cs_rec_writer_commit(r->w, now, false);
+    }
+}
+
 static int fire(struct recorder *r)
 {
     char why[400] = "";
@@ -369,6 +413,7 @@ static int run(struct recorder *r, bool launched, char **cmd)
         .stack_bytes = 16384,
         .max_per_sec = MAX_STALLS_PER_S,
         .ongoing_every_ns = 100000000ull,
+        .stats = true, /* loop figures for loops without libcorun */
     };
     int err = cs_collector_open(&sopts, r->model, on_stall, r, &r->coll, why, sizeof why);
     if (err) {
@@ -409,8 +454,10 @@ static int run(struct recorder *r, bool launched, char **cmd)
         wait_for_runtime(r->pid);
     /* libcorun targets: stalls become the long slices of the tasks that held the loop */
     attrib = cs_corun_attrib_new(r->pid, launched, o->threshold_ns);
-    if (attrib)
+    if (attrib) {
         cs_collector_set_annotator(r->coll, cs_corun_attrib_annotate, attrib);
+        cs_corun_attrib_on_slow_iter(attrib, MAX_STALLS_PER_S, r->model, on_slow_iter, r);
+    }
     tick_tasks(r, now_ns(), false);
     /* Tools and tests wait for this line: from here on, everything seen is recorded. */
     fprintf(stderr, "coscope: recording %zu loop thread%s of process %d to %s%s\n",
@@ -455,6 +502,7 @@ static int run(struct recorder *r, bool launched, char **cmd)
         if (attrib)
             cs_corun_attrib_poll(attrib);
         tick_tasks(r, now, false);
+        write_engine_stats(r, now, false);
         write_lost(r, false);
         writer_failed(r);
     }
@@ -462,6 +510,7 @@ static int run(struct recorder *r, bool launched, char **cmd)
     if (r->fired && !cs_rec_writer_fired(r->w) && fire(r)) /* fired by that last batch */
         rc = CS_EXIT_FAILURE;
     tick_tasks(r, now_ns(), true); /* the last slices and figures (kept if it exited) */
+    write_engine_stats(r, now_ns(), true);
     write_lost(r, true);
     if (cs_rec_writer_error(r->w))
         rc = CS_EXIT_FAILURE;

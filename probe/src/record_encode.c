@@ -277,6 +277,24 @@ int cs_rec_encode_trigger(struct cs_rec_buf *b, const struct cs_rec_trigger *t)
     return end(b, at);
 }
 
+int cs_rec_encode_slow_iter(struct cs_rec_buf *b, const struct cs_slow_iter *it)
+{
+    unsigned n = it->ntasks < CS_SLOW_ITER_MAX_TASKS ? it->ntasks : CS_SLOW_ITER_MAX_TASKS;
+    size_t at = begin(b, CS_REC_SLOW_ITER);
+    put_u64(b, it->start_ns);
+    put_u64(b, it->duration_ns);
+    put_u32(b, (uint32_t)it->tid);
+    put_str(b, it->comm);
+    put_u64(b, it->tasks_run);
+    put_u8(b, (uint8_t)n);
+    for (unsigned i = 0; i < n; i++) {
+        put_u64(b, it->tasks[i].id);
+        put_str(b, it->tasks[i].name);
+        put_u64(b, it->tasks[i].duration_ns);
+    }
+    return end(b, at);
+}
+
 int cs_rec_encode_trailer(struct cs_rec_buf *b, const struct cs_rec_trailer *t)
 {
     size_t at = begin(b, CS_REC_TRAILER);

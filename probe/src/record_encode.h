@@ -34,6 +34,7 @@ int cs_rec_encode_loop_stats(struct cs_rec_buf *b, const struct cs_rec_loop_stat
 int cs_rec_encode_task_stats(struct cs_rec_buf *b, const struct cs_rec_task_stats *t);
 int cs_rec_encode_lost(struct cs_rec_buf *b, const struct cs_rec_lost *l);
 int cs_rec_encode_trigger(struct cs_rec_buf *b, const struct cs_rec_trigger *t);
+int cs_rec_encode_slow_iter(struct cs_rec_buf *b, const struct cs_slow_iter *it);
 int cs_rec_encode_trailer(struct cs_rec_buf *b, const struct cs_rec_trailer *t);
 
 #endif

@@ -124,7 +124,7 @@ static void held_drop_head(struct held_list *l)
     l->head = h->next;
     if (!l->head)
         l->tail = NULL;
-    l->bytes -= h->len;
+    l->bytes -= sizeof *h + h->len;
     free(h);
 }
 
@@ -142,7 +142,7 @@ static int hold(struct held_list *l, uint64_t t_ns, const struct cs_rec_buf *b)
     else
         l->head = h;
     l->tail = h;
-    l->bytes += h->len;
+    l->bytes += sizeof *h + h->len; /* the bound counts our bookkeeping too */
     return 0;
 }
 

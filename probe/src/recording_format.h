@@ -36,7 +36,8 @@ enum cs_rec_type {
     CS_REC_LOST = 10,      /* lost events / suppressed stalls so far */
     CS_REC_TRIGGER = 11,   /* flight recorder: the trigger that wrote this file */
     CS_REC_TRAILER = 12,   /* clean close */
-    CS_REC_TYPE_MAX = 12,
+    CS_REC_SLOW_ITER = 13, /* a slow libcorun iteration: many short slices adding up */
+    CS_REC_TYPE_MAX = 13,
 };
 
 /* TARGET flags */

@@ -108,6 +108,7 @@ static void *grow(void **arr, size_t *n, size_t *cap, size_t elem)
 struct parse {
     struct cs_recording *r;
     size_t cap_loops, cap_tasks, cap_slices, cap_wakes, cap_stalls, cap_ls, cap_ts, cap_trig;
+    size_t cap_slow;
     struct cs_rec_task_done *dones;
     size_t ndones, cap_dones;
 };
@@ -303,6 +304,26 @@ static int parse_record(struct parse *ps, unsigned type, struct cur *c)
         get_str(c, t->what, sizeof t->what);
         break;
     }
+    case CS_REC_SLOW_ITER: {
+        struct cs_slow_iter *it = APPEND(ps, r->slow_iters, r->nslow_iters, cap_slow);
+        if (!it)
+            return -ENOMEM;
+        it->start_ns = get_u64(c);
+        it->duration_ns = get_u64(c);
+        it->tid = (int)get_u32(c);
+        get_str(c, it->comm, sizeof it->comm);
+        it->tasks_run = get_u64(c);
+        unsigned n = get_u8(c);
+        if (n > CS_SLOW_ITER_MAX_TASKS)
+            return -EINVAL;
+        for (unsigned i = 0; i < n && !c->bad; i++) {
+            it->tasks[i].id = get_u64(c);
+            get_str(c, it->tasks[i].name, sizeof it->tasks[i].name);
+            it->tasks[i].duration_ns = get_u64(c);
+            it->ntasks = i + 1;
+        }
+        break;
+    }
     case CS_REC_TRAILER:
         r->trailer.end_ns = get_u64(c);
         r->trailer.records = get_u64(c);
@@ -492,5 +513,6 @@ void cs_recording_free(struct cs_recording *r)
     free(r->loop_stats);
     free(r->task_stats);
     free(r->triggers);
+    free(r->slow_iters);
     memset(r, 0, sizeof *r);
 }

@@ -49,6 +49,8 @@ struct cs_recording {
     struct cs_rec_lost lost; /* the last one */
     struct cs_rec_trigger *triggers;
     size_t ntriggers;
+    struct cs_slow_iter *slow_iters;
+    size_t nslow_iters;
     bool has_trailer;
     struct cs_rec_trailer trailer;
 

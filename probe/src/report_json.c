@@ -151,8 +151,17 @@ static void write_loops(struct cs_json *w, const struct cs_report *r)
             key_uint(w, "iterations", l->iterations);
             key_uint(w, "busy_ns", l->busy_ns);
             key_uint(w, "poll_wait_ns", l->poll_wait_ns);
-            key_uint(w, "sched_p50_ns", l->sched_p50_ns);
-            key_uint(w, "sched_p99_ns", l->sched_p99_ns);
+            cs_json_key(w, "source");
+            cs_json_string(w, l->engine ? "engine" : "libcorun");
+            const char *keys[2] = {"sched_p50_ns", "sched_p99_ns"};
+            uint64_t vals[2] = {l->sched_p50_ns, l->sched_p99_ns};
+            for (int k = 0; k < 2; k++) {
+                cs_json_key(w, keys[k]);
+                if (l->engine)
+                    cs_json_null(w); /* a foreign loop has no scheduling latency */
+                else
+                    cs_json_uint(w, vals[k]);
+            }
             key_uint(w, "iteration_p99_ns", l->iter_p99_ns);
             cs_json_end_object(w);
         } else {
@@ -225,6 +234,7 @@ static void write_metrics(struct cs_json *w, const struct cs_report *r)
     metric(w, "stalled_time", r->stalled_ns, "ns", NULL);
     metric(w, "worst_stall", worst, "ns", NULL);
     metric(w, "lost_events", rec->lost.lost_events, "count", "0");
+    metric(w, "slow_iterations", rec->nslow_iters, "count", NULL);
     for (size_t i = 0; i < r->nloops; i++) {
         const struct cs_report_loop *l = &r->loops[i];
         char name[96];
@@ -232,12 +242,14 @@ static void write_metrics(struct cs_json *w, const struct cs_report *r)
         metric(w, name, l->stalls, "count", NULL);
         if (!l->has_stats)
             continue;
+        snprintf(name, sizeof name, "loop.%zu.iteration.p99", i);
+        metric(w, name, l->iter_p99_ns, "ns", NULL);
+        if (l->engine)
+            continue;
         snprintf(name, sizeof name, "loop.%zu.sched_latency.p50", i);
         metric(w, name, l->sched_p50_ns, "ns", NULL);
         snprintf(name, sizeof name, "loop.%zu.sched_latency.p99", i);
         metric(w, name, l->sched_p99_ns, "ns", NULL);
-        snprintf(name, sizeof name, "loop.%zu.iteration.p99", i);
-        metric(w, name, l->iter_p99_ns, "ns", NULL);
     }
     if (r->ntasks_with_stats) /* tasks are sorted worst p99 first */
         metric(w, "tasks.worst_sched_latency.p99", r->tasks[0].sched_p99_ns, "ns", NULL);
@@ -291,6 +303,29 @@ void cs_report_write_json(FILE *out, const struct cs_report *r)
         write_stall(&w, r, r->by_start[i]);
     cs_json_end_array(&w);
     key_uint(&w, "stalled_ns", r->stalled_ns);
+    cs_json_key(&w, "slow_iterations");
+    cs_json_begin_array(&w);
+    for (size_t i = 0; i < r->rec->nslow_iters; i++) {
+        const struct cs_slow_iter *it = &r->rec->slow_iters[i];
+        cs_json_begin_object(&w);
+        key_uint(&w, "start_ns", rel(r, it->start_ns));
+        key_uint(&w, "duration_ns", it->duration_ns);
+        cs_json_key(&w, "tid");
+        cs_json_int(&w, it->tid);
+        key_uint(&w, "slices", it->tasks_run);
+        cs_json_key(&w, "tasks");
+        cs_json_begin_array(&w);
+        for (unsigned k = 0; k < it->ntasks; k++) {
+            cs_json_begin_object(&w);
+            key_uint(&w, "id", it->tasks[k].id);
+            key_str(&w, "name", it->tasks[k].name[0] ? it->tasks[k].name : NULL);
+            key_uint(&w, "duration_ns", it->tasks[k].duration_ns);
+            cs_json_end_object(&w);
+        }
+        cs_json_end_array(&w);
+        cs_json_end_object(&w);
+    }
+    cs_json_end_array(&w);
     write_tasks(&w, r);
     cs_json_key(&w, "blocking_calls");
     cs_json_begin_array(&w);

@@ -113,6 +113,7 @@ static int build_loops(struct cs_report *r)
             l->tid = ls->tid;
         }
         l->has_stats = true;
+        l->engine = ls->loop_id == 0; /* a foreign loop: the stall engine's figures */
         l->loop_id = ls->loop_id;
         l->iterations = ls->iterations;
         l->busy_ns = ls->busy_ns;

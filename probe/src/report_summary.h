@@ -19,6 +19,7 @@ struct cs_report_loop {
     char comm[CS_MODEL_COMM_LEN];
     uint64_t stalls, stalled_ns, worst_ns;
     bool has_stats; /* libcorun: the runtime's own figures (LOOP_STATS) */
+    bool engine;    /* ...or, loop_id 0, the stall engine's: no scheduling latency */
     uint64_t loop_id, iterations, busy_ns, poll_wait_ns;
     uint64_t sched_p50_ns, sched_p99_ns, iter_p99_ns;
 };

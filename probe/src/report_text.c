@@ -73,7 +73,9 @@ static void write_loops(FILE *out, const struct cs_report *r)
         const struct cs_report_loop *l = &r->loops[i];
         fprintf(out, "  %-8d %-16s %7" PRIu64 " %10.1f %9.1f", l->tid, l->comm, l->stalls,
                 ms(l->stalled_ns), ms(l->worst_ns));
-        if (l->has_stats)
+        if (l->has_stats && l->engine)
+            fprintf(out, " %12" PRIu64 " %9s %9s\n", l->iterations, "-", "-");
+        else if (l->has_stats)
             fprintf(out, " %12" PRIu64 " %7.2fms %7.2fms\n", l->iterations, ms(l->sched_p50_ns),
                     ms(l->sched_p99_ns));
         else
@@ -119,6 +121,20 @@ void cs_report_write_text(FILE *out, const struct cs_report *r)
         write_stall(out, r, r->by_duration[i]);
     if (!r->nstalls)
         fprintf(out, "  none over the threshold\n");
+    if (r->rec->nslow_iters) {
+        const struct cs_recording *rec = r->rec;
+        fprintf(out, "\nslow iterations (%zu): no one slice over the threshold, many adding up\n",
+                rec->nslow_iters);
+        for (size_t i = 0; i < rec->nslow_iters && i < TOP_STALLS; i++) {
+            const struct cs_slow_iter *it = &rec->slow_iters[i];
+            fprintf(out, "  %.1f ms at +%.3f s on %d: %" PRIu64 " slices;", ms(it->duration_ns),
+                    (double)rel(r, it->start_ns) / 1e9, it->tid, it->tasks_run);
+            for (unsigned k = 0; k < it->ntasks && k < 5; k++)
+                fprintf(out, " %s %.1f ms%s", it->tasks[k].name[0] ? it->tasks[k].name : "?",
+                        ms(it->tasks[k].duration_ns), k + 1 < it->ntasks && k < 4 ? "," : "");
+            fprintf(out, "\n");
+        }
+    }
     fprintf(out, "\nslowest tasks by p99 scheduling latency (%zu tasks, %zu with statistics)\n",
             r->ntasks, r->ntasks_with_stats);
     if (r->ntasks_with_stats) {

@@ -2,11 +2,14 @@
 // format, and check what the formats say against what stallgen announced it injected.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <csignal>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
@@ -274,4 +277,156 @@ TEST_CASE("coscope compare holds a report against itself, and fails on one more 
     CHECK(regressed.status == 1);
     unlink(base.c_str());
     unlink(worse.c_str());
+}
+
+namespace
+{
+
+// stallgen serving on a port of its own, stalling every `every`.
+struct stallgen_proc {
+    command_result dummy;
+    pid_t pid = -1;
+    explicit stallgen_proc(const std::string &every, int port_salt)
+    {
+        std::string port = std::to_string(20000 + (getpid() + port_salt) % 20000);
+        pid = fork();
+        if (pid == 0) {
+            int null_fd = open("/dev/null", O_WRONLY);
+            dup2(null_fd, 1);
+            execl(STALLGEN_EXE, STALLGEN_EXE, "--port", port.c_str(), "--every", every.c_str(),
+                  "--stalls", "cpu:60ms,read:80ms", (char *)nullptr);
+            _exit(127);
+        }
+        usleep(300000); // its loop runs
+    }
+    ~stallgen_proc()
+    {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+    }
+};
+
+// Runs `coscope record ARGS` in the background; returns its pid (stderr into err_path).
+pid_t start_record(const std::string &args, const std::string &err_path)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 2);
+        int null_fd = open("/dev/null", O_WRONLY);
+        dup2(null_fd, 1);
+        execl("/bin/sh", "sh", "-c",
+              ("exec " + std::string(COSCOPE_EXE) + " record " + args).c_str(), (char *)nullptr);
+        _exit(127);
+    }
+    return pid;
+}
+
+bool wait_for_text(const std::string &path, const std::string &text, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 50) {
+        if (slurp_file(path).find(text) != std::string::npos)
+            return true;
+        usleep(50000);
+    }
+    return false;
+}
+
+} // namespace
+
+TEST_CASE("a recorder killed with SIGKILL leaves a file report reads to its last whole record")
+{
+    stallgen_proc target("300ms", 41);
+    std::string file = tmp_path("killed.csrec"), err = tmp_path("killed.err");
+    pid_t rec = start_record("-p " + std::to_string(target.pid) + " -t 40ms -o " + file, err);
+    REQUIRE(wait_for_text(err, "coscope: recording", 30000));
+    // Until a stall or two are in the file, then no chance to close it.
+    for (int i = 0; i < 100 && slurp_file(file).find("stall_") == std::string::npos; i++)
+        usleep(100000);
+    usleep(300000);
+    kill(rec, SIGKILL);
+    waitpid(rec, nullptr, 0);
+    std::string json = tmp_path("killed.json");
+    auto r = report(file, "json", json);
+    INFO(r.err << slurp_file(err));
+    CHECK(r.status == 0);
+    std::string out = slurp_file(json);
+    CHECK(out.find("\"complete\":false") != std::string::npos);
+    CHECK(out.find("\"stall_") != std::string::npos); // a stall with its stack survived
+    unlink(file.c_str());
+    unlink(err.c_str());
+    unlink(json.c_str());
+}
+
+TEST_CASE("a full disk stops the recording with a clear line, and the file stays readable")
+{
+    char dir[] = "/tmp/cs-full-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    std::string mnt = dir;
+    if (run_command("mount -t tmpfs -o size=12k cs-full " + mnt).status != 0) {
+        rmdir(dir);
+        WARN("skipped: cannot mount a small tmpfs here");
+        return;
+    }
+    stallgen_proc target("150ms", 43);
+    std::string file = mnt + "/rec.csrec", err = tmp_path("full.err");
+    pid_t rec = start_record("-p " + std::to_string(target.pid) + " -t 40ms -o " + file, err);
+    int status = -1;
+    for (int i = 0; i < 600 && waitpid(rec, &status, WNOHANG) == 0; i++)
+        usleep(100000);
+    if (waitpid(rec, &status, WNOHANG) == 0) {
+        kill(rec, SIGKILL);
+        waitpid(rec, &status, 0);
+    }
+    INFO(slurp_file(err));
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
+    CHECK(slurp_file(err).find("No space left on device") != std::string::npos);
+    CHECK(slurp_file(err).find("the recording stops after") != std::string::npos);
+    auto r = run_command(coscope + " report " + file);
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("recording of process") != std::string::npos);
+    run_command("umount " + mnt);
+    rmdir(dir);
+    unlink(err.c_str());
+}
+
+TEST_CASE("a foreign event loop is recorded with its stalls and the engine's loop figures")
+{
+    std::string file = tmp_path("foreign.csrec"), json = tmp_path("foreign.json");
+    // The target reads commands from stdin: burn 150 ms once it runs, then quit.
+    auto rec = run_command("(sleep 1.5; echo 'burn 150'; sleep 1.5; echo quit) | " + coscope +
+                           " record -o " + file + " -d 20s -- " + TARGET_EPOLL_FP);
+    INFO(rec.err);
+    REQUIRE(rec.status == 0);
+    REQUIRE(report(file, "json", json).status == 0);
+    std::string out = slurp_file(json);
+    INFO(out.substr(0, 3000));
+    CHECK(out.find("\"source\":\"engine\"") != std::string::npos);
+    CHECK(out.find("\"sched_p99_ns\":null") != std::string::npos);
+    CHECK(out.find("\"symbol\":\"stall_burn_cpu\"") != std::string::npos);
+    CHECK(out.find("\"loop.0.iteration.p99\"") != std::string::npos);
+    unlink(file.c_str());
+    unlink(json.c_str());
+}
+
+TEST_CASE("a slow libcorun iteration (many short slices) is recorded and reported")
+{
+    std::string file = tmp_path("slowiter.csrec"), json = tmp_path("slowiter.json");
+    // Ten tasks spinning 8 ms each in one iteration: 80 ms, no slice over 50 ms.
+    auto rec = run_command("(sleep 2; echo 'burnn 10 8'; sleep 2) | " + coscope + " record -o " +
+                           file + " -t 50ms -d 30s -- " + TARGET_CORUN_TREE);
+    INFO(rec.err);
+    REQUIRE(rec.status == 0);
+    REQUIRE(report(file, "json", json).status == 0);
+    std::string out = slurp_file(json);
+    INFO(out.substr(0, 4000));
+    auto at = out.find("\"slow_iterations\":[{");
+    REQUIRE(at != std::string::npos);
+    CHECK(out.find("\"name\":\"burner-", at) != std::string::npos);
+    auto text = run_command(coscope + " report " + file);
+    CHECK(text.out.find("slow iterations (") != std::string::npos);
+    unlink(file.c_str());
+    unlink(json.c_str());
 }

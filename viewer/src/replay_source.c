@@ -323,7 +323,7 @@ static void build_snapshot(struct cs_replay *r, const struct cs_view *v)
         cs_corun_snapshot_free(&r->snap);
     r->have_snap = false;
     r->nended = 0;
-    if (!rec->ntasks && !rec->nloop_stats)
+    if (!rec->ntasks) /* a foreign loop's LOOP_STATS (loop_id 0) make no task model */
         return;
     struct cs_corun_snapshot *s = &r->snap;
     memset(s, 0, sizeof *s);
@@ -341,7 +341,7 @@ static void build_snapshot(struct cs_replay *r, const struct cs_view *v)
     }
     for (size_t i = 0; i < rec->nloop_stats; i++) { /* in file order: the latest wins */
         const struct cs_rec_loop_stats *ls = &rec->loop_stats[i];
-        if (ls->t_ns > r->vt)
+        if (ls->t_ns > r->vt || !ls->loop_id)
             continue;
         struct cs_corun_loop *l = snap_loop(s, ls->tid, ls->loop_id);
         l->iterations = ls->iterations;

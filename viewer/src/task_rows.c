@@ -19,7 +19,8 @@
  * loop's tasks as they were (id, parent) to tell whether the tree can have changed. */
 struct loop_order {
     uint64_t loop_id;
-    uint64_t *ids;
+    uint64_t *ids;  /* the tasks' ids in snapshot order (sorted) */
+    uint32_t *rank; /* per task of that snapshot: its place in the order */
     size_t n;
     uint64_t *shape; /* id, parent id, state: per task in snapshot order */
     size_t nshape;
@@ -122,19 +123,6 @@ static int cmp_keyed_name(const void *pa, const void *pb, void *arg)
     return c->desc ? -r : r;
 }
 
-static long index_of(const uint64_t *ids, size_t n, uint64_t id)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ids[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && ids[lo] == id ? (long)lo : -1;
-}
-
 /*
  * Every task of the loop in the chosen order, into `order` (indices). `prev` (ids, the
  * last order under the same sort) seeds it: survivors keep their places, newcomers go
@@ -159,13 +147,31 @@ static void sort_loop(const struct cs_corun_loop *loop, const struct cs_ui *ui,
     }
     for (size_t i = 0; i < n; i++)
         ids[i] = loop->tasks[i].id;
-    /* The previous order first (its survivors), then the newcomers. */
-    for (size_t i = 0; prev && i < prev->n; i++) {
-        long at = index_of(ids, n, prev->ids[i]);
-        if (at >= 0 && !placed[at]) {
-            placed[at] = 1;
-            a[k++].idx = at;
+    /* The previous order first (its survivors), then the newcomers. Both snapshots are
+     * sorted by id: one merge finds the survivors, their old ranks place them. */
+    long *slot = prev ? malloc(prev->n * sizeof *slot) : NULL;
+    if (slot) {
+        for (size_t r = 0; r < prev->n; r++)
+            slot[r] = -1;
+        for (size_t i = 0, j = 0; i < n && j < prev->n;) {
+            if (ids[i] == prev->ids[j]) {
+                if (prev->rank[j] < prev->n)
+                    slot[prev->rank[j]] = (long)i;
+                i++;
+                j++;
+            } else if (ids[i] < prev->ids[j]) {
+                i++;
+            } else {
+                j++;
+            }
         }
+        for (size_t r = 0; r < prev->n; r++) {
+            if (slot[r] >= 0 && !placed[slot[r]]) {
+                placed[slot[r]] = 1;
+                a[k++].idx = slot[r];
+            }
+        }
+        free(slot);
     }
     for (size_t i = 0; i < n; i++)
         if (!placed[i])
@@ -269,23 +275,25 @@ static void loop_rows(struct cs_ui *ui, const struct cs_corun_loop *loop, size_t
 {
     size_t n = loop->ntasks;
     struct cs_task_rows_cache *c = ui->rows_cache;
-    long *head = c->head, *tail = c->tail, *next = c->next, *stack = c->stack;
+    /* Children as one array grouped by parent (the roots under a virtual parent n), each
+     * group in the sorted order: walking them reads memory in sequence. */
+    long *start = c->head, *pos = c->tail, *kids = c->next, *stack = c->stack;
     int *depth = c->depth;
     char *match = ui->filter[0] ? c->match : NULL;
     if (match)
         memset(match, 0, n);
-    /* Children lists (and the roots' list) in the sorted order. */
-    long roots = -1, roots_tail = -1;
-    for (size_t i = 0; i < n; i++)
-        head[i] = tail[i] = next[i] = -1;
+    for (size_t i = 0; i < n + 2; i++)
+        start[i] = 0;
+    for (size_t t = 0; t < n; t++) {
+        long p = tree->parent[t];
+        start[(p >= 0 ? (size_t)p : n) + 1]++;
+    }
+    for (size_t i = 1; i < n + 2; i++)
+        start[i] += start[i - 1];
+    memcpy(pos, start, (n + 2) * sizeof *pos);
     for (size_t k = 0; k < n; k++) {
         long t = order[k], p = tree->parent[t];
-        long *h = p >= 0 ? &head[p] : &roots, *tl = p >= 0 ? &tail[p] : &roots_tail;
-        if (*h < 0)
-            *h = t;
-        else
-            next[*tl] = t;
-        *tl = t;
+        kids[pos[p >= 0 ? (size_t)p : n]++] = t;
     }
     /* The filter: a match keeps its ancestors (the way to it) visible. */
     if (match) {
@@ -297,37 +305,26 @@ static void loop_rows(struct cs_ui *ui, const struct cs_corun_loop *loop, size_t
                 match[a] = 1;
         }
     }
-    /* Depth-first, iteratively (a stack of the siblings still to visit). */
+    /* Depth-first, iteratively: children pushed last-first, so the first pops first. */
     size_t sp = 0;
-    for (long r = roots; r >= 0; r = next[r])
-        stack[sp++] = r; /* pushed in order, popped reversed: reverse them first */
-    for (size_t a = 0, b = sp ? sp - 1 : 0; a < b; a++, b--) {
-        long t = stack[a];
-        stack[a] = stack[b];
-        stack[b] = t;
+    for (long k = start[n + 1]; k-- > start[n];) {
+        depth[kids[k]] = 0;
+        stack[sp++] = kids[k];
     }
-    for (size_t i = 0; i < sp; i++)
-        depth[stack[i]] = 0;
     while (sp) {
         long t = stack[--sp];
         if (match && !match[t])
             continue;
         struct cs_task_row r = {.loop = li, .task = t, .depth = depth[t]};
-        r.has_children = head[t] >= 0;
+        r.has_children = start[t + 1] > start[t];
         r.collapsed = r.has_children && cs_ui_is_collapsed(ui, loop->tasks[t].id);
         if (!push_row(ui, r))
             break;
         if (!r.has_children || r.collapsed || r.depth >= MAX_DEPTH)
             continue;
-        size_t first = sp;
-        for (long c = head[t]; c >= 0; c = next[c]) {
-            depth[c] = r.depth + 1;
-            stack[sp++] = c;
-        }
-        for (size_t a = first, b = sp - 1; a < b; a++, b--) {
-            long x = stack[a];
-            stack[a] = stack[b];
-            stack[b] = x;
+        for (long k = start[t + 1]; k-- > start[t];) {
+            depth[kids[k]] = r.depth + 1;
+            stack[sp++] = kids[k];
         }
     }
 }
@@ -422,17 +419,24 @@ size_t cs_tasks_rows(const struct cs_view *v, struct cs_ui *ui)
         if (!loop->ntasks ||
             cs_task_tree_build(&tree, loop, ui->await_graph ? CS_TREE_AWAIT : CS_TREE_SPAWN))
             continue;
-        long *order = scratch(c, loop->ntasks) ? c->order : NULL;
+        long *order = scratch(c, loop->ntasks + 2) ? c->order : NULL;
         struct loop_order *o = find_order(c, loop->id);
         if (order) {
             sort_loop(loop, ui, same_order && o && o->n ? o : NULL, order);
             loop_rows(ui, loop, li, order, &tree);
             uint64_t *ids = o ? realloc(o->ids, loop->ntasks * sizeof *ids) : NULL;
-            if (ids) {
-                for (size_t k = 0; k < loop->ntasks; k++)
-                    ids[k] = loop->tasks[order[k]].id;
+            if (ids)
                 o->ids = ids;
+            uint32_t *rank = ids ? realloc(o->rank, loop->ntasks * sizeof *rank) : NULL;
+            if (rank) {
+                o->rank = rank;
+                for (size_t k = 0; k < loop->ntasks; k++) {
+                    ids[k] = loop->tasks[k].id;
+                    rank[order[k]] = (uint32_t)k;
+                }
                 o->n = loop->ntasks;
+            } else if (o) {
+                o->n = 0;
             }
         }
         cs_task_tree_free(&tree);
@@ -457,6 +461,7 @@ void cs_tasks_rows_free(struct cs_ui *ui)
     if (c) {
         for (size_t i = 0; i < c->norders; i++) {
             free(c->orders[i].ids);
+            free(c->orders[i].rank);
             free(c->orders[i].shape);
         }
         free(c->orders);
