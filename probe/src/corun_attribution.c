@@ -18,7 +18,7 @@
 
 #define RECENT_SLICES    256 /* long slices (>= 250 us) remembered, all loops together */
 #define SEEN_ONGOING     16
-#define RETRY_EVERY_NS   1000000000ull
+#define RETRY_EVERY_NS   50000000ull   /* a launched command: look for libcorun this often */
 #define RETRY_FOR_NS     5000000000ull /* a launched command maps its libraries by then */
 #define REFRESH_LOOPS_NS 1000000000ull /* new loop threads get an off-CPU log this soon */
 #define MAX_WALK         100000        /* tasks walked to name one (lists change under us) */
