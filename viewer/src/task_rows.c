@@ -24,6 +24,9 @@ struct loop_order {
     size_t n;
     uint64_t *shape; /* id, parent id, state: per task in snapshot order */
     size_t nshape;
+    bool shape_unchanged; /* the latest snapshot has the shape of the one before */
+    long *parent;         /* the spawn tree of that shape (task_tree.h), to reuse */
+    size_t nparent;
 };
 
 struct cs_task_rows_cache {
@@ -128,25 +131,29 @@ static int cmp_keyed_name(const void *pa, const void *pb, void *arg)
  * last order under the same sort) seeds it: survivors keep their places, newcomers go
  * last, then an insertion sort repairs what moved - or, past a budget of moves, qsort.
  */
-static void sort_loop(const struct cs_corun_loop *loop, const struct cs_ui *ui,
-                      const struct loop_order *prev, long *order)
+static bool sort_loop(const struct cs_corun_loop *loop, const struct cs_ui *ui,
+                      const struct loop_order *prev, long *order, uint64_t *ids)
 {
     size_t n = loop->ntasks, k = 0;
     if (ui->sort_col == CS_TCOL_ID) { /* snapshots are sorted by id already */
         for (size_t i = 0; i < n; i++)
             order[i] = ui->sort_desc ? (long)(n - 1 - i) : (long)i;
-        return;
+        return false;
     }
     struct keyed *a = malloc(n * sizeof *a);
-    uint64_t *ids = malloc(n * sizeof *ids);
+    uint64_t *keys = malloc(n * sizeof *keys);
     char *placed = calloc(n, 1);
-    if (!a || !ids || !placed) {
+    bool ok = a && keys && placed;
+    if (!ok) {
         for (size_t i = 0; i < n; i++)
             order[i] = (long)i;
         goto out;
     }
-    for (size_t i = 0; i < n; i++)
+    /* One pass over the tasks in memory order for what the sort needs (ids, keys). */
+    for (size_t i = 0; i < n; i++) {
         ids[i] = loop->tasks[i].id;
+        keys[i] = key_of(&loop->tasks[i], ui->sort_col);
+    }
     /* The previous order first (its survivors), then the newcomers. Both snapshots are
      * sorted by id: one merge finds the survivors, their old ranks place them. */
     long *slot = prev ? malloc(prev->n * sizeof *slot) : NULL;
@@ -178,7 +185,7 @@ static void sort_loop(const struct cs_corun_loop *loop, const struct cs_ui *ui,
             a[k++].idx = (long)i;
     for (size_t i = 0; i < n; i++) {
         a[i].id = ids[a[i].idx];
-        a[i].key = key_of(&loop->tasks[a[i].idx], ui->sort_col);
+        a[i].key = keys[a[i].idx];
     }
     struct sort_ctx ctx = {loop, ui->sort_col, ui->sort_desc};
     bool name = ui->sort_col == CS_TCOL_NAME;
@@ -211,8 +218,9 @@ static void sort_loop(const struct cs_corun_loop *loop, const struct cs_ui *ui,
         order[i] = a[i].idx;
 out:
     free(a);
-    free(ids);
+    free(keys);
     free(placed);
+    return ok;
 }
 
 static struct loop_order *find_order(struct cs_task_rows_cache *c, uint64_t loop_id)
@@ -359,6 +367,7 @@ static bool same_shape(struct cs_task_rows_cache *c, const struct cs_view *v,
             same = false;
             continue;
         }
+        bool loop_same = o->nshape == loop->ntasks;
         if (o->nshape != loop->ntasks) {
             uint64_t *sh = realloc(o->shape, 3 * (loop->ntasks ? loop->ntasks : 1) * sizeof *sh);
             if (!sh) {
@@ -372,13 +381,15 @@ static bool same_shape(struct cs_task_rows_cache *c, const struct cs_view *v,
         for (size_t k = 0; k < loop->ntasks; k++) {
             const struct cs_task *t = &loop->tasks[k];
             uint64_t *sh = &o->shape[3 * k];
-            if (same && (sh[0] != t->id || sh[1] != t->parent_id || sh[2] != t->state))
-                same = false;
+            if (loop_same && (sh[0] != t->id || sh[1] != t->parent_id || sh[2] != t->state))
+                loop_same = false;
             sh[0] = t->id;
             sh[1] = t->parent_id;
             sh[2] = t->state;
         }
         o->nshape = loop->ntasks;
+        o->shape_unchanged = loop_same;
+        same = same && loop_same;
     }
     return same;
 }
@@ -415,31 +426,47 @@ size_t cs_tasks_rows(const struct cs_view *v, struct cs_ui *ui)
         const struct cs_corun_loop *loop = &v->tasks->loops[li];
         if (!push_row(ui, (struct cs_task_row){.loop = li, .task = -1}))
             break;
-        struct cs_task_tree tree;
-        if (!loop->ntasks ||
-            cs_task_tree_build(&tree, loop, ui->await_graph ? CS_TREE_AWAIT : CS_TREE_SPAWN))
-            continue;
-        long *order = scratch(c, loop->ntasks + 2) ? c->order : NULL;
         struct loop_order *o = find_order(c, loop->id);
-        if (order) {
-            sort_loop(loop, ui, same_order && o && o->n ? o : NULL, order);
-            loop_rows(ui, loop, li, order, &tree);
-            uint64_t *ids = o ? realloc(o->ids, loop->ntasks * sizeof *ids) : NULL;
-            if (ids)
-                o->ids = ids;
-            uint32_t *rank = ids ? realloc(o->rank, loop->ntasks * sizeof *rank) : NULL;
-            if (rank) {
-                o->rank = rank;
-                for (size_t k = 0; k < loop->ntasks; k++) {
-                    ids[k] = loop->tasks[k].id;
-                    rank[order[k]] = (uint32_t)k;
-                }
-                o->n = loop->ntasks;
-            } else if (o) {
-                o->n = 0;
+        /* The spawn tree depends on ids and parents only: an unchanged shape reuses it. */
+        struct cs_task_tree tree = {.n = loop->ntasks};
+        bool reuse =
+            !ui->await_graph && o && o->shape_unchanged && o->parent && o->nparent == loop->ntasks;
+        if (reuse) {
+            tree.parent = o->parent;
+        } else if (!loop->ntasks ||
+                   cs_task_tree_build(&tree, loop,
+                                      ui->await_graph ? CS_TREE_AWAIT : CS_TREE_SPAWN)) {
+            continue;
+        } else if (!ui->await_graph && o) {
+            long *p = realloc(o->parent, loop->ntasks * sizeof *p);
+            if (p) {
+                memcpy(p, tree.parent, loop->ntasks * sizeof *p);
+                o->parent = p;
+                o->nparent = loop->ntasks;
             }
         }
-        cs_task_tree_free(&tree);
+        long *order = scratch(c, loop->ntasks + 2) ? c->order : NULL;
+        if (order) {
+            /* The order is kept (ids and ranks) to seed the next sort of this loop. */
+            uint64_t *ids = o ? malloc(loop->ntasks * sizeof *ids) : NULL;
+            bool keep = sort_loop(loop, ui, same_order && o && o->n ? o : NULL, order, ids);
+            loop_rows(ui, loop, li, order, &tree);
+            uint32_t *rank = keep ? realloc(o->rank, loop->ntasks * sizeof *rank) : NULL;
+            if (rank) {
+                o->rank = rank;
+                for (size_t k = 0; k < loop->ntasks; k++)
+                    rank[order[k]] = (uint32_t)k;
+                free(o->ids);
+                o->ids = ids;
+                o->n = loop->ntasks;
+            } else {
+                free(ids);
+                if (o)
+                    o->n = 0;
+            }
+        }
+        if (!reuse)
+            cs_task_tree_free(&tree);
     }
     c->valid = true;
     c->snap = v->tasks;
@@ -462,6 +489,7 @@ void cs_tasks_rows_free(struct cs_ui *ui)
         for (size_t i = 0; i < c->norders; i++) {
             free(c->orders[i].ids);
             free(c->orders[i].rank);
+            free(c->orders[i].parent);
             free(c->orders[i].shape);
         }
         free(c->orders);
