@@ -365,7 +365,12 @@ TEST_CASE("a libcorun target shows its task tree, the await graph, a filter and 
     s = term.wait_for("spawn tree (a: await graph)");
     INFO(s);
     REQUIRE(s.find("spawn tree (a: await graph)") != std::string::npos);
-    s = term.wait_for("ticker");
+    // The ticker waits in its sleep most of the time (it is ready while a stall holds
+    // the loop): wait for a snapshot that shows it so.
+    s = term.wait_until([](const std::string &scr) {
+        return std::regex_search(scr, std::regex("[0-9]+    ticker +waiting sleep")) &&
+               std::regex_search(scr, std::regex("1 -main +waiting"));
+    });
     CHECK(std::regex_search(s, std::regex("loop 1  tid [0-9]+  [0-9]+ tasks")));
     CHECK(std::regex_search(s, std::regex("1 -main +waiting")));
     CHECK(std::regex_search(s, std::regex("[0-9]+    ticker +waiting sleep")));
