@@ -379,6 +379,28 @@ def probe_hits(args):
             "total_hits_per_request": round(sum(hits.values()) / reqs, 3) if reqs else None}
 
 
+def fuzz_reader(args):
+    """The long fuzz run of the recording reader and report writers (the test suite runs
+    a short one). A crash is a failure of the whole benchmark."""
+    if args.fuzz_s <= 0:
+        return {"skipped": "--fuzz 0"}
+    script = os.path.join(ROOT, "tests", "record", "fuzz", "run_fuzz.sh")
+    if not os.path.isfile(script):
+        return {"skipped": "no fuzz target in this checkout"}
+    work = os.path.join(args.build, "bench-fuzz")
+    log("fuzzing the recording reader for %d s" % args.fuzz_s)
+    t0 = time.monotonic()
+    p = subprocess.run(["sh", script, ROOT, work, "-max_total_time=%d" % args.fuzz_s],
+                       capture_output=True, text=True, timeout=args.fuzz_s + 600)
+    out = (p.stdout + p.stderr).strip().splitlines()
+    runs = [l for l in out if "Done " in l or "stat::number_of_executed_units" in l]
+    if p.returncode == 77:
+        return {"skipped": out[-1] if out else "fuzzer not available"}
+    return {"status": "ok" if p.returncode == 0 else "failed: exit %d: %s"
+            % (p.returncode, out[-1] if out else ""),
+            "seconds": round(time.monotonic() - t0, 1), "summary": runs[-1] if runs else ""}
+
+
 def micro_benchmarks(args):
     """Runs every executable in build/bench/micro; each prints JSON objects, one a line."""
     d = os.path.join(args.build, "bench", "micro")
@@ -601,6 +623,13 @@ def print_probe_and_micro(res):
             figures = ", ".join("%s %g %s" % (r.get("name"), r.get("value"), r.get("unit", ""))
                                 for r in m.get("results", []) if "value" in r)
             print("micro %s: %s%s" % (name, m["status"], ": " + figures if figures else ""))
+    fz = res.get("fuzz", {})
+    if "skipped" in fz:
+        print("fuzz (recording reader): skipped: %s" % fz["skipped"])
+    elif fz:
+        print("fuzz (recording reader): %s, %g s%s" % (fz["status"], fz["seconds"],
+                                                       ": " + fz["summary"] if fz["summary"]
+                                                       else ""))
 
 
 def parse_args(argv):
@@ -627,7 +656,9 @@ def parse_args(argv):
                     help="a build configured with -Dprobes=false: its corun-echo runs beside "
                     "the normal one (probes compiled in, nobody attached); ./dev bench makes "
                     "build-noprobes/ for this")
-    ap.add_argument("--only", choices=["echo", "probe-cost", "micro"],
+    ap.add_argument("--fuzz", dest="fuzz_s", type=int,
+                    help="seconds of fuzzing the recording reader (default 60; --quick 0)")
+    ap.add_argument("--only", choices=["echo", "probe-cost", "micro", "fuzz"],
                     help="run one part only")
     ap.add_argument("--stalls-cmd", default="stalls -p {pid}",
                     help="coscope arguments for the stall mode ({pid} is the server)")
@@ -649,6 +680,7 @@ def parse_args(argv):
     args.duration = args.duration if args.duration is not None else (1.5 if q else 3.0)
     args.warmup = args.warmup if args.warmup is not None else (0.3 if q else 1.0)
     args.build = os.path.abspath(args.build)
+    args.fuzz_s = args.fuzz_s if args.fuzz_s is not None else (0 if q else 60)
     if args.noprobes_build:
         args.noprobes_build = os.path.abspath(args.noprobes_build)
     args.servers = set(args.servers.split(",")) if args.servers else None
@@ -697,6 +729,7 @@ def main(argv):
     res["probe_cost"] = probe_cost(args) if args.only in (None, "probe-cost") else skipped
     res["probe_hits"] = probe_hits(args) if args.only in (None, "probe-cost") else skipped
     res["micro"] = micro_benchmarks(args) if args.only in (None, "micro") else skipped
+    res["fuzz"] = fuzz_reader(args) if args.only in (None, "fuzz") else skipped
     res["load_average"] = {"before": [round(x, 2) for x in load_before],
                            "after": [round(x, 2) for x in os.getloadavg()]}
     res["wall_s"] = round(time.monotonic() - started, 1)
@@ -720,6 +753,8 @@ def main(argv):
     micro = res["micro"]
     failed += [n for n, e in ({} if "skipped" in micro else micro).items()
                if e["status"].startswith("failed")]
+    if res["fuzz"].get("status", "").startswith("failed"):
+        failed.append("fuzz")
     if args.compare:
         rc = run_compare(args)
         # A benchmark that failed is a failure even when the figures that exist compare well.
