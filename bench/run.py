@@ -43,12 +43,15 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def servers(build):
+def servers(build, noprobes_build=None):
     """The echo servers, in table order: (name, argv without --port, or None if not built)."""
     def built(path):
         return path if os.access(path, os.X_OK) else None
 
     corun = built(os.path.join(build, "runtime", "examples", "corun-echo"))
+    # The same server with its USDT probes compiled out (-Dprobes=false), when built.
+    noprobes = noprobes_build and built(os.path.join(noprobes_build, "runtime", "examples",
+                                                     "corun-echo"))
     epoll = built(os.path.join(build, "bench", "epoll_echo"))
     uv = built(os.path.join(build, "bench", "uv_echo"))
     py = SYSTEM_PYTHON if os.access(SYSTEM_PYTHON, os.X_OK) else None
@@ -56,6 +59,7 @@ def servers(build):
                                        capture_output=True).returncode == 0
     return [
         ("corun-echo", [corun] if corun else None),
+        ("corun-echo-noprobes", [noprobes] if noprobes else None),
         ("epoll", [epoll] if epoll else None),
         ("libuv", [uv] if uv else None),
         ("uvloop", [py, ASYNCIO_ECHO, "--loop", "uvloop", "--api", "protocol"]
@@ -177,7 +181,7 @@ def summarize(runs):
 def echo_benchmark(args):
     table = {}
     todo = []
-    for name, argv in servers(args.build):
+    for name, argv in servers(args.build, args.noprobes_build):
         if args.servers and name not in args.servers:
             continue
         if argv is None:
@@ -207,6 +211,13 @@ def echo_benchmark(args):
                              "server_cpu_us_per_req")
         if ratio is not None:
             entry["cpu_vs_" + REFERENCE_SERVER] = round(ratio, 3)
+    # What the probes cost while nobody is attached: corun-echo against itself built with
+    # -Dprobes=false, run by run (goal: within 1%).
+    corun, bare = table.get("corun-echo", {}), table.get("corun-echo-noprobes", {})
+    for key, out in (("server_cpu_us_per_req", "cpu_vs_noprobes"), ("rps", "rps_vs_noprobes")):
+        ratio = paired_ratio(corun.get("runs", []), bare.get("runs", []), key)
+        if ratio is not None:
+            corun[out] = round(ratio, 4)
     return table
 
 
@@ -368,6 +379,28 @@ def probe_hits(args):
             "total_hits_per_request": round(sum(hits.values()) / reqs, 3) if reqs else None}
 
 
+def fuzz_reader(args):
+    """The long fuzz run of the recording reader and report writers (the test suite runs
+    a short one). A crash is a failure of the whole benchmark."""
+    if args.fuzz_s <= 0:
+        return {"skipped": "--fuzz 0"}
+    script = os.path.join(ROOT, "tests", "record", "fuzz", "run_fuzz.sh")
+    if not os.path.isfile(script):
+        return {"skipped": "no fuzz target in this checkout"}
+    work = os.path.join(args.build, "bench-fuzz")
+    log("fuzzing the recording reader for %d s" % args.fuzz_s)
+    t0 = time.monotonic()
+    p = subprocess.run(["sh", script, ROOT, work, "-max_total_time=%d" % args.fuzz_s],
+                       capture_output=True, text=True, timeout=args.fuzz_s + 600)
+    out = (p.stdout + p.stderr).strip().splitlines()
+    runs = [l for l in out if "Done " in l or "stat::number_of_executed_units" in l]
+    if p.returncode == 77:
+        return {"skipped": out[-1] if out else "fuzzer not available"}
+    return {"status": "ok" if p.returncode == 0 else "failed: exit %d: %s"
+            % (p.returncode, out[-1] if out else ""),
+            "seconds": round(time.monotonic() - t0, 1), "summary": runs[-1] if runs else ""}
+
+
 def micro_benchmarks(args):
     """Runs every executable in build/bench/micro; each prints JSON objects, one a line."""
     d = os.path.join(args.build, "bench", "micro")
@@ -457,6 +490,9 @@ def bench_metrics(res):
         ref_key = "cpu_vs_" + REFERENCE_SERVER
         if e.get(ref_key) is not None and name != REFERENCE_SERVER:
             out[pre + ref_key] = metric(e[ref_key], "ratio", "lower", LIMIT_ECHO_PAIRED)
+        if e.get("cpu_vs_noprobes") is not None:
+            out[pre + "cpu_vs_noprobes"] = metric(e["cpu_vs_noprobes"], "ratio", "lower",
+                                                  LIMIT_ECHO_PAIRED)
     pc = res["probe_cost"]
     for name, e in pc.get("modes", {}).items():
         if not e.get("runs"):
@@ -546,6 +582,12 @@ def print_echo_table(res):
             print(line)
         else:
             print("%-18s %s" % (name, e["status"]))
+    corun = res["echo"].get("corun-echo", {})
+    if corun.get("cpu_vs_noprobes") is not None:
+        print("probes compiled in, nobody attached: corun-echo uses %.3fx the CPU per request "
+              "and serves %.3fx the requests/s of its -Dprobes=false build (run by run, "
+              "median; goal: within 1%%)" % (corun["cpu_vs_noprobes"],
+                                            corun.get("rps_vs_noprobes") or 0))
 
 
 def print_probe_and_micro(res):
@@ -581,6 +623,13 @@ def print_probe_and_micro(res):
             figures = ", ".join("%s %g %s" % (r.get("name"), r.get("value"), r.get("unit", ""))
                                 for r in m.get("results", []) if "value" in r)
             print("micro %s: %s%s" % (name, m["status"], ": " + figures if figures else ""))
+    fz = res.get("fuzz", {})
+    if "skipped" in fz:
+        print("fuzz (recording reader): skipped: %s" % fz["skipped"])
+    elif fz:
+        print("fuzz (recording reader): %s, %g s%s" % (fz["status"], fz["seconds"],
+                                                       ": " + fz["summary"] if fz["summary"]
+                                                       else ""))
 
 
 def parse_args(argv):
@@ -603,7 +652,13 @@ def parse_args(argv):
                     "priority 1, the default: other work on the machine cannot delay them) "
                     "or other (plain SCHED_OTHER)")
     ap.add_argument("--servers", help="comma-separated subset of the echo servers")
-    ap.add_argument("--only", choices=["echo", "probe-cost", "micro"],
+    ap.add_argument("--noprobes-build", metavar="DIR",
+                    help="a build configured with -Dprobes=false: its corun-echo runs beside "
+                    "the normal one (probes compiled in, nobody attached); ./dev bench makes "
+                    "build-noprobes/ for this")
+    ap.add_argument("--fuzz", dest="fuzz_s", type=int,
+                    help="seconds of fuzzing the recording reader (default 60; --quick 0)")
+    ap.add_argument("--only", choices=["echo", "probe-cost", "micro", "fuzz"],
                     help="run one part only")
     ap.add_argument("--stalls-cmd", default="stalls -p {pid}",
                     help="coscope arguments for the stall mode ({pid} is the server)")
@@ -625,6 +680,9 @@ def parse_args(argv):
     args.duration = args.duration if args.duration is not None else (1.5 if q else 3.0)
     args.warmup = args.warmup if args.warmup is not None else (0.3 if q else 1.0)
     args.build = os.path.abspath(args.build)
+    args.fuzz_s = args.fuzz_s if args.fuzz_s is not None else (0 if q else 60)
+    if args.noprobes_build:
+        args.noprobes_build = os.path.abspath(args.noprobes_build)
     args.servers = set(args.servers.split(",")) if args.servers else None
     if args.runs < 1 or args.probe_runs < 1 or args.duration <= 0 or args.warmup < 0:
         ap.error("--runs and --probe-runs must be >= 1, --duration > 0, --warmup >= 0")
@@ -671,6 +729,7 @@ def main(argv):
     res["probe_cost"] = probe_cost(args) if args.only in (None, "probe-cost") else skipped
     res["probe_hits"] = probe_hits(args) if args.only in (None, "probe-cost") else skipped
     res["micro"] = micro_benchmarks(args) if args.only in (None, "micro") else skipped
+    res["fuzz"] = fuzz_reader(args) if args.only in (None, "fuzz") else skipped
     res["load_average"] = {"before": [round(x, 2) for x in load_before],
                            "after": [round(x, 2) for x in os.getloadavg()]}
     res["wall_s"] = round(time.monotonic() - started, 1)
@@ -694,6 +753,8 @@ def main(argv):
     micro = res["micro"]
     failed += [n for n, e in ({} if "skipped" in micro else micro).items()
                if e["status"].startswith("failed")]
+    if res["fuzz"].get("status", "").startswith("failed"):
+        failed.append("fuzz")
     if args.compare:
         rc = run_compare(args)
         # A benchmark that failed is a failure even when the figures that exist compare well.

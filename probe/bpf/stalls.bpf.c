@@ -185,8 +185,30 @@ static __always_inline struct cs_thread_state *current_loop_thread(__u32 *tid)
     return bpf_map_lookup_elem(&threads, tid);
 }
 
+/* `coscope stat`: one voluntary off-CPU period of `off_ns` in syscall `nr`. */
+static __always_inline void stat_blocking(__u32 tid, int nr, __u64 off_ns)
+{
+    struct cs_block_key key = {.tid = tid, .nr = nr};
+    struct cs_block_stat *bs = bpf_map_lookup_elem(&block_stats, &key);
+    if (!bs) {
+        struct cs_block_stat zero = {};
+        bpf_map_update_elem(&block_stats, &key, &zero, BPF_NOEXIST);
+        bs = bpf_map_lookup_elem(&block_stats, &key);
+        if (!bs)
+            return;
+    }
+    __sync_fetch_and_add(&bs->count, 1);
+    __sync_fetch_and_add(&bs->total_ns, off_ns);
+    if (off_ns > bs->max_ns)
+        bs->max_ns = off_ns;
+    __u32 b = cs_stat_bucket(off_ns);
+    if (b < CS_STAT_HIST_BUCKETS)
+        __sync_fetch_and_add(&bs->hist[b], 1);
+}
+
 /* `coscope stat`: a slice of `slice_ns` ended; the thread enters its wait call. */
-static __always_inline void stat_slice_end(__u32 tid, __u64 now, __u64 slice_ns)
+static __always_inline void stat_slice_end(__u32 tid, struct cs_thread_state *st, __u64 now,
+                                           __u64 slice_ns)
 {
     struct cs_loop_stat *ls = bpf_map_lookup_elem(&loop_stats, &tid);
     if (!ls)
@@ -194,6 +216,15 @@ static __always_inline void stat_slice_end(__u32 tid, __u64 now, __u64 slice_ns)
     ls->wait_start_ns = now;
     if (!slice_ns)
         return; /* the first wait seen after attaching: no slice before it */
+    /* Running now: a switch-out still open means its switch-in went unseen (a skipped
+     * program run). Tally that blocking period anyway, its off-CPU time being the wall
+     * time since the switch-out less the CPU time the kernel counted since. */
+    if (st->switch_out_ns && st->off_voluntary && now > st->switch_out_ns) {
+        __u64 ran_ns = task_exec_ns(bpf_get_current_task_btf()) - st->exec_at_out_ns;
+        __u64 wall_ns = now - st->switch_out_ns;
+        if (ran_ns < wall_ns)
+            stat_blocking(tid, st->off_syscall, wall_ns - ran_ns);
+    }
     ls->iterations++;
     ls->busy_ns += slice_ns;
     if (slice_ns >= threshold_ns)
@@ -226,7 +257,7 @@ static __always_inline int slice_end(__u32 tid, struct cs_thread_state *st, int 
     __u64 start = st->slice_start_ns;
     __u64 now = bpf_ktime_get_ns();
     if (collect_stats)
-        stat_slice_end(tid, now, start ? now - start : 0);
+        stat_slice_end(tid, st, now, start ? now - start : 0);
     if (!start)
         return 0;
     st->slice_start_ns = 0;
@@ -367,27 +398,6 @@ int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret)
     if (!is_wait_nr(id))
         return 0;
     return slice_begin(tid, st, (int)id);
-}
-
-/* `coscope stat`: one voluntary off-CPU period of `off_ns` in syscall `nr`. */
-static __always_inline void stat_blocking(__u32 tid, int nr, __u64 off_ns)
-{
-    struct cs_block_key key = {.tid = tid, .nr = nr};
-    struct cs_block_stat *bs = bpf_map_lookup_elem(&block_stats, &key);
-    if (!bs) {
-        struct cs_block_stat zero = {};
-        bpf_map_update_elem(&block_stats, &key, &zero, BPF_NOEXIST);
-        bs = bpf_map_lookup_elem(&block_stats, &key);
-        if (!bs)
-            return;
-    }
-    __sync_fetch_and_add(&bs->count, 1);
-    __sync_fetch_and_add(&bs->total_ns, off_ns);
-    if (off_ns > bs->max_ns)
-        bs->max_ns = off_ns;
-    __u32 b = cs_stat_bucket(off_ns);
-    if (b < CS_STAT_HIST_BUCKETS)
-        __sync_fetch_and_add(&bs->hist[b], 1);
 }
 
 static __always_inline void tally_syscall(struct cs_thread_state *st, int nr, __u64 off_ns)

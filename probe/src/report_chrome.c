@@ -1,7 +1,8 @@
 /*
  * `coscope report --format chrome`: Chrome trace-event JSON (chrome://tracing, Perfetto
  * UI). One track per loop thread; on it a slice per recorded task poll (cat "task") and
- * each stall (cat "stall", with an instant marker where it began); flow arrows from the
+ * each stall (cat "stall", with an instant marker where it began); each task's life as an
+ * async span (cat "task_life"), slow iterations (cat "slow_iteration"); flow arrows from the
  * waker's track to the woken task's where wake edges were recorded. Times in µs from the
  * start of the recording.
  */
@@ -135,6 +136,29 @@ void cs_report_write_chrome(FILE *out, const struct cs_report *r)
     }
     for (size_t i = 0; i < r->nstalls; i++)
         write_stall(&w, r, r->by_start[i], pid);
+    /* Each task's life as an async span (Perfetto groups them under the process). */
+    uint64_t end_ns = r->t0_ns + r->duration_ns;
+    for (size_t i = 0; i < rec->ntasks; i++) {
+        const struct cs_rec_task *t = &rec->tasks[i];
+        uint64_t from = t->spawn.t_ns > r->t0_ns ? t->spawn.t_ns : r->t0_ns;
+        uint64_t to = t->done && t->done_ns > from ? t->done_ns : end_ns > from ? end_ns : from;
+        const char *phases[2] = {"b", "e"};
+        uint64_t at[2] = {from, to};
+        for (int k = 0; k < 2; k++) {
+            event_head(&w, phases[k], t->spawn.name[0] ? t->spawn.name : "task", "task_life", pid,
+                       t->spawn.loop_tid);
+            key_uint(&w, "ts", us(r, at[k]));
+            key_uint(&w, "id", t->spawn.id);
+            if (k == 0) {
+                cs_json_key(&w, "args");
+                cs_json_begin_object(&w);
+                key_uint(&w, "task_id", t->spawn.id);
+                key_uint(&w, "parent_id", t->spawn.parent_id);
+                cs_json_end_object(&w);
+            }
+            cs_json_end_object(&w);
+        }
+    }
     for (size_t i = 0; i < rec->nslow_iters; i++) {
         const struct cs_slow_iter *it = &rec->slow_iters[i];
         event_head(&w, "X", "slow iteration", "slow_iteration", pid, it->tid);

@@ -18,10 +18,8 @@
 
 #include "internal.h"
 
-static int ensure_slot(struct co_loop *loop, int fd)
+static __attribute__((noinline)) int grow_slots(struct co_loop *loop, int fd)
 {
-    if ((size_t)fd < loop->fds_cap)
-        return 0;
     size_t cap = loop->fds_cap ? loop->fds_cap : 64;
     while (cap <= (size_t)fd)
         cap *= 2;
@@ -32,6 +30,11 @@ static int ensure_slot(struct co_loop *loop, int fd)
     loop->fds = s;
     loop->fds_cap = cap;
     return 0;
+}
+
+static inline int ensure_slot(struct co_loop *loop, int fd)
+{
+    return (size_t)fd < loop->fds_cap ? 0 : grow_slots(loop, fd);
 }
 
 static unsigned interest_of(const struct co__fd_slot *s)
@@ -69,7 +72,7 @@ static int watch(struct co_loop *loop, int fd, struct co__fd_slot *s, unsigned w
     return 0;
 }
 
-int co_wait_fd(int fd, unsigned events, int64_t deadline_ns)
+int co__wait_fd(int fd, unsigned events, int64_t deadline_ns)
 {
     struct co_task *t = co__current();
     if (fd < 0 || !events || (events & ~(unsigned)(CO_READABLE | CO_WRITABLE)))
@@ -122,6 +125,11 @@ static void drop_idle(struct co_loop *loop, int fd, struct co__fd_slot *s, unsig
         keep = 0;
     }
     s->watched = (uint8_t)keep;
+}
+
+int co_wait_fd(int fd, unsigned events, int64_t deadline_ns)
+{
+    return co__wait_fd(fd, events, deadline_ns);
 }
 
 void co__fd_ready(struct co_loop *loop, int fd, unsigned events)

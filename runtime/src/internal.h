@@ -292,6 +292,8 @@ struct co_group *co__group_owner_gone(struct co_group *g);
  * closing an fd other tasks may be waiting on.
  */
 void co__fd_forget(struct co_loop *loop, int fd);
+/* co_wait_fd for the runtime's own calls (a direct call, not through the PLT). */
+int co__wait_fd(int fd, unsigned events, int64_t deadline_ns);
 /* The poller reported `events` for fd: wake its waiters. */
 void co__fd_ready(struct co_loop *loop, int fd, unsigned events);
 /* fd was just created by the runtime (accept, connect, listen, socketpair) and will be

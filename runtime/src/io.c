@@ -136,7 +136,7 @@ int co_accept(int listen_fd, struct sockaddr *addr, socklen_t *addr_len, int64_t
             continue;
         if (err != EAGAIN && err != EWOULDBLOCK)
             return -err; /* EMFILE, ENFILE, ENOBUFS...: the caller decides */
-        int rc = co_wait_fd(listen_fd, CO_READABLE, deadline_ns);
+        int rc = co__wait_fd(listen_fd, CO_READABLE, deadline_ns);
         if (rc < 0)
             return rc;
     }
@@ -174,7 +174,7 @@ int co_connect(const struct sockaddr *addr, socklen_t len, int64_t deadline_ns)
             continue;
         }
         if (err == EINPROGRESS) {
-            int rc = co_wait_fd(fd, CO_WRITABLE, deadline_ns);
+            int rc = co__wait_fd(fd, CO_WRITABLE, deadline_ns);
             if (rc < 0) {
                 co_close(fd);
                 return rc;
@@ -223,10 +223,9 @@ int co_socketpair(int fds[2])
     return 0;
 }
 
-ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline_ns)
+/* co_read without the argument checks (direct calls inside the library, not the PLT). */
+static ssize_t read_some(int fd, void *buf, size_t len, int64_t deadline_ns)
 {
-    if (fd < 0 || (!buf && len))
-        return CO_EINVAL;
     for (;;) {
         ssize_t n = read(fd, buf, len);
         if (n >= 0)
@@ -235,10 +234,17 @@ ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline_ns)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             return -errno;
-        int rc = co_wait_fd(fd, CO_READABLE, deadline_ns);
+        int rc = co__wait_fd(fd, CO_READABLE, deadline_ns);
         if (rc < 0)
             return rc;
     }
+}
+
+ssize_t co_read(int fd, void *buf, size_t len, int64_t deadline_ns)
+{
+    if (fd < 0 || (!buf && len))
+        return CO_EINVAL;
+    return read_some(fd, buf, len, deadline_ns);
 }
 
 /* send() with MSG_NOSIGNAL so a closed peer is an EPIPE status, not a SIGPIPE; write()
@@ -251,10 +257,8 @@ static ssize_t write_once(int fd, const void *buf, size_t len)
     return n;
 }
 
-ssize_t co_write(int fd, const void *buf, size_t len, int64_t deadline_ns)
+static ssize_t write_some(int fd, const void *buf, size_t len, int64_t deadline_ns)
 {
-    if (fd < 0 || (!buf && len))
-        return CO_EINVAL;
     for (;;) {
         ssize_t n = write_once(fd, buf, len);
         if (n >= 0)
@@ -263,10 +267,17 @@ ssize_t co_write(int fd, const void *buf, size_t len, int64_t deadline_ns)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             return -errno;
-        int rc = co_wait_fd(fd, CO_WRITABLE, deadline_ns);
+        int rc = co__wait_fd(fd, CO_WRITABLE, deadline_ns);
         if (rc < 0)
             return rc;
     }
+}
+
+ssize_t co_write(int fd, const void *buf, size_t len, int64_t deadline_ns)
+{
+    if (fd < 0 || (!buf && len))
+        return CO_EINVAL;
+    return write_some(fd, buf, len, deadline_ns);
 }
 
 ssize_t co_readn(int fd, void *buf, size_t len, int64_t deadline_ns)
@@ -275,7 +286,7 @@ ssize_t co_readn(int fd, void *buf, size_t len, int64_t deadline_ns)
         return CO_EINVAL;
     size_t done = 0;
     while (done < len) {
-        ssize_t n = co_read(fd, (char *)buf + done, len - done, deadline_ns);
+        ssize_t n = read_some(fd, (char *)buf + done, len - done, deadline_ns);
         if (n < 0)
             return n;
         if (n == 0)
@@ -291,7 +302,7 @@ ssize_t co_write_all(int fd, const void *buf, size_t len, int64_t deadline_ns)
         return CO_EINVAL;
     size_t done = 0;
     while (done < len) {
-        ssize_t n = co_write(fd, (const char *)buf + done, len - done, deadline_ns);
+        ssize_t n = write_some(fd, (const char *)buf + done, len - done, deadline_ns);
         if (n < 0)
             return n;
         done += (size_t)n;

@@ -1,5 +1,5 @@
 /*
- * The loop: one per thread. co_run() creates it, and loop_iteration() is one turn of it:
+ * The loop: one per thread. co_run() creates it, and iteration() is one turn of it:
  *
  *   compute the timeout -> poll -> expired timers -> fd events -> posted callbacks
  *   -> run the tasks that were ready when this phase began (asyncio's _run_once)
@@ -259,9 +259,10 @@ static __attribute__((noinline)) void poll_and_dispatch(struct co_loop *loop, in
  *   -> run the tasks that were ready when the run phase began.
  * Tasks made ready while it runs wait for the next iteration.
  *
- * The common case of a busy loop - tasks ready, no timer, no fd waited for, no post, no
- * listener - has nothing to poll or dispatch: it counts the iteration, fires the poll
- * probes (coscope sees every iteration) and goes straight to the run phase.
+ * The common case of a busy loop - tasks ready, no timer, no fd waited for, no post, the
+ * same listeners as in the last iteration - has nothing to poll or dispatch: it counts
+ * the iteration, fires the poll probes (coscope sees every iteration) and goes straight
+ * to the run phase.
  */
 static inline __attribute__((always_inline)) void iteration(struct co_loop *loop)
 {

@@ -40,12 +40,17 @@ def chrome(path, tid):
     assert any(e["tid"] == tid for e in names), "no thread_name for the loop %d" % tid
     assert any(e["ph"] == "M" and e["name"] == "process_name" for e in events), "no process"
     for e in events:
-        assert e["ph"] in ("M", "X", "i", "s", "f"), "unexpected phase %r" % e["ph"]
+        assert e["ph"] in ("M", "X", "i", "s", "f", "b", "e"), "unexpected phase %r" % e["ph"]
         if e["ph"] == "X":
             assert isinstance(e["ts"], int) and isinstance(e["dur"], int), e
     stall_slices = [e for e in events if e["ph"] == "X" and e.get("cat") == "stall"]
     assert all(e["tid"] == tid for e in stall_slices), "a stall off the loop's track"
     task_slices = [e for e in events if e["ph"] == "X" and e.get("cat") == "task"]
+    begins = [e for e in events if e["ph"] == "b"]
+    ends = [e for e in events if e["ph"] == "e"]
+    assert len(begins) == len(ends), "unbalanced task spans"
+    assert all(b["ts"] <= e["ts"] for b, e in zip(begins, ends)), "a task ends before it begins"
+    assert any(b["name"] == "ticker" for b in begins), "no span for the ticker task"
     print(len(stall_slices), len(task_slices))
 
 

@@ -268,3 +268,56 @@ TEST_CASE("the flight window's memory stays under its byte bound")
     }
     cs_rec_writer_close(w);
 }
+
+TEST_CASE("a slow iteration reads back with its tasks, slowest first")
+{
+    bytes out;
+    REQUIRE(cs_rec_encode_header(&out.b) == 0);
+    cs_slow_iter it{};
+    it.tid = 9;
+    strcpy(it.comm, "loop");
+    it.start_ns = 100;
+    it.duration_ns = 80000000;
+    it.tasks_run = 10;
+    it.ntasks = 2;
+    it.tasks[0] = {11, "burner-1", 9000000};
+    it.tasks[1] = {12, "", 8000000};
+    REQUIRE(cs_rec_encode_slow_iter(&out.b, &it) == 0);
+    cs_recording r;
+    REQUIRE(cs_recording_parse(out.b.data, out.b.len, &r) == CS_REC_OK);
+    REQUIRE(r.nslow_iters == 1);
+    CHECK(r.slow_iters[0].tasks_run == 10);
+    REQUIRE(r.slow_iters[0].ntasks == 2);
+    CHECK(std::string(r.slow_iters[0].tasks[0].name) == "burner-1");
+    CHECK(r.slow_iters[0].tasks[1].name[0] == 0);
+    CHECK(r.slow_iters[0].tasks[1].duration_ns == 8000000);
+    cs_recording_free(&r);
+}
+
+TEST_CASE("task statistics written without the state fields still read, state unknown")
+{
+    bytes out;
+    REQUIRE(cs_rec_encode_header(&out.b) == 0);
+    cs_rec_task_stats ts{};
+    ts.task_id = 5;
+    ts.polls = 3;
+    ts.nbuckets = 2;
+    ts.state = 3;
+    REQUIRE(cs_rec_encode_task_stats(&out.b, &ts) == 0);
+    // Drop the two trailing u32 (state, wait_reason): the first layout of the record.
+    size_t rec = CS_REC_HEADER_LEN;
+    uint32_t len = out.b.data[rec + 4] | out.b.data[rec + 5] << 8;
+    len -= 8;
+    out.b.data[rec + 4] = (uint8_t)len;
+    out.b.data[rec + 5] = (uint8_t)(len >> 8);
+    out.b.len = rec + CS_REC_HEAD_LEN + len;
+    uint32_t crc = cs_crc32(0, out.b.data + rec, CS_REC_HEAD_LEN + len);
+    for (int i = 0; i < 4; i++)
+        out.b.data[out.b.len++] = (uint8_t)(crc >> (8 * i));
+    cs_recording r;
+    REQUIRE(cs_recording_parse(out.b.data, out.b.len, &r) == CS_REC_OK);
+    REQUIRE(r.ntask_stats == 1);
+    CHECK(r.task_stats[0].polls == 3);
+    CHECK(r.task_stats[0].state == 0);
+    cs_recording_free(&r);
+}

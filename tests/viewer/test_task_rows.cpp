@@ -1,0 +1,184 @@
+// The tasks screen's row builder and the per-task warnings, without a terminal: the
+// cached, incrementally re-sorted rows must be exactly what a fresh build gives.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+extern "C" {
+#include "model_tasks.h"
+#include "screens.h"
+#include "task_lints.h"
+#include "view.h"
+}
+
+namespace
+{
+
+// A loop of n tasks: 1 is the root, 2..11 its children, the rest spread under those.
+struct fake_snapshot {
+    cs_corun_snapshot snap{};
+    cs_corun_loop loop{};
+    std::vector<cs_task> tasks;
+
+    explicit fake_snapshot(size_t n)
+    {
+        tasks.resize(n);
+        for (size_t i = 0; i < n; i++) {
+            cs_task &t = tasks[i];
+            std::memset(&t, 0, sizeof t);
+            t.id = i + 1;
+            t.parent_id = i == 0 ? 0 : i <= 10 ? 1 : 2 + (i % 10);
+            std::snprintf(t.name, sizeof t.name, "task-%03zu", (i * 7919) % n);
+            t.state = CORUN_TASK_WAITING;
+            t.has_stats = true;
+            t.busy_ns = (i * 2654435761u) % 1000000;
+            t.polls = i;
+        }
+        sync();
+        snap.nloops = 1;
+        snap.loops = &loop;
+        snap.taken_ns = 1000;
+    }
+    void sync()
+    {
+        loop.id = 1;
+        loop.tid = 1;
+        loop.tasks = tasks.data();
+        loop.ntasks = tasks.size();
+    }
+};
+
+// The task ids and depths of the rows, in order.
+std::vector<std::pair<uint64_t, int>> ids_of(const cs_view &v, const cs_ui &ui)
+{
+    std::vector<std::pair<uint64_t, int>> out;
+    for (size_t i = 0; i < ui.nrows; i++) {
+        const cs_task_row &r = ui.rows[i];
+        out.emplace_back(r.task < 0 ? 0 : v.tasks->loops[r.loop].tasks[r.task].id, r.depth);
+    }
+    return out;
+}
+
+std::vector<std::pair<uint64_t, int>> fresh_rows(const cs_view &v, const cs_ui &like)
+{
+    cs_ui ui{};
+    ui.sort_col = like.sort_col;
+    ui.sort_desc = like.sort_desc;
+    std::memcpy(ui.filter, like.filter, sizeof ui.filter);
+    cs_tasks_rows(&v, &ui);
+    auto out = ids_of(v, ui);
+    cs_tasks_rows_free(&ui);
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("re-sorting from the last order gives the rows a fresh build gives")
+{
+    fake_snapshot s(3000);
+    cs_view v{};
+    v.tasks = &s.snap;
+    for (auto col : {CS_TCOL_BUSY, CS_TCOL_NAME, CS_TCOL_POLLS, CS_TCOL_ID}) {
+        for (bool desc : {false, true}) {
+            cs_ui ui{};
+            ui.sort_col = col;
+            ui.sort_desc = desc;
+            REQUIRE(cs_tasks_rows(&v, &ui) == 3001); // the loop row and every task
+            CHECK(ids_of(v, ui) == fresh_rows(v, ui));
+            // A new snapshot: some counters move, a task ends, one is born.
+            for (size_t i = 0; i < s.tasks.size(); i += 37)
+                s.tasks[i].busy_ns += 50000 + i;
+            for (size_t i = 0; i < s.tasks.size(); i += 53)
+                s.tasks[i].polls += 100;
+            s.tasks.erase(s.tasks.begin() + 500);
+            cs_task born = s.tasks.back();
+            born.id = s.tasks.back().id + 1;
+            born.parent_id = 3;
+            s.tasks.push_back(born);
+            s.sync();
+            s.snap.taken_ns += 250;
+            cs_tasks_rows(&v, &ui);
+            INFO("column " << col << (desc ? " descending" : ""));
+            CHECK(ids_of(v, ui) == fresh_rows(v, ui));
+            cs_tasks_rows_free(&ui);
+        }
+    }
+}
+
+TEST_CASE("the rows are a depth-first tree: every task right after its parent's subtree start")
+{
+    fake_snapshot s(200);
+    cs_view v{};
+    v.tasks = &s.snap;
+    cs_ui ui{};
+    ui.sort_col = CS_TCOL_NAME;
+    cs_tasks_rows(&v, &ui);
+    auto rows = ids_of(v, ui);
+    REQUIRE(rows.size() == 201);
+    CHECK(rows[1] == std::make_pair(uint64_t{1}, 0)); // the root
+    // A row at depth d > 0 follows a row at depth d - 1 or deeper (its parent came first).
+    for (size_t i = 2; i < rows.size(); i++)
+        CHECK(rows[i].second <= rows[i - 1].second + 1);
+    // Siblings (depth 1) are in name order.
+    std::vector<std::string> names;
+    for (size_t i = 0; i < ui.nrows; i++)
+        if (ui.rows[i].depth == 1)
+            names.push_back(s.tasks[ui.rows[i].task].name);
+    CHECK(std::is_sorted(names.begin(), names.end()));
+    // A filter keeps the matches and the way to them.
+    std::strcpy(ui.filter, "task-007");
+    cs_tasks_rows(&v, &ui);
+    auto filtered = ids_of(v, ui);
+    CHECK(filtered.size() >= 3);
+    CHECK(filtered.size() <= 4); // loop, root, a worker, the match
+    cs_tasks_rows_free(&ui);
+}
+
+TEST_CASE("warnings: long slices and blocking calls stick to their task until it is forgotten")
+{
+    cs_lint_table *t = cs_lints_new(100000000); // 100 ms
+    REQUIRE(t);
+    cs_lints_slice(t, 7, 50000000, 10); // below the threshold: nothing
+    CHECK(cs_lints_find(t, 7) == nullptr);
+    cs_lints_slice(t, 7, 300000000, 20);
+    const cs_task_lint *l = cs_lints_find(t, 7);
+    REQUIRE(l);
+    CHECK(l->kinds == CS_LINT_LONG_SLICE);
+    CHECK(l->longest_slice_ns == 300000000);
+    CHECK(cs_lint_letter(l) == 'Y');
+    cs_lints_blocking(t, 7, "clock_nanosleep", 290000000, 30);
+    l = cs_lints_find(t, 7);
+    CHECK(cs_lint_count(l) == 2);
+    CHECK(cs_lint_letter(l) == 'B');
+    CHECK(std::string(l->syscall) == "clock_nanosleep");
+    // Many others, then forget everything not seen since 25: task 7 (seen at 30) stays.
+    for (uint64_t id = 100; id < 5000; id++)
+        cs_lints_slice(t, id, 200000000, 21);
+    cs_lints_expire(t, 25);
+    CHECK(cs_lints_find(t, 7) != nullptr);
+    CHECK(cs_lints_find(t, 100) == nullptr);
+    CHECK(cs_lints_find(t, 4999) == nullptr);
+
+    // A task ready in two snapshots, its poll count unchanged, waited that long.
+    cs_task ready{};
+    ready.id = 42;
+    ready.state = CORUN_TASK_READY;
+    cs_corun_loop loop{};
+    loop.tasks = &ready;
+    loop.ntasks = 1;
+    cs_corun_snapshot snap{};
+    snap.loops = &loop;
+    snap.nloops = 1;
+    snap.taken_ns = 1000000000;
+    cs_lints_snapshot(t, &snap);
+    CHECK(cs_lints_find(t, 42) == nullptr);
+    snap.taken_ns += 250000000;
+    cs_lints_snapshot(t, &snap);
+    l = cs_lints_find(t, 42);
+    REQUIRE(l);
+    CHECK(l->kinds == CS_LINT_READY_LONG);
+    CHECK(l->ready_ns == 250000000);
+    cs_lints_free(t);
+}
