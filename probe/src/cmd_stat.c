@@ -27,6 +27,7 @@
 #include "foreign_stat.h"
 #include "launch.h"
 #include "link_teardown.h"
+#include "loop_detect.h"
 #include "privileges.h"
 #include "stat_report.h"
 
@@ -221,7 +222,8 @@ static int open_launched(int pid, struct cs_corun_target *t, char *why, size_t w
     int64_t deadline = now_ns() + (int64_t)LAUNCH_WAIT_MS * 1000000;
     for (;;) {
         int err = cs_corun_open(pid, t, why, why_len);
-        if (err != -ENOENT || now_ns() > deadline)
+        /* Already in an event loop without libcorun: a foreign loop (foreign_stat.h). */
+        if (err != -ENOENT || now_ns() > deadline || cs_loop_waiting_now(pid))
             return err;
         usleep(1000);
     }

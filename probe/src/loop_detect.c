@@ -113,6 +113,17 @@ int cs_loop_detect(int pid, int rounds, int interval_ms, int *tids, size_t max)
     return n;
 }
 
+bool cs_loop_waiting_now(int pid)
+{
+    struct cs_loop_scan *s = cs_loop_scan_new(pid, 1);
+    if (!s)
+        return false;
+    int tids[1];
+    bool waiting = cs_loop_scan_round(s) > 0 && cs_loop_scan_result(s, tids, 1) > 0;
+    cs_loop_scan_free(s);
+    return waiting;
+}
+
 int cs_tgid_of(int tid)
 {
     char path[64];

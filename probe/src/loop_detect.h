@@ -5,6 +5,7 @@
 #ifndef CS_LOOP_DETECT_H
 #define CS_LOOP_DETECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -26,6 +27,10 @@ void cs_loop_scan_free(struct cs_loop_scan *s);
 int cs_loop_scan_round(struct cs_loop_scan *s);
 /* TIDs in a wait call in at least half the rounds; resets for the next scan. */
 int cs_loop_scan_result(struct cs_loop_scan *s, int *tids, size_t max);
+
+/* Is any thread of `pid` in a wait call right now? (A launched command that is already
+ * in its event loop has mapped every library it links.) */
+bool cs_loop_waiting_now(int pid);
 
 /* The thread group of `tid` (from /proc/TID/status), or -ESRCH. */
 int cs_tgid_of(int tid);

@@ -139,3 +139,17 @@ TEST_CASE("stat's text summary of a foreign loop names the loop thread and its b
     CHECK(text.find("  iteration ") != std::string::npos);
     CHECK(text.find("  clock_nanosleep n=1 ") != std::string::npos);
 }
+
+TEST_CASE("stat -- CMD starts a command without libcorun and reports its loop from the start")
+{
+    // The target reads commands from stdin: `sleep 4 |` keeps it alive past coscope's
+    // second, then its EOF ends it. coscope sees it in its event loop without libcorun
+    // and starts counting then, not after the 5 s it gives libcorun to be mapped.
+    double t0 = mono_ms();
+    auto r = run_command("sleep 4 | " + coscope + " stat -d 1s --json -- " + TARGET_EPOLL_FP);
+    INFO(r.out << r.err << "took " << mono_ms() - t0 << " ms");
+    CHECK(r.status == 0);
+    CHECK(r.err.find("no libcorun: 1 event-loop thread") != std::string::npos);
+    CHECK(json_has(r.out, "\"tasks\":null"));
+    CHECK(json_number(r.out, "iterations") >= 100); // ~1 tick per ms for a second
+}
