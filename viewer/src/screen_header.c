@@ -32,9 +32,9 @@ int cs_screen_header(const struct cs_view *v, const struct cs_ui *ui)
         cs_term_put(1, x, CS_ROLE_DIM, " none found yet (looking for threads in a wait call)");
     for (size_t i = 0; i < v->nloops && x < cols - 12; i++) {
         const struct cs_view_loop *l = &v->loops[i];
-        if (l->util_pct >= 0)
-            x = cs_term_put(1, x, CS_ROLE_NORMAL, " %d %s %.0f%%%s", l->tid, l->comm, l->util_pct,
-                            i + 1 < v->nloops ? "," : "");
+        if (cs_view_loop_util(l) >= 0)
+            x = cs_term_put(1, x, CS_ROLE_NORMAL, " %d %s %.0f%%%s", l->tid, l->comm,
+                            cs_view_loop_util(l), i + 1 < v->nloops ? "," : "");
         else
             x = cs_term_put(1, x, CS_ROLE_NORMAL, " %d %s%s", l->tid, l->comm,
                             i + 1 < v->nloops ? "," : "");

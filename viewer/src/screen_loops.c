@@ -11,8 +11,8 @@
 static void draw_loop(const struct cs_view *v, const struct cs_view_loop *l, int y, bool selected)
 {
     char util[16] = "?", worst[32] = "-", stalled[32] = "-", last[32] = "-";
-    if (l->util_pct >= 0)
-        snprintf(util, sizeof util, "%.0f%%", l->util_pct);
+    if (cs_view_loop_util(l) >= 0)
+        snprintf(util, sizeof util, "%.0f%%", cs_view_loop_util(l));
     if (l->stalls) {
         cs_fmt_duration(l->worst_ns, worst, sizeof worst);
         cs_fmt_duration(l->stalled_ns, stalled, sizeof stalled);

@@ -44,6 +44,13 @@ struct cs_view_loop {
     uint64_t sched_hist[CS_VIEW_HIST_BUCKETS];
 };
 
+/* The loop's utilisation to show: util_pct where the source set one (util_from), else
+ * the CPU share; < 0 when neither is known (a recording without them). */
+static inline double cs_view_loop_util(const struct cs_view_loop *l)
+{
+    return l->util_from ? l->util_pct : l->cpu_pct;
+}
+
 /* A long slice of a libcorun task: names the task of a stall on that loop thread. */
 struct cs_view_slice {
     int tid;
