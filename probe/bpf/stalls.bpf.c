@@ -6,6 +6,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
 
 #include "stalls.h"
 
@@ -361,6 +362,36 @@ int wait_exit(struct sys_exit_rec *rec)
     if (!st)
         return 0;
     return slice_begin(tid, st, rec->nr);
+}
+
+/*
+ * libcorun targets: the runtime's own poll probes mark the same edges (corun:poll_enter
+ * before its epoll_wait, corun:poll_exit after), attached to that process only. A
+ * syscall tracepoint, once enabled, makes every system call on the machine take the
+ * slow path (~30 ns each, two or three per echo request); these uprobes fire about
+ * once per loop iteration instead, which under load is once per many requests.
+ */
+#define NR_EPOLL_WAIT 232
+SEC("usdt")
+int BPF_USDT(corun_poll_enter, void *loop, __s64 timeout_ns, __u64 ready_count)
+{
+    (void)loop, (void)timeout_ns, (void)ready_count;
+    __u32 tid;
+    struct cs_thread_state *st = current_loop_thread(&tid);
+    if (!st)
+        return 0;
+    return slice_end(tid, st, NR_EPOLL_WAIT, IORING_ENTER_GETEVENTS_FLAG);
+}
+
+SEC("usdt")
+int BPF_USDT(corun_poll_exit, void *loop, __s64 nevents)
+{
+    (void)loop, (void)nevents;
+    __u32 tid;
+    struct cs_thread_state *st = current_loop_thread(&tid);
+    if (!st)
+        return 0;
+    return slice_begin(tid, st, NR_EPOLL_WAIT);
 }
 
 /*

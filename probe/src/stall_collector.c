@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/perf_event.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "stalls.h"
 #include "stalls.skel.h"
 #include "syscall_names.h"
+#include "corun_target.h"
 #include "tracefs.h"
 
 #define MAX_LINKS_PER_THREAD 24
@@ -50,7 +52,8 @@ struct cs_collector {
     struct tp_pair tps[16];
     int ntps;
     bool fallback;
-    struct bpf_link *global_links[4];
+    bool corun_edges; /* slice edges from libcorun's poll probes, no syscall tracepoints */
+    struct bpf_link *global_links[6];
     int nglobal;
     struct bpf_link *tp_links[MAX_LINKS_PER_THREAD]; /* the wait-call tracepoints */
     int ntp_links;
@@ -100,6 +103,11 @@ bool cs_collector_has_thread(const struct cs_collector *c, int tid)
 size_t cs_collector_thread_count(const struct cs_collector *c)
 {
     return c->nthreads;
+}
+
+bool cs_collector_uses_corun_edges(const struct cs_collector *c)
+{
+    return c->corun_edges;
 }
 
 bool cs_collector_uses_fallback(const struct cs_collector *c)
@@ -417,7 +425,7 @@ int cs_collector_add_thread(struct cs_collector *c, int tid, char *why, size_t w
      * every thread that makes that wait call (and filter on the threads map), and a
      * second attach of the same program is refused with EEXIST. So attach once.
      */
-    if (!c->fallback && !c->ntp_links) {
+    if (!c->fallback && !c->corun_edges && !c->ntp_links) {
         struct loop_thread tp = {.tid = tid};
         for (int i = 0; i < c->ntps && !err; i++) {
             memset(&attr, 0, sizeof attr);
@@ -507,6 +515,8 @@ static int open_and_load(struct cs_collector *c, bool raw_switch)
     bpf_program__set_autoload(c->skel->progs.raw_sys_exit, c->fallback);
     bpf_program__set_autoload(c->skel->progs.switch_btf, !raw_switch);
     bpf_program__set_autoload(c->skel->progs.switch_raw, raw_switch);
+    bpf_program__set_autoload(c->skel->progs.corun_poll_enter, c->corun_edges);
+    bpf_program__set_autoload(c->skel->progs.corun_poll_exit, c->corun_edges);
     return stalls_bpf__load(c->skel);
 }
 
@@ -532,9 +542,19 @@ int cs_collector_open(const struct cs_stall_opts *opts, struct cs_model *model, 
     bool force_sys = force_all || (force && !strcmp(force, "syscalls"));
     bool force_switch = force_all || (force && !strcmp(force, "sched_switch"));
     char tf_why[256] = "";
+    /* A libcorun process marks its own slice edges: no syscall tracepoint needed. */
+    char corun_module[PATH_MAX] = "";
+    uint64_t debug_addr;
+    if (!force && !getenv("COSCOPE_NO_CORUN_EDGES") &&
+        cs_corun_find_symbol(opts->pid, "corun_debug", &debug_addr, corun_module,
+                             sizeof corun_module, NULL, 0) == 0)
+        c->corun_edges = true;
     if (force_sys)
         snprintf(tf_why, sizeof tf_why, "COSCOPE_FORCE_RAW_TP=%s", force);
-    if (force_sys || cs_tracefs_setup(tf_why, sizeof tf_why) != 0 || find_tracepoints(c) != 0) {
+    if (c->corun_edges) {
+        /* nothing to find: checked when the probes are attached below */
+    } else if (force_sys || cs_tracefs_setup(tf_why, sizeof tf_why) != 0 ||
+               find_tracepoints(c) != 0) {
         c->fallback = true;
         fprintf(stderr,
                 "coscope: note: no per-thread syscall tracepoints (%s); using the global "
@@ -572,6 +592,22 @@ int cs_collector_open(const struct cs_stall_opts *opts, struct cs_model *model, 
         goto fail;
     }
     c->nglobal++;
+    if (c->corun_edges) {
+        static const char *const names[2] = {"poll_enter", "poll_exit"};
+        struct bpf_program *progs[2] = {c->skel->progs.corun_poll_enter,
+                                        c->skel->progs.corun_poll_exit};
+        for (int i = 0; i < 2; i++) {
+            c->global_links[c->nglobal] = bpf_program__attach_usdt(
+                progs[i], opts->pid, corun_module, "corun", names[i], NULL);
+            if (!c->global_links[c->nglobal]) {
+                err = -errno;
+                snprintf(why, why_len, "attaching to corun:%s in %s: %s", names[i], corun_module,
+                         strerror(-err));
+                goto fail;
+            }
+            c->nglobal++;
+        }
+    }
     if (c->fallback) {
         struct bpf_program *progs[] = {c->skel->progs.raw_sys_enter, c->skel->progs.raw_sys_exit};
         for (int i = 0; i < 2; i++) {

@@ -84,5 +84,7 @@ int cs_collector_next_block_stat(const struct cs_collector *c, uint64_t *cursor,
 
 /* Was the global (costly) syscall fallback used because tracefs could not be had? */
 bool cs_collector_uses_fallback(const struct cs_collector *c);
+/* Slice edges from libcorun's corun:poll_enter/poll_exit probes (no syscall tracepoints). */
+bool cs_collector_uses_corun_edges(const struct cs_collector *c);
 
 #endif

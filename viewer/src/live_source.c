@@ -403,8 +403,9 @@ void cs_live_view(const struct cs_live *l, struct cs_view *v)
     memset(v, 0, sizeof *v);
     v->pid = l->pid;
     memcpy(v->comm, l->comm, sizeof v->comm);
-    v->attach_mode = cs_collector_uses_fallback(l->coll) ? "global syscall tracepoints"
-                                                         : "per-thread tracepoints";
+    v->attach_mode = cs_collector_uses_fallback(l->coll)      ? "global syscall tracepoints"
+                     : cs_collector_uses_corun_edges(l->coll) ? "libcorun poll probes"
+                                                              : "per-thread tracepoints";
     v->launched = l->launched;
     v->target_exited = l->exited;
     v->tasks = l->tasks ? cs_task_source_snapshot(l->tasks) : NULL;
