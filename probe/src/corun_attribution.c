@@ -15,6 +15,7 @@
 #include "corun_usdt.h"
 #include "link_teardown.h"
 #include "syscall_names.h"
+#include "cs_sort.h"
 
 #define RECENT_SLICES    256 /* long slices (>= 250 us) remembered, all loops together */
 #define SEEN_ONGOING     16
@@ -446,7 +447,7 @@ static int on_iter(void *ctx, void *data, size_t len)
     }
     for (unsigned i = 0; i < ntop; i++)
         add_iter_task(it, e->top[i].task_id, e->top[i].duration_ns, NULL);
-    qsort(it->tasks, it->ntasks, sizeof it->tasks[0], slower_first);
+    cs_qsort(it->tasks, it->ntasks, sizeof it->tasks[0], slower_first);
     name_from_table(a, it);
     a->slow_iters++;
     a->iter_cb(it, a->iter_arg);

@@ -10,6 +10,7 @@
 #include "corun_usdt.h"
 #include "stat_report.h"
 #include "syscall_names.h"
+#include "cs_sort.h"
 
 static int by_task_then_name(const void *x, const void *y)
 {
@@ -59,7 +60,7 @@ static int read_blocking(struct cs_blocking_stat *b, int fd)
         r->off_ns = v.off_ns;
         copy_hist(r->off_hist, v.off_hist);
     }
-    qsort(b->rows, b->nrows, sizeof *b->rows, by_task_then_name);
+    cs_qsort(b->rows, b->nrows, sizeof *b->rows, by_task_then_name);
     return 0;
 }
 
@@ -90,7 +91,7 @@ static int read_exec(struct cs_blocking_stat *b, int fd)
         copy_hist(r->queue_hist, v.queue_hist);
         copy_hist(r->run_hist, v.run_hist);
     }
-    qsort(b->exec, b->nexec, sizeof *b->exec, exec_by_task);
+    cs_qsort(b->exec, b->nexec, sizeof *b->exec, exec_by_task);
     return 0;
 }
 
@@ -183,7 +184,7 @@ void cs_blocking_write_text(FILE *out, const struct cs_blocking_stat *b, const s
                 b->all_calls ? "" : "; only the ones that blocked, --all-syscalls for all");
         struct per_call *calls = b->nrows ? calloc(b->nrows, sizeof *calls) : NULL;
         size_t n = calls ? sum_by_call(b, calls) : 0;
-        qsort(calls, n, sizeof *calls, more_off_first);
+        cs_qsort(calls, n, sizeof *calls, more_off_first);
         if (!n)
             fprintf(out, "  none\n");
         for (size_t i = 0; i < n; i++)
@@ -259,7 +260,7 @@ void cs_blocking_write_json(struct cs_json *w, const struct cs_blocking_stat *b,
         cs_json_begin_array(w);
         struct per_call *calls = b->nrows ? calloc(b->nrows, sizeof *calls) : NULL;
         size_t n = calls ? sum_by_call(b, calls) : 0;
-        qsort(calls, n, sizeof *calls, more_off_first);
+        cs_qsort(calls, n, sizeof *calls, more_off_first);
         for (size_t i = 0; i < n; i++)
             call_json(w, calls[i].syscall, calls[i].calls, calls[i].blocked, calls[i].off_ns,
                       calls[i].off_hist);

@@ -1,4 +1,5 @@
 #include "corun_target.h"
+#include "cs_sort.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -512,7 +513,7 @@ int cs_corun_snapshot(const struct cs_corun_target *t, struct cs_corun_snapshot 
         if (!err && reg2.generation == reg.generation) {
             /* The runtime prepends new tasks: id order is spawn order. */
             for (size_t i = 0; i < out->nloops; i++)
-                qsort(out->loops[i].tasks, out->loops[i].ntasks, sizeof(struct cs_task), by_id);
+                cs_qsort(out->loops[i].tasks, out->loops[i].ntasks, sizeof(struct cs_task), by_id);
             goto out;
         }
         err = -EAGAIN;

@@ -14,6 +14,7 @@
 #include "model.h"
 #include "stall_collector.h"
 #include "syscall_names.h"
+#include "cs_sort.h"
 
 #define POLL_MS       10 /* drain the ring buffer (stall events) this often */
 #define RESCAN_ROUNDS 20 /* /proc samples per loop-thread scan */
@@ -106,8 +107,8 @@ static void read_final(struct session *s)
         b->stat = bs;
     }
     for (size_t i = 0; i < st->nloops; i++)
-        qsort(st->loops[i].blocking, st->loops[i].nblocking, sizeof st->loops[i].blocking[0],
-              by_total_desc);
+        cs_qsort(st->loops[i].blocking, st->loops[i].nblocking, sizeof st->loops[i].blocking[0],
+                 by_total_desc);
     cs_collector_poll(s->coll, 0);
     st->lost_events = cs_model_lost(s->model);
 }

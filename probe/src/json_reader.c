@@ -1,5 +1,6 @@
 /* A small, strict JSON reader: recursive descent over a byte buffer (json_reader.h). */
 #include "json_reader.h"
+#include "cs_sort.h"
 
 #include <errno.h>
 #include <math.h>
@@ -431,7 +432,7 @@ static bool keys_unique(struct parser *p, const struct cs_jv *v, size_t obj_star
     }
     for (size_t i = 0; i < n; i++)
         sorted[i] = &v->u.object.members[i];
-    qsort(sorted, n, sizeof *sorted, compare_member_keys);
+    cs_qsort(sorted, n, sizeof *sorted, compare_member_keys);
     bool ok = true;
     for (size_t i = 1; i < n && ok; i++) {
         if (strcmp(sorted[i - 1]->key, sorted[i]->key) == 0) {

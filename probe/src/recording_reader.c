@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "record_encode.h"
+#include "cs_sort.h"
 
 /* A cursor over one record's payload: `bad` sticks once a read went past the end. */
 struct cur {
@@ -357,7 +358,7 @@ static void finish_tasks(struct parse *ps)
 {
     struct cs_recording *r = ps->r;
     if (r->ntasks) {
-        qsort(r->tasks, r->ntasks, sizeof *r->tasks, cmp_task);
+        cs_qsort(r->tasks, r->ntasks, sizeof *r->tasks, cmp_task);
         size_t w = 1;
         for (size_t i = 1; i < r->ntasks; i++)
             if (r->tasks[i].spawn.id != r->tasks[w - 1].spawn.id)

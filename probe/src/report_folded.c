@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "report_summary.h"
+#include "cs_sort.h"
 
 /* A growing string. */
 struct sbuf {
@@ -110,7 +111,7 @@ int cs_report_folded(const struct cs_report *r, struct cs_folded **out, size_t *
         }
         f[first].weight_us += weight - given; /* rounding: the main stack takes the rest */
     }
-    qsort(f, n, sizeof *f, cmp_folded);
+    cs_qsort(f, n, sizeof *f, cmp_folded);
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
         if (w && !strcmp(f[w - 1].stack, f[i].stack)) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "model_tasks.h"
+#include "cs_sort.h"
 
 /* Recorded histograms may have another bucket count: fold into ours (the last bucket
  * takes the rest) before asking for a quantile. */
@@ -169,7 +170,7 @@ static int build_tasks(struct cs_report *r)
     }
     for (size_t i = 0; i < r->ntasks; i++)
         r->ntasks_with_stats += r->tasks[i].has_stats;
-    qsort(r->tasks, r->ntasks, sizeof *r->tasks, cmp_task);
+    cs_qsort(r->tasks, r->ntasks, sizeof *r->tasks, cmp_task);
     return 0;
 }
 
@@ -201,7 +202,7 @@ static int build_calls(struct cs_report *r)
             o->stalls++;
         }
     }
-    qsort(r->calls, r->ncalls, sizeof *r->calls, cmp_call);
+    cs_qsort(r->calls, r->ncalls, sizeof *r->calls, cmp_call);
     return 0;
 }
 
@@ -228,8 +229,8 @@ int cs_report_build(struct cs_report *r, const struct cs_recording *rec)
             goto oom;
         for (size_t i = 0; i < r->nstalls; i++)
             r->by_duration[i] = r->by_start[i] = &rec->stalls[i];
-        qsort(r->by_duration, r->nstalls, sizeof *r->by_duration, cmp_duration);
-        qsort(r->by_start, r->nstalls, sizeof *r->by_start, cmp_start);
+        cs_qsort(r->by_duration, r->nstalls, sizeof *r->by_duration, cmp_duration);
+        cs_qsort(r->by_start, r->nstalls, sizeof *r->by_start, cmp_start);
     }
     if (build_loops(r) || build_tasks(r) || build_calls(r))
         goto oom;

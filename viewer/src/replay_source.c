@@ -15,6 +15,7 @@
 #include "model_tasks.h"
 #include "recording_reader.h"
 #include "term.h"
+#include "cs_sort.h"
 
 #define TICK_MS   20
 #define SPEED_MAX 64.0
@@ -139,10 +140,10 @@ static int build_indexes(struct cs_replay *r)
     }
     for (size_t i = 0; i < rec->ntask_stats; i++)
         r->ts_sorted[i] = &rec->task_stats[i];
-    qsort(r->by_end, rec->nstalls, sizeof *r->by_end, cmp_end);
-    qsort(r->events, r->nevents, sizeof *r->events, cmp_u64);
-    qsort(r->ts_sorted, rec->ntask_stats, sizeof *r->ts_sorted, cmp_ts);
-    qsort(r->slices_by_end, rec->nslices, sizeof *r->slices_by_end, cmp_slice_end);
+    cs_qsort(r->by_end, rec->nstalls, sizeof *r->by_end, cmp_end);
+    cs_qsort(r->events, r->nevents, sizeof *r->events, cmp_u64);
+    cs_qsort(r->ts_sorted, rec->ntask_stats, sizeof *r->ts_sorted, cmp_ts);
+    cs_qsort(r->slices_by_end, rec->nslices, sizeof *r->slices_by_end, cmp_slice_end);
     if (rec->has_trailer && rec->trailer.end_ns > end)
         end = rec->trailer.end_ns;
     r->t_end = end;

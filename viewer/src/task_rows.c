@@ -12,6 +12,7 @@
 #include "model_tasks.h"
 #include "screens.h"
 #include "task_tree.h"
+#include "cs_sort.h"
 
 #define MAX_DEPTH 64
 
@@ -212,7 +213,7 @@ static bool sort_loop(const struct cs_corun_loop *loop, const struct cs_ui *ui,
         if (name)
             qsort_r(a, n, sizeof *a, cmp_keyed_name, &ctx);
         else
-            qsort(a, n, sizeof *a, ui->sort_desc ? cmp_keyed_desc : cmp_keyed_asc);
+            cs_qsort(a, n, sizeof *a, ui->sort_desc ? cmp_keyed_desc : cmp_keyed_asc);
     }
     for (size_t i = 0; i < n; i++)
         order[i] = a[i].idx;

@@ -14,6 +14,7 @@
 #include "task_lints.h"
 #include "task_tree.h"
 #include "view.h"
+#include "cs_sort.h"
 
 #define SNAPSHOT_EVERY_NS 250000000ull  /* tasks change fast; a snapshot is cheap */
 #define RETRY_OPEN_NS     2000000000ull /* libcorun may be mapped later (dlopen, exec) */
@@ -283,7 +284,7 @@ static void merge_ghosts(struct cs_task_source *s)
             tasks[loop->ntasks++] = s->ghosts[g].task;
         }
         if (!sorted)
-            qsort(tasks, loop->ntasks, sizeof *tasks, by_task_id);
+            cs_qsort(tasks, loop->ntasks, sizeof *tasks, by_task_id);
     }
 }
 
