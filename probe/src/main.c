@@ -15,27 +15,28 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: coscope <command> [options]\n"
-            "\n"
-            "Profile and debug event-loop / coroutine programs with eBPF.\n"
-            "\n"
-            "commands:\n"
-            "  check      check that this kernel and user can run coscope's probes\n"
-            "  stalls     stream event-loop stalls of a process (coscope stalls --help)\n"
-            "  ps         show the tasks of a libcorun process now (coscope ps --help)\n"
-            "  stat       loop (and libcorun task) statistics of a process (coscope stat --help)\n"
-            "  top        live dashboard of a process's loops and stalls (coscope top --help)\n"
-            "  record     record a process's loops, tasks and stalls (coscope record --help)\n"
-            "  report     a recording as text, json, chrome, folded, svg (coscope report --help)\n"
-            "  compare    compare two metrics files, fail on a regression (coscope compare --help)\n"
-            "  version    print the version\n"
-            "  help       this text\n"
-            "\n"
-            "exit codes: 0 ok, 2 usage, 3 no such process, 4 permission, 5 kernel lacks "
-            "a feature,\n"
-            "6 not a libcorun process (ps), 7 not a coscope recording, 8 unsupported\n"
-            "recording version, 9 corrupt recording (report)\n");
+    fprintf(
+        out,
+        "usage: coscope <command> [options]\n"
+        "\n"
+        "Profile and debug event-loop / coroutine programs with eBPF.\n"
+        "\n"
+        "commands:\n"
+        "  check      check that this kernel and user can run coscope's probes\n"
+        "  stalls     stream event-loop stalls of a process (coscope stalls --help)\n"
+        "  ps         show the tasks of a libcorun process now (coscope ps --help)\n"
+        "  stat       loop (and libcorun task) statistics of a process (coscope stat --help)\n"
+        "  top        live dashboard of a process's loops and stalls (coscope top --help)\n"
+        "  record     record a process's loops, tasks and stalls (coscope record --help)\n"
+        "  report     a recording as text, json, chrome, folded, svg (coscope report --help)\n"
+        "  compare    compare two metrics files, fail on a regression (coscope compare --help)\n"
+        "  version    print the version\n"
+        "  help       this text\n"
+        "\n"
+        "exit codes: 0 ok, 2 usage, 3 no such process, 4 permission, 5 kernel lacks "
+        "a feature,\n"
+        "6 not a libcorun process (ps), 7 not a coscope recording, 8 unsupported\n"
+        "recording version, 9 corrupt recording (report)\n");
 }
 
 static int cmd_check(void)
