@@ -8,6 +8,7 @@
 #include "json_writer.h"
 #include "model_tasks.h"
 #include "stat_hist.h"
+#include "stat_report.h"
 
 /* One histogram printer and quantile function for both kinds of loop. */
 _Static_assert(CS_STAT_HIST_BUCKETS == CS_TASK_HIST_BUCKETS, "foreign and libcorun histograms");
@@ -126,12 +127,7 @@ static void write_loop_json(struct cs_json *w, size_t id, const struct cs_foreig
 void cs_foreign_stat_write_json(FILE *out, const struct cs_foreign_stat *st)
 {
     struct cs_json w;
-    cs_json_init(&w, out);
-    cs_json_begin_object(&w);
-    cs_json_key(&w, "pid");
-    cs_json_int(&w, st->pid);
-    kv_uint(&w, "duration_us", (uint64_t)(st->end_ns - st->start_ns) / 1000);
-    kv_uint(&w, "lost_events", st->lost_events);
+    cs_stat_json_begin(&w, out, st->pid, (uint64_t)(st->end_ns - st->start_ns), st->lost_events);
     kv_uint(&w, "stall_threshold_us", st->threshold_ns / 1000);
     cs_json_key(&w, "global_tracepoints");
     cs_json_bool(&w, st->global_tracepoints);

@@ -91,15 +91,21 @@ static void kv_uint(struct cs_json *w, const char *key, uint64_t v)
     cs_json_uint(w, v);
 }
 
+void cs_stat_json_begin(struct cs_json *w, FILE *out, int pid, uint64_t duration_ns,
+                        uint64_t lost_events)
+{
+    cs_json_init(w, out);
+    cs_json_begin_object(w);
+    cs_json_key(w, "pid");
+    cs_json_int(w, pid);
+    kv_uint(w, "duration_us", duration_ns / 1000);
+    kv_uint(w, "lost_events", lost_events);
+}
+
 void cs_stat_write_json(FILE *out, const struct cs_stat *st)
 {
     struct cs_json w;
-    cs_json_init(&w, out);
-    cs_json_begin_object(&w);
-    cs_json_key(&w, "pid");
-    cs_json_int(&w, st->pid);
-    kv_uint(&w, "duration_us", (uint64_t)(st->end_ns - st->start_ns) / 1000);
-    kv_uint(&w, "lost_events", st->lost_events);
+    cs_stat_json_begin(&w, out, st->pid, (uint64_t)(st->end_ns - st->start_ns), st->lost_events);
     cs_json_key(&w, "loops");
     cs_json_begin_array(&w);
     for (size_t i = 0; i < st->nloops; i++) {
