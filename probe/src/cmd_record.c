@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bpf_support.h"
 #include "corun_target.h"
 #include "corun_attribution.h"
 #include "cs_defs.h"
@@ -28,13 +27,13 @@
 #include "loop_detect.h"
 #include "model.h"
 #include "model_tasks.h"
-#include "privileges.h"
 #include "record_polls.h"
 #include "record_target.h"
 #include "record_tasks.h"
 #include "record_writer.h"
 #include "stall_collector.h"
 #include "stalls.h"
+#include "target_options.h"
 #include "task_source.h"
 #include "view.h"
 
@@ -47,14 +46,6 @@
 #define DEFAULT_FLIGHT_MB 64
 #define LAUNCH_WAIT_NS    1000000000ull
 #define MAX_STALLS_PER_S  100 /* a flood of stalls is counted (LOST.suppressed), not kept */
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -85,14 +76,6 @@ static void usage(FILE *out)
                  "3 no such process / it exited, 4 permission, 5 the kernel lacks something.\n");
 }
 
-static int bad_usage(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "coscope record: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see 'coscope record --help')\n");
-    return CS_EXIT_USAGE;
-}
-
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -106,10 +89,8 @@ struct trigger {
 };
 
 struct rec_opts {
-    int pid;
-    char **cmd;
+    struct cs_target_opts target; /* -p PID | -- CMD, -d, -t */
     const char *path;
-    uint64_t duration_ns, threshold_ns;
     uint64_t flight_ns, after_ns;
     uint64_t flight_max_bytes;
     struct trigger triggers[MAX_TRIGGERS];
@@ -149,96 +130,90 @@ static int parse_trigger(const char *text, struct trigger *t)
     return 0;
 }
 
-static int parse(int argc, char **argv, struct rec_opts *o)
+enum { OPT_FLIGHT = 256, OPT_TRIGGER, OPT_AFTER, OPT_FLIGHT_MAX, OPT_POLLS };
+
+/* record's own options: the file, and the flight recorder */
+static int on_option(int opt, const char *arg, void *ctx)
 {
-    enum { OPT_FLIGHT = 256, OPT_TRIGGER, OPT_AFTER, OPT_FLIGHT_MAX, OPT_POLLS };
-    static const struct option longopts[] = {
-        {"pid", required_argument, NULL, 'p'},
+    struct rec_opts *o = ctx;
+    char *end;
+    switch (opt) {
+    case 'o':
+        o->path = arg;
+        return 0;
+    case OPT_FLIGHT:
+        if (cs_parse_duration_ns(arg, &o->flight_ns) || !o->flight_ns)
+            return cs_target_bad_usage("record", "bad --flight '%s' (e.g. 30s)", arg);
+        return 0;
+    case OPT_TRIGGER:
+        if (o->ntriggers == MAX_TRIGGERS)
+            return cs_target_bad_usage("record", "too many triggers (at most 8)");
+        if (parse_trigger(arg, &o->triggers[o->ntriggers]))
+            return cs_target_bad_usage("record", "bad --trigger '%s' (e.g. 'stall>200ms')", arg);
+        o->ntriggers++;
+        return 0;
+    case OPT_AFTER:
+        if (cs_parse_duration_ns(arg, &o->after_ns))
+            return cs_target_bad_usage("record", "bad --after '%s' (e.g. 2s)", arg);
+        return 0;
+    case OPT_FLIGHT_MAX:
+        o->flight_max_bytes = strtoull(arg, &end, 10);
+        if (*end || !o->flight_max_bytes || o->flight_max_bytes > 65536)
+            return cs_target_bad_usage("record", "bad --flight-max '%s' (MB, 1 to 65536)", arg);
+        o->flight_max_bytes <<= 20;
+        return 0;
+    case OPT_POLLS:
+        o->polls = true;
+        return 0;
+    }
+    return CS_EXIT_USAGE;
+}
+
+/* After the target and the options were parsed: what only record needs. */
+static int check(void *ctx)
+{
+    const struct rec_opts *o = ctx;
+    if (!o->path)
+        return cs_target_bad_usage("record", "where to? give -o FILE");
+    if (o->ntriggers && !o->flight_ns)
+        return cs_target_bad_usage("record", "--trigger needs --flight DUR");
+    if (o->flight_ns && !o->ntriggers)
+        return cs_target_bad_usage("record", "--flight needs at least one --trigger");
+    return 0;
+}
+
+/* The command line, the target's checks, and -- CMD started: cs_target_begin. */
+static int begin(int argc, char **argv, struct rec_opts *o)
+{
+    static const struct option own_long[] = {
         {"output", required_argument, NULL, 'o'},
-        {"duration", required_argument, NULL, 'd'},
-        {"threshold", required_argument, NULL, 't'},
         {"flight", required_argument, NULL, OPT_FLIGHT},
         {"trigger", required_argument, NULL, OPT_TRIGGER},
         {"after", required_argument, NULL, OPT_AFTER},
         {"flight-max", required_argument, NULL, OPT_FLIGHT_MAX},
         {"polls", no_argument, NULL, OPT_POLLS},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int opt;
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "+p:o:d:t:h", longopts, NULL)) != -1) {
-        char *end;
-        switch (opt) {
-        case 'p':
-            o->pid = (int)strtol(optarg, &end, 10);
-            if (*end || o->pid <= 0)
-                return bad_usage("bad PID '%s'", optarg);
-            break;
-        case 'o':
-            o->path = optarg;
-            break;
-        case 'd':
-            if (cs_parse_duration_ns(optarg, &o->duration_ns) || !o->duration_ns)
-                return bad_usage("bad duration '%s' (e.g. 10s, 500ms)", optarg);
-            break;
-        case 't':
-            if (cs_parse_duration_ns(optarg, &o->threshold_ns) || !o->threshold_ns)
-                return bad_usage("bad threshold '%s' (e.g. 50ms, 2s, 500us)", optarg);
-            break;
-        case OPT_FLIGHT:
-            if (cs_parse_duration_ns(optarg, &o->flight_ns) || !o->flight_ns)
-                return bad_usage("bad --flight '%s' (e.g. 30s)", optarg);
-            break;
-        case OPT_TRIGGER:
-            if (o->ntriggers == MAX_TRIGGERS)
-                return bad_usage("too many triggers (at most 8)%s", "");
-            if (parse_trigger(optarg, &o->triggers[o->ntriggers]))
-                return bad_usage("bad --trigger '%s' (e.g. 'stall>200ms')", optarg);
-            o->ntriggers++;
-            break;
-        case OPT_AFTER:
-            if (cs_parse_duration_ns(optarg, &o->after_ns))
-                return bad_usage("bad --after '%s' (e.g. 2s)", optarg);
-            break;
-        case OPT_FLIGHT_MAX:
-            o->flight_max_bytes = strtoull(optarg, &end, 10);
-            if (*end || !o->flight_max_bytes || o->flight_max_bytes > 65536)
-                return bad_usage("bad --flight-max '%s' (MB, 1 to 65536)", optarg);
-            o->flight_max_bytes <<= 20;
-            break;
-        case OPT_POLLS:
-            o->polls = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return -1;
-        default:
-            return bad_usage("unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-    }
-    o->cmd = optind < argc ? &argv[optind] : NULL;
-    if (o->cmd && o->pid)
-        return bad_usage("give either -p PID or -- CMD, not both%s", "");
-    if (!o->cmd && !o->pid)
-        return bad_usage("which process? give -p PID or -- CMD%s", "");
-    if (!o->path)
-        return bad_usage("where to? give -o FILE%s", "");
-    if (o->ntriggers && !o->flight_ns)
-        return bad_usage("--trigger needs --flight DUR%s", "");
-    if (o->flight_ns && !o->ntriggers)
-        return bad_usage("--flight needs at least one --trigger%s", "");
-    return 0;
+    const struct cs_target_cli cli = {
+        .name = "record",
+        .flags = CS_TARGET_THRESHOLD,
+        .usage = usage,
+        .own_long = own_long,
+        .own_short = "o:",
+        .on_option = on_option,
+        .check = check,
+        .ctx = o,
+    };
+    return cs_target_begin(&cli, argc, argv, &o->target);
 }
 
 static void writer_failed(struct recorder *r)
 {
     int err = cs_rec_writer_error(r->w);
-    if (err && !stop_requested) {
+    if (err && !cs_stop_requested) {
         fprintf(stderr, "coscope: writing %s failed (%s): the recording stops after %llu records\n",
                 r->o->path, strerror(-err), (unsigned long long)cs_rec_writer_records(r->w));
-        stop_requested = 1;
+        cs_stop_requested = 1;
     }
 }
 
@@ -420,7 +395,7 @@ static int run(struct recorder *r, bool launched, char **cmd)
     char why[400] = "";
     struct cs_stall_opts sopts = {
         .pid = r->pid,
-        .threshold_ns = o->threshold_ns,
+        .threshold_ns = o->target.threshold_ns,
         .stack_mode = CS_STACK_AUTO,
         .stack_bytes = 16384,
         .max_per_sec = MAX_STALLS_PER_S,
@@ -430,9 +405,7 @@ static int run(struct recorder *r, bool launched, char **cmd)
     int err = cs_collector_open(&sopts, r->model, on_stall, r, &r->coll, why, sizeof why);
     if (err) {
         fprintf(stderr, "coscope: %s\n", why);
-        return err == -EPERM || err == -EACCES ? CS_EXIT_PERMISSION
-               : err == -ESRCH                 ? CS_EXIT_NO_PROCESS
-                                               : CS_EXIT_KERNEL;
+        return cs_target_attach_exit(err);
     }
     struct cs_corun_attrib *attrib = NULL;
     int rc = CS_EXIT_OK;
@@ -465,7 +438,7 @@ static int run(struct recorder *r, bool launched, char **cmd)
     if (launched)
         wait_for_runtime(r->pid);
     /* libcorun targets: stalls become the long slices of the tasks that held the loop */
-    attrib = cs_corun_attrib_new(r->pid, launched, o->threshold_ns);
+    attrib = cs_corun_attrib_new(r->pid, launched, o->target.threshold_ns);
     if (attrib) {
         cs_collector_set_annotator(r->coll, cs_corun_attrib_annotate, attrib);
         cs_corun_attrib_on_slow_iter(attrib, MAX_STALLS_PER_S, r->model, on_slow_iter, r);
@@ -482,9 +455,9 @@ static int run(struct recorder *r, bool launched, char **cmd)
     uint64_t t0 = now_ns(), next_scan_ns = t0 + 1000000000ull;
     uint32_t reason = CS_REC_END_STOPPED;
     bool exited = false;
-    while (!stop_requested) {
+    while (!cs_stop_requested) {
         uint64_t now = now_ns();
-        if (o->duration_ns && now - t0 >= o->duration_ns)
+        if (o->target.duration_ns && now - t0 >= o->target.duration_ns)
             break;
         if (r->fired && !cs_rec_writer_fired(r->w) && fire(r)) {
             rc = CS_EXIT_FAILURE;
@@ -539,13 +512,9 @@ static int run(struct recorder *r, bool launched, char **cmd)
                 (unsigned long long)cs_rec_writer_records(r->w), (unsigned long long)r->stalls,
                 cs_rec_tasks_seen(r->tasks), o->path);
     if (exited) {
-        if (launched) {
-            waitpid(r->pid, NULL, 0);
-            r->reaped = true;
-        } else {
-            fprintf(stderr, "coscope: process %d exited\n", r->pid);
+        if (cs_target_exited(r->pid, launched))
             rc = CS_EXIT_NO_PROCESS;
-        }
+        r->reaped = launched;
     }
 out:
     cs_rec_polls_free(r->polls);
@@ -562,34 +531,17 @@ out:
 int cs_cmd_record(int argc, char **argv)
 {
     struct rec_opts o = {
-        .threshold_ns = CS_DEFAULT_THRESHOLD_NS,
+        .target.threshold_ns = CS_DEFAULT_THRESHOLD_NS,
         .after_ns = DEFAULT_AFTER_NS,
         .flight_max_bytes = (uint64_t)DEFAULT_FLIGHT_MB << 20,
     };
-    int prc = parse(argc, argv, &o);
+    int prc = begin(argc, argv, &o);
     if (prc)
-        return prc < 0 ? CS_EXIT_OK : prc;
-    char why[400] = "";
-    if (!cs_have_bpf_privileges(why, sizeof why)) {
-        fprintf(stderr, "coscope: %s\n", why);
-        return CS_EXIT_PERMISSION;
-    }
-    if (o.pid && kill(o.pid, 0) != 0 && errno == ESRCH) {
-        fprintf(stderr, "coscope: no such process %d\n", o.pid);
-        return CS_EXIT_NO_PROCESS;
-    }
-    int bpf_rc = cs_bpf_require();
-    if (bpf_rc != CS_EXIT_OK)
-        return bpf_rc;
+        return cs_target_exit_code(prc);
 
-    struct recorder r = {.o = &o, .pid = o.pid};
-    bool launched = false;
-    if (o.cmd) {
-        r.pid = cs_launch_stopped(o.cmd);
-        if (r.pid < 0)
-            return r.pid == -ENOENT || r.pid == -EACCES ? CS_EXIT_USAGE : CS_EXIT_NO_PROCESS;
-        launched = true;
-    }
+    char why[400] = "";
+    struct recorder r = {.o = &o, .pid = o.target.pid};
+    bool launched = o.target.launched;
     int rc = CS_EXIT_FAILURE;
     int err = o.flight_ns
                   ? cs_rec_writer_open_flight(o.path, o.flight_ns, (size_t)o.flight_max_bytes, &r.w)
@@ -599,7 +551,8 @@ int cs_cmd_record(int argc, char **argv)
         goto cleanup;
     }
     struct cs_rec_target t;
-    cs_rec_target_describe(r.pid, o.threshold_ns, o.flight_ns ? CS_REC_TARGET_FLIGHT : 0, &t);
+    cs_rec_target_describe(r.pid, o.target.threshold_ns, o.flight_ns ? CS_REC_TARGET_FLIGHT : 0,
+                           &t);
     if (cs_rec_encode_target(cs_rec_writer_begin(r.w), &t) ||
         cs_rec_writer_commit(r.w, t.start_mono_ns, true)) {
         fprintf(stderr, "coscope: cannot write %s\n", o.path);
@@ -607,16 +560,12 @@ int cs_cmd_record(int argc, char **argv)
     }
     r.model = cs_model_new(r.pid);
     r.tasks = cs_rec_tasks_new(r.pid);
-    r.tsrc = cs_task_source_new(r.pid, o.threshold_ns);
+    r.tsrc = cs_task_source_new(r.pid, o.target.threshold_ns);
     if (!r.model || !r.tasks || !r.tsrc)
         goto cleanup;
 
-    struct sigaction sa = {0};
-    sa.sa_handler = on_stop_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    rc = run(&r, launched, o.cmd);
+    cs_target_catch_stop();
+    rc = run(&r, launched, o.target.cmd);
 cleanup:
     if (launched && !r.reaped) {
         kill(r.pid, SIGTERM); /* a command we started ends with its recording */

@@ -9,11 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "bpf_support.h"
 #include "corun_attribution.h"
 #include "corun_slow_iter.h"
 #include "cs_defs.h"
@@ -23,21 +21,13 @@
 #include "link_teardown.h"
 #include "loop_detect.h"
 #include "model.h"
-#include "privileges.h"
 #include "stall_collector.h"
 #include "stall_format.h"
+#include "target_options.h"
 
 #define POLL_MS       5  /* ongoing stalls are reported within ~2 polls of the threshold */
 #define RESCAN_ROUNDS 20 /* samples per loop-thread scan (one per poll tick) */
 #define MAX_TIDS      256
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -92,14 +82,6 @@ static void free_attrib(void *attrib)
     cs_corun_attrib_free(attrib);
 }
 
-static int bad_usage(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "coscope stalls: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see 'coscope stalls --help')\n");
-    return CS_EXIT_USAGE;
-}
-
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -128,120 +110,70 @@ static void add_loop(struct cs_collector *c, struct cs_model *m, int pid, int ti
     cs_model_add_loop(m, tid, comm);
 }
 
+/* stalls' own options: how stacks are taken and how many stalls are reported */
+enum { OPT_STACK = 256, OPT_STACK_BYTES, OPT_MAX_RATE };
+
+static int on_option(int opt, const char *arg, void *ctx)
+{
+    struct cs_stall_opts *opts = ctx;
+    char *end;
+    uint64_t v;
+    switch (opt) {
+    case OPT_STACK:
+        if (!strcmp(arg, "fp"))
+            opts->stack_mode = CS_STACK_FP;
+        else if (!strcmp(arg, "dwarf"))
+            opts->stack_mode = CS_STACK_DWARF;
+        else if (!strcmp(arg, "auto"))
+            opts->stack_mode = CS_STACK_AUTO;
+        else
+            return cs_target_bad_usage("stalls", "bad --stack '%s' (fp, dwarf or auto)", arg);
+        return 0;
+    case OPT_STACK_BYTES:
+        if (cs_parse_bytes(arg, &v) || v < 512 || v > 65536)
+            return cs_target_bad_usage("stalls", "bad --stack-bytes '%s' (512 to 64k)", arg);
+        opts->stack_bytes = (uint32_t)v;
+        return 0;
+    case OPT_MAX_RATE:
+        v = strtoull(arg, &end, 10);
+        if (*end || !*arg)
+            return cs_target_bad_usage("stalls", "bad --max-rate '%s'", arg);
+        opts->max_per_sec = (unsigned)v;
+        return 0;
+    }
+    return CS_EXIT_USAGE;
+}
+
 int cs_cmd_stalls(int argc, char **argv)
 {
-    enum { OPT_JSON = 256, OPT_STACK, OPT_STACK_BYTES, OPT_MAX_RATE };
-    static const struct option longopts[] = {
-        {"pid", required_argument, NULL, 'p'},
-        {"tid", required_argument, NULL, 'T'},
-        {"threshold", required_argument, NULL, 't'},
-        {"duration", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, OPT_JSON},
+    static const struct option own_long[] = {
         {"stack", required_argument, NULL, OPT_STACK},
         {"stack-bytes", required_argument, NULL, OPT_STACK_BYTES},
         {"max-rate", required_argument, NULL, OPT_MAX_RATE},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct cs_stall_opts opts = {
-        .threshold_ns = CS_DEFAULT_THRESHOLD_NS,
         .stack_mode = CS_STACK_AUTO,
         .stack_bytes = 16384,
         .max_per_sec = 10,
     };
-    struct output out = {0};
-    int pid = 0, tid = 0;
-    uint64_t duration_ns = 0;
-    int opt;
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "+p:T:t:d:h", longopts, NULL)) != -1) {
-        char *end;
-        uint64_t v;
-        switch (opt) {
-        case 'p':
-            pid = (int)strtol(optarg, &end, 10);
-            if (*end || pid <= 0)
-                return bad_usage("bad PID '%s'", optarg);
-            break;
-        case 'T':
-            tid = (int)strtol(optarg, &end, 10);
-            if (*end || tid <= 0)
-                return bad_usage("bad TID '%s'", optarg);
-            break;
-        case 't':
-            if (cs_parse_duration_ns(optarg, &opts.threshold_ns) || !opts.threshold_ns)
-                return bad_usage("bad threshold '%s' (e.g. 50ms, 2s, 500us)", optarg);
-            break;
-        case 'd':
-            if (cs_parse_duration_ns(optarg, &duration_ns) || !duration_ns)
-                return bad_usage("bad duration '%s' (e.g. 10s, 500ms)", optarg);
-            break;
-        case OPT_JSON:
-            out.json = true;
-            break;
-        case OPT_STACK:
-            if (!strcmp(optarg, "fp"))
-                opts.stack_mode = CS_STACK_FP;
-            else if (!strcmp(optarg, "dwarf"))
-                opts.stack_mode = CS_STACK_DWARF;
-            else if (!strcmp(optarg, "auto"))
-                opts.stack_mode = CS_STACK_AUTO;
-            else
-                return bad_usage("bad --stack '%s' (fp, dwarf or auto)", optarg);
-            break;
-        case OPT_STACK_BYTES:
-            if (cs_parse_bytes(optarg, &v) || v < 512 || v > 65536)
-                return bad_usage("bad --stack-bytes '%s' (512 to 64k)", optarg);
-            opts.stack_bytes = (uint32_t)v;
-            break;
-        case OPT_MAX_RATE:
-            v = strtoull(optarg, &end, 10);
-            if (*end || !*optarg)
-                return bad_usage("bad --max-rate '%s'", optarg);
-            opts.max_per_sec = (unsigned)v;
-            break;
-        case 'h':
-            usage(stdout);
-            return CS_EXIT_OK;
-        default:
-            return bad_usage("unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-    }
-    char **cmd = optind < argc ? &argv[optind] : NULL;
-    if (cmd && (pid || tid))
-        return bad_usage("give either -p/-T or -- CMD, not both%s", "");
-    if (!cmd && !pid && !tid)
-        return bad_usage("which process? give -p PID, -T TID or -- CMD%s", "");
-
+    const struct cs_target_cli cli = {
+        .name = "stalls",
+        .flags = CS_TARGET_TID | CS_TARGET_THRESHOLD | CS_TARGET_JSON,
+        .usage = usage,
+        .own_long = own_long,
+        .on_option = on_option,
+        .ctx = &opts,
+    };
+    struct cs_target_opts to = {.threshold_ns = CS_DEFAULT_THRESHOLD_NS};
+    int prc = cs_target_begin(&cli, argc, argv, &to);
+    if (prc)
+        return cs_target_exit_code(prc);
+    struct output out = {.json = to.json};
+    opts.threshold_ns = to.threshold_ns;
+    int pid = to.pid, tid = to.tid;
+    bool launched = to.launched;
     char why[256] = "";
-    if (!cs_have_bpf_privileges(why, sizeof why)) {
-        fprintf(stderr, "coscope: %s\n", why);
-        return CS_EXIT_PERMISSION;
-    }
-    if (tid) {
-        int tgid = cs_tgid_of(tid);
-        if (tgid < 0 || (pid && tgid != pid)) {
-            fprintf(stderr, "coscope: no such thread %d%s\n", tid, pid ? " in that process" : "");
-            return CS_EXIT_NO_PROCESS;
-        }
-        pid = tgid;
-    }
-    if (pid && kill(pid, 0) != 0 && errno == ESRCH) {
-        fprintf(stderr, "coscope: no such process %d\n", pid);
-        return CS_EXIT_NO_PROCESS;
-    }
-    int bpf_rc = cs_bpf_require();
-    if (bpf_rc != CS_EXIT_OK)
-        return bpf_rc;
-
-    bool launched = false;
-    if (cmd) {
-        pid = cs_launch_stopped(cmd);
-        if (pid < 0)
-            return pid == -ENOENT || pid == -EACCES ? CS_EXIT_USAGE : CS_EXIT_NO_PROCESS;
-        launched = true;
-    }
     int rc = CS_EXIT_OK;
     struct cs_model *model = cs_model_new(pid);
     struct cs_collector *coll = NULL;
@@ -261,9 +193,7 @@ int cs_cmd_stalls(int argc, char **argv)
     int err = cs_collector_open(&opts, model, print_stall, &out, &coll, why, sizeof why);
     if (err) {
         fprintf(stderr, "coscope: %s\n", why);
-        rc = err == -EPERM || err == -EACCES ? CS_EXIT_PERMISSION
-             : err == -ESRCH                 ? CS_EXIT_NO_PROCESS
-                                             : CS_EXIT_KERNEL;
+        rc = cs_target_attach_exit(err);
         goto cleanup;
     }
     attrib = cs_corun_attrib_new(pid, launched, opts.threshold_ns);
@@ -294,7 +224,7 @@ int cs_cmd_stalls(int argc, char **argv)
     if (!tid)
         scan = cs_loop_scan_new(pid, RESCAN_ROUNDS);
     if (launched && cs_launch_release(pid) != 0) {
-        fprintf(stderr, "coscope: cannot start '%s': %s\n", cmd[0], strerror(errno));
+        fprintf(stderr, "coscope: cannot start '%s': %s\n", to.cmd[0], strerror(errno));
         rc = CS_EXIT_FAILURE;
         goto cleanup;
     }
@@ -303,16 +233,12 @@ int cs_cmd_stalls(int argc, char **argv)
     fprintf(stderr, "coscope: watching %zu loop thread%s of process %d\n",
             cs_collector_thread_count(coll), cs_collector_thread_count(coll) == 1 ? "" : "s", pid);
 
-    struct sigaction sa = {0};
-    sa.sa_handler = on_stop_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    cs_target_catch_stop();
 
     uint64_t t0 = now_ns(), next_scan_ns = t0 + 1000000000ull;
     bool exited = false;
-    while (!stop_requested) {
-        if (duration_ns && now_ns() - t0 >= duration_ns)
+    while (!cs_stop_requested) {
+        if (to.duration_ns && now_ns() - t0 >= to.duration_ns)
             break;
         err = cs_collector_poll(coll, POLL_MS);
         cs_corun_attrib_poll(attrib);
@@ -344,15 +270,8 @@ int cs_cmd_stalls(int argc, char **argv)
         cs_summary_write_json(stdout, model);
     else
         cs_summary_write_text(stdout, model);
-    if (exited) {
-        if (launched) {
-            int status = 0;
-            waitpid(pid, &status, 0);
-        } else {
-            fprintf(stderr, "coscope: process %d exited\n", pid);
-            rc = CS_EXIT_NO_PROCESS;
-        }
-    }
+    if (exited && cs_target_exited(pid, launched))
+        rc = CS_EXIT_NO_PROCESS;
 cleanup:;
     /* Both detach uprobes and perf events, each waiting for RCU: overlap them. */
     struct cs_teardown *td = cs_teardown_start(free_attrib, attrib);

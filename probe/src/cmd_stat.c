@@ -16,34 +16,24 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf_support.h"
 #include "corun.skel.h"
 #include "corun_blocking.h"
 #include "corun_errors.h"
 #include "corun_target.h"
 #include "corun_usdt.h"
-#include "duration.h"
 #include "exit_codes.h"
 #include "foreign_stat.h"
 #include "launch.h"
 #include "link_teardown.h"
 #include "loop_detect.h"
-#include "privileges.h"
 #include "stat_report.h"
+#include "target_options.h"
 
 #define SAMPLE_MS 100 /* how often the target's statistics are read, at most */
 #define SAMPLE_DUTY                                                                                \
     10                      /* ...and at least this many times the last reading's length           \
                                apart, so coscope stays under ~10% of a CPU on huge targets */
 #define LAUNCH_WAIT_MS 5000 /* a launched command has this long to map libcorun */
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -70,14 +60,6 @@ static void usage(FILE *out)
         "\n"
         "Exit codes: 0 ok, 2 usage, 3 no such process / it exited, 4 permission,\n"
         "5 the kernel lacks something needed, 6 a libcorun debug table it cannot read.\n");
-}
-
-static int bad_usage(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "coscope stat: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see 'coscope stat --help')\n");
-    return CS_EXIT_USAGE;
 }
 
 static int64_t now_ns(void)
@@ -248,76 +230,45 @@ static int sample(struct session *s, const struct cs_corun_target *t)
     return err;
 }
 
+enum { OPT_ALL_SYSCALLS = 256 };
+
+static int on_option(int opt, const char *arg, void *ctx)
+{
+    (void)arg;
+    if (opt != OPT_ALL_SYSCALLS)
+        return CS_EXIT_USAGE;
+    *(bool *)ctx = true;
+    return 0;
+}
+
 int cs_cmd_stat(int argc, char **argv)
 {
-    enum { OPT_JSON = 256, OPT_ALL_SYSCALLS };
-    static const struct option longopts[] = {
-        {"pid", required_argument, NULL, 'p'},
-        {"duration", required_argument, NULL, 'd'},
-        {"json", no_argument, NULL, OPT_JSON},
+    static const struct option own_long[] = {
         {"all-syscalls", no_argument, NULL, OPT_ALL_SYSCALLS},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int pid = 0, opt;
-    bool json = false, all_syscalls = false;
-    uint64_t duration_ns = 0;
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "+p:d:h", longopts, NULL)) != -1) {
-        char *end;
-        switch (opt) {
-        case 'p':
-            pid = (int)strtol(optarg, &end, 10);
-            if (*end || pid <= 0)
-                return bad_usage("bad PID '%s'", optarg);
-            break;
-        case 'd':
-            if (cs_parse_duration_ns(optarg, &duration_ns) || !duration_ns)
-                return bad_usage("bad duration '%s' (e.g. 10s, 500ms)", optarg);
-            break;
-        case OPT_JSON:
-            json = true;
-            break;
-        case OPT_ALL_SYSCALLS:
-            all_syscalls = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return CS_EXIT_OK;
-        default:
-            return bad_usage("unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-    }
-    char **cmd = optind < argc ? &argv[optind] : NULL;
-    if (cmd && pid)
-        return bad_usage("give either -p PID or -- CMD, not both%s", "");
-    if (!cmd && !pid)
-        return bad_usage("which process? give -p PID or -- CMD%s", "");
-
+    bool all_syscalls = false;
+    const struct cs_target_cli cli = {
+        .name = "stat",
+        .flags = CS_TARGET_JSON,
+        .usage = usage,
+        .own_long = own_long,
+        .on_option = on_option,
+        .ctx = &all_syscalls,
+    };
+    struct cs_target_opts to = {0};
+    int prc = cs_target_begin(&cli, argc, argv, &to);
+    if (prc)
+        return cs_target_exit_code(prc);
+    int pid = to.pid;
+    bool launched = to.launched;
+    uint64_t duration_ns = to.duration_ns;
     char why[512] = "";
-    if (!cs_have_bpf_privileges(why, sizeof why)) {
-        fprintf(stderr, "coscope: %s\n", why);
-        return CS_EXIT_PERMISSION;
-    }
-    if (pid && kill(pid, 0) != 0 && errno == ESRCH)
-        return cs_corun_report_error("stat", pid, -ESRCH, "");
-    int bpf_rc = cs_bpf_require();
-    if (bpf_rc != CS_EXIT_OK)
-        return bpf_rc;
-
-    bool launched = false;
-    if (cmd) {
-        pid = cs_launch_stopped(cmd);
-        if (pid < 0)
-            return pid == -ENOENT || pid == -EACCES ? CS_EXIT_USAGE : CS_EXIT_NO_PROCESS;
-        launched = true;
-        if (cs_launch_release(pid) != 0) {
-            fprintf(stderr, "coscope: cannot start '%s': %s\n", cmd[0], strerror(errno));
-            kill(pid, SIGKILL);
-            waitpid(pid, NULL, 0);
-            return CS_EXIT_FAILURE;
-        }
+    if (launched && cs_launch_release(pid) != 0) {
+        fprintf(stderr, "coscope: cannot start '%s': %s\n", to.cmd[0], strerror(errno));
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return CS_EXIT_FAILURE;
     }
     int rc = CS_EXIT_OK;
     struct session s = {0};
@@ -332,7 +283,7 @@ int cs_cmd_stat(int argc, char **argv)
     int err = launched ? open_launched(pid, &target, why, sizeof why)
                        : cs_corun_open(pid, &target, why, sizeof why);
     if (err == -ENOENT) { /* no libcorun: any event loop, from its system calls */
-        rc = cs_foreign_stat_run(pid, pidfd, launched, duration_ns, json);
+        rc = cs_foreign_stat_run(pid, pidfd, launched, duration_ns, to.json);
         goto cleanup;
     }
     if (err) {
@@ -344,9 +295,7 @@ int cs_cmd_stat(int argc, char **argv)
     err = attach_probes(&s, &target, why, sizeof why);
     if (err) {
         fprintf(stderr, "coscope: %s\n", why);
-        rc = err == -EPERM || err == -EACCES ? CS_EXIT_PERMISSION
-             : err == -ESRCH                 ? CS_EXIT_NO_PROCESS
-                                             : CS_EXIT_KERNEL;
+        rc = cs_target_attach_exit(err);
         goto cleanup;
     }
     err = sample(&s, &target); /* the baseline */
@@ -357,15 +306,11 @@ int cs_cmd_stat(int argc, char **argv)
     /* Tools and tests wait for this line: from here on, the runtime keeps statistics. */
     fprintf(stderr, "coscope: collecting statistics of process %d (%s)\n", pid, target.mapped_path);
 
-    struct sigaction sa = {0};
-    sa.sa_handler = on_stop_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    cs_target_catch_stop();
 
     int64_t t0 = now_ns(), sample_ms = SAMPLE_MS;
     bool exited = false;
-    while (!stop_requested) {
+    while (!cs_stop_requested) {
         int64_t left_ms = sample_ms;
         if (duration_ns) {
             int64_t left = (int64_t)duration_ns - (now_ns() - t0);
@@ -397,19 +342,12 @@ int cs_cmd_stat(int argc, char **argv)
                      s.blocking.exec_on ? bpf_map__fd(s.skel->maps.exec) : -1);
     s.stat.blocking = &s.blocking;
     detach_probes(&s); /* the semaphores drop back to 0 before we print */
-    if (json)
+    if (to.json)
         cs_stat_write_json(stdout, &s.stat);
     else
         cs_stat_write_text(stdout, &s.stat);
-    if (exited) {
-        if (launched) {
-            int status = 0;
-            waitpid(pid, &status, 0);
-        } else {
-            fprintf(stderr, "coscope: process %d exited\n", pid);
-            rc = CS_EXIT_NO_PROCESS;
-        }
-    }
+    if (exited && cs_target_exited(pid, launched))
+        rc = CS_EXIT_NO_PROCESS;
 cleanup:
     detach_probes(&s);
     if (launched && rc != CS_EXIT_OK)

@@ -237,6 +237,8 @@ static bool table_layout_ok(const struct corun_debug *d)
                      t->next_task,
                      t->stats};
     uint8_t tw[] = {8, 8, 8, 4, 4, 8, 8, 8, 8, 8, 8, 8};
+    uint32_t to2[] = {t->outcome, t->error}; /* version 2 */
+    uint8_t tw2[] = {4, 4};
     uint32_t so[] = {s->polls, s->busy_ns, s->wakes, s->last_ready_ns, s->sched_hist, s->poll_hist};
     uint8_t sw[] = {8, 8, 8, 8, H, H};
     return d->pointer_size == 8 && d->hist_buckets == CORUN_HIST_BUCKETS &&
@@ -245,7 +247,59 @@ static bool table_layout_ok(const struct corun_debug *d)
            (uint64_t)t->name + t->name_size <= t->size &&
            offsets_fit(lo, lw, sizeof lo / sizeof lo[0], l->size) &&
            offsets_fit(to, tw, sizeof to / sizeof to[0], t->size) &&
+           (d->version < 2 || offsets_fit(to2, tw2, 2, t->size)) &&
            offsets_fit(so, sw, sizeof so / sizeof so[0], s->size);
+}
+
+/* A version 1 table is the version 2 one without task.outcome and task.error: the same
+ * bytes up to the end of the v1 task offsets, then the stats offsets (corun_debug.h). */
+#define V1_TASK_OFFSETS_BYTES offsetof(struct corun_debug_task_offsets, outcome)
+#define V1_STATS_AT           (offsetof(struct corun_debug, task) + V1_TASK_OFFSETS_BYTES)
+#define V1_TABLE_BYTES        (V1_STATS_AT + sizeof(struct corun_debug_stats_offsets))
+/* A table claiming more than this is corrupt (ours is ~200 bytes). */
+#define MAX_TABLE_BYTES 4096u
+
+int cs_corun_parse_table(const void *raw, size_t len, struct corun_debug *out, char *why,
+                         size_t why_len)
+{
+    struct corun_debug d;
+    memset(&d, 0, sizeof d);
+    size_t head = offsetof(struct corun_debug, registry);
+    if (len < head) {
+        snprintf(why, why_len, "libcorun debug table too small (%zu bytes)", len);
+        return -EPROTO;
+    }
+    memcpy(&d, raw, head);
+    if (memcmp(d.magic, CORUN_DEBUG_MAGIC, 8) != 0) {
+        snprintf(why, why_len, "its 'corun_debug' symbol is not a libcorun debug table");
+        return -EPROTO;
+    }
+    if (d.version < CS_CORUN_MIN_VERSION || d.version > CS_CORUN_MAX_VERSION) {
+        snprintf(why, why_len,
+                 "libcorun debug table version %u not supported (this coscope "
+                 "reads version %d to %d)",
+                 d.version, CS_CORUN_MIN_VERSION, CS_CORUN_MAX_VERSION);
+        return -EPROTO;
+    }
+    size_t need = d.version == 1 ? V1_TABLE_BYTES : sizeof d;
+    if (d.size < need || len < need) {
+        snprintf(why, why_len, "libcorun debug table too small (%u bytes for version %u)", d.size,
+                 d.version);
+        return -EPROTO;
+    }
+    if (d.version == 1) {
+        memcpy(&d, raw, V1_STATS_AT);
+        memcpy(&d.stats, (const char *)raw + V1_STATS_AT, sizeof d.stats);
+        d.task.outcome = d.task.error = 0; /* absent: read_task looks at the version */
+    } else {
+        memcpy(&d, raw, sizeof d); /* a later minor layout may append more: ignored */
+    }
+    if (!table_layout_ok(&d)) {
+        snprintf(why, why_len, "libcorun debug table describes a layout this coscope cannot read");
+        return -EPROTO;
+    }
+    *out = d;
+    return 0;
 }
 
 int cs_corun_open(int pid, struct cs_corun_target *t, char *why, size_t why_len)
@@ -273,47 +327,26 @@ int cs_corun_open(int pid, struct cs_corun_target *t, char *why, size_t why_len)
         snprintf(why, why_len, "cannot read its memory map: %s", strerror(-err));
         return err;
     }
-    /* Read the header first: a newer table may be larger than ours. */
-    struct corun_debug d;
-    memset(&d, 0, sizeof d);
+    /* The header first: it says how large the table is (another version, another size). */
+    unsigned char raw[MAX_TABLE_BYTES];
     size_t head = offsetof(struct corun_debug, registry);
-    err = cs_corun_read(pid, t->table_addr, &d, head);
+    err = cs_corun_read(pid, t->table_addr, raw, head);
     if (err == -EPERM) {
         snprintf(why, why_len,
                  "reading its memory was refused (process_vm_readv: EPERM; run as root or "
                  "with CAP_SYS_PTRACE, or check kernel.yama.ptrace_scope)");
         return err;
     }
-    if (err) {
-        snprintf(why, why_len, err == -ESRCH ? "no such process" : "cannot read its debug table");
-        return err == -EFAULT ? -EPROTO : err;
+    if (!err) {
+        uint32_t size;
+        memcpy(&size, raw + offsetof(struct corun_debug, size), sizeof size);
+        size_t len = size < head ? head : size > MAX_TABLE_BYTES ? MAX_TABLE_BYTES : size;
+        err = cs_corun_read(pid, t->table_addr, raw, len);
+        if (!err)
+            return cs_corun_parse_table(raw, len, &t->table, why, why_len);
     }
-    if (memcmp(d.magic, CORUN_DEBUG_MAGIC, 8) != 0) {
-        snprintf(why, why_len, "its 'corun_debug' symbol is not a libcorun debug table");
-        return -EPROTO;
-    }
-    if (d.version < CS_CORUN_MIN_VERSION || d.version > CS_CORUN_MAX_VERSION) {
-        snprintf(why, why_len,
-                 "libcorun debug table version %u not supported (this coscope "
-                 "reads version %d to %d)",
-                 d.version, CS_CORUN_MIN_VERSION, CS_CORUN_MAX_VERSION);
-        return -EPROTO;
-    }
-    if (d.size < sizeof d) {
-        snprintf(why, why_len, "libcorun debug table too small (%u bytes)", d.size);
-        return -EPROTO;
-    }
-    err = cs_corun_read(pid, t->table_addr, &d, sizeof d);
-    if (err) {
-        snprintf(why, why_len, err == -ESRCH ? "no such process" : "cannot read its debug table");
-        return err == -EFAULT ? -EPROTO : err;
-    }
-    if (!table_layout_ok(&d)) {
-        snprintf(why, why_len, "libcorun debug table describes a layout this coscope cannot read");
-        return -EPROTO;
-    }
-    t->table = d;
-    return 0;
+    snprintf(why, why_len, err == -ESRCH ? "no such process" : "cannot read its debug table");
+    return err == -EFAULT ? -EPROTO : err;
 }
 
 /* ---- Walking loops and tasks --------------------------------------------------------- */
@@ -339,13 +372,10 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int read_task(const struct cs_corun_target *t, uint64_t addr, unsigned char *buf,
-                     unsigned char *sbuf, struct cs_task *out)
+void cs_corun_decode_task(const struct corun_debug *d, const unsigned char *buf, uint64_t addr,
+                          struct cs_task *out)
 {
-    const struct corun_debug_task_offsets *o = &t->table.task;
-    int err = cs_corun_read(t->pid, addr, buf, o->size);
-    if (err)
-        return err;
+    const struct corun_debug_task_offsets *o = &d->task;
     memset(out, 0, sizeof *out);
     out->addr = addr;
     out->id = u64_at(buf, o->id);
@@ -360,7 +390,22 @@ static int read_task(const struct cs_corun_target *t, uint64_t addr, unsigned ch
     out->awaited_task_id = u64_at(buf, o->awaited_task_id);
     out->spawn_pc = u64_at(buf, o->spawn_pc);
     out->created_ns = (int64_t)u64_at(buf, o->created_ns);
-    uint64_t stats = u64_at(buf, o->stats);
+    /* Version 1 tables have no outcome: a finished task's is unknown. */
+    if (d->version >= 2 && out->state == CORUN_TASK_DONE) {
+        out->outcome_known = true;
+        out->outcome = u32_at(buf, o->outcome);
+        out->error = (int32_t)u32_at(buf, o->error);
+    }
+}
+
+static int read_task(const struct cs_corun_target *t, uint64_t addr, unsigned char *buf,
+                     unsigned char *sbuf, struct cs_task *out)
+{
+    int err = cs_corun_read(t->pid, addr, buf, t->table.task.size);
+    if (err)
+        return err;
+    cs_corun_decode_task(&t->table, buf, addr, out);
+    uint64_t stats = u64_at(buf, t->table.task.stats);
     if (stats) {
         const struct corun_debug_stats_offsets *so = &t->table.stats;
         if (cs_corun_read(t->pid, stats, sbuf, so->size) == 0) {

@@ -15,7 +15,7 @@
 
 /* Debug table versions this coscope reads. */
 #define CS_CORUN_MIN_VERSION 1
-#define CS_CORUN_MAX_VERSION 1
+#define CS_CORUN_MAX_VERSION 2
 
 struct cs_corun_target {
     int pid;
@@ -46,6 +46,20 @@ int cs_corun_find_symbol(int pid, const char *symbol, uint64_t *addr, char *modu
  * with one human-readable line in `why` (without a "coscope:" prefix).
  */
 int cs_corun_open(int pid, struct cs_corun_target *t, char *why, size_t why_len);
+
+/*
+ * Checks a debug table as read from a target (`len` bytes at its address, `raw`) and
+ * translates it into this coscope's struct: version 1 (no task outcome; out->task.outcome
+ * and .error are then 0 and meaningless) or 2. 0, or -EPROTO with one line in `why` (bad
+ * magic, unsupported version, too small, offsets outside their structs).
+ */
+int cs_corun_parse_table(const void *raw, size_t len, struct corun_debug *out, char *why,
+                         size_t why_len);
+
+/* Decodes one task struct (`buf`, d->task.size bytes read at `addr`) through the table,
+ * without its stats block. */
+void cs_corun_decode_task(const struct corun_debug *d, const unsigned char *buf, uint64_t addr,
+                          struct cs_task *out);
 
 /*
  * Reads every loop and its tasks. Retries while the registry changes under it (odd or

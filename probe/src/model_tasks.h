@@ -28,7 +28,11 @@ struct cs_task {
     uint64_t awaited_task_id;
     uint64_t spawn_pc;
     int64_t created_ns;
-    bool has_stats; /* the runtime kept statistics for it (stats semaphore was set) */
+    /* Finished (state DONE) and the target's table carries outcomes (version 2+). */
+    bool outcome_known;
+    uint32_t outcome; /* enum corun_task_outcome, when outcome_known */
+    int32_t error;    /* what the task returned (0 or a negative errno), when outcome_known */
+    bool has_stats;   /* the runtime kept statistics for it (stats semaphore was set) */
     uint64_t polls, busy_ns, wakes;
     uint64_t sched_hist[CS_TASK_HIST_BUCKETS];
     uint64_t poll_hist[CS_TASK_HIST_BUCKETS];

@@ -7,14 +7,20 @@
  * (default cpu:120ms,sleep:150ms,read:200ms,fsync), each in a fresh task named
  * stall-<kind>. Before each stall it prints (and flushes) one line:
  *   stall kind=cpu ms=120 task=stall-cpu id=42
+ * At the start it also spawns `fail-unjoined`, a task that fails at once (it connects to
+ * a port nobody listens on: ECONNREFUSED) and that nobody ever joins: the mistake
+ * asyncio reports as "Task exception was never retrieved", and coscope top as J; and,
+ * for contrast, `ok-unjoined`, which ends well and is not joined either (no warning).
  * Each stall blocks the loop thread in a function of its own, so that a profiler can name
  * it: stall_cpu_burn, stall_blocking_sleep, stall_blocking_read, stall_blocking_fsync. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -205,6 +211,37 @@ static int accept_task(void *arg, intptr_t *result)
     }
 }
 
+/* Connects to a port that is bound but not listening (so refused, deterministically) and
+ * returns the error. Its spawner never joins it. */
+static int fail_unjoined_task(void *arg, intptr_t *result)
+{
+    (void)arg;
+    (void)result;
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (s < 0 || bind(s, (struct sockaddr *)&a, len) < 0 ||
+        getsockname(s, (struct sockaddr *)&a, &len) < 0) {
+        if (s >= 0)
+            close(s);
+        return -errno;
+    }
+    int fd = co_tcp_connect("127.0.0.1", ntohs(a.sin_port), co_now_ns() + 1000000000);
+    close(s);
+    if (fd >= 0) {
+        co_close(fd);
+        return CO_EINVAL; /* somebody listened after all: still a failure */
+    }
+    return fd;
+}
+
+static int ok_unjoined_task(void *arg, intptr_t *result)
+{
+    (void)arg;
+    *result = 42;
+    return 0;
+}
+
 /* Runs one stall in its own task and waits for it. */
 static int run_stall(struct stall *s)
 {
@@ -234,11 +271,17 @@ static int main_task(void *arg, intptr_t *result)
         return lfd;
     }
     co_signal_cancel(co_self());
-    co_task *acceptor = NULL, *ticker = NULL;
-    struct co_spawn_opts aopts = {.name = "accept"}, topts = {.name = "ticker"};
+    co_task *acceptor = NULL, *ticker = NULL, *unjoined[2];
+    struct co_spawn_opts aopts = {.name = "accept"}, topts = {.name = "ticker"},
+                         fopts = {.name = "fail-unjoined"}, oopts = {.name = "ok-unjoined"};
     int rc = co_spawn(&acceptor, accept_task, (void *)(intptr_t)lfd, &aopts);
     if (rc == 0)
         rc = co_spawn(&ticker, ticker_task, NULL, &topts);
+    /* On purpose never joined (the loop frees them when main returns). */
+    if (rc == 0)
+        rc = co_spawn(&unjoined[0], fail_unjoined_task, NULL, &fopts);
+    if (rc == 0)
+        rc = co_spawn(&unjoined[1], ok_unjoined_task, NULL, &oopts);
     for (long long round = 0; rc == 0 && (cfg->count < 0 || round < cfg->count); round++) {
         rc = co_sleep(cfg->every_ns);
         for (int i = 0; rc == 0 && i < cfg->nstalls; i++) {

@@ -59,10 +59,12 @@ enum corun_wait_reason {
     CORUN_WAIT_OTHER = 15,
 };
 
+/* How a task ended: what its function returned, sorted. Cancelled is not a failure
+ * (asyncio does not report a CancelledError nobody retrieved either). */
 enum corun_task_outcome {
-    CORUN_OUTCOME_OK = 0,
-    CORUN_OUTCOME_ERROR = 1,
-    CORUN_OUTCOME_CANCELLED = 2,
+    CORUN_OUTCOME_OK = 0,        /* returned 0 */
+    CORUN_OUTCOME_ERROR = 1,     /* returned a negative code other than CO_ECANCELED */
+    CORUN_OUTCOME_CANCELLED = 2, /* returned CO_ECANCELED */
 };
 
 /* ---- Probe-related constants ------------------------------------------------------- */
@@ -94,8 +96,15 @@ struct corun_slice_rec {
 
 /* ---- The debug table --------------------------------------------------------------- */
 
-#define CORUN_DEBUG_MAGIC   "CORUNDBG" /* 8 bytes, no NUL stored */
-#define CORUN_DEBUG_VERSION 1
+#define CORUN_DEBUG_MAGIC "CORUNDBG" /* 8 bytes, no NUL stored */
+/*
+ * Version history (a reader accepts the versions it knows and refuses the others):
+ *   1  the first table.
+ *   2  task.outcome and task.error appended to struct corun_debug_task_offsets (which
+ *      moves `stats` 8 bytes further in struct corun_debug; a v1 table is the v2 one
+ *      without those two fields).
+ */
+#define CORUN_DEBUG_VERSION 2
 
 /*
  * The loop registry: every live loop of the process, as a singly linked list through
@@ -148,6 +157,9 @@ struct corun_debug_task_offsets {
     uint32_t created_ns;       /* int64, CLOCK_MONOTONIC at tick resolution (coarse) */
     uint32_t next_task;        /* pointer, 0 at the end */
     uint32_t stats;            /* pointer to the stats block, 0 when stats are off */
+    /* Version 2. Both are valid once state is CORUN_TASK_DONE (written before it). */
+    uint32_t outcome; /* uint32, enum corun_task_outcome */
+    uint32_t error;   /* int32, what the task's function returned: 0 or a negative errno */
 };
 
 struct corun_debug_stats_offsets {

@@ -98,6 +98,8 @@ __attribute__((visibility("default"))) const struct corun_debug corun_debug = {
             .created_ns = TOFF(created_ns),
             .next_task = TOFF(next_task),
             .stats = TOFF(stats),
+            .outcome = TOFF(outcome),
+            .error = TOFF(error),
         },
     .stats =
         {

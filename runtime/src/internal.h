@@ -100,6 +100,8 @@ struct co_task {
     int64_t created_ns;
     struct co_task *next_task; /* the loop's list of live tasks */
     struct co__task_stats *stats;
+    uint32_t outcome; /* enum corun_task_outcome, set when state becomes DONE */
+    int32_t error;    /* what fn returned (0 or a negative code) */
 
     /* Private. */
     struct co_task *prev_task;
@@ -110,7 +112,6 @@ struct co_task {
     co_task_fn fn;
     void *arg;
     intptr_t result;
-    int error; /* what fn returned */
     int wake_result;
     uint32_t flags; /* enum co__task_flags */
     int shield_depth;

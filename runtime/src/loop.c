@@ -72,10 +72,7 @@ static struct co_task *ready_pop(struct co_loop *loop)
 /* A task finished: what is left to do once we are off its stack. */
 static void task_done(struct co_task *t)
 {
-    int outcome = t->error == 0              ? CORUN_OUTCOME_OK
-                  : t->error == CO_ECANCELED ? CORUN_OUTCOME_CANCELLED
-                                             : CORUN_OUTCOME_ERROR;
-    CO_PROBE4(task_done, t, t->id, outcome, t->error);
+    CO_PROBE4(task_done, t, t->id, (int)t->outcome, t->error);
     /* Its stack is free now that we are off it. */
     if (t->flags & CO__TASK_DETACHED)
         co__task_free(t);

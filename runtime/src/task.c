@@ -36,7 +36,11 @@ static void task_finish(struct co_task *t, int error)
 {
     struct co_loop *loop = t->loop;
     t->error = error;
-    t->state = CORUN_TASK_DONE;
+    t->outcome = error == 0              ? CORUN_OUTCOME_OK
+                 : error == CO_ECANCELED ? CORUN_OUTCOME_CANCELLED
+                                         : CORUN_OUTCOME_ERROR;
+    /* A reader in another process trusts outcome and error once it sees DONE. */
+    __atomic_store_n(&t->state, CORUN_TASK_DONE, __ATOMIC_RELEASE);
     t->wait_reason = CORUN_WAIT_NONE;
     loop->alive--;
     if (t->held_locks > 0 && co__debug.enabled)

@@ -2,6 +2,7 @@
 // cached, incrementally re-sorted rows must be exactly what a fresh build gives.
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -180,5 +181,52 @@ TEST_CASE("warnings: long slices and blocking calls stick to their task until it
     REQUIRE(l);
     CHECK(l->kinds == CS_LINT_READY_LONG);
     CHECK(l->ready_ns == 250000000);
+    cs_lints_free(t);
+}
+
+TEST_CASE("warnings: J is a task that failed and was not joined within the grace, not one "
+          "that ended well or was cancelled")
+{
+    cs_lint_table *t = cs_lints_new(100000000); // 100 ms threshold: the 1 s grace rules
+    REQUIRE(t);
+    // Four finished tasks: failed, ok, cancelled (table v2), and one of a v1 table.
+    std::vector<cs_task> tasks(4);
+    const uint32_t outcomes[] = {CORUN_OUTCOME_ERROR, CORUN_OUTCOME_OK, CORUN_OUTCOME_CANCELLED, 0};
+    const int32_t errors[] = {-ECONNREFUSED, 0, -ECANCELED, 0};
+    for (size_t i = 0; i < tasks.size(); i++) {
+        tasks[i].id = 10 + i;
+        tasks[i].state = CORUN_TASK_DONE;
+        tasks[i].outcome_known = i < 3;
+        tasks[i].outcome = outcomes[i];
+        tasks[i].error = errors[i];
+    }
+    cs_corun_loop loop{};
+    loop.tasks = tasks.data();
+    loop.ntasks = tasks.size();
+    cs_corun_snapshot snap{};
+    snap.loops = &loop;
+    snap.nloops = 1;
+    snap.taken_ns = 1000000000;
+    cs_lints_snapshot(t, &snap);
+    snap.taken_ns += 500000000; // within the grace: nothing yet
+    cs_lints_snapshot(t, &snap);
+    for (uint64_t id = 10; id < 14; id++)
+        CHECK(cs_lints_find(t, id) == nullptr);
+    CHECK(cs_lints_unjoined_ns(t, 11) == 500000000);
+    snap.taken_ns += 1000000000;
+    cs_lints_snapshot(t, &snap);
+    const cs_task_lint *failed = cs_lints_find(t, 10);
+    REQUIRE(failed);
+    CHECK(failed->kinds == CS_LINT_UNJOINED);
+    CHECK(cs_lint_letter(failed) == 'J');
+    CHECK(failed->outcome_known);
+    CHECK(failed->done_ns == 1500000000);
+    CHECK(cs_lints_find(t, 11) == nullptr); // ended well: a note in the detail at most
+    CHECK(cs_lints_unjoined_ns(t, 11) == 1500000000);
+    CHECK(cs_lints_find(t, 12) == nullptr); // cancelled is not failed (as in asyncio)
+    const cs_task_lint *v1 = cs_lints_find(t, 13);
+    REQUIRE(v1); // no outcome in a v1 table: finished and not joined is what J means
+    CHECK(cs_lint_letter(v1) == 'J');
+    CHECK(!v1->outcome_known);
     cs_lints_free(t);
 }

@@ -515,6 +515,15 @@ struct stallgen_top {
 
 } // namespace
 
+// Whether a line of the screen matches `re`.
+bool has_line(const std::string &screen, const std::regex &re)
+{
+    for (int i = 0; i < count_lines(screen); i++)
+        if (std::regex_search(line_of(screen, i), re))
+            return true;
+    return false;
+}
+
 TEST_CASE("tasks that hold the loop are marked: never yielded, blocked in a system call")
 {
     stallgen_top t("--every 1s --stalls cpu:600ms,sleep:600ms", "-t 200ms");
@@ -522,12 +531,7 @@ TEST_CASE("tasks that hold the loop are marked: never yielded, blocked in a syst
     // The warning column: Y (never yielded) on stall-cpu, B (blocking call) on stall-sleep.
     static const std::regex cpu_row("^Y +[0-9]+ +stall-cpu "),
         sleep_row("^B +[0-9]+ +stall-sleep ");
-    auto has = [](const std::string &scr, const std::regex &re) {
-        for (int i = 0; i < count_lines(scr); i++)
-            if (std::regex_search(line_of(scr, i), re))
-                return true;
-        return false;
-    };
+    auto has = has_line;
     std::string s = t.term.wait_until(
         [&](const std::string &scr) { return has(scr, cpu_row) && has(scr, sleep_row); }, 30000);
     INFO(s);
@@ -580,9 +584,41 @@ int line_index(const std::string &screen, const std::string &what)
 
 } // namespace
 
+TEST_CASE("a task that failed and was never joined is marked J; one that ended well is not")
+{
+    // stallgen's fail-unjoined returns ECONNREFUSED at once, ok-unjoined returns 0; main
+    // joins neither. J waits for the join grace (1 s).
+    stallgen_top t("--every 60s", "-t 200ms");
+    t.term.keys("3");
+    static const std::regex failed_row("^J +[0-9]+ +fail-unjoined +failed "),
+        ok_row("^  +[0-9]+ +ok-unjoined +done ");
+    std::string s = t.term.wait_until(
+        [&](const std::string &scr) { return has_line(scr, failed_row) && has_line(scr, ok_row); },
+        30000);
+    INFO(s);
+    REQUIRE(has_line(s, failed_row));
+    CHECK(has_line(s, ok_row)); // no warning letter on the task that ended well
+
+    std::string d;
+    for (int attempt = 0; attempt < 3 && d.find("never joined") == std::string::npos; attempt++)
+        d = t.open_row(failed_row);
+    INFO(d);
+    CHECK(d.find("\"fail-unjoined\"") != std::string::npos);
+    CHECK(d.find("outcome: failed, returned ECONNREFUSED (-111, Connection refused)") !=
+          std::string::npos);
+    CHECK(std::regex_search(d, std::regex("! failed and never joined for [0-9.]+(ms|s)")));
+    for (int attempt = 0; attempt < 3 && d.find("\"ok-unjoined\"") == std::string::npos; attempt++)
+        d = t.open_row(ok_row);
+    INFO(d);
+    CHECK(d.find("\"ok-unjoined\"") != std::string::npos);
+    CHECK(std::regex_search(d, std::regex("outcome: ok, not joined yet after [0-9.]+(ms|s)")));
+    CHECK(d.find("! ") == std::string::npos);
+}
+
 TEST_CASE("a click selects a task; f follows it across re-sorts, else the cursor keeps its row")
 {
-    // No stall round during the test: the tree holds just main and its three helpers.
+    // No stall round during the test: the tree holds just main, its three helpers and
+    // the two tasks nobody joins (fail-unjoined, ok-unjoined).
     stallgen_top t("--every 60s");
     t.term.keys("3");
     std::string s = t.term.wait_for("ticker");
@@ -608,9 +644,9 @@ TEST_CASE("a click selects a task; f follows it across re-sorts, else the cursor
     CHECK(s.find("\"ticker\"") != std::string::npos);
     t.term.keys("Escape");
     s = t.term.wait_for("NAME^");
-    // Ascending by name under main: accept, signal-watcher, ticker (the cursor is on
-    // ticker, the fourth row). Not following, a reverse keeps the cursor on that row,
-    // which now holds accept.
+    // Ascending by name under main: accept, fail-unjoined, ok-unjoined, signal-watcher,
+    // ticker (the cursor is on ticker, the last row). Not following, a reverse keeps the
+    // cursor on that row, which now holds accept.
     t.term.keys("f");
     s = t.term.wait_until(
         [](const std::string &scr) { return scr.find("following") == std::string::npos; });

@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bpf_support.h"
 #include "cs_defs.h"
 #include "duration.h"
 #include "exit_codes.h"
@@ -23,10 +22,10 @@
 #include "launch_entry.h"
 #include "live_source.h"
 #include "loop_detect.h"
-#include "privileges.h"
 #include "replay_source.h"
 #include "screens.h"
 #include "stall_format.h"
+#include "target_options.h"
 #include "term.h"
 #include "ui.h"
 
@@ -35,14 +34,6 @@
 #define MAX_INTERVAL_NS     1000000000ull /* 1 Hz */
 #define TICK_MS             20            /* the collector looks for ongoing stalls this often */
 #define EXIT_LINGER_NS      2000000000ull /* the header says the target exited, then we go */
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -66,14 +57,6 @@ static void usage(FILE *out)
                  "5 the kernel lacks something needed.\n");
 }
 
-static int bad_usage(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "coscope top: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see 'coscope top --help')\n");
-    return CS_EXIT_USAGE;
-}
-
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -82,82 +65,55 @@ static uint64_t now_ns(void)
 }
 
 struct top_opts {
-    int pid;
-    char **cmd;
-    const char *replay; /* --replay FILE: a recording instead of a process */
-    uint64_t interval_ns, threshold_ns, duration_ns;
+    struct cs_target_opts target; /* -p PID | -- CMD, -d, -t */
+    const char *replay;           /* --replay FILE: a recording instead of a process */
+    uint64_t interval_ns;
 };
 
-static int parse(int argc, char **argv, struct top_opts *o)
+enum { OPT_REPLAY = 'R' };
+
+/* top's own options: the redraw interval, and a recording instead of a process */
+static int on_option(int opt, const char *arg, void *ctx)
 {
-    static const struct option longopts[] = {
-        {"pid", required_argument, NULL, 'p'},
-        {"interval", required_argument, NULL, 'i'},
-        {"threshold", required_argument, NULL, 't'},
-        {"duration", required_argument, NULL, 'd'},
-        {"replay", required_argument, NULL, 'R'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
-    opterr = 0;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "+p:i:t:d:h", longopts, NULL)) != -1) {
-        char *end;
-        switch (opt) {
-        case 'p':
-            o->pid = (int)strtol(optarg, &end, 10);
-            if (*end || o->pid <= 0)
-                return bad_usage("bad PID '%s'", optarg);
-            break;
-        case 'i':
-            if (cs_parse_duration_ns(optarg, &o->interval_ns) || o->interval_ns < MIN_INTERVAL_NS ||
-                o->interval_ns > MAX_INTERVAL_NS)
-                return bad_usage("bad interval '%s' (100ms to 1s, e.g. 500ms)", optarg);
-            break;
-        case 't':
-            if (cs_parse_duration_ns(optarg, &o->threshold_ns) || !o->threshold_ns)
-                return bad_usage("bad threshold '%s' (e.g. 50ms, 2s, 500us)", optarg);
-            break;
-        case 'd':
-            if (cs_parse_duration_ns(optarg, &o->duration_ns) || !o->duration_ns)
-                return bad_usage("bad duration '%s' (e.g. 10s, 500ms)", optarg);
-            break;
-        case 'R':
-            o->replay = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return -1;
-        default:
-            return bad_usage("unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-    }
-    o->cmd = optind < argc ? &argv[optind] : NULL;
-    if (o->replay && (o->cmd || o->pid))
-        return bad_usage("--replay FILE takes no process%s", "");
-    if (o->replay)
+    struct top_opts *o = ctx;
+    switch (opt) {
+    case 'i':
+        if (cs_parse_duration_ns(arg, &o->interval_ns) || o->interval_ns < MIN_INTERVAL_NS ||
+            o->interval_ns > MAX_INTERVAL_NS)
+            return cs_target_bad_usage("top", "bad interval '%s' (100ms to 1s, e.g. 500ms)", arg);
         return 0;
-    if (o->cmd && o->pid)
-        return bad_usage("give either -p PID or -- CMD, not both%s", "");
-    if (!o->cmd && !o->pid)
-        return bad_usage("which process? give -p PID or -- CMD%s", "");
-    return 0;
+    case OPT_REPLAY:
+        o->replay = arg;
+        return 0;
+    }
+    return CS_EXIT_USAGE;
 }
 
-/* Checks that need no terminal yet: privileges, the process, the kernel. */
-static int preflight(const struct top_opts *o)
+/* 0, CS_TARGET_HELP, or CS_EXIT_USAGE after one line on stderr. */
+static int parse(int argc, char **argv, struct top_opts *o)
 {
-    char why[256] = "";
-    if (!cs_have_bpf_privileges(why, sizeof why)) {
-        fprintf(stderr, "coscope: %s\n", why);
-        return CS_EXIT_PERMISSION;
-    }
-    if (o->pid && kill(o->pid, 0) != 0 && errno == ESRCH) {
-        fprintf(stderr, "coscope: no such process %d\n", o->pid);
-        return CS_EXIT_NO_PROCESS;
-    }
-    return cs_bpf_require();
+    static const struct option own_long[] = {
+        {"interval", required_argument, NULL, 'i'},
+        {"replay", required_argument, NULL, OPT_REPLAY},
+        {NULL, 0, NULL, 0},
+    };
+    const struct cs_target_cli cli = {
+        .name = "top",
+        .flags = CS_TARGET_THRESHOLD,
+        .usage = usage,
+        .own_long = own_long,
+        .own_short = "i:",
+        .on_option = on_option,
+        .ctx = o,
+    };
+    int rc = cs_target_parse_options(&cli, argc, argv, &o->target);
+    if (rc)
+        return rc;
+    if (o->replay && (o->target.cmd || o->target.pid))
+        return cs_target_bad_usage("top", "--replay FILE takes no process");
+    if (o->replay)
+        return 0;
+    return cs_target_check_choice(&cli, &o->target);
 }
 
 /* The one thread's loop: stdin, kernel events and the target's exit, and a redraw timer. */
@@ -167,9 +123,9 @@ static void run(struct cs_live *live, const struct top_opts *o)
     static struct cs_view live_view, frozen;
     bool have_frozen = false;
     uint64_t t0 = now_ns(), next_frame_ns = 0, exited_at_ns = 0;
-    while (!stop_requested && !ui.quit) {
+    while (!cs_stop_requested && !ui.quit) {
         uint64_t now = now_ns();
-        if (o->duration_ns && now - t0 >= o->duration_ns)
+        if (o->target.duration_ns && now - t0 >= o->target.duration_ns)
             break;
         if (exited_at_ns && now - exited_at_ns >= EXIT_LINGER_NS)
             break;
@@ -285,28 +241,29 @@ int cs_cmd_top(int argc, char **argv)
 {
     struct top_opts o = {
         .interval_ns = DEFAULT_INTERVAL_NS,
-        .threshold_ns = CS_DEFAULT_THRESHOLD_NS,
+        .target.threshold_ns = CS_DEFAULT_THRESHOLD_NS,
     };
     int rc = parse(argc, argv, &o);
     if (rc)
-        return rc < 0 ? CS_EXIT_OK : rc;
+        return cs_target_exit_code(rc);
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         fprintf(stderr, "coscope: top needs a terminal (in scripts use 'coscope stalls')\n");
         return CS_EXIT_USAGE;
     }
     if (o.replay) /* replay_source.c: the same screens over a recording */
-        return cs_replay_top(o.replay, o.interval_ns, o.duration_ns, cs_frame_draw);
-    rc = preflight(&o);
+        return cs_replay_top(o.replay, o.interval_ns, o.target.duration_ns, cs_frame_draw);
+    rc = cs_target_preflight(&o.target);
     if (rc)
         return rc;
 
-    int pid = o.pid;
+    int pid = o.target.pid;
+    char **cmd = o.target.cmd;
     bool launched = false;
     char log_path[64] = "";
-    if (o.cmd) {
-        pid = launch_quietly(o.cmd, log_path, sizeof log_path);
+    if (cmd) {
+        pid = launch_quietly(cmd, log_path, sizeof log_path);
         if (pid < 0)
-            return pid == -ENOENT || pid == -EACCES ? CS_EXIT_USAGE : CS_EXIT_NO_PROCESS;
+            return cs_target_launch_exit(pid);
         launched = true;
         /* Up to its first instruction: libcorun is mapped then, so the task probes attach
          * before anything runs (failing that, they attach on a later retry). */
@@ -314,14 +271,12 @@ int cs_cmd_top(int argc, char **argv)
     }
     char why[256] = "";
     struct cs_live *live = NULL;
-    int err = cs_live_open(pid, launched, o.threshold_ns, &live, why, sizeof why);
+    int err = cs_live_open(pid, launched, o.target.threshold_ns, &live, why, sizeof why);
     if (err) {
         fprintf(stderr, "coscope: %s\n", why);
         if (launched)
             kill(pid, SIGKILL);
-        return err == -EPERM || err == -EACCES ? CS_EXIT_PERMISSION
-               : err == -ESRCH                 ? CS_EXIT_NO_PROCESS
-                                               : CS_EXIT_KERNEL;
+        return cs_target_attach_exit(err);
     }
     if (cs_term_open(why, sizeof why)) {
         fprintf(stderr, "coscope: %s\n", why);
@@ -331,14 +286,10 @@ int cs_cmd_top(int argc, char **argv)
         return CS_EXIT_USAGE;
     }
     atexit(cs_term_close); /* any exit() path still gives the terminal back */
-    struct sigaction sa = {0};
-    sa.sa_handler = on_stop_signal; /* no SA_RESTART: poll returns at once */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    cs_target_catch_stop();
     if (launched && cs_launch_release(pid) != 0) {
         cs_term_close();
-        fprintf(stderr, "coscope: cannot start '%s': %s\n", o.cmd[0], strerror(errno));
+        fprintf(stderr, "coscope: cannot start '%s': %s\n", cmd[0], strerror(errno));
         cs_live_close(live);
         return CS_EXIT_FAILURE;
     }
@@ -348,23 +299,18 @@ int cs_cmd_top(int argc, char **argv)
 
     cs_term_close();
     if (launched && !cs_live_target_exited(live))
-        stop_launched(pid, o.cmd[0]);
+        stop_launched(pid, cmd[0]);
     rc = CS_EXIT_OK;
     struct cs_view v;
     cs_live_view(live, &v);
     cs_summary_write_text(stdout, v.model);
     if (cs_live_target_exited(live)) {
-        if (launched) {
-            int status = 0;
-            waitpid(pid, &status, 0);
-            fprintf(stderr, "coscope: %s exited\n", o.cmd[0]);
-        } else {
-            fprintf(stderr, "coscope: process %d exited\n", pid);
-            rc = CS_EXIT_NO_PROCESS;
-        }
+        rc = cs_target_exited(pid, launched);
+        if (launched)
+            fprintf(stderr, "coscope: %s exited\n", cmd[0]);
     }
     if (launched && log_path[0])
-        fprintf(stderr, "coscope: the output of %s is in %s\n", o.cmd[0], log_path);
+        fprintf(stderr, "coscope: the output of %s is in %s\n", cmd[0], log_path);
     cs_live_close(live);
     return rc;
 }

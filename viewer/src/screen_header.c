@@ -66,9 +66,12 @@ int cs_screen_header(const struct cs_view *v, const struct cs_ui *ui)
                 n++;
             }
         }
-        cs_term_put(1, x, CS_ROLE_NORMAL, "  Tasks %zu: %zu running, %zu ready, %zu waiting", n,
-                    by_state[CORUN_TASK_RUNNING], by_state[CORUN_TASK_READY],
-                    by_state[CORUN_TASK_WAITING]);
+        x = cs_term_put(1, x, CS_ROLE_NORMAL, "  Tasks %zu: %zu running, %zu ready, %zu waiting", n,
+                        by_state[CORUN_TASK_RUNNING], by_state[CORUN_TASK_READY],
+                        by_state[CORUN_TASK_WAITING]);
+        /* Finished, not joined yet (joined tasks are gone from the runtime's list). */
+        if (by_state[CORUN_TASK_DONE])
+            cs_term_put(1, x, CS_ROLE_NORMAL, ", %zu done", by_state[CORUN_TASK_DONE]);
     }
 
     /* Row 2: stalls so far, the worst, lost events (never silent). */

@@ -32,7 +32,8 @@ static const char *const help_lines[] = {
     "  Y          never yielded: one busy slice longer than the threshold",
     "  B          blocked in a system call on the loop thread, inside its slice",
     "  R          woken but not run for longer than the threshold",
-    "  J          finished, and nobody joined it for longer than the threshold",
+    "  J          failed (returned an error) and nobody joined it for over 1 s",
+    "             (or the threshold if longer); ended well or cancelled: no warning",
     "  dim        the task has ended: it fades out after a few seconds",
 };
 

@@ -8,6 +8,39 @@
 #include "task_tree.h"
 #include "term.h"
 
+/* "ECONNREFUSED (-111, Connection refused)": a negative errno by name; other codes as
+ * they are. */
+static const char *fmt_error(int32_t err, char *buf, size_t len)
+{
+    const char *name = err < 0 && err > -4096 ? strerrorname_np(-err) : NULL;
+    if (name)
+        snprintf(buf, len, "%s (%d, %s)", name, (int)err, strerror(-err));
+    else
+        snprintf(buf, len, "code %d", (int)err);
+    return buf;
+}
+
+/* How a finished task ended, and whether someone still has to join it. */
+static int draw_outcome(const struct cs_view *v, const struct cs_task *t, int y, int bottom)
+{
+    char e[96], a[32];
+    uint64_t unjoined_ns = cs_lints_unjoined_ns(v->lints, t->id);
+    if (t->state != CORUN_TASK_DONE || y >= bottom)
+        return y;
+    if (!t->outcome_known)
+        cs_term_put(y++, 1, CS_ROLE_DIM,
+                    "outcome unknown (the target's libcorun debug table is version 1)");
+    else if (t->outcome == CORUN_OUTCOME_ERROR)
+        cs_term_put(y++, 1, CS_ROLE_NORMAL, "outcome: failed, returned %s",
+                    fmt_error(t->error, e, sizeof e));
+    else
+        cs_term_put(y++, 1, CS_ROLE_DIM, "outcome: %s%s%s",
+                    t->outcome == CORUN_OUTCOME_CANCELLED ? "cancelled" : "ok",
+                    unjoined_ns ? ", not joined yet after " : "",
+                    unjoined_ns ? cs_fmt_duration(unjoined_ns, a, sizeof a) : "");
+    return y;
+}
+
 /* One line per warning (task_lints.h), with the figure behind it. */
 static int draw_lints(const struct cs_view *v, const struct cs_task *t, int y, int bottom)
 {
@@ -26,9 +59,15 @@ static int draw_lints(const struct cs_view *v, const struct cs_task *t, int y, i
     if ((l->kinds & CS_LINT_READY_LONG) && y < bottom)
         cs_term_put(y++, 1, CS_ROLE_ALERT, "! woken but not run for %s (threshold %s)",
                     cs_fmt_duration(l->ready_ns, a, sizeof a), thr);
-    if ((l->kinds & CS_LINT_UNJOINED) && y < bottom)
-        cs_term_put(y++, 1, CS_ROLE_ALERT, "! finished and not joined for %s",
+    /* The outcome line above gives the error. */
+    if ((l->kinds & CS_LINT_UNJOINED) && y < bottom && l->outcome_known) {
+        cs_term_put(y++, 1, CS_ROLE_ALERT, "! failed and never joined for %s",
                     cs_fmt_duration(l->done_ns, a, sizeof a));
+    } else if ((l->kinds & CS_LINT_UNJOINED) && y < bottom) {
+        cs_term_put(y++, 1, CS_ROLE_ALERT,
+                    "! finished and not joined for %s (outcome unknown: debug table v1)",
+                    cs_fmt_duration(l->done_ns, a, sizeof a));
+    }
     return y;
 }
 
@@ -63,6 +102,8 @@ void cs_screen_task_detail(const struct cs_view *v, struct cs_ui *ui, int top, i
                 gone ? "done" : cs_task_state_name(t->state), waiting[0] ? ", waiting on " : "",
                 waiting, (unsigned long long)t->parent_id,
                 (unsigned long long)ui->task_detail_loop_id, loop ? loop->tid : 0);
+    if (!gone)
+        y = draw_outcome(v, t, y, bottom);
     y = draw_lints(v, t, y, bottom);
     if (t->has_stats) {
         cs_term_put(y++, 1, CS_ROLE_NORMAL, "polls %llu   busy %s   wakes %llu   sched p99 %s",

@@ -74,8 +74,12 @@ static void draw_task_row(const struct cs_view *v, const struct cs_task_row *r, 
     const struct cs_task_lint *lint = cs_lints_find(v->lints, t->id);
     int x = cs_term_put(y, 0, lint && role != CS_ROLE_SELECTED ? CS_ROLE_ALERT : role, "%c",
                         cs_lint_letter(lint));
+    bool failed = t->outcome_known && t->outcome == CORUN_OUTCOME_ERROR;
     cs_term_put(y, x, role, "%5llu %-20.20s %-7.7s %-14.14s %6s %7s %7s %6s",
-                (unsigned long long)t->id, name, ended ? "ended" : cs_task_state_name(t->state),
+                (unsigned long long)t->id, name,
+                ended    ? "ended"
+                : failed ? "failed"
+                         : cs_task_state_name(t->state),
                 waiting, polls, busy, p99, age);
 }
 

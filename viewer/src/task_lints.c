@@ -13,11 +13,13 @@ struct entry {
     bool ready_tracked; /* seen ready, not run since (same poll count) */
     bool done_tracked;  /* seen done, not joined since */
     int64_t ready_since_ns, done_since_ns;
+    uint64_t unjoined_ns; /* since done_since_ns, as of the last snapshot that saw it */
     uint64_t ready_polls;
 };
 
 struct cs_lint_table {
     uint64_t threshold_ns;
+    uint64_t join_grace_ns;
     unsigned first_long_bucket; /* the first histogram bucket whose values all exceed it */
     struct entry *slots;        /* open addressing, linear probing; size a power of two */
     size_t cap, n;
@@ -43,6 +45,7 @@ struct cs_lint_table *cs_lints_new(uint64_t threshold_ns)
     if (!t)
         return NULL;
     t->threshold_ns = threshold_ns;
+    t->join_grace_ns = threshold_ns > CS_LINT_JOIN_GRACE_NS ? threshold_ns : CS_LINT_JOIN_GRACE_NS;
     /* Bucket k holds [2^(k-1), 2^k): every value in it is >= threshold when 2^(k-1) is. */
     unsigned k = 1;
     while (k < CS_TASK_HIST_BUCKETS && (1ull << (k - 1)) < threshold_ns)
@@ -154,10 +157,13 @@ static void note_task(struct cs_lint_table *t, const struct cs_task *task, int64
         e->ready_tracked = false;
     }
     if (done && e->done_tracked) {
-        uint64_t waited = (uint64_t)(now - e->done_since_ns);
-        if (waited > t->threshold_ns) {
+        e->unjoined_ns = (uint64_t)(now - e->done_since_ns);
+        /* Without outcomes (a v1 table) every finished task is a suspect. */
+        bool failed = !task->outcome_known || task->outcome == CORUN_OUTCOME_ERROR;
+        if (failed && e->unjoined_ns > t->join_grace_ns) {
             e->pub.kinds |= CS_LINT_UNJOINED;
-            e->pub.done_ns = waited;
+            e->pub.done_ns = e->unjoined_ns;
+            e->pub.outcome_known = task->outcome_known;
         }
     } else if (done) {
         e->done_tracked = true;
@@ -259,6 +265,12 @@ const struct cs_task_lint *cs_lints_find(const struct cs_lint_table *t, uint64_t
 {
     const struct entry *e = t ? lookup(t, task_id) : NULL;
     return e && e->pub.kinds ? &e->pub : NULL;
+}
+
+uint64_t cs_lints_unjoined_ns(const struct cs_lint_table *t, uint64_t task_id)
+{
+    const struct entry *e = t ? lookup(t, task_id) : NULL;
+    return e && e->done_tracked ? e->unjoined_ns : 0;
 }
 
 unsigned cs_lint_count(const struct cs_task_lint *l)

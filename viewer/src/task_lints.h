@@ -5,8 +5,11 @@
  *   - ready too long: woken, then not run for longer than the threshold;
  *   - blocking call: a system call blocked the loop thread inside its slice (a stall
  *     whose time went to that call);
- *   - done, never joined: finished (the runtime keeps it until someone joins it) and
- *     nobody has joined it for longer than the threshold.
+ *   - failed, never joined: finished with an error (the runtime keeps a joinable task
+ *     until someone joins it) and nobody has joined it for longer than the join grace
+ *     (asyncio's "Task exception was never retrieved"). A task that ended well or was
+ *     cancelled is no warning (cancelling is not failing, as in asyncio). A target whose
+ *     debug table has no outcomes (version 1) gets the warning for any finished task.
  * The table is fed by the live source (snapshots, long slices, stalls) and read by the
  * screens through a const pointer in the view.
  */
@@ -37,10 +40,15 @@ struct cs_task_lint {
     char syscall[32];          /* CS_LINT_BLOCKING: the call that blocked longest */
     uint64_t syscall_ns;       /* and how long the loop thread was blocked in it */
     uint64_t done_ns;          /* CS_LINT_UNJOINED: how long it has waited to be joined */
+    bool outcome_known;        /* CS_LINT_UNJOINED: false when the target's table is v1 */
     int64_t last_seen_ns;      /* CLOCK_MONOTONIC: for forgetting tasks long gone */
 };
 
 struct cs_lint_table;
+
+/* How long a failed task may wait to be joined before it is warned about: the threshold,
+ * but at least this (a join a few snapshots after the end is the normal case). */
+#define CS_LINT_JOIN_GRACE_NS 1000000000ull
 
 struct cs_lint_table *cs_lints_new(uint64_t threshold_ns);
 void cs_lints_free(struct cs_lint_table *t);
@@ -58,6 +66,9 @@ void cs_lints_expire(struct cs_lint_table *t, int64_t before_ns);
 
 /* The warnings of a task, or NULL when it has none. */
 const struct cs_task_lint *cs_lints_find(const struct cs_lint_table *t, uint64_t task_id);
+/* How long task `task_id` has been seen finished and not joined (any outcome), 0 if it
+ * was not: the detail's neutral note for a task that ended well. */
+uint64_t cs_lints_unjoined_ns(const struct cs_lint_table *t, uint64_t task_id);
 /* How many warnings (bits) a lint record holds. */
 unsigned cs_lint_count(const struct cs_task_lint *l);
 /* One letter for the tasks screen's warning column: the gravest warning. */

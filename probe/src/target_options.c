@@ -1,0 +1,223 @@
+#include "target_options.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "bpf_support.h"
+#include "duration.h"
+#include "exit_codes.h"
+#include "launch.h"
+#include "loop_detect.h"
+#include "privileges.h"
+
+#define MAX_LONGOPTS 32
+#define OPT_JSON     0x7f00 /* above any command's own option values */
+
+int cs_target_bad_usage(const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "coscope %s: ", name);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see 'coscope %s --help')\n", name);
+    va_end(ap);
+    return CS_EXIT_USAGE;
+}
+
+/* getopt_long's tables: the shared options the command takes, then its own. */
+static void build_options(const struct cs_target_cli *cli, struct option *longopts, char *shortopts,
+                          size_t short_len)
+{
+    size_t n = 0;
+    longopts[n++] = (struct option){"pid", required_argument, NULL, 'p'};
+    if (cli->flags & CS_TARGET_TID)
+        longopts[n++] = (struct option){"tid", required_argument, NULL, 'T'};
+    if (cli->flags & CS_TARGET_THRESHOLD)
+        longopts[n++] = (struct option){"threshold", required_argument, NULL, 't'};
+    longopts[n++] = (struct option){"duration", required_argument, NULL, 'd'};
+    if (cli->flags & CS_TARGET_JSON)
+        longopts[n++] = (struct option){"json", no_argument, NULL, OPT_JSON};
+    longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    for (const struct option *own = cli->own_long; own && own->name && n < MAX_LONGOPTS - 1;)
+        longopts[n++] = *own++;
+    longopts[n] = (struct option){NULL, 0, NULL, 0};
+    /* "+": stop at the first non-option, so CMD's own flags stay CMD's */
+    snprintf(shortopts, short_len, "+p:%s%sd:%sh", cli->flags & CS_TARGET_TID ? "T:" : "",
+             cli->flags & CS_TARGET_THRESHOLD ? "t:" : "", cli->own_short ? cli->own_short : "");
+}
+
+static int parse_id(const char *text, int *out)
+{
+    char *end;
+    *out = (int)strtol(text, &end, 10);
+    return *end || *out <= 0 ? -EINVAL : 0;
+}
+
+int cs_target_parse_options(const struct cs_target_cli *cli, int argc, char **argv,
+                            struct cs_target_opts *o)
+{
+    struct option longopts[MAX_LONGOPTS];
+    char shortopts[64];
+    build_options(cli, longopts, shortopts, sizeof shortopts);
+    int opt;
+    opterr = 0;
+    optind = 0; /* not 1: glibc then also forgets where an earlier parse stopped */
+    while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        int rc;
+        switch (opt) {
+        case 'p':
+            if (parse_id(optarg, &o->pid))
+                return cs_target_bad_usage(cli->name, "bad PID '%s'", optarg);
+            break;
+        case 'T':
+            if (parse_id(optarg, &o->tid))
+                return cs_target_bad_usage(cli->name, "bad TID '%s'", optarg);
+            break;
+        case 't':
+            if (cs_parse_duration_ns(optarg, &o->threshold_ns) || !o->threshold_ns)
+                return cs_target_bad_usage(cli->name, "bad threshold '%s' (e.g. 50ms, 2s, 500us)",
+                                           optarg);
+            break;
+        case 'd':
+            if (cs_parse_duration_ns(optarg, &o->duration_ns) || !o->duration_ns)
+                return cs_target_bad_usage(cli->name, "bad duration '%s' (e.g. 10s, 500ms)",
+                                           optarg);
+            break;
+        case OPT_JSON:
+            o->json = true;
+            break;
+        case 'h':
+            cli->usage(stdout);
+            return CS_TARGET_HELP;
+        case '?':
+        case ':':
+            return cs_target_bad_usage(cli->name, "unknown or incomplete option '%s'",
+                                       argv[optind - 1]);
+        default:
+            rc = cli->on_option ? cli->on_option(opt, optarg, cli->ctx) : CS_EXIT_USAGE;
+            if (rc)
+                return rc;
+            break;
+        }
+    }
+    o->cmd = optind < argc ? &argv[optind] : NULL;
+    return 0;
+}
+
+int cs_target_check_choice(const struct cs_target_cli *cli, const struct cs_target_opts *o)
+{
+    bool tid = cli->flags & CS_TARGET_TID;
+    if (o->cmd && (o->pid || o->tid))
+        return cs_target_bad_usage(cli->name, "give either %s or -- CMD, not both",
+                                   tid ? "-p/-T" : "-p PID");
+    if (!o->cmd && !o->pid && !o->tid)
+        return cs_target_bad_usage(cli->name, "which process? give -p PID%s or -- CMD",
+                                   tid ? ", -T TID" : "");
+    return 0;
+}
+
+int cs_target_parse(const struct cs_target_cli *cli, int argc, char **argv,
+                    struct cs_target_opts *o)
+{
+    int rc = cs_target_parse_options(cli, argc, argv, o);
+    if (!rc)
+        rc = cs_target_check_choice(cli, o);
+    if (!rc && cli->check)
+        rc = cli->check(cli->ctx);
+    return rc;
+}
+
+int cs_target_begin(const struct cs_target_cli *cli, int argc, char **argv,
+                    struct cs_target_opts *o)
+{
+    int rc = cs_target_parse(cli, argc, argv, o);
+    if (!rc)
+        rc = cs_target_preflight(o);
+    if (!rc)
+        rc = cs_target_launch(o);
+    return rc;
+}
+
+int cs_target_exit_code(int rc)
+{
+    return rc == CS_TARGET_HELP ? CS_EXIT_OK : rc;
+}
+
+int cs_target_preflight(struct cs_target_opts *o)
+{
+    char why[256] = "";
+    if (!cs_have_bpf_privileges(why, sizeof why)) {
+        fprintf(stderr, "coscope: %s\n", why);
+        return CS_EXIT_PERMISSION;
+    }
+    if (o->tid) {
+        int tgid = cs_tgid_of(o->tid);
+        if (tgid < 0 || (o->pid && tgid != o->pid)) {
+            fprintf(stderr, "coscope: no such thread %d%s\n", o->tid,
+                    o->pid ? " in that process" : "");
+            return CS_EXIT_NO_PROCESS;
+        }
+        o->pid = tgid;
+    }
+    if (o->pid && kill(o->pid, 0) != 0 && errno == ESRCH) {
+        fprintf(stderr, "coscope: no such process %d\n", o->pid);
+        return CS_EXIT_NO_PROCESS;
+    }
+    return cs_bpf_require();
+}
+
+int cs_target_launch(struct cs_target_opts *o)
+{
+    if (!o->cmd)
+        return 0;
+    int pid = cs_launch_stopped(o->cmd);
+    if (pid < 0)
+        return cs_target_launch_exit(pid);
+    o->pid = pid;
+    o->launched = true;
+    return 0;
+}
+
+int cs_target_launch_exit(int err)
+{
+    return err == -ENOENT || err == -EACCES ? CS_EXIT_USAGE : CS_EXIT_NO_PROCESS;
+}
+
+int cs_target_attach_exit(int err)
+{
+    return err == -EPERM || err == -EACCES ? CS_EXIT_PERMISSION
+           : err == -ESRCH                 ? CS_EXIT_NO_PROCESS
+                                           : CS_EXIT_KERNEL;
+}
+
+int cs_target_exited(int pid, bool launched)
+{
+    if (launched) {
+        int status = 0;
+        waitpid(pid, &status, 0);
+        return CS_EXIT_OK;
+    }
+    fprintf(stderr, "coscope: process %d exited\n", pid);
+    return CS_EXIT_NO_PROCESS;
+}
+
+volatile sig_atomic_t cs_stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    cs_stop_requested = 1;
+}
+
+void cs_target_catch_stop(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
