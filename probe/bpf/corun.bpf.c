@@ -249,6 +249,105 @@ int BPF_USDT(corun_exec_done, void *job, __u64 task_id, __u64 queue_ns, __u64 ru
     return 0;
 }
 
+/* ---- `record --polls`: every poll and every wake edge (corun_usdt.h) ----------------- */
+
+/* Sized by user space before load (a few MB); only the polls collector loads these. */
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 4096);
+} polls SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 256);
+    __type(key, __u32); /* TID of a loop thread */
+    __type(value, struct cs_corun_poll_cur);
+} poll_cur SEC(".maps");
+
+/* One event, or NULL (counted lost: the ring buffer is full, the collector never blocks the
+ * target). User space drains the ring every few ms without being woken: no wakeup per
+ * event (BPF_RB_NO_WAKEUP), which is most of what per-CPU batching would save. */
+static __always_inline struct cs_corun_poll_event *poll_event(unsigned short kind, __u64 task_id,
+                                                              __u32 tid)
+{
+    struct cs_corun_poll_event *e = bpf_ringbuf_reserve(&polls, sizeof(*e), 0);
+    if (!e) {
+        __sync_fetch_and_add(&lost_events, 1);
+        return NULL;
+    }
+    e->task_id = task_id;
+    e->duration_ns = 0;
+    e->waker_id = 0;
+    e->tid = tid;
+    e->kind = kind;
+    e->wait_reason = 0;
+    return e;
+}
+
+SEC("?usdt")
+int BPF_USDT(corun_task_ready, void *task, __u64 task_id, __u64 waker_id)
+{
+    (void)task;
+    struct cs_corun_poll_event *e =
+        poll_event(CS_CORUN_EV_WAKE, task_id, (__u32)bpf_get_current_pid_tgid());
+    if (!e)
+        return 0;
+    e->start_ns = bpf_ktime_get_ns();
+    e->waker_id = waker_id;
+    bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+    return 0;
+}
+
+SEC("?usdt")
+int BPF_USDT(corun_task_resume, void *task, __u64 task_id)
+{
+    (void)task;
+    __u32 tid = (__u32)bpf_get_current_pid_tgid();
+    struct cs_corun_poll_cur cur = {.task_id = task_id, .start_ns = bpf_ktime_get_ns()};
+    struct cs_corun_poll_cur *c = bpf_map_lookup_elem(&poll_cur, &tid);
+    if (c)
+        *c = cur;
+    else if (bpf_map_update_elem(&poll_cur, &tid, &cur, BPF_ANY))
+        __sync_fetch_and_add(&lost_events, 1); /* more loop threads than entries */
+    return 0;
+}
+
+/* The poll of `task_id` on this thread ends (suspended or done). */
+static __always_inline int poll_end(__u64 task_id, unsigned short wait_reason)
+{
+    __u64 now = bpf_ktime_get_ns();
+    __u32 tid = (__u32)bpf_get_current_pid_tgid();
+    struct cs_corun_poll_cur *c = bpf_map_lookup_elem(&poll_cur, &tid);
+    if (!c || !c->start_ns || c->task_id != task_id)
+        return 0; /* it began before the programs were attached */
+    struct cs_corun_poll_event *e = poll_event(CS_CORUN_EV_POLL, task_id, tid);
+    if (e) {
+        e->start_ns = c->start_ns;
+        e->duration_ns = now - c->start_ns;
+        e->wait_reason = wait_reason;
+        bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+    }
+    c->start_ns = 0;
+    return 0;
+}
+
+SEC("?usdt")
+int BPF_USDT(corun_task_suspend, void *task, __u64 task_id, int wait_reason, void *obj)
+{
+    (void)task;
+    (void)obj;
+    return poll_end(task_id, (unsigned short)wait_reason);
+}
+
+SEC("?usdt")
+int BPF_USDT(corun_task_done, void *task, __u64 task_id, int outcome, int error)
+{
+    (void)task;
+    (void)outcome;
+    (void)error;
+    return poll_end(task_id, CS_CORUN_POLL_DONE);
+}
+
 /* Off-CPU accounting of the loop threads user space put in `offcpu` (corun_usdt.h). */
 static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next)
 {

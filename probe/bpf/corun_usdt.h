@@ -140,4 +140,32 @@ struct cs_corun_iter_event {
     struct cs_corun_top_slice top[CS_CORUN_ITER_TOP];
 };
 
+/*
+ * `record --polls`: every poll (task_resume -> task_suspend / task_done) and every wake
+ * edge (task_ready), one ring buffer record each (ring buffer `polls`). Both kinds share
+ * one 40-byte layout so the consumer reads one stream in order.
+ */
+enum cs_corun_poll_kind {
+    CS_CORUN_EV_POLL = 1, /* task_id ran from start_ns for duration_ns */
+    CS_CORUN_EV_WAKE = 2, /* at start_ns, waker_id made task_id ready (waker 0: the loop) */
+};
+
+#define CS_CORUN_POLL_DONE 0xffffu /* wait_reason of a poll that ended with the task's end */
+
+struct cs_corun_poll_event {
+    unsigned long long task_id;     /* the polled task, or the woken one */
+    unsigned long long start_ns;    /* CLOCK_MONOTONIC: the poll's start, or the wake's time */
+    unsigned long long duration_ns; /* POLL; 0 for WAKE */
+    unsigned long long waker_id;    /* WAKE; 0 for POLL */
+    unsigned int tid;               /* the loop thread */
+    unsigned short kind;            /* enum cs_corun_poll_kind */
+    unsigned short wait_reason;     /* POLL: corun_debug.h's at suspension, or _POLL_DONE */
+};
+
+/* Map `poll_cur`, key TID: the poll the loop thread runs now (task_resume). */
+struct cs_corun_poll_cur {
+    unsigned long long task_id;
+    unsigned long long start_ns; /* 0: none (the poll's start was not seen) */
+};
+
 #endif
