@@ -15,13 +15,6 @@
 #define CS_CORUN_OFFCPU_LOG 32 /* off-CPU periods remembered per loop thread */
 #define CS_CORUN_ITER_TOP   8  /* CORUN_ITER_TOP_SLICES */
 
-/* One blocking system call's tally inside a slice (see cs_defs.h, "blocking call"). */
-struct cs_corun_sys {
-    int nr; /* CS_NO_SYSCALL: off-CPU outside a system call */
-    unsigned int count;
-    unsigned long long total_ns;
-};
-
 /*
  * A long slice. The first fields are the layout every reader (stat, the viewer) relies on;
  * the off-CPU part is filled only where the off-CPU accounting runs (corun_switch attached).
@@ -37,7 +30,7 @@ struct cs_corun_slice_event {
     unsigned long long off_cpu_ns; /* of the slice, from the off-CPU accounting */
     unsigned int nsys;
     unsigned int log_state; /* enum cs_corun_log_state */
-    struct cs_corun_sys sys[CS_CORUN_MAX_SYS];
+    struct cs_syscall_slot sys[CS_CORUN_MAX_SYS];
 };
 
 enum cs_corun_log_state {
@@ -62,7 +55,7 @@ struct cs_corun_offcpu_log {
     unsigned long long base_cum_ns; /* cum_off_ns when that slice began */
     unsigned int nsys;
     unsigned int pad;
-    struct cs_corun_sys sys[CS_CORUN_MAX_SYS]; /* blocking calls of slice base_seq */
+    struct cs_syscall_slot sys[CS_CORUN_MAX_SYS]; /* blocking calls of slice base_seq */
     /* `coscope stat`: the system call in progress, if made inside a task's slice. */
     unsigned long long sys_task_id;  /* 0: not in a syscall, or not inside a slice */
     unsigned long long sys_off_base; /* cum_off_ns at its entry */
@@ -145,6 +138,34 @@ struct cs_corun_iter_event {
     unsigned int tid;
     unsigned int ntop;
     struct cs_corun_top_slice top[CS_CORUN_ITER_TOP];
+};
+
+/*
+ * `record --polls`: every poll (task_resume -> task_suspend / task_done) and every wake
+ * edge (task_ready), one ring buffer record each (ring buffer `polls`). Both kinds share
+ * one 40-byte layout so the consumer reads one stream in order.
+ */
+enum cs_corun_poll_kind {
+    CS_CORUN_EV_POLL = 1, /* task_id ran from start_ns for duration_ns */
+    CS_CORUN_EV_WAKE = 2, /* at start_ns, waker_id made task_id ready (waker 0: the loop) */
+};
+
+#define CS_CORUN_POLL_DONE 0xffffu /* wait_reason of a poll that ended with the task's end */
+
+struct cs_corun_poll_event {
+    unsigned long long task_id;     /* the polled task, or the woken one */
+    unsigned long long start_ns;    /* CLOCK_MONOTONIC: the poll's start, or the wake's time */
+    unsigned long long duration_ns; /* POLL; 0 for WAKE */
+    unsigned long long waker_id;    /* WAKE; 0 for POLL */
+    unsigned int tid;               /* the loop thread */
+    unsigned short kind;            /* enum cs_corun_poll_kind */
+    unsigned short wait_reason;     /* POLL: corun_debug.h's at suspension, or _POLL_DONE */
+};
+
+/* Map `poll_cur`, key TID: the poll the loop thread runs now (task_resume). */
+struct cs_corun_poll_cur {
+    unsigned long long task_id;
+    unsigned long long start_ns; /* 0: none (the poll's start was not seen) */
 };
 
 #endif

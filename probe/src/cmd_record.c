@@ -27,6 +27,7 @@
 #include "loop_detect.h"
 #include "model.h"
 #include "model_tasks.h"
+#include "record_polls.h"
 #include "record_target.h"
 #include "record_tasks.h"
 #include "record_writer.h"
@@ -65,6 +66,9 @@ static void usage(FILE *out)
                  "      --after DUR        with --flight: keep recording DUR after the trigger\n"
                  "                         (default 2s), then stop\n"
                  "      --flight-max MB    with --flight: memory bound of the window (default 64)\n"
+                 "      --polls            libcorun: every task poll and wake edge, not only\n"
+                 "                         long slices (Chrome flow arrows); costs the target\n"
+                 "                         3 probe hits per request (~0.3-0.6 us each)\n"
                  "  -h, --help             this text\n"
                  "\n"
                  "Durations take ns, us, ms or s suffixes (a bare number is ms).\n"
@@ -91,6 +95,7 @@ struct rec_opts {
     uint64_t flight_max_bytes;
     struct trigger triggers[MAX_TRIGGERS];
     int ntriggers;
+    bool polls;
 };
 
 struct recorder {
@@ -101,6 +106,7 @@ struct recorder {
     struct cs_collector *coll;
     struct cs_rec_tasks *tasks;
     struct cs_task_source *tsrc;
+    struct cs_rec_polls *polls; /* --polls */
     int64_t last_snap_ns;
     uint64_t next_stats_ns;
     struct cs_view_slice last_slice; /* the newest slice written */
@@ -124,7 +130,7 @@ static int parse_trigger(const char *text, struct trigger *t)
     return 0;
 }
 
-enum { OPT_FLIGHT = 256, OPT_TRIGGER, OPT_AFTER, OPT_FLIGHT_MAX };
+enum { OPT_FLIGHT = 256, OPT_TRIGGER, OPT_AFTER, OPT_FLIGHT_MAX, OPT_POLLS };
 
 /* record's own options: the file, and the flight recorder */
 static int on_option(int opt, const char *arg, void *ctx)
@@ -156,6 +162,9 @@ static int on_option(int opt, const char *arg, void *ctx)
             return cs_target_bad_usage("record", "bad --flight-max '%s' (MB, 1 to 65536)", arg);
         o->flight_max_bytes <<= 20;
         return 0;
+    case OPT_POLLS:
+        o->polls = true;
+        return 0;
     }
     return CS_EXIT_USAGE;
 }
@@ -182,6 +191,7 @@ static int begin(int argc, char **argv, struct rec_opts *o)
         {"trigger", required_argument, NULL, OPT_TRIGGER},
         {"after", required_argument, NULL, OPT_AFTER},
         {"flight-max", required_argument, NULL, OPT_FLIGHT_MAX},
+        {"polls", no_argument, NULL, OPT_POLLS},
         {NULL, 0, NULL, 0},
     };
     const struct cs_target_cli cli = {
@@ -288,7 +298,8 @@ static void write_slices(struct recorder *r)
 
 static void write_lost(struct recorder *r, bool always)
 {
-    uint64_t lost = cs_model_lost(r->model), sup = cs_model_suppressed(r->model);
+    uint64_t lost = cs_model_lost(r->model) + cs_rec_polls_lost(r->polls);
+    uint64_t sup = cs_model_suppressed(r->model);
     if (!always && lost == r->lost_written && sup == r->suppressed_written)
         return;
     struct cs_rec_lost l = {.t_ns = now_ns(), .lost_events = lost, .suppressed = sup};
@@ -304,6 +315,7 @@ static void tick_tasks(struct recorder *r, uint64_t now, bool force_stats)
 {
     cs_task_source_process(r->tsrc, now);
     write_slices(r);
+    cs_rec_polls_tick(r->polls);
     const struct cs_corun_snapshot *snap = cs_task_source_snapshot(r->tsrc);
     if (!snap || (snap->taken_ns == r->last_snap_ns && !force_stats))
         return;
@@ -431,6 +443,8 @@ static int run(struct recorder *r, bool launched, char **cmd)
         cs_collector_set_annotator(r->coll, cs_corun_attrib_annotate, attrib);
         cs_corun_attrib_on_slow_iter(attrib, MAX_STALLS_PER_S, r->model, on_slow_iter, r);
     }
+    if (o->polls)
+        r->polls = cs_rec_polls_new(r->pid, r->w, launched);
     tick_tasks(r, now_ns(), false);
     /* Tools and tests wait for this line: from here on, everything seen is recorded. */
     fprintf(stderr, "coscope: recording %zu loop thread%s of process %d to %s%s\n",
@@ -503,6 +517,8 @@ static int run(struct recorder *r, bool launched, char **cmd)
         r->reaped = launched;
     }
 out:
+    cs_rec_polls_free(r->polls);
+    r->polls = NULL;
     cs_loop_scan_free(scan);
     cs_collector_close(r->coll);
     r->coll = NULL;

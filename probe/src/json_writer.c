@@ -112,6 +112,12 @@ void cs_json_uint(struct cs_json *w, uint64_t v)
     fprintf(w->out, "%" PRIu64, v);
 }
 
+void cs_json_milli(struct cs_json *w, uint64_t v)
+{
+    value_prefix(w);
+    fprintf(w->out, "%" PRIu64 ".%03u", v / 1000, (unsigned)(v % 1000));
+}
+
 void cs_json_int(struct cs_json *w, int64_t v)
 {
     value_prefix(w);

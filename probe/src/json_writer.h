@@ -24,6 +24,8 @@ void cs_json_key(struct cs_json *w, const char *key);
 void cs_json_string(struct cs_json *w, const char *s); /* NULL writes null */
 void cs_json_uint(struct cs_json *w, uint64_t v);
 void cs_json_int(struct cs_json *w, int64_t v);
+/* v / 1000 with three decimals, exactly (e.g. nanoseconds as microseconds: 1234 -> 1.234). */
+void cs_json_milli(struct cs_json *w, uint64_t v);
 void cs_json_bool(struct cs_json *w, bool v);
 void cs_json_null(struct cs_json *w);
 /* A hex address as a string: "0x7f12…". */

@@ -176,6 +176,8 @@ int cs_rec_encode_slice(struct cs_rec_buf *b, const struct cs_rec_slice *s)
     put_u32(b, (uint32_t)s->tid);
     put_u64(b, s->task_id);
     put_str(b, s->name);
+    put_u32(b, s->flags);
+    put_u32(b, s->wait_reason);
     return end(b, at);
 }
 
@@ -185,6 +187,7 @@ int cs_rec_encode_wake(struct cs_rec_buf *b, const struct cs_rec_wake *w)
     put_u64(b, w->t_ns);
     put_u64(b, w->waker_id);
     put_u64(b, w->woken_id);
+    put_u32(b, (uint32_t)w->loop_tid);
     return end(b, at);
 }
 

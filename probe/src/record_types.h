@@ -49,12 +49,15 @@ struct cs_rec_slice {
     uint64_t start_ns, duration_ns;
     int tid;
     uint64_t task_id; /* 0: unknown */
-    char name[CS_REC_NAME_LEN];
+    char name[CS_REC_NAME_LEN]; /* a POLL slice is written without; the reader fills it in */
+    uint32_t flags;             /* CS_REC_SLICE_* (0 in files before `--polls`) */
+    uint32_t wait_reason;       /* POLL: corun_debug.h's at suspension, or CS_REC_WAIT_DONE */
 };
 
 struct cs_rec_wake {
     uint64_t t_ns;
-    uint64_t waker_id, woken_id;
+    uint64_t waker_id, woken_id; /* waker 0: the loop (a timer, an fd, a posted call) */
+    int loop_tid;                /* where it happened; 0 in older files */
 };
 
 /* Counters are what happened since the recording started (or the loop was first seen). */

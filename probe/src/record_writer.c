@@ -11,6 +11,7 @@
 struct held {
     struct held *next;
     uint64_t t_ns;
+    uint64_t records; /* whole records in data (a batch holds many) */
     size_t len;
     uint8_t data[];
 };
@@ -118,23 +119,27 @@ struct cs_rec_buf *cs_rec_writer_begin(struct cs_rec_writer *w)
     return &w->buf;
 }
 
-static void held_drop_head(struct held_list *l)
+/* Drops the oldest entry; returns the records it held. */
+static uint64_t held_drop_head(struct held_list *l)
 {
     struct held *h = l->head;
+    uint64_t n = h->records;
     l->head = h->next;
     if (!l->head)
         l->tail = NULL;
     l->bytes -= sizeof *h + h->len;
     free(h);
+    return n;
 }
 
-static int hold(struct held_list *l, uint64_t t_ns, const struct cs_rec_buf *b)
+static int hold(struct held_list *l, uint64_t t_ns, uint64_t records, const struct cs_rec_buf *b)
 {
     struct held *h = malloc(sizeof *h + b->len);
     if (!h)
         return -ENOMEM;
     h->next = NULL;
     h->t_ns = t_ns;
+    h->records = records;
     h->len = b->len;
     memcpy(h->data, b->data, b->len);
     if (l->tail)
@@ -146,33 +151,42 @@ static int hold(struct held_list *l, uint64_t t_ns, const struct cs_rec_buf *b)
     return 0;
 }
 
-int cs_rec_writer_commit(struct cs_rec_writer *w, uint64_t t_ns, bool sticky)
+static int commit(struct cs_rec_writer *w, uint64_t t_ns, bool sticky, uint64_t records)
 {
     if (w->error)
         return w->error;
     if (w->buf.oom)
         return -ENOMEM; /* this record is lost; the next may fit */
+    if (!records)
+        return 0;
     if (w->fd >= 0) {
         int err = write_all(w->fd, w->buf.data, w->buf.len);
         if (err) {
             w->error = err;
             return err;
         }
-        w->records++;
+        w->records += records;
         return 0;
     }
-    int err = hold(sticky ? &w->sticky : &w->window, t_ns, &w->buf);
+    int err = hold(sticky ? &w->sticky : &w->window, t_ns, records, &w->buf);
     if (err)
         return err;
-    w->records++;
+    w->records += records;
     /* Records arrive roughly in time order: age out from the front. */
-    while (w->window.head &&
-           (w->window.bytes > w->max_bytes ||
-            (t_ns > w->window_ns && w->window.head->t_ns < t_ns - w->window_ns))) {
-        held_drop_head(&w->window);
-        w->records--;
-    }
+    while (w->window.head && (w->window.bytes > w->max_bytes ||
+                              (t_ns > w->window_ns && w->window.head->t_ns < t_ns - w->window_ns)))
+        w->records -= held_drop_head(&w->window);
     return 0;
+}
+
+int cs_rec_writer_commit(struct cs_rec_writer *w, uint64_t t_ns, bool sticky)
+{
+    return commit(w, t_ns, sticky, 1);
+}
+
+int cs_rec_writer_commit_batch(struct cs_rec_writer *w, uint64_t t_ns, uint64_t records)
+{
+    return commit(w, t_ns, false, records);
 }
 
 int cs_rec_writer_fire(struct cs_rec_writer *w, char *why, size_t why_len)

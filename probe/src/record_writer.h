@@ -40,6 +40,13 @@ struct cs_rec_buf *cs_rec_writer_begin(struct cs_rec_writer *w);
  */
 int cs_rec_writer_commit(struct cs_rec_writer *w, uint64_t t_ns, bool sticky);
 
+/*
+ * The same for `records` whole records encoded one after the other into the buffer (the
+ * stream of polls: one write(2), or one window entry aged by its newest time `t_ns`, for a
+ * few ms of them). A recorder killed during the write leaves a readable prefix all the same.
+ */
+int cs_rec_writer_commit_batch(struct cs_rec_writer *w, uint64_t t_ns, uint64_t records);
+
 /* Flight recorder: creates the file and writes the header, the sticky records and the
  * window; from then on records go straight to the file. 0 or -errno (message in `why`). */
 int cs_rec_writer_fire(struct cs_rec_writer *w, char *why, size_t why_len);

@@ -28,8 +28,8 @@ enum cs_rec_type {
     CS_REC_LOOP = 2,       /* a loop thread is watched */
     CS_REC_TASK_SPAWN = 3, /* a libcorun task was first seen */
     CS_REC_TASK_DONE = 4,  /* ...and was gone from a later snapshot */
-    CS_REC_SLICE = 5,      /* one poll of a task (a long slice: corun:slice_long) */
-    CS_REC_WAKE = 6,       /* a wake edge, waker -> woken (no collector writes it yet) */
+    CS_REC_SLICE = 5,      /* one poll of a task: a long one, or any (record --polls) */
+    CS_REC_WAKE = 6,       /* a wake edge, waker -> woken (record --polls) */
     CS_REC_STALL = 7,      /* a finished stall, its stacks already symbolized */
     CS_REC_LOOP_STATS = 8, /* a libcorun loop's counters and histograms so far */
     CS_REC_TASK_STATS = 9, /* a task's counters and histogram so far */
@@ -42,6 +42,11 @@ enum cs_rec_type {
 
 /* TARGET flags */
 #define CS_REC_TARGET_FLIGHT 1u /* written by the flight recorder (a window, not a session) */
+
+/* SLICE flags (a trailing field: files before it read as 0, a long slice) */
+#define CS_REC_SLICE_POLL 1u /* from record --polls: every poll, however short */
+/* SLICE wait_reason of a poll that ended with its task */
+#define CS_REC_WAIT_DONE 0xffffu
 
 /* TRAILER reasons */
 enum cs_rec_end {

@@ -232,6 +232,10 @@ static int parse_record(struct parse *ps, unsigned type, struct cur *c)
         s->tid = (int)get_u32(c);
         s->task_id = get_u64(c);
         get_str(c, s->name, sizeof s->name);
+        if (!c->bad && c->end - c->p >= 8) { /* added with record --polls */
+            s->flags = get_u32(c);
+            s->wait_reason = get_u32(c);
+        }
         break;
     }
     case CS_REC_WAKE: {
@@ -241,6 +245,8 @@ static int parse_record(struct parse *ps, unsigned type, struct cur *c)
         w->t_ns = get_u64(c);
         w->waker_id = get_u64(c);
         w->woken_id = get_u64(c);
+        if (!c->bad && c->end - c->p >= 4) /* added with record --polls */
+            w->loop_tid = (int)get_u32(c);
         break;
     }
     case CS_REC_STALL: {
@@ -351,6 +357,19 @@ const struct cs_rec_task *cs_recording_task(const struct cs_recording *r, uint64
     if (!r->ntasks)
         return NULL;
     return bsearch(&key, r->tasks, r->ntasks, sizeof key, cmp_task);
+}
+
+/* Poll slices are written without their task's name (it is in TASK_SPAWN). */
+static void name_polls(struct cs_recording *r)
+{
+    for (size_t i = 0; i < r->nslices; i++) {
+        struct cs_rec_slice *s = &r->slices[i];
+        if (s->name[0] || !s->task_id)
+            continue;
+        const struct cs_rec_task *t = cs_recording_task(r, s->task_id);
+        if (t)
+            memcpy(s->name, t->spawn.name, sizeof s->name);
+    }
 }
 
 /* Tasks sorted by id (a task seen twice keeps its first spawn); done records joined. */
@@ -465,6 +484,7 @@ int cs_recording_parse(const uint8_t *data, size_t len, struct cs_recording *r)
         r->valid_bytes = off;
     }
     finish_tasks(&ps);
+    name_polls(r);
     free(ps.dones);
     return rc;
 }

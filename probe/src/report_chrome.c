@@ -1,19 +1,29 @@
 /*
  * `coscope report --format chrome`: Chrome trace-event JSON (chrome://tracing, Perfetto
- * UI). One track per loop thread; on it a slice per recorded task poll (cat "task") and
- * each stall (cat "stall", with an instant marker where it began); each task's life as an
- * async span (cat "task_life"), slow iterations (cat "slow_iteration"); flow arrows from the
- * waker's track to the woken task's where wake edges were recorded. Times in µs from the
- * start of the recording.
+ * UI). One track per loop thread; on it a slice per recorded task poll (cat "task": every
+ * poll with `record --polls`, else the long ones) and each stall (cat "stall", with an
+ * instant marker where it began); each task's life as an async span (cat "task_life"),
+ * slow iterations (cat "slow_iteration"); with `--polls`, a flow arrow (cat "wake") per wake
+ * edge, from inside the waker's poll to the woken task's next poll. Times in µs from the
+ * start of the recording (polls and flows to the ns: "12.345").
  */
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "cs_sort.h"
 #include "json_writer.h"
 #include "report_summary.h"
 
 static uint64_t us(const struct cs_report *r, uint64_t t_ns)
 {
     return t_ns > r->t0_ns ? (t_ns - r->t0_ns) / 1000 : 0;
+}
+
+/* A time in µs with ns precision: a poll of 2 µs and the wake inside it stay distinct. */
+static void key_us_ns(struct cs_json *w, const struct cs_report *r, const char *k, uint64_t t_ns)
+{
+    cs_json_key(w, k);
+    cs_json_milli(w, t_ns > r->t0_ns ? t_ns - r->t0_ns : 0);
 }
 
 static void key_uint(struct cs_json *w, const char *k, uint64_t v)
@@ -97,23 +107,98 @@ static void write_stall(struct cs_json *w, const struct cs_report *r, const stru
     cs_json_end_object(w);
 }
 
-static void write_wake(struct cs_json *w, const struct cs_report *r, const struct cs_rec_wake *wk,
-                       size_t id, int pid)
+/* Poll slices by task, then start: where a wake's arrow begins and ends. */
+struct poll_ref {
+    uint64_t task_id, start_ns;
+    const struct cs_rec_slice *s;
+};
+
+static int cmp_poll(const void *a, const void *b)
 {
-    const struct cs_rec_task *from = cs_recording_task(r->rec, wk->waker_id);
-    const struct cs_rec_task *to = cs_recording_task(r->rec, wk->woken_id);
-    if (!from || !to)
-        return;
-    const char *phases[2] = {"s", "f"};
-    const struct cs_rec_task *ends[2] = {from, to};
-    for (int k = 0; k < 2; k++) {
-        event_head(w, phases[k], "wake", "wake", pid, ends[k]->spawn.loop_tid);
-        key_uint(w, "ts", us(r, wk->t_ns));
-        key_uint(w, "id", id);
-        if (k == 1)
-            key_str(w, "bp", "e");
-        cs_json_end_object(w);
+    const struct poll_ref *x = a, *y = b;
+    if (x->task_id != y->task_id)
+        return x->task_id < y->task_id ? -1 : 1;
+    return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
+}
+
+/* The index of the first poll of `task_id` starting after `t_ns` (n if none: a bound). */
+static size_t polls_after(const struct poll_ref *p, size_t n, uint64_t task_id, uint64_t t_ns)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p[mid].task_id < task_id || (p[mid].task_id == task_id && p[mid].start_ns <= t_ns))
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    return lo;
+}
+
+/*
+ * Perfetto binds a flow's "s" to the slice enclosing it on its track, and an "f" with
+ * "bp":"e" to the slice enclosing it: "s" sits at the wake inside the waker's poll, "f" at
+ * the start of the woken task's next poll. A wake by the loop itself (waker 0: a timer, an
+ * fd, a posted call) has no poll to start from: no arrow. Neither has a wake whose waker's
+ * poll or woken's next poll was not recorded (before the start, after the end, lost).
+ */
+static void write_wake(struct cs_json *w, const struct cs_report *r, const struct cs_rec_wake *wk,
+                       size_t id, int pid, const struct poll_ref *polls, size_t npolls)
+{
+    if (!wk->waker_id)
+        return;
+    size_t k = polls_after(polls, npolls, wk->waker_id, wk->t_ns);
+    if (k == 0 || polls[k - 1].task_id != wk->waker_id)
+        return;
+    const struct cs_rec_slice *from = polls[k - 1].s;
+    if (wk->t_ns > from->start_ns + from->duration_ns)
+        return;
+    k = polls_after(polls, npolls, wk->woken_id, wk->t_ns - 1);
+    if (k == npolls || polls[k].task_id != wk->woken_id)
+        return;
+    const struct cs_rec_slice *to = polls[k].s;
+    event_head(w, "s", "wake", "wake", pid, from->tid);
+    key_us_ns(w, r, "ts", wk->t_ns);
+    key_uint(w, "id", id);
+    cs_json_end_object(w);
+    event_head(w, "f", "wake", "wake", pid, to->tid);
+    key_us_ns(w, r, "ts", to->start_ns);
+    key_uint(w, "id", id);
+    key_str(w, "bp", "e");
+    cs_json_end_object(w);
+}
+
+/* Every poll's slice, and an index of them for the arrows (NULL without polls). */
+static struct poll_ref *write_polls(struct cs_json *w, const struct cs_report *r, int pid,
+                                    size_t *npolls)
+{
+    const struct cs_recording *rec = r->rec;
+    struct poll_ref *polls = r->polls ? malloc(r->polls * sizeof *polls) : NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < rec->nslices; i++) {
+        const struct cs_rec_slice *s = &rec->slices[i];
+        if (!(s->flags & CS_REC_SLICE_POLL))
+            continue;
+        event_head(w, "X", s->name[0] ? s->name : "task", "task", pid, s->tid);
+        key_us_ns(w, r, "ts", s->start_ns);
+        cs_json_key(w, "dur");
+        cs_json_milli(w, s->duration_ns);
+        cs_json_key(w, "args");
+        cs_json_begin_object(w);
+        key_uint(w, "task_id", s->task_id);
+        if (s->wait_reason == CS_REC_WAIT_DONE)
+            key_str(w, "ended", "done");
+        else
+            key_uint(w, "wait_reason", s->wait_reason);
+        cs_json_end_object(w);
+        cs_json_end_object(w);
+        if (polls && n < r->polls)
+            polls[n++] = (struct poll_ref){s->task_id, s->start_ns, s};
+    }
+    if (polls)
+        cs_qsort(polls, n, sizeof *polls, cmp_poll);
+    *npolls = n;
+    return polls;
 }
 
 void cs_report_write_chrome(FILE *out, const struct cs_report *r)
@@ -127,7 +212,9 @@ void cs_report_write_chrome(FILE *out, const struct cs_report *r)
     cs_json_key(&w, "traceEvents");
     cs_json_begin_array(&w);
     write_metadata(&w, r, pid);
-    for (size_t i = 0; i < rec->nslices; i++) {
+    size_t npolls = 0;
+    struct poll_ref *polls = write_polls(&w, r, pid, &npolls);
+    for (size_t i = 0; i < rec->nslices && !r->polls; i++) { /* the long ones are polls too */
         const struct cs_rec_slice *s = &rec->slices[i];
         event_head(&w, "X", s->name[0] ? s->name : "task", "task", pid, s->tid);
         key_uint(&w, "ts", us(r, s->start_ns));
@@ -171,7 +258,8 @@ void cs_report_write_chrome(FILE *out, const struct cs_report *r)
         cs_json_end_object(&w);
     }
     for (size_t i = 0; i < rec->nwakes; i++)
-        write_wake(&w, r, &rec->wakes[i], i + 1, pid);
+        write_wake(&w, r, &rec->wakes[i], i + 1, pid, polls, npolls);
+    free(polls);
     cs_json_end_array(&w);
     cs_json_end_object(&w);
     fputc('\n', out);

@@ -106,6 +106,9 @@ static void write_recording(struct cs_json *w, const struct cs_report *r)
     cs_json_end_array(w);
     key_uint(w, "lost_events", rec->lost.lost_events);
     key_uint(w, "suppressed_stalls", rec->lost.suppressed);
+    key_uint(w, "polls", r->polls);
+    key_uint(w, "wakes", r->wakes);
+    key_uint(w, "wakes_by_loop", r->wakes_by_loop);
     cs_json_end_object(w);
 }
 

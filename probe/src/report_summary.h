@@ -54,6 +54,8 @@ struct cs_report {
     size_t ntasks, ntasks_with_stats;
     struct cs_report_call *calls; /* by total time, longest first */
     size_t ncalls;
+    /* record --polls: every poll (SLICE with CS_REC_SLICE_POLL) and wake edge */
+    uint64_t polls, wakes, wakes_by_loop; /* wakes_by_loop: waker 0 (timer, fd, post) */
 };
 
 /* 0 or -ENOMEM. `rec` must outlive `r`. */

@@ -62,6 +62,11 @@ static void write_header(FILE *out, const struct cs_report *r)
     if (rec->lost.lost_events || rec->lost.suppressed)
         fprintf(out, "  lost events: %" PRIu64 ", stalls not kept (rate limit): %" PRIu64 "\n",
                 rec->lost.lost_events, rec->lost.suppressed);
+    if (r->polls || r->wakes)
+        fprintf(out,
+                "  every poll recorded (--polls): %" PRIu64 " polls, %" PRIu64 " wakes (%" PRIu64
+                " by the loop: timers, fds)\n",
+                r->polls, r->wakes, r->wakes_by_loop);
 }
 
 static void write_loops(FILE *out, const struct cs_report *r)

@@ -54,6 +54,36 @@ def chrome(path, tid):
     print(len(stall_slices), len(task_slices))
 
 
+def flows(path):
+    """Wake arrows as Perfetto binds them: per id one "s" inside a poll slice on its track and
+    one "f" ("bp":"e") at the start of a poll slice on its track. One line per arrow:
+    'WAKER_TASK_ID WOKEN_TASK_ID', then 'polls N'."""
+    with open(path) as f:
+        events = json.load(f)["traceEvents"]
+    polls = {}  # tid -> [(ts, end, task_id)]
+    for e in events:
+        if e["ph"] == "X" and e.get("cat") == "task" and "task_id" in e.get("args", {}):
+            polls.setdefault(e["tid"], []).append((e["ts"], e["ts"] + e["dur"], e["args"]["task_id"]))
+    ends = {}
+    for e in events:
+        if e["ph"] in ("s", "f"):
+            assert e.get("cat") == "wake" and e["name"] == "wake", e
+            assert (e["id"], e["ph"]) not in ends, "two %r for flow %r" % (e["ph"], e["id"])
+            ends[(e["id"], e["ph"])] = e
+    ids = {i for i, _ in ends}
+    for i in sorted(ids):
+        s, f = ends.get((i, "s")), ends.get((i, "f"))
+        assert s and f, "flow %r lacks an end" % i
+        assert f.get("bp") == "e", "flow %r: f without bp e" % i
+        assert s["ts"] <= f["ts"], "flow %r goes back in time" % i
+        inside = [p for p in polls.get(s["tid"], []) if p[0] <= s["ts"] <= p[1] + 1e-3]
+        assert inside, "flow %r starts outside any poll of thread %r" % (i, s["tid"])
+        at = [p for p in polls.get(f["tid"], []) if abs(p[0] - f["ts"]) < 1e-3]
+        assert at, "flow %r ends off the start of a poll of thread %r" % (i, f["tid"])
+        print(inside[0][2], at[0][2])
+    print("polls", sum(len(v) for v in polls.values()))
+
+
 def folded(path):
     """Every line is 'frame;frame;... N' with N > 0; prints the sum of N."""
     total = 0

@@ -51,7 +51,7 @@ std::vector<uint8_t> sample_recording()
     REQUIRE(cs_rec_encode_task_spawn(&out.b, &s2) == 0);
     cs_rec_task_done d{9000, 7};
     REQUIRE(cs_rec_encode_task_done(&out.b, &d) == 0);
-    cs_rec_slice sl{4000, 60000000, 42, 7, "worker"};
+    cs_rec_slice sl{4000, 60000000, 42, 7, "worker", 0, 0};
     REQUIRE(cs_rec_encode_slice(&out.b, &sl) == 0);
     cs_frame frames[2] = {{0x1234, "burn", 4, "/usr/bin/server", "server.c", 10},
                           {0x5678, nullptr, 0, nullptr, nullptr, 0}};
@@ -97,6 +97,20 @@ std::vector<size_t> record_starts(const std::vector<uint8_t> &f)
     }
     at.push_back(off);
     return at;
+}
+
+// Cuts the last `n` payload bytes of the last record (at `rec`, the end of the buffer) and
+// mends its length and CRC: the record as an older coscope wrote it.
+void drop_trailing(cs_rec_buf *b, size_t rec, uint32_t n)
+{
+    uint32_t len = b->data[rec + 4] | b->data[rec + 5] << 8;
+    len -= n;
+    b->data[rec + 4] = (uint8_t)len;
+    b->data[rec + 5] = (uint8_t)(len >> 8);
+    b->len = rec + CS_REC_HEAD_LEN + len;
+    uint32_t crc = cs_crc32(0, b->data + rec, CS_REC_HEAD_LEN + len);
+    for (int i = 0; i < 4; i++)
+        b->data[b->len++] = (uint8_t)(crc >> (8 * i));
 }
 
 } // namespace
@@ -261,7 +275,7 @@ TEST_CASE("the flight window's memory stays under its byte bound")
     cs_rec_writer *w;
     REQUIRE(cs_rec_writer_open_flight("/tmp/unused", UINT64_MAX / 2, 64 * 1024, &w) == 0);
     for (uint64_t i = 0; i < 100000; i++) {
-        cs_rec_slice sl{i, 1, 1, 1, "a task with a long enough name"};
+        cs_rec_slice sl{i, 1, 1, 1, "a task with a long enough name", 0, 0};
         REQUIRE(cs_rec_encode_slice(cs_rec_writer_begin(w), &sl) == 0);
         REQUIRE(cs_rec_writer_commit(w, i, false) == 0);
         REQUIRE(cs_rec_writer_window_bytes(w) <= 64 * 1024);
@@ -305,19 +319,98 @@ TEST_CASE("task statistics written without the state fields still read, state un
     ts.state = 3;
     REQUIRE(cs_rec_encode_task_stats(&out.b, &ts) == 0);
     // Drop the two trailing u32 (state, wait_reason): the first layout of the record.
-    size_t rec = CS_REC_HEADER_LEN;
-    uint32_t len = out.b.data[rec + 4] | out.b.data[rec + 5] << 8;
-    len -= 8;
-    out.b.data[rec + 4] = (uint8_t)len;
-    out.b.data[rec + 5] = (uint8_t)(len >> 8);
-    out.b.len = rec + CS_REC_HEAD_LEN + len;
-    uint32_t crc = cs_crc32(0, out.b.data + rec, CS_REC_HEAD_LEN + len);
-    for (int i = 0; i < 4; i++)
-        out.b.data[out.b.len++] = (uint8_t)(crc >> (8 * i));
+    drop_trailing(&out.b, CS_REC_HEADER_LEN, 8);
     cs_recording r;
     REQUIRE(cs_recording_parse(out.b.data, out.b.len, &r) == CS_REC_OK);
     REQUIRE(r.ntask_stats == 1);
     CHECK(r.task_stats[0].polls == 3);
     CHECK(r.task_stats[0].state == 0);
     cs_recording_free(&r);
+}
+
+TEST_CASE("a poll slice and a wake edge read back; the poll takes its task's name")
+{
+    bytes out;
+    REQUIRE(cs_rec_encode_header(&out.b) == 0);
+    cs_rec_task_spawn sp{100, 7, 1, 42, "worker"};
+    REQUIRE(cs_rec_encode_task_spawn(&out.b, &sp) == 0);
+    cs_rec_slice poll{200, 1500, 42, 7, "", CS_REC_SLICE_POLL, 11};
+    REQUIRE(cs_rec_encode_slice(&out.b, &poll) == 0);
+    cs_rec_slice last{300, 900, 42, 7, "", CS_REC_SLICE_POLL, CS_REC_WAIT_DONE};
+    REQUIRE(cs_rec_encode_slice(&out.b, &last) == 0);
+    cs_rec_wake wk{250, 1, 7, 42};
+    REQUIRE(cs_rec_encode_wake(&out.b, &wk) == 0);
+    cs_recording r;
+    REQUIRE(cs_recording_parse(out.b.data, out.b.len, &r) == CS_REC_OK);
+    REQUIRE(r.nslices == 2);
+    CHECK(r.slices[0].flags == CS_REC_SLICE_POLL);
+    CHECK(r.slices[0].wait_reason == 11);
+    CHECK(r.slices[0].duration_ns == 1500);
+    CHECK(std::string(r.slices[0].name) == "worker");
+    CHECK(r.slices[1].wait_reason == CS_REC_WAIT_DONE);
+    REQUIRE(r.nwakes == 1);
+    CHECK(r.wakes[0].t_ns == 250);
+    CHECK(r.wakes[0].waker_id == 1);
+    CHECK(r.wakes[0].woken_id == 7);
+    CHECK(r.wakes[0].loop_tid == 42);
+    cs_recording_free(&r);
+}
+
+TEST_CASE("slices and wakes of older files (without the poll fields) read as long slices")
+{
+    bytes out;
+    REQUIRE(cs_rec_encode_header(&out.b) == 0);
+    cs_rec_slice sl{200, 60000000, 42, 7, "worker", CS_REC_SLICE_POLL, 3};
+    size_t rec = out.b.len;
+    REQUIRE(cs_rec_encode_slice(&out.b, &sl) == 0);
+    drop_trailing(&out.b, rec, 8);
+    cs_rec_wake wk{250, 1, 7, 42};
+    rec = out.b.len;
+    REQUIRE(cs_rec_encode_wake(&out.b, &wk) == 0);
+    drop_trailing(&out.b, rec, 4);
+    cs_recording r;
+    REQUIRE(cs_recording_parse(out.b.data, out.b.len, &r) == CS_REC_OK);
+    REQUIRE(r.nslices == 1);
+    CHECK(r.slices[0].flags == 0);
+    CHECK(r.slices[0].wait_reason == 0);
+    CHECK(std::string(r.slices[0].name) == "worker");
+    REQUIRE(r.nwakes == 1);
+    CHECK(r.wakes[0].woken_id == 7);
+    CHECK(r.wakes[0].loop_tid == 0);
+    cs_recording_free(&r);
+}
+
+TEST_CASE("a batch of records is one commit: counted record by record, aged as one")
+{
+    std::string path = "/tmp/cs-record-batch-" + std::to_string(getpid());
+    cs_rec_writer *w;
+    REQUIRE(cs_rec_writer_open_flight(path.c_str(), 1000, 1 << 20, &w) == 0);
+    cs_rec_buf *b = cs_rec_writer_begin(w);
+    for (uint64_t i = 0; i < 50; i++) {
+        cs_rec_slice sl{i, 1, 1, 1, "", CS_REC_SLICE_POLL, 2};
+        REQUIRE(cs_rec_encode_slice(b, &sl) == 0);
+    }
+    REQUIRE(cs_rec_writer_commit_batch(w, 100, 50) == 0);
+    CHECK(cs_rec_writer_records(w) == 50);
+    // A record 2000 ns later ages the whole batch out of the 1000 ns window.
+    cs_rec_slice late{2100, 1, 1, 1, "", CS_REC_SLICE_POLL, 2};
+    REQUIRE(cs_rec_encode_slice(cs_rec_writer_begin(w), &late) == 0);
+    REQUIRE(cs_rec_writer_commit(w, 2101, false) == 0);
+    CHECK(cs_rec_writer_records(w) == 1);
+    char why[200];
+    REQUIRE(cs_rec_writer_fire(w, why, sizeof why) == 0);
+    b = cs_rec_writer_begin(w);
+    for (uint64_t i = 0; i < 3; i++) {
+        cs_rec_wake wk{3000 + i, 1, 2, 1};
+        REQUIRE(cs_rec_encode_wake(b, &wk) == 0);
+    }
+    REQUIRE(cs_rec_writer_commit_batch(w, 3002, 3) == 0);
+    CHECK(cs_rec_writer_records(w) == 4);
+    cs_rec_writer_close(w);
+    cs_recording r;
+    REQUIRE(cs_recording_load(path.c_str(), &r) == CS_REC_OK); // whole records, no trailer
+    CHECK(r.nslices == 1);
+    CHECK(r.nwakes == 3);
+    cs_recording_free(&r);
+    unlink(path.c_str());
 }
