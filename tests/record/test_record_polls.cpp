@@ -69,9 +69,9 @@ stall_tasks stall_tasks_of(const polls_recording &r)
 {
     std::set<uint64_t> ids(r.stall_ids.begin(), r.stall_ids.end());
     stall_tasks st;
-    for (size_t i = 0; i < r.rec.nslices; i++) {
-        const cs_rec_slice &s = r.rec.slices[i];
-        if (!(s.flags & CS_REC_SLICE_POLL) || !ids.count(s.task_id))
+    for (size_t i = 0; i < r.rec.npolls; i++) {
+        const cs_rec_slice &s = r.rec.polls[i];
+        if (!ids.count(s.task_id))
             continue;
         st.ran.insert(s.task_id);
         if (s.wait_reason == CS_REC_WAIT_DONE)
@@ -103,17 +103,15 @@ std::string py(const std::string &args)
 TEST_CASE("record --polls records every poll: many short ones, far more than long slices")
 {
     auto &r = with_polls();
-    size_t polls = 0, short_polls = 0, long_slices = 0;
-    for (size_t i = 0; i < r.rec.nslices; i++) {
-        const cs_rec_slice &s = r.rec.slices[i];
-        if (!(s.flags & CS_REC_SLICE_POLL)) {
-            long_slices++;
-            continue;
-        }
-        polls++;
+    size_t polls = r.rec.npolls, short_polls = 0, long_slices = r.rec.nslices;
+    for (size_t i = 0; i < r.rec.npolls; i++) {
+        const cs_rec_slice &s = r.rec.polls[i];
+        CHECK(s.flags == CS_REC_SLICE_POLL);
         short_polls += s.duration_ns < 250000;
         CHECK(s.task_id != 0);
     }
+    for (size_t i = 0; i < r.rec.nslices; i++)
+        CHECK(r.rec.slices[i].flags == 0);
     INFO(polls << " polls, " << short_polls << " short, " << long_slices << " long slices");
     // The ticker alone polls 100 times a second; a loaded machine may slow it down.
     CHECK(short_polls >= 100);
@@ -141,11 +139,10 @@ TEST_CASE("per-task poll counts agree with the runtime's own counters, within lo
         if (first == last)
             continue;
         uint64_t runtime = last->polls - first->polls, recorded = 0;
-        for (size_t i = 0; i < r.rec.nslices; i++) {
-            const cs_rec_slice &s = r.rec.slices[i];
+        for (size_t i = 0; i < r.rec.npolls; i++) {
+            const cs_rec_slice &s = r.rec.polls[i];
             uint64_t end = s.start_ns + s.duration_ns;
-            recorded += (s.flags & CS_REC_SLICE_POLL) && s.task_id == id && end > first->t_ns &&
-                        end <= last->t_ns;
+            recorded += s.task_id == id && end > first->t_ns && end <= last->t_ns;
         }
         INFO("task " << id << ": runtime " << runtime << " polls, recorded " << recorded
                      << ", lost " << lost);
@@ -240,8 +237,7 @@ TEST_CASE("without --polls a recording holds no polls, no wakes and no flows")
     INFO(r.run.err);
     REQUIRE(r.run.status == 0);
     REQUIRE(r.status == CS_REC_OK);
-    for (size_t i = 0; i < r.rec.nslices; i++)
-        CHECK(r.rec.slices[i].flags == 0);
+    CHECK(r.rec.npolls == 0);
     CHECK(r.rec.nslices >= 1); // the long slices of the stall tasks
     CHECK(r.rec.nwakes == 0);
     std::string json = tmp_path("chrome-off.json");

@@ -342,12 +342,13 @@ TEST_CASE("a poll slice and a wake edge read back; the poll takes its task's nam
     REQUIRE(cs_rec_encode_wake(&out.b, &wk) == 0);
     cs_recording r;
     REQUIRE(cs_recording_parse(out.b.data, out.b.len, &r) == CS_REC_OK);
-    REQUIRE(r.nslices == 2);
-    CHECK(r.slices[0].flags == CS_REC_SLICE_POLL);
-    CHECK(r.slices[0].wait_reason == 11);
-    CHECK(r.slices[0].duration_ns == 1500);
-    CHECK(std::string(r.slices[0].name) == "worker");
-    CHECK(r.slices[1].wait_reason == CS_REC_WAIT_DONE);
+    CHECK(r.nslices == 0); // polls are kept apart from long slices
+    REQUIRE(r.npolls == 2);
+    CHECK(r.polls[0].flags == CS_REC_SLICE_POLL);
+    CHECK(r.polls[0].wait_reason == 11);
+    CHECK(r.polls[0].duration_ns == 1500);
+    CHECK(std::string(r.polls[0].name) == "worker");
+    CHECK(r.polls[1].wait_reason == CS_REC_WAIT_DONE);
     REQUIRE(r.nwakes == 1);
     CHECK(r.wakes[0].t_ns == 250);
     CHECK(r.wakes[0].waker_id == 1);
@@ -409,7 +410,7 @@ TEST_CASE("a batch of records is one commit: counted record by record, aged as o
     cs_rec_writer_close(w);
     cs_recording r;
     REQUIRE(cs_recording_load(path.c_str(), &r) == CS_REC_OK); // whole records, no trailer
-    CHECK(r.nslices == 1);
+    CHECK(r.npolls == 1);
     CHECK(r.nwakes == 3);
     cs_recording_free(&r);
     unlink(path.c_str());
