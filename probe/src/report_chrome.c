@@ -12,6 +12,7 @@
 
 #include "cs_sort.h"
 #include "json_writer.h"
+#include "model_tasks.h"
 #include "report_summary.h"
 
 static uint64_t us(const struct cs_report *r, uint64_t t_ns)
@@ -184,10 +185,10 @@ static struct poll_ref *write_polls(struct cs_json *w, const struct cs_report *r
         cs_json_key(w, "args");
         cs_json_begin_object(w);
         key_uint(w, "task_id", s->task_id);
-        if (s->wait_reason == CS_REC_WAIT_DONE)
-            key_str(w, "ended", "done");
-        else
-            key_uint(w, "wait_reason", s->wait_reason);
+        key_str(w, "then",
+                s->wait_reason == CS_REC_WAIT_DONE  ? "done"
+                : s->wait_reason == CORUN_WAIT_NONE ? "ready" /* readied by itself */
+                                                    : cs_wait_reason_name(s->wait_reason));
         cs_json_end_object(w);
         cs_json_end_object(w);
         if (polls)
