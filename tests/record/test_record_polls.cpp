@@ -11,7 +11,10 @@
 #include <unistd.h>
 #include <vector>
 
+#include "record_e2e.h"
 #include "test_util.h"
+
+using namespace record_e2e;
 
 extern "C" {
 #include "recording_reader.h"
@@ -19,15 +22,6 @@ extern "C" {
 
 namespace
 {
-
-const std::string coscope = COSCOPE_EXE;
-const std::string stallgen = STALLGEN_EXE;
-const std::string check = std::string(COSCOPE_SOURCE_DIR) + "/tests/record/report_check.py";
-
-std::string tmp_path(const std::string &what)
-{
-    return "/tmp/cs-record-polls-" + std::to_string(getpid()) + "-" + what;
-}
 
 // stallgen for 4 s (a stall task every 400 ms, its ticker every 10 ms), recorded with or
 // without --polls; the ids of the stall tasks it announced.
@@ -38,7 +32,8 @@ struct polls_recording {
     cs_recording rec{};
     int status = -1;
 
-    explicit polls_recording(bool polls) : path(tmp_path(polls ? "on.csrec" : "off.csrec"))
+    explicit polls_recording(bool polls)
+        : path(tmp_path(polls ? "polls-on.csrec" : "polls-off.csrec"))
     {
         std::string port = std::to_string(20000 + (getpid() + (polls ? 7 : 11)) % 20000);
         run = run_command(coscope + " record" + (polls ? " --polls" : "") + " -o " + path +
@@ -88,14 +83,6 @@ polls_recording &with_polls()
     REQUIRE(r.status == CS_REC_OK);
     REQUIRE(stall_tasks_of(r).finished.size() >= 3);
     return r;
-}
-
-std::string py(const std::string &args)
-{
-    auto r = run_command("python3 " + check + " " + args);
-    INFO(r.err);
-    REQUIRE(r.status == 0);
-    return r.out;
 }
 
 } // namespace
@@ -193,8 +180,8 @@ TEST_CASE("wake records name real tasks: spawn and join edges of each stall task
 TEST_CASE("the Chrome trace draws wake edges as flows Perfetto binds to the right polls")
 {
     auto &r = with_polls();
-    std::string json = tmp_path("chrome.json");
-    auto rep = run_command(coscope + " report " + r.path + " --format chrome -o " + json);
+    std::string json = tmp_path("polls-chrome.json");
+    auto rep = report(r.path, "chrome", json);
     INFO(rep.err);
     REQUIRE(rep.status == 0);
     std::istringstream in(py("flows " + json));
@@ -240,8 +227,8 @@ TEST_CASE("without --polls a recording holds no polls, no wakes and no flows")
     CHECK(r.rec.npolls == 0);
     CHECK(r.rec.nslices >= 1); // the long slices of the stall tasks
     CHECK(r.rec.nwakes == 0);
-    std::string json = tmp_path("chrome-off.json");
-    auto rep = run_command(coscope + " report " + r.path + " --format chrome -o " + json);
+    std::string json = tmp_path("polls-chrome-off.json");
+    auto rep = report(r.path, "chrome", json);
     REQUIRE(rep.status == 0);
     CHECK(py("flows " + json) == "polls 0\n");
     unlink(json.c_str());
