@@ -233,3 +233,26 @@ TEST_CASE("without --polls a recording holds no polls, no wakes and no flows")
     CHECK(py("flows " + json) == "polls 0\n");
     unlink(json.c_str());
 }
+
+TEST_CASE("a flight recorder with --polls writes the window's polls and wakes, tasks named")
+{
+    std::string path = tmp_path("polls-flight.csrec");
+    std::string port = std::to_string(20000 + (getpid() + 17) % 20000);
+    auto run = run_command(coscope + " record --polls -o " + path +
+                           " --flight 3s --trigger 'stall>80ms' --after 500ms -- " + stallgen +
+                           " --port " + port + " --every 1s --stalls cpu:150ms");
+    INFO(run.err);
+    REQUIRE(run.status == 0);
+    cs_recording rec{};
+    REQUIRE(cs_recording_load(path.c_str(), &rec) == CS_REC_OK);
+    CHECK(rec.ntriggers == 1);
+    CHECK(rec.npolls >= 20); // the ticker's, at least, in the window and after it
+    CHECK(rec.nwakes >= 20);
+    size_t named = 0;
+    for (size_t i = 0; i < rec.npolls; i++)
+        named += rec.polls[i].name[0] != 0;
+    // Tasks alive when it fired are written then (TASK_SPAWN): their polls have names.
+    CHECK(named * 10 >= rec.npolls * 9);
+    cs_recording_free(&rec);
+    unlink(path.c_str());
+}

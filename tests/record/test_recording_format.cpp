@@ -415,3 +415,21 @@ TEST_CASE("a batch of records is one commit: counted record by record, aged as o
     cs_recording_free(&r);
     unlink(path.c_str());
 }
+
+TEST_CASE("batches of polls keep the flight window under its byte bound")
+{
+    cs_rec_writer *w;
+    REQUIRE(cs_rec_writer_open_flight("/tmp/unused", UINT64_MAX / 2, 64 * 1024, &w) == 0);
+    for (uint64_t batch = 0; batch < 2000; batch++) {
+        cs_rec_buf *b = cs_rec_writer_begin(w);
+        for (uint64_t i = 0; i < 40; i++) {
+            cs_rec_slice sl{batch * 40 + i, 1, 1, 1, "", CS_REC_SLICE_POLL, 2};
+            REQUIRE(cs_rec_encode_slice(b, &sl) == 0);
+        }
+        REQUIRE(cs_rec_writer_commit_batch(w, batch * 40 + 39, 40) == 0);
+        REQUIRE(cs_rec_writer_window_bytes(w) <= 64 * 1024);
+    }
+    CHECK(cs_rec_writer_records(w) % 40 == 0); // whole batches age out
+    CHECK(cs_rec_writer_records(w) >= 40);
+    cs_rec_writer_close(w);
+}
