@@ -12,6 +12,7 @@
 #include <bpf/usdt.bpf.h>
 
 #include "corun_usdt.h"
+#include "offcpu.bpf.h"
 
 /* Set by user space before load from the target's debug table. */
 const volatile __u64 min_slice_ns = 0;    /* pass on slices at least this long */
@@ -68,26 +69,6 @@ int BPF_USDT(corun_stats, void *loop)
     (void)loop;
     __sync_fetch_and_add(&stats_hits, 1);
     return 0;
-}
-
-static __always_inline void tally(struct cs_corun_offcpu_log *log, int nr, __u64 ns)
-{
-    unsigned int n = log->nsys;
-    for (int i = 0; i < CS_CORUN_MAX_SYS; i++) {
-        if (i >= n)
-            break;
-        if (log->sys[i].nr == nr) {
-            log->sys[i].count++;
-            log->sys[i].total_ns += ns;
-            return;
-        }
-    }
-    if (n >= CS_CORUN_MAX_SYS)
-        return;
-    log->sys[n].nr = nr;
-    log->sys[n].count = 1;
-    log->sys[n].total_ns = ns;
-    log->nsys = n + 1;
 }
 
 /* The off-CPU time and blocking calls of slice `seq` on thread `tid`, which just ended. */
@@ -191,10 +172,9 @@ static __always_inline __u64 current_task_id(struct cs_corun_offcpu_log *log)
  * remember it. */
 static __always_inline int on_sys_enter(long nr)
 {
-    __u64 id = bpf_get_current_pid_tgid();
-    if ((__u32)(id >> 32) != targ_tgid)
+    __u32 tid;
+    if (!cs_current_of(targ_tgid, &tid))
         return 0;
-    __u32 tid = (__u32)id;
     struct cs_corun_offcpu_log *log = bpf_map_lookup_elem(&offcpu, &tid);
     if (!log)
         return 0;
@@ -210,10 +190,9 @@ static __always_inline int on_sys_enter(long nr)
 
 static __always_inline int on_sys_exit(void)
 {
-    __u64 id = bpf_get_current_pid_tgid();
-    if ((__u32)(id >> 32) != targ_tgid)
+    __u32 tid;
+    if (!cs_current_of(targ_tgid, &tid))
         return 0;
-    __u32 tid = (__u32)id;
     struct cs_corun_offcpu_log *log = bpf_map_lookup_elem(&offcpu, &tid);
     if (!log || !log->sys_task_id)
         return 0;
@@ -385,14 +364,11 @@ int corun_task_done(struct pt_regs *ctx)
 /* Off-CPU accounting of the loop threads user space put in `offcpu` (corun_usdt.h). */
 static __always_inline int on_switch(struct task_struct *prev, struct task_struct *next)
 {
-    __u32 prev_tgid = BPF_CORE_READ(prev, tgid);
-    __u32 next_tgid = BPF_CORE_READ(next, tgid);
-    if (prev_tgid != targ_tgid && next_tgid != targ_tgid)
+    struct cs_switch sw;
+    if (!cs_switch_of(targ_tgid, prev, next, &sw))
         return 0;
-    __u64 now = bpf_ktime_get_ns();
-    if (prev_tgid == targ_tgid) {
-        __u32 tid = BPF_CORE_READ(prev, pid);
-        struct cs_corun_offcpu_log *log = bpf_map_lookup_elem(&offcpu, &tid);
+    if (sw.out) {
+        struct cs_corun_offcpu_log *log = bpf_map_lookup_elem(&offcpu, &sw.out_tid);
         if (log) {
             /* current is still prev: its memory, registers and task state. */
             __u64 seq = 0;
@@ -402,23 +378,17 @@ static __always_inline int on_switch(struct task_struct *prev, struct task_struc
                 log->base_cum_ns = log->cum_off_ns;
                 log->nsys = 0;
             }
-            log->out_ns = now;
-            log->out_voluntary = BPF_CORE_READ(prev, __state) != 0; /* 0: preempted */
-            struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-            log->out_nr = log->out_voluntary ? (int)BPF_CORE_READ(regs, orig_ax) : CS_NO_SYSCALL;
+            log->out_voluntary = cs_switch_out(prev, sw.now_ns, &log->out_ns, &log->out_nr);
             if (block_at_switch)
                 log->out_task_id = log->out_voluntary ? current_task_id(log) : 0;
         }
     }
-    if (next_tgid == targ_tgid) {
-        __u32 tid = BPF_CORE_READ(next, pid);
-        struct cs_corun_offcpu_log *log = bpf_map_lookup_elem(&offcpu, &tid);
+    if (sw.in) {
+        struct cs_corun_offcpu_log *log = bpf_map_lookup_elem(&offcpu, &sw.in_tid);
         if (log && log->out_ns) {
-            __u64 off_ns = now - log->out_ns;
-            log->cum_off_ns += off_ns;
+            __u64 off_ns = cs_switch_in(sw.now_ns, &log->out_ns, &log->cum_off_ns);
             if (log->out_voluntary)
-                tally(log, log->out_nr, off_ns);
-            log->out_ns = 0;
+                cs_tally_syscall(log->sys, &log->nsys, CS_CORUN_MAX_SYS, log->out_nr, off_ns);
             if (block_at_switch && log->out_task_id) {
                 struct cs_corun_block_key key = {.task_id = log->out_task_id, .nr = log->out_nr};
                 log->out_task_id = 0;

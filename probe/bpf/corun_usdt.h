@@ -15,13 +15,6 @@
 #define CS_CORUN_OFFCPU_LOG 32 /* off-CPU periods remembered per loop thread */
 #define CS_CORUN_ITER_TOP   8  /* CORUN_ITER_TOP_SLICES */
 
-/* One blocking system call's tally inside a slice (see cs_defs.h, "blocking call"). */
-struct cs_corun_sys {
-    int nr; /* CS_NO_SYSCALL: off-CPU outside a system call */
-    unsigned int count;
-    unsigned long long total_ns;
-};
-
 /*
  * A long slice. The first fields are the layout every reader (stat, the viewer) relies on;
  * the off-CPU part is filled only where the off-CPU accounting runs (corun_switch attached).
@@ -37,7 +30,7 @@ struct cs_corun_slice_event {
     unsigned long long off_cpu_ns; /* of the slice, from the off-CPU accounting */
     unsigned int nsys;
     unsigned int log_state; /* enum cs_corun_log_state */
-    struct cs_corun_sys sys[CS_CORUN_MAX_SYS];
+    struct cs_syscall_slot sys[CS_CORUN_MAX_SYS];
 };
 
 enum cs_corun_log_state {
@@ -62,7 +55,7 @@ struct cs_corun_offcpu_log {
     unsigned long long base_cum_ns; /* cum_off_ns when that slice began */
     unsigned int nsys;
     unsigned int pad;
-    struct cs_corun_sys sys[CS_CORUN_MAX_SYS]; /* blocking calls of slice base_seq */
+    struct cs_syscall_slot sys[CS_CORUN_MAX_SYS]; /* blocking calls of slice base_seq */
     /* `coscope stat`: the system call in progress, if made inside a task's slice. */
     unsigned long long sys_task_id;  /* 0: not in a syscall, or not inside a slice */
     unsigned long long sys_off_base; /* cum_off_ns at its entry */

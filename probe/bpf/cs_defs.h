@@ -35,4 +35,12 @@ static inline unsigned int cs_hist_bucket(unsigned long long v_ns)
 /* A syscall number that means "off-CPU outside any system call" (page fault, preemption). */
 #define CS_NO_SYSCALL (-1)
 
+/* One blocking call's tally inside a slice: how often the thread went off-CPU
+ * voluntarily in it, and for how long in all. */
+struct cs_syscall_slot {
+    int nr;                      /* syscall number, CS_NO_SYSCALL for off-CPU outside a syscall */
+    unsigned int count;          /* times the thread went off-CPU voluntarily in it */
+    unsigned long long total_ns; /* off-CPU time in it */
+};
+
 #endif

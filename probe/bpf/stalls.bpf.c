@@ -8,6 +8,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/usdt.bpf.h>
 
+#include "offcpu.bpf.h"
 #include "stalls.h"
 
 #define IORING_ENTER_GETEVENTS_FLAG 1u
@@ -179,10 +180,8 @@ static __always_inline __u64 task_exec_ns(struct task_struct *t)
 
 static __always_inline struct cs_thread_state *current_loop_thread(__u32 *tid)
 {
-    __u64 id = bpf_get_current_pid_tgid();
-    if ((__u32)(id >> 32) != targ_tgid)
+    if (!cs_current_of(targ_tgid, tid))
         return NULL;
-    *tid = (__u32)id;
     return bpf_map_lookup_elem(&threads, tid);
 }
 
@@ -435,22 +434,7 @@ static __always_inline void tally_syscall(struct cs_thread_state *st, int nr, __
 {
     if (collect_stats)
         stat_blocking(st->tid, nr, off_ns);
-    unsigned int n = st->nsys;
-    for (int i = 0; i < CS_MAX_SYSCALLS; i++) {
-        if (i >= n)
-            break;
-        if (st->sys[i].nr == nr) {
-            st->sys[i].count++;
-            st->sys[i].total_ns += off_ns;
-            return;
-        }
-    }
-    if (n >= CS_MAX_SYSCALLS)
-        return;
-    st->sys[n].nr = nr;
-    st->sys[n].count = 1;
-    st->sys[n].total_ns = off_ns;
-    st->nsys = n + 1;
+    cs_tally_syscall(st->sys, &st->nsys, CS_MAX_SYSCALLS, nr, off_ns);
 }
 
 /* The window of the blocking period that just ended is the longest so far: keep it. */
@@ -473,32 +457,21 @@ static __always_inline void keep_best_raw(__u32 tid)
     bpf_probe_read_kernel(best->data, size, pending->data);
 }
 
-static __always_inline long task_state(struct task_struct *t)
-{
-    return BPF_CORE_READ(t, __state);
-}
-
 static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct task_struct *next)
 {
-    __u32 prev_tgid = BPF_CORE_READ(prev, tgid);
-    __u32 next_tgid = BPF_CORE_READ(next, tgid);
-    if (prev_tgid != targ_tgid && next_tgid != targ_tgid)
+    struct cs_switch sw;
+    if (!cs_switch_of(targ_tgid, prev, next, &sw))
         return 0;
-    __u64 now = bpf_ktime_get_ns();
-
-    if (prev_tgid == targ_tgid) {
-        __u32 tid = BPF_CORE_READ(prev, pid);
+    if (sw.out) {
+        __u32 tid = sw.out_tid;
         struct cs_thread_state *st = bpf_map_lookup_elem(&threads, &tid);
         if (st && st->slice_start_ns) {
-            st->switch_out_ns = now;
             st->switches_seen++;
             st->exec_at_out_ns = task_exec_ns(prev);
-            st->off_voluntary = task_state(prev) != 0; /* TASK_RUNNING = preempted */
+            st->off_voluntary =
+                cs_switch_out(prev, sw.now_ns, &st->switch_out_ns, &st->off_syscall);
             if (st->off_voluntary) {
-                /* current is still prev here: its registers and user stack. */
-                struct pt_regs *regs =
-                    (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-                st->off_syscall = (int)BPF_CORE_READ(regs, orig_ax);
+                /* current is still prev here: its user stack. */
                 st->pending_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
                 if (stack_mode != CS_STACK_MODE_FP) {
                     struct cs_raw_stack_event *raw = bpf_map_lookup_elem(&raw_pending, &tid);
@@ -508,13 +481,11 @@ static __always_inline int on_switch(void *ctx, struct task_struct *prev, struct
             }
         }
     }
-    if (next_tgid == targ_tgid) {
-        __u32 tid = BPF_CORE_READ(next, pid);
+    if (sw.in) {
+        __u32 tid = sw.in_tid;
         struct cs_thread_state *st = bpf_map_lookup_elem(&threads, &tid);
         if (st && st->slice_start_ns && st->switch_out_ns) {
-            __u64 off_ns = now - st->switch_out_ns;
-            st->off_cpu_ns += off_ns;
-            st->switch_out_ns = 0;
+            __u64 off_ns = cs_switch_in(sw.now_ns, &st->switch_out_ns, &st->off_cpu_ns);
             if (st->off_voluntary) {
                 tally_syscall(st, st->off_syscall, off_ns);
                 if (off_ns > st->best_off_ns) {

@@ -13,13 +13,6 @@
 #define CS_MAX_STACK_BYTES (64 * 1024)           /* largest user-stack window for DWARF unwinding */
 #define CS_RAW_EVERY_NS    (10ull * 1000 * 1000) /* DWARF on-CPU samples: at most 100/s */
 
-/* One blocking system call's tally inside a slice. */
-struct cs_syscall_slot {
-    int nr;                      /* syscall number, CS_NO_SYSCALL for off-CPU outside a syscall */
-    unsigned int count;          /* times the thread went off-CPU voluntarily in it */
-    unsigned long long total_ns; /* off-CPU time in it */
-};
-
 /*
  * Per loop thread, in the `threads` hash map keyed by TID. User space creates the
  * entry (that is what makes a thread a loop thread) and reads it every few ms to

@@ -7,6 +7,8 @@
 #include "foreign_stat.h"
 #include "json_writer.h"
 #include "model_tasks.h"
+#include "stat_hist.h"
+#include "stat_report.h"
 
 /* One histogram printer and quantile function for both kinds of loop. */
 _Static_assert(CS_STAT_HIST_BUCKETS == CS_TASK_HIST_BUCKETS, "foreign and libcorun histograms");
@@ -18,37 +20,12 @@ static void to_hist(const unsigned long long *in, uint64_t out[CS_TASK_HIST_BUCK
         out[k] = in[k];
 }
 
-/* A quantile is its bucket's upper bound, but never more than the largest value seen. */
-static uint64_t quantile_ns(const uint64_t *h, double q, uint64_t max_ns)
-{
-    uint64_t v = cs_hist_quantile_ns(h, q);
-    return v < max_ns ? v : max_ns;
-}
-
-static void format_ns(uint64_t ns, char *buf, size_t len)
-{
-    if (ns < 10000)
-        snprintf(buf, len, "%" PRIu64 "ns", ns);
-    else if (ns < 10000000)
-        snprintf(buf, len, "%.1fus", (double)ns / 1e3);
-    else if (ns < 10000000000ull)
-        snprintf(buf, len, "%.1fms", (double)ns / 1e6);
-    else
-        snprintf(buf, len, "%.1fs", (double)ns / 1e9);
-}
-
 static void write_hist_text(FILE *out, const char *label, const unsigned long long *counts,
                             uint64_t max_ns, const char *extra)
 {
     uint64_t h[CS_TASK_HIST_BUCKETS];
     to_hist(counts, h);
-    char p50[24], p90[24], p99[24], mx[24];
-    format_ns(quantile_ns(h, 0.50, max_ns), p50, sizeof p50);
-    format_ns(quantile_ns(h, 0.90, max_ns), p90, sizeof p90);
-    format_ns(quantile_ns(h, 0.99, max_ns), p99, sizeof p99);
-    format_ns(max_ns, mx, sizeof mx);
-    fprintf(out, "  %-15s n=%-8" PRIu64 "%s p50 <%s  p90 <%s  p99 <%s  max %s\n", label,
-            cs_hist_total(h), extra, p50, p90, p99, mx);
+    cs_stat_hist_text_max(out, label, h, max_ns, extra);
 }
 
 static uint64_t utilisation_permille(const struct cs_foreign_loop *l)
@@ -62,7 +39,7 @@ void cs_foreign_stat_write_text(FILE *out, const struct cs_foreign_stat *st)
     char comm[32], a[24], b[24];
     cs_proc_comm(st->pid, comm, sizeof comm);
     double secs = (double)(st->end_ns - st->start_ns) / 1e9;
-    format_ns(st->threshold_ns, a, sizeof a);
+    cs_stat_format_ns(st->threshold_ns, a, sizeof a);
     fprintf(out,
             "process %d (%s): %.2fs, %zu event-loop thread%s (no libcorun: no tasks; counted "
             "from system calls), stalls are slices >= %s\n",
@@ -70,8 +47,8 @@ void cs_foreign_stat_write_text(FILE *out, const struct cs_foreign_stat *st)
     for (size_t i = 0; i < st->nloops; i++) {
         const struct cs_foreign_loop *l = &st->loops[i];
         uint64_t iters = l->stat.iterations;
-        format_ns(l->busy_ns, a, sizeof a);
-        format_ns(l->wait_ns, b, sizeof b);
+        cs_stat_format_ns(l->busy_ns, a, sizeof a);
+        cs_stat_format_ns(l->wait_ns, b, sizeof b);
         fprintf(out,
                 "loop %zu (thread %d, %s): %" PRIu64 " iterations (%.0f/s), utilisation %.1f%% "
                 "(busy %s, waiting in wait calls %s), %llu stall%s\n",
@@ -85,7 +62,7 @@ void cs_foreign_stat_write_text(FILE *out, const struct cs_foreign_stat *st)
         for (size_t j = 0; j < l->nblocking; j++) {
             const struct cs_block_stat *bs = &l->blocking[j].stat;
             char total[48], t[24];
-            format_ns(bs->total_ns, t, sizeof t);
+            cs_stat_format_ns(bs->total_ns, t, sizeof t);
             snprintf(total, sizeof total, " total %-9s", t);
             write_hist_text(out, l->blocking[j].name, bs->hist, bs->max_ns, total);
         }
@@ -106,17 +83,7 @@ static void write_hist_json(struct cs_json *w, const unsigned long long *counts,
 {
     uint64_t h[CS_TASK_HIST_BUCKETS];
     to_hist(counts, h);
-    kv_uint(w, "count", cs_hist_total(h));
-    kv_uint(w, "p50_ns", quantile_ns(h, 0.50, max_ns));
-    kv_uint(w, "p90_ns", quantile_ns(h, 0.90, max_ns));
-    kv_uint(w, "p99_ns", quantile_ns(h, 0.99, max_ns));
-    kv_uint(w, "max_ns", max_ns);
-    /* Bucket k counts values in [2^(k-1), 2^k) ns (bucket 0: zero). */
-    cs_json_key(w, "log2_buckets");
-    cs_json_begin_array(w);
-    for (unsigned k = 0; k < CS_STAT_HIST_BUCKETS; k++)
-        cs_json_uint(w, h[k]);
-    cs_json_end_array(w);
+    cs_stat_hist_json_members_max(w, h, max_ns);
 }
 
 static void write_loop_json(struct cs_json *w, size_t id, const struct cs_foreign_loop *l)
@@ -160,12 +127,7 @@ static void write_loop_json(struct cs_json *w, size_t id, const struct cs_foreig
 void cs_foreign_stat_write_json(FILE *out, const struct cs_foreign_stat *st)
 {
     struct cs_json w;
-    cs_json_init(&w, out);
-    cs_json_begin_object(&w);
-    cs_json_key(&w, "pid");
-    cs_json_int(&w, st->pid);
-    kv_uint(&w, "duration_us", (uint64_t)(st->end_ns - st->start_ns) / 1000);
-    kv_uint(&w, "lost_events", st->lost_events);
+    cs_stat_json_begin(&w, out, st->pid, (uint64_t)(st->end_ns - st->start_ns), st->lost_events);
     kv_uint(&w, "stall_threshold_us", st->threshold_ns / 1000);
     cs_json_key(&w, "global_tracepoints");
     cs_json_bool(&w, st->global_tracepoints);

@@ -6,6 +6,7 @@
 #include "corun_blocking.h"
 #include "corun_errors.h"
 #include "json_writer.h"
+#include "stat_hist.h"
 
 /* Session deltas: what happened between the first and the last snapshot. */
 static uint64_t delta(uint64_t last, uint64_t base)
@@ -17,37 +18,6 @@ static void hist_delta(const uint64_t *last, const uint64_t *base, uint64_t *out
 {
     for (unsigned k = 0; k < CS_TASK_HIST_BUCKETS; k++)
         out[k] = delta(last[k], base ? base[k] : 0);
-}
-
-static uint64_t hist_max_ns(const uint64_t *h)
-{
-    for (unsigned k = CS_TASK_HIST_BUCKETS; k-- > 0;)
-        if (h[k])
-            return k ? (1ull << k) - 1 : 0;
-    return 0;
-}
-
-void cs_stat_format_ns(uint64_t ns, char *buf, size_t len)
-{
-    if (ns < 10000)
-        snprintf(buf, len, "%" PRIu64 "ns", ns);
-    else if (ns < 10000000)
-        snprintf(buf, len, "%.1fus", (double)ns / 1e3);
-    else if (ns < 10000000000ull)
-        snprintf(buf, len, "%.1fms", (double)ns / 1e6);
-    else
-        snprintf(buf, len, "%.1fs", (double)ns / 1e9);
-}
-
-void cs_stat_hist_text(FILE *out, const char *label, const uint64_t *h)
-{
-    char p50[24], p90[24], p99[24], mx[24];
-    cs_stat_format_ns(cs_hist_quantile_ns(h, 0.50), p50, sizeof p50);
-    cs_stat_format_ns(cs_hist_quantile_ns(h, 0.90), p90, sizeof p90);
-    cs_stat_format_ns(cs_hist_quantile_ns(h, 0.99), p99, sizeof p99);
-    cs_stat_format_ns(hist_max_ns(h), mx, sizeof mx);
-    fprintf(out, "  %-15s n=%-8" PRIu64 " p50 <%s  p90 <%s  p99 <%s  max <%s\n", label,
-            cs_hist_total(h), p50, p90, p99, mx);
 }
 
 static int64_t alive_ns(const struct cs_stat *st, const struct cs_stat_task *t)
@@ -115,44 +85,27 @@ void cs_stat_write_text(FILE *out, const struct cs_stat *st)
         fprintf(out, "lost events: %" PRIu64 "\n", st->lost_events);
 }
 
-void cs_stat_hist_json(struct cs_json *w, const char *key, const uint64_t *h)
-{
-    cs_json_key(w, key);
-    cs_json_begin_object(w);
-    cs_json_key(w, "count");
-    cs_json_uint(w, cs_hist_total(h));
-    const char *names[] = {"p50_ns", "p90_ns", "p99_ns"};
-    const double qs[] = {0.5, 0.9, 0.99};
-    for (int i = 0; i < 3; i++) {
-        cs_json_key(w, names[i]);
-        cs_json_uint(w, cs_hist_quantile_ns(h, qs[i]));
-    }
-    cs_json_key(w, "max_ns");
-    cs_json_uint(w, hist_max_ns(h));
-    /* Bucket k counts values in [2^(k-1), 2^k) ns (bucket 0: zero). */
-    cs_json_key(w, "log2_buckets");
-    cs_json_begin_array(w);
-    for (unsigned k = 0; k < CS_TASK_HIST_BUCKETS; k++)
-        cs_json_uint(w, h[k]);
-    cs_json_end_array(w);
-    cs_json_end_object(w);
-}
-
 static void kv_uint(struct cs_json *w, const char *key, uint64_t v)
 {
     cs_json_key(w, key);
     cs_json_uint(w, v);
 }
 
+void cs_stat_json_begin(struct cs_json *w, FILE *out, int pid, uint64_t duration_ns,
+                        uint64_t lost_events)
+{
+    cs_json_init(w, out);
+    cs_json_begin_object(w);
+    cs_json_key(w, "pid");
+    cs_json_int(w, pid);
+    kv_uint(w, "duration_us", duration_ns / 1000);
+    kv_uint(w, "lost_events", lost_events);
+}
+
 void cs_stat_write_json(FILE *out, const struct cs_stat *st)
 {
     struct cs_json w;
-    cs_json_init(&w, out);
-    cs_json_begin_object(&w);
-    cs_json_key(&w, "pid");
-    cs_json_int(&w, st->pid);
-    kv_uint(&w, "duration_us", (uint64_t)(st->end_ns - st->start_ns) / 1000);
-    kv_uint(&w, "lost_events", st->lost_events);
+    cs_stat_json_begin(&w, out, st->pid, (uint64_t)(st->end_ns - st->start_ns), st->lost_events);
     cs_json_key(&w, "loops");
     cs_json_begin_array(&w);
     for (size_t i = 0; i < st->nloops; i++) {

@@ -11,10 +11,10 @@
 void cs_stat_write_text(FILE *out, const struct cs_stat *st);
 void cs_stat_write_json(FILE *out, const struct cs_stat *st);
 
-/* One histogram as a text line (label, n, p50/p90/p99/max) or a JSON member `key`. */
+/* Opens stat's JSON object on `out` with the members every kind of loop starts with:
+ * pid, duration_us, lost_events. */
 struct cs_json;
-void cs_stat_hist_text(FILE *out, const char *label, const uint64_t *h);
-void cs_stat_hist_json(struct cs_json *w, const char *key, const uint64_t *h);
-void cs_stat_format_ns(uint64_t ns, char *buf, size_t len);
+void cs_stat_json_begin(struct cs_json *w, FILE *out, int pid, uint64_t duration_ns,
+                        uint64_t lost_events);
 
 #endif
