@@ -103,6 +103,24 @@ TEST_CASE("re-sorting from the last order gives the rows a fresh build gives")
             cs_tasks_rows(&v, &ui);
             INFO("column " << col << (desc ? " descending" : ""));
             CHECK(ids_of(v, ui) == fresh_rows(v, ui));
+            // And one with the same tasks, counters moved (the old order is the start).
+            for (size_t i = 0; i < s.tasks.size(); i += 41) {
+                s.tasks[i].busy_ns += 70000 + i;
+                s.tasks[i].polls += 7;
+            }
+            s.tasks[7].state = CORUN_TASK_READY;
+            s.snap.taken_ns += 250;
+            cs_tasks_rows(&v, &ui);
+            CHECK(ids_of(v, ui) == fresh_rows(v, ui));
+            // The build counted the tasks by state for the header.
+            size_t n = 0, by_state[5] = {0};
+            REQUIRE(cs_tasks_state_counts(&v, &ui, &n, by_state));
+            CHECK(n == s.tasks.size());
+            CHECK(by_state[CORUN_TASK_READY] == 1);
+            CHECK(by_state[CORUN_TASK_WAITING] == s.tasks.size() - 1);
+            s.tasks[7].state = CORUN_TASK_WAITING;
+            s.snap.taken_ns += 250; // a snapshot the rows were not built from: not counted
+            CHECK(!cs_tasks_state_counts(&v, &ui, &n, by_state));
             cs_tasks_rows_free(&ui);
         }
     }

@@ -5,6 +5,9 @@
 void cs_frame_draw(const struct cs_view *v, struct cs_ui *ui)
 {
     cs_term_begin_frame();
+    /* The tasks' rows first: their build counts tasks by state for the header. */
+    if (ui->screen == CS_SCREEN_TASKS && v->has_tasks)
+        cs_tasks_rows(v, ui);
     int top = cs_screen_header(v, ui);
     int bottom = cs_term_rows() - 1; /* the key line */
     switch (ui->screen) {

@@ -56,9 +56,14 @@ int cs_screen_header(const struct cs_view *v, const struct cs_ui *ui)
         if (!fresh) {
             n = 0;
             memset(by_state, 0, sizeof by_state);
+            /* On the tasks screen the row build has counted them in its own pass. */
+            fresh = cs_tasks_state_counts(v, ui, &n, by_state);
         }
         for (size_t i = 0; !fresh && i < v->tasks->nloops; i++) {
             for (size_t k = 0; k < v->tasks->loops[i].ntasks; k++) {
+                /* 680-byte records: the hardware prefetcher loses the stride at pages. */
+                if (k + 8 < v->tasks->loops[i].ntasks)
+                    __builtin_prefetch(&v->tasks->loops[i].tasks[k + 8].state);
                 if (v->nended && cs_view_task_ended_ns(v, v->tasks->loops[i].tasks[k].id))
                     continue; /* fading out: no longer a task */
                 uint32_t st = v->tasks->loops[i].tasks[k].state;

@@ -43,6 +43,10 @@ size_t cs_tasks_rows(const struct cs_view *v, struct cs_ui *ui);
 size_t cs_tasks_follow(const struct cs_view *v, struct cs_ui *ui);
 /* Frees the row cache. */
 void cs_tasks_rows_free(struct cs_ui *ui);
+/* The tasks of v->tasks by state (ended ones left out), counted by the last row build
+ * in its pass over the tasks: false if that build was not of this very snapshot. */
+bool cs_tasks_state_counts(const struct cs_view *v, const struct cs_ui *ui, size_t *n,
+                           size_t by_state[5]);
 bool cs_ui_is_collapsed(const struct cs_ui *ui, uint64_t task_id);
 
 /* Keeps the stalls cursor on its stall; called before drawing and before keys. */

@@ -14,17 +14,24 @@
 #include "task_tree.h"
 #include "cs_sort.h"
 
-#define MAX_DEPTH 64
+#define MAX_DEPTH      64
+#define PREFETCH_AHEAD 8 /* tasks */
 
 /* One loop's order of the last build, as task ids (ids outlive snapshots), and the
  * loop's tasks as they were (id, parent) to tell whether the tree can have changed. */
 struct loop_order {
     uint64_t loop_id;
-    uint64_t *ids;  /* the tasks' ids in snapshot order (sorted) */
-    uint32_t *rank; /* per task of that snapshot: its place in the order */
+    uint64_t *ids;   /* the tasks' ids in snapshot order (sorted) */
+    uint32_t *order; /* that order, as indices into that snapshot's tasks */
     size_t n;
     uint64_t *shape; /* id, parent id, state: per task in snapshot order */
     size_t nshape;
+    /* The sort keys of the latest snapshot's tasks (numeric columns), taken in the same
+     * pass over the tasks as the shape: a second pass over 100 000 task records (68 MB)
+     * cost as much as the sort. */
+    uint64_t *keys;
+    size_t nkeys, nkeys_cap;
+    enum cs_task_col keys_col;
     bool shape_unchanged; /* the latest snapshot has the shape of the one before */
     long *parent;         /* the spawn tree of that shape (task_tree.h), to reuse */
     size_t nparent;
@@ -45,9 +52,14 @@ struct cs_task_rows_cache {
     size_t cap_scratch;
     long *order, *head, *tail, *next, *stack;
     int *depth;
-    char *match;
+    char *match, *has_kids;
     struct loop_order *orders;
     size_t norders;
+    /* Tasks by state, counted in same_shape's pass, for the header (one pass over 100 000
+     * task records less per snapshot). Valid for `counted_snap` at `counted_at`. */
+    const struct cs_corun_snapshot *counted_snap;
+    int64_t counted_at;
+    size_t counted_ended, counted_n, by_state[5];
 };
 
 bool cs_ui_is_collapsed(const struct cs_ui *ui, uint64_t task_id)
@@ -63,9 +75,9 @@ static uint64_t p99_ns(const struct cs_task *t)
     return t->has_stats ? cs_hist_quantile_ns(t->sched_hist, 0.99) : 0;
 }
 
-static int cmp_u64(uint64_t a, uint64_t b)
+static int cmp_idx(long a, long b)
 {
-    return a < b ? -1 : a > b;
+    return (a > b) - (a < b);
 }
 
 struct sort_ctx {
@@ -75,9 +87,10 @@ struct sort_ctx {
 };
 
 /* A numeric sort key next to its task, so that sorting touches a compact array and not
- * the 600-byte task structs (100 000 of them do not fit in any cache). */
+ * the 680-byte task structs (100 000 of them do not fit in any cache). Ties go by index,
+ * which within a snapshot (sorted by id) is by id. */
 struct keyed {
-    uint64_t key, id;
+    uint64_t key;
     long idx;
 };
 
@@ -103,7 +116,7 @@ static uint64_t key_of(const struct cs_task *t, enum cs_task_col col)
 
 static int cmp_keyed(const struct keyed *a, const struct keyed *b, bool desc)
 {
-    int r = a->key != b->key ? (a->key < b->key ? -1 : 1) : cmp_u64(a->id, b->id);
+    int r = a->key != b->key ? (a->key < b->key ? -1 : 1) : cmp_idx(a->idx, b->idx);
     return desc ? -r : r;
 }
 
@@ -123,7 +136,7 @@ static int cmp_keyed_name(const void *pa, const void *pb, void *arg)
     const struct keyed *a = pa, *b = pb;
     int r = strcmp(c->loop->tasks[a->idx].name, c->loop->tasks[b->idx].name);
     if (!r)
-        r = cmp_u64(a->id, b->id);
+        r = cmp_idx(a->idx, b->idx);
     return c->desc ? -r : r;
 }
 
@@ -131,9 +144,12 @@ static int cmp_keyed_name(const void *pa, const void *pb, void *arg)
  * Every task of the loop in the chosen order, into `order` (indices). `prev` (ids, the
  * last order under the same sort) seeds it: survivors keep their places, newcomers go
  * last, then an insertion sort repairs what moved - or, past a budget of moves, qsort.
+ * `cur` holds the ids and keys same_shape took from this snapshot (else they are read
+ * from the tasks here).
  */
 static bool sort_loop(const struct cs_corun_loop *loop, const struct cs_ui *ui,
-                      const struct loop_order *prev, long *order, uint64_t *ids)
+                      const struct loop_order *prev, const struct loop_order *cur, long *order,
+                      uint64_t *ids)
 {
     size_t n = loop->ntasks, k = 0;
     if (ui->sort_col == CS_TCOL_ID) { /* snapshots are sorted by id already */
@@ -150,21 +166,32 @@ static bool sort_loop(const struct cs_corun_loop *loop, const struct cs_ui *ui,
             order[i] = (long)i;
         goto out;
     }
-    /* One pass over the tasks in memory order for what the sort needs (ids, keys). */
-    for (size_t i = 0; i < n; i++) {
-        ids[i] = loop->tasks[i].id;
+    bool cached = cur && cur->nshape == n;
+    bool cached_keys = cached && cur->nkeys == n && cur->keys_col == ui->sort_col;
+    if (cached_keys)
+        memcpy(keys, cur->keys, n * sizeof *keys);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = cached ? cur->shape[3 * i] : loop->tasks[i].id;
+    for (size_t i = 0; !cached_keys && i < n; i++)
         keys[i] = key_of(&loop->tasks[i], ui->sort_col);
+    /* The previous order first (its survivors), then the newcomers. The same tasks as
+     * last time (the usual case): the old order is the start. Else both snapshots are
+     * sorted by id: one merge maps the old indices to the new ones. */
+    bool same_tasks = prev && prev->n == n;
+    for (size_t i = 0; same_tasks && i < n; i++)
+        same_tasks = ids[i] == prev->ids[i];
+    if (same_tasks) {
+        for (size_t r = 0; r < n; r++)
+            a[r].idx = prev->order[r];
+        k = n;
     }
-    /* The previous order first (its survivors), then the newcomers. Both snapshots are
-     * sorted by id: one merge finds the survivors, their old ranks place them. */
-    long *slot = prev ? malloc(prev->n * sizeof *slot) : NULL;
-    if (slot) {
-        for (size_t r = 0; r < prev->n; r++)
-            slot[r] = -1;
+    long *map = prev && !same_tasks ? malloc(prev->n * sizeof *map) : NULL;
+    if (map) {
+        for (size_t j = 0; j < prev->n; j++)
+            map[j] = -1;
         for (size_t i = 0, j = 0; i < n && j < prev->n;) {
             if (ids[i] == prev->ids[j]) {
-                if (prev->rank[j] < prev->n)
-                    slot[prev->rank[j]] = (long)i;
+                map[j] = (long)i;
                 i++;
                 j++;
             } else if (ids[i] < prev->ids[j]) {
@@ -174,20 +201,19 @@ static bool sort_loop(const struct cs_corun_loop *loop, const struct cs_ui *ui,
             }
         }
         for (size_t r = 0; r < prev->n; r++) {
-            if (slot[r] >= 0 && !placed[slot[r]]) {
-                placed[slot[r]] = 1;
-                a[k++].idx = slot[r];
+            long i = prev->order[r] < prev->n ? map[prev->order[r]] : -1;
+            if (i >= 0 && !placed[i]) {
+                placed[i] = 1;
+                a[k++].idx = i;
             }
         }
-        free(slot);
+        free(map);
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; !same_tasks && i < n; i++)
         if (!placed[i])
             a[k++].idx = (long)i;
-    for (size_t i = 0; i < n; i++) {
-        a[i].id = ids[a[i].idx];
+    for (size_t i = 0; i < n; i++)
         a[i].key = keys[a[i].idx];
-    }
     struct sort_ctx ctx = {loop, ui->sort_col, ui->sort_desc};
     bool name = ui->sort_col == CS_TCOL_NAME;
     bool sorted = false;
@@ -239,17 +265,27 @@ static struct loop_order *find_order(struct cs_task_rows_cache *c, uint64_t loop
     return o;
 }
 
-static bool push_row(struct cs_ui *ui, struct cs_task_row r)
+/* Room for `more` rows after the ones there. */
+static bool reserve_rows(struct cs_ui *ui, size_t more)
 {
     struct cs_task_rows_cache *c = ui->rows_cache;
-    if (ui->nrows == c->cap_rows) {
+    if (ui->nrows + more > c->cap_rows) {
         size_t cap = c->cap_rows ? c->cap_rows * 2 : 1024;
+        while (cap < ui->nrows + more)
+            cap *= 2;
         struct cs_task_row *rows = realloc(ui->rows, cap * sizeof *rows);
         if (!rows)
             return false;
         ui->rows = rows;
         c->cap_rows = cap;
     }
+    return true;
+}
+
+static bool push_row(struct cs_ui *ui, struct cs_task_row r)
+{
+    if (!reserve_rows(ui, 1))
+        return false;
     ui->rows[ui->nrows++] = r;
     return true;
 }
@@ -275,6 +311,10 @@ static bool scratch(struct cs_task_rows_cache *c, size_t n)
     if (!m)
         return false;
     c->match = m;
+    m = realloc(c->has_kids, cap);
+    if (!m)
+        return false;
+    c->has_kids = m;
     c->cap_scratch = cap;
     return true;
 }
@@ -287,8 +327,11 @@ static void loop_rows(struct cs_ui *ui, const struct cs_corun_loop *loop, size_t
     /* Children as one array grouped by parent (the roots under a virtual parent n), each
      * group in the sorted order: walking them reads memory in sequence. */
     long *start = c->head, *pos = c->tail, *kids = c->next, *stack = c->stack;
-    int *depth = c->depth;
+    int *depth = c->depth; /* of the stack's entries */
     char *match = ui->filter[0] ? c->match : NULL;
+    /* Per task: has it children? A byte array fits in cache where `start` (8 bytes a
+     * task) does not: the walk below visits tasks in sort order, i.e. at random. */
+    char *has_kids = c->has_kids;
     if (match)
         memset(match, 0, n);
     for (size_t i = 0; i < n + 2; i++)
@@ -299,6 +342,8 @@ static void loop_rows(struct cs_ui *ui, const struct cs_corun_loop *loop, size_t
     }
     for (size_t i = 1; i < n + 2; i++)
         start[i] += start[i - 1];
+    for (size_t t = 0; t < n; t++)
+        has_kids[t] = start[t + 1] > start[t];
     memcpy(pos, start, (n + 2) * sizeof *pos);
     for (size_t k = 0; k < n; k++) {
         long t = order[k], p = tree->parent[t];
@@ -314,28 +359,33 @@ static void loop_rows(struct cs_ui *ui, const struct cs_corun_loop *loop, size_t
                 match[a] = 1;
         }
     }
-    /* Depth-first, iteratively: children pushed last-first, so the first pops first. */
-    size_t sp = 0;
+    /* Depth-first, iteratively: children pushed last-first, so the first pops first.
+     * Rows go straight into an array with room for every task (no check per row). */
+    if (!reserve_rows(ui, n))
+        return;
+    struct cs_task_row *rows = ui->rows;
+    size_t nrows = ui->nrows, sp = 0;
     for (long k = start[n + 1]; k-- > start[n];) {
-        depth[kids[k]] = 0;
+        depth[sp] = 0;
         stack[sp++] = kids[k];
     }
     while (sp) {
-        long t = stack[--sp];
+        sp--;
+        long t = stack[sp];
         if (match && !match[t])
             continue;
-        struct cs_task_row r = {.loop = li, .task = t, .depth = depth[t]};
-        r.has_children = start[t + 1] > start[t];
+        struct cs_task_row r = {.loop = li, .task = t, .depth = depth[sp]};
+        r.has_children = has_kids[t];
         r.collapsed = r.has_children && cs_ui_is_collapsed(ui, loop->tasks[t].id);
-        if (!push_row(ui, r))
-            break;
+        rows[nrows++] = r;
         if (!r.has_children || r.collapsed || r.depth >= MAX_DEPTH)
             continue;
         for (long k = start[t + 1]; k-- > start[t];) {
-            depth[kids[k]] = r.depth + 1;
+            depth[sp] = r.depth + 1;
             stack[sp++] = kids[k];
         }
     }
+    ui->nrows = nrows;
 }
 
 static uint64_t collapsed_sum(const struct cs_ui *ui)
@@ -361,11 +411,13 @@ static bool same_shape(struct cs_task_rows_cache *c, const struct cs_view *v,
                 c->sort_desc == ui->sort_desc && !strcmp(c->filter, ui->filter) &&
                 c->ncollapsed == ui->ncollapsed && c->collapsed_sum == collapsed_sum(ui) &&
                 c->follow_task_id == ui->follow_task_id && c->norders >= v->tasks->nloops;
+    bool counted = true;
+    size_t n_live = 0, by_state[5] = {0};
     for (size_t li = 0; li < v->tasks->nloops; li++) {
         const struct cs_corun_loop *loop = &v->tasks->loops[li];
         struct loop_order *o = find_order(c, loop->id);
         if (!o) {
-            same = false;
+            same = counted = false;
             continue;
         }
         bool loop_same = o->nshape == loop->ntasks;
@@ -373,25 +425,58 @@ static bool same_shape(struct cs_task_rows_cache *c, const struct cs_view *v,
             uint64_t *sh = realloc(o->shape, 3 * (loop->ntasks ? loop->ntasks : 1) * sizeof *sh);
             if (!sh) {
                 o->nshape = 0;
-                same = false;
+                same = counted = false;
                 continue;
             }
             o->shape = sh;
             same = false;
         }
+        bool numeric = ui->sort_col != CS_TCOL_ID && ui->sort_col != CS_TCOL_NAME;
+        o->nkeys = 0;
+        if (numeric && o->nkeys_cap < loop->ntasks) {
+            uint64_t *keys = realloc(o->keys, loop->ntasks * sizeof *keys);
+            if (keys) {
+                o->keys = keys;
+                o->nkeys_cap = loop->ntasks;
+            }
+        }
+        uint64_t *keys = numeric && o->nkeys_cap >= loop->ntasks ? o->keys : NULL;
         for (size_t k = 0; k < loop->ntasks; k++) {
             const struct cs_task *t = &loop->tasks[k];
             uint64_t *sh = &o->shape[3 * k];
+            /* Task records are 680 bytes apart: the hardware prefetcher loses the stride
+             * at every page, so ask for the task a few ahead (its id .. busy lines). */
+            if (k + PREFETCH_AHEAD < loop->ntasks) {
+                const char *ahead = (const char *)&loop->tasks[k + PREFETCH_AHEAD];
+                __builtin_prefetch(ahead);
+                __builtin_prefetch(ahead + 64);
+                __builtin_prefetch(ahead + 128);
+            }
             if (loop_same && (sh[0] != t->id || sh[1] != t->parent_id || sh[2] != t->state))
                 loop_same = false;
             sh[0] = t->id;
             sh[1] = t->parent_id;
             sh[2] = t->state;
+            if (keys)
+                keys[k] = key_of(t, ui->sort_col);
+            if (v->nended && cs_view_task_ended_ns(v, t->id))
+                continue; /* fading out: no longer a task */
+            by_state[t->state < 5 ? t->state : 0]++;
+            n_live++;
+        }
+        if (keys) {
+            o->nkeys = loop->ntasks;
+            o->keys_col = ui->sort_col;
         }
         o->nshape = loop->ntasks;
         o->shape_unchanged = loop_same;
         same = same && loop_same;
     }
+    c->counted_snap = counted ? v->tasks : NULL;
+    c->counted_at = v->tasks->taken_ns;
+    c->counted_ended = v->nended;
+    c->counted_n = n_live;
+    memcpy(c->by_state, by_state, sizeof by_state);
     return same;
 }
 
@@ -448,15 +533,15 @@ size_t cs_tasks_rows(const struct cs_view *v, struct cs_ui *ui)
         }
         long *order = scratch(c, loop->ntasks + 2) ? c->order : NULL;
         if (order) {
-            /* The order is kept (ids and ranks) to seed the next sort of this loop. */
+            /* The order is kept (ids and order) to seed the next sort of this loop. */
             uint64_t *ids = o ? malloc(loop->ntasks * sizeof *ids) : NULL;
-            bool keep = sort_loop(loop, ui, same_order && o && o->n ? o : NULL, order, ids);
+            bool keep = sort_loop(loop, ui, same_order && o && o->n ? o : NULL, o, order, ids);
             loop_rows(ui, loop, li, order, &tree);
-            uint32_t *rank = keep ? realloc(o->rank, loop->ntasks * sizeof *rank) : NULL;
-            if (rank) {
-                o->rank = rank;
+            uint32_t *kept = keep ? realloc(o->order, loop->ntasks * sizeof *kept) : NULL;
+            if (kept) {
+                o->order = kept;
                 for (size_t k = 0; k < loop->ntasks; k++)
-                    rank[order[k]] = (uint32_t)k;
+                    kept[k] = (uint32_t)order[k];
                 free(o->ids);
                 o->ids = ids;
                 o->n = loop->ntasks;
@@ -483,15 +568,28 @@ size_t cs_tasks_rows(const struct cs_view *v, struct cs_ui *ui)
     return ui->nrows;
 }
 
+bool cs_tasks_state_counts(const struct cs_view *v, const struct cs_ui *ui, size_t *n,
+                           size_t by_state[5])
+{
+    const struct cs_task_rows_cache *c = ui->rows_cache;
+    if (!c || !v->tasks || c->counted_snap != v->tasks || c->counted_at != v->tasks->taken_ns ||
+        c->counted_ended != v->nended)
+        return false;
+    *n = c->counted_n;
+    memcpy(by_state, c->by_state, sizeof c->by_state);
+    return true;
+}
+
 void cs_tasks_rows_free(struct cs_ui *ui)
 {
     struct cs_task_rows_cache *c = ui->rows_cache;
     if (c) {
         for (size_t i = 0; i < c->norders; i++) {
             free(c->orders[i].ids);
-            free(c->orders[i].rank);
+            free(c->orders[i].order);
             free(c->orders[i].parent);
             free(c->orders[i].shape);
+            free(c->orders[i].keys);
         }
         free(c->orders);
         free(c->order);
@@ -501,6 +599,7 @@ void cs_tasks_rows_free(struct cs_ui *ui)
         free(c->stack);
         free(c->depth);
         free(c->match);
+        free(c->has_kids);
         free(c);
     }
     free(ui->rows);
