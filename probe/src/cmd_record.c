@@ -26,6 +26,7 @@
 #include "launch.h"
 #include "loop_detect.h"
 #include "model.h"
+#include "mono_clock.h"
 #include "model_tasks.h"
 #include "record_polls.h"
 #include "record_target.h"
@@ -68,19 +69,13 @@ static void usage(FILE *out)
                  "      --flight-max MB    with --flight: memory bound of the window (default 64)\n"
                  "      --polls            libcorun: every task poll and wake edge, not only\n"
                  "                         long slices (Chrome flow arrows); costs the target\n"
-                 "                         3 probe hits per request (~0.3-0.6 us each)\n"
+                 "                         ~3 probe hits per request, ~1-2 us each with the\n"
+                 "                         programs (corun-echo: 2x the CPU per request)\n"
                  "  -h, --help             this text\n"
                  "\n"
                  "Durations take ns, us, ms or s suffixes (a bare number is ms).\n"
                  "Exit codes: 0 ok, 1 the file could not be written (disk full...), 2 usage,\n"
                  "3 no such process / it exited, 4 permission, 5 the kernel lacks something.\n");
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 struct trigger {
@@ -224,7 +219,7 @@ static void on_stall(const struct cs_stall *s, void *arg)
         for (int i = 0; i < r->o->ntriggers; i++)
             if (s->duration_ns > r->o->triggers[i].stall_over_ns) {
                 r->fired = &r->o->triggers[i];
-                r->fired_ns = now_ns();
+                r->fired_ns = cs_mono_ns();
                 break;
             }
     if (s->ongoing)
@@ -254,7 +249,7 @@ static void add_loop(struct recorder *r, int tid)
             fprintf(stderr, "coscope: %s\n", why);
         return;
     }
-    struct cs_rec_loop l = {.t_ns = now_ns(), .tid = tid};
+    struct cs_rec_loop l = {.t_ns = cs_mono_ns(), .tid = tid};
     char path[96];
     snprintf(path, sizeof path, "/proc/%d/task/%d/comm", r->pid, tid);
     FILE *f = fopen(path, "r");
@@ -302,7 +297,7 @@ static void write_lost(struct recorder *r, bool always)
     uint64_t sup = cs_model_suppressed(r->model);
     if (!always && lost == r->lost_written && sup == r->suppressed_written)
         return;
-    struct cs_rec_lost l = {.t_ns = now_ns(), .lost_events = lost, .suppressed = sup};
+    struct cs_rec_lost l = {.t_ns = cs_mono_ns(), .lost_events = lost, .suppressed = sup};
     if (cs_rec_encode_lost(cs_rec_writer_begin(r->w), &l) == 0 &&
         cs_rec_writer_commit(r->w, l.t_ns, false) == 0) {
         r->lost_written = lost;
@@ -367,7 +362,7 @@ static int fire(struct recorder *r)
     snprintf(t.what, sizeof t.what, "%s", r->fired->text);
     if (cs_rec_encode_trigger(cs_rec_writer_begin(r->w), &t) == 0)
         cs_rec_writer_commit(r->w, t.t_ns, false);
-    cs_rec_tasks_write_live(r->tasks, r->w, now_ns());
+    cs_rec_tasks_write_live(r->tasks, r->w, cs_mono_ns());
     write_lost(r, true);
     fprintf(stderr, "coscope: trigger '%s' fired: writing %s for %.1f s more\n", r->fired->text,
             r->o->path, (double)r->o->after_ns / 1e9);
@@ -381,10 +376,10 @@ static int fire(struct recorder *r)
  */
 static void wait_for_runtime(int pid)
 {
-    uint64_t deadline = now_ns() + LAUNCH_WAIT_NS;
+    uint64_t deadline = cs_mono_ns() + LAUNCH_WAIT_NS;
     uint64_t addr;
     while (cs_corun_find_symbol(pid, "corun_debug", &addr, NULL, 0, NULL, 0) == -ENOENT &&
-           now_ns() < deadline)
+           cs_mono_ns() < deadline)
         usleep(5000);
 }
 
@@ -445,18 +440,18 @@ static int run(struct recorder *r, bool launched, char **cmd)
     }
     if (o->polls)
         r->polls = cs_rec_polls_new(r->pid, r->w, launched);
-    tick_tasks(r, now_ns(), false);
+    tick_tasks(r, cs_mono_ns(), false);
     /* Tools and tests wait for this line: from here on, everything seen is recorded. */
     fprintf(stderr, "coscope: recording %zu loop thread%s of process %d to %s%s\n",
             cs_collector_thread_count(r->coll), cs_collector_thread_count(r->coll) == 1 ? "" : "s",
             r->pid, o->path,
             o->flight_ns ? " (flight recorder: written when a trigger fires)" : "");
 
-    uint64_t t0 = now_ns(), next_scan_ns = t0 + 1000000000ull;
+    uint64_t t0 = cs_mono_ns(), next_scan_ns = t0 + 1000000000ull;
     uint32_t reason = CS_REC_END_STOPPED;
     bool exited = false;
     while (!cs_stop_requested) {
-        uint64_t now = now_ns();
+        uint64_t now = cs_mono_ns();
         if (o->target.duration_ns && now - t0 >= o->target.duration_ns)
             break;
         if (r->fired && !cs_rec_writer_fired(r->w) && fire(r)) {
@@ -478,7 +473,7 @@ static int run(struct recorder *r, bool launched, char **cmd)
             reason = CS_REC_END_EXITED;
             break;
         }
-        now = now_ns();
+        now = cs_mono_ns();
         if (scan && now >= next_scan_ns && cs_loop_scan_round(scan) > 0) {
             int tids[MAX_TIDS];
             int n = cs_loop_scan_result(scan, tids, MAX_TIDS);
@@ -496,13 +491,13 @@ static int run(struct recorder *r, bool launched, char **cmd)
     cs_collector_poll(r->coll, 0);                         /* what the kernel already produced */
     if (r->fired && !cs_rec_writer_fired(r->w) && fire(r)) /* fired by that last batch */
         rc = CS_EXIT_FAILURE;
-    tick_tasks(r, now_ns(), true); /* the last slices and figures (kept if it exited) */
-    write_engine_stats(r, now_ns(), true);
+    tick_tasks(r, cs_mono_ns(), true); /* the last slices and figures (kept if it exited) */
+    write_engine_stats(r, cs_mono_ns(), true);
     write_lost(r, true);
     if (cs_rec_writer_error(r->w))
         rc = CS_EXIT_FAILURE;
     struct cs_rec_trailer tr = {
-        .end_ns = now_ns(), .records = cs_rec_writer_records(r->w), .reason = reason};
+        .end_ns = cs_mono_ns(), .records = cs_rec_writer_records(r->w), .reason = reason};
     if (cs_rec_encode_trailer(cs_rec_writer_begin(r->w), &tr) == 0)
         cs_rec_writer_commit(r->w, tr.end_ns, false);
     if (!cs_rec_writer_fired(r->w))

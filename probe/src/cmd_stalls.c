@@ -21,6 +21,7 @@
 #include "link_teardown.h"
 #include "loop_detect.h"
 #include "model.h"
+#include "mono_clock.h"
 #include "stall_collector.h"
 #include "stall_format.h"
 #include "target_options.h"
@@ -80,13 +81,6 @@ static void print_slow_iter(const struct cs_slow_iter *it, void *arg)
 static void free_attrib(void *attrib)
 {
     cs_corun_attrib_free(attrib);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void add_loop(struct cs_collector *c, struct cs_model *m, int pid, int tid)
@@ -235,10 +229,10 @@ int cs_cmd_stalls(int argc, char **argv)
 
     cs_target_catch_stop();
 
-    uint64_t t0 = now_ns(), next_scan_ns = t0 + 1000000000ull;
+    uint64_t t0 = cs_mono_ns(), next_scan_ns = t0 + 1000000000ull;
     bool exited = false;
     while (!cs_stop_requested) {
-        if (to.duration_ns && now_ns() - t0 >= to.duration_ns)
+        if (to.duration_ns && cs_mono_ns() - t0 >= to.duration_ns)
             break;
         err = cs_collector_poll(coll, POLL_MS);
         cs_corun_attrib_poll(attrib);
@@ -253,14 +247,14 @@ int cs_cmd_stalls(int argc, char **argv)
             break;
         }
         /* New threads may become loops: one scan round per tick, a verdict every 20. */
-        if (scan && now_ns() >= next_scan_ns) {
+        if (scan && cs_mono_ns() >= next_scan_ns) {
             int r = cs_loop_scan_round(scan);
             if (r > 0) {
                 int tids[MAX_TIDS];
                 int n = cs_loop_scan_result(scan, tids, MAX_TIDS);
                 for (int i = 0; i < n; i++)
                     add_loop(coll, model, pid, tids[i]);
-                next_scan_ns = now_ns() + 1000000000ull;
+                next_scan_ns = cs_mono_ns() + 1000000000ull;
             }
         }
     }

@@ -12,6 +12,7 @@
 
 #include "cs_sort.h"
 #include "json_writer.h"
+#include "model_tasks.h"
 #include "report_summary.h"
 
 static uint64_t us(const struct cs_report *r, uint64_t t_ns)
@@ -175,10 +176,8 @@ static struct poll_ref *write_polls(struct cs_json *w, const struct cs_report *r
     const struct cs_recording *rec = r->rec;
     struct poll_ref *polls = r->polls ? malloc(r->polls * sizeof *polls) : NULL;
     size_t n = 0;
-    for (size_t i = 0; i < rec->nslices; i++) {
-        const struct cs_rec_slice *s = &rec->slices[i];
-        if (!(s->flags & CS_REC_SLICE_POLL))
-            continue;
+    for (size_t i = 0; i < rec->npolls; i++) {
+        const struct cs_rec_slice *s = &rec->polls[i];
         event_head(w, "X", s->name[0] ? s->name : "task", "task", pid, s->tid);
         key_us_ns(w, r, "ts", s->start_ns);
         cs_json_key(w, "dur");
@@ -186,13 +185,13 @@ static struct poll_ref *write_polls(struct cs_json *w, const struct cs_report *r
         cs_json_key(w, "args");
         cs_json_begin_object(w);
         key_uint(w, "task_id", s->task_id);
-        if (s->wait_reason == CS_REC_WAIT_DONE)
-            key_str(w, "ended", "done");
-        else
-            key_uint(w, "wait_reason", s->wait_reason);
+        key_str(w, "then",
+                s->wait_reason == CS_REC_WAIT_DONE  ? "done"
+                : s->wait_reason == CORUN_WAIT_NONE ? "ready" /* readied by itself */
+                                                    : cs_wait_reason_name(s->wait_reason));
         cs_json_end_object(w);
         cs_json_end_object(w);
-        if (polls && n < r->polls)
+        if (polls)
             polls[n++] = (struct poll_ref){s->task_id, s->start_ns, s};
     }
     if (polls)

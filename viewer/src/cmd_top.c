@@ -22,6 +22,7 @@
 #include "launch_entry.h"
 #include "live_source.h"
 #include "loop_detect.h"
+#include "mono_clock.h"
 #include "replay_source.h"
 #include "screens.h"
 #include "stall_format.h"
@@ -55,13 +56,6 @@ static void usage(FILE *out)
                  "Durations take ns, us, ms or s suffixes (a bare number is ms).\n"
                  "Exit codes: 0 ok, 2 usage, 3 no such process / it exited, 4 permission,\n"
                  "5 the kernel lacks something needed.\n");
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 struct top_opts {
@@ -122,9 +116,9 @@ static void run(struct cs_live *live, const struct top_opts *o)
     struct cs_ui ui = {.screen = CS_SCREEN_STALLS, .interval_ms = (int)(o->interval_ns / 1000000)};
     static struct cs_view live_view, frozen;
     bool have_frozen = false;
-    uint64_t t0 = now_ns(), next_frame_ns = 0, exited_at_ns = 0;
+    uint64_t t0 = cs_mono_ns(), next_frame_ns = 0, exited_at_ns = 0;
     while (!cs_stop_requested && !ui.quit) {
-        uint64_t now = now_ns();
+        uint64_t now = cs_mono_ns();
         if (o->target.duration_ns && now - t0 >= o->target.duration_ns)
             break;
         if (exited_at_ns && now - exited_at_ns >= EXIT_LINGER_NS)
@@ -142,7 +136,7 @@ static void run(struct cs_live *live, const struct top_opts *o)
         if (cs_live_process(live))
             break;
         if (cs_live_target_exited(live) && !exited_at_ns) {
-            exited_at_ns = now_ns();
+            exited_at_ns = cs_mono_ns();
             next_frame_ns = 0; /* say so at once */
         }
         cs_live_view(live, &live_view);
@@ -160,7 +154,7 @@ static void run(struct cs_live *live, const struct top_opts *o)
                 have_frozen = false;
             }
         }
-        now = now_ns();
+        now = cs_mono_ns();
         if (ui.quit || (!dirty && now < next_frame_ns))
             continue;
         if (have_frozen)
