@@ -70,7 +70,7 @@ static void usage(FILE *out)
                  "      --polls            libcorun: every task poll and wake edge, not only\n"
                  "                         long slices (Chrome flow arrows); costs the target\n"
                  "                         ~3 probe hits per request, ~1-2 us each with the\n"
-                 "                         programs (corun-echo: 2x the CPU per request)\n"
+                 "                         programs (corun-echo: +60-110%% CPU per request)\n"
                  "  -h, --help             this text\n"
                  "\n"
                  "Durations take ns, us, ms or s suffixes (a bare number is ms).\n"

@@ -4,7 +4,7 @@
  * each through a ring buffer, which this collector drains when asked, oldest first.
  *
  * Cost: three uprobe hits per request of a server (wake, resume, suspend), ~0.6 us each for
- * the trap plus ~0.3 us for the programs, in the target's CPU time (docs/performance.md).
+ * the trap plus ~0.2-0.5 us for the programs, in the target's CPU time (docs/performance.md).
  * Only `record --polls` opens it.
  */
 #ifndef CS_CORUN_POLLS_H
