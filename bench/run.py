@@ -280,7 +280,8 @@ def probe_cost(args):
     # stat reads libcorun's own accounting: only a libcorun server has it.
     for name, template, corun_only in (("stalls", args.stalls_cmd, False),
                                        ("stat", args.stat_cmd, True),
-                                       ("full", args.full_cmd, False)):
+                                       ("full", args.full_cmd, False),
+                                       ("record-polls", args.polls_cmd, True)):
         verb = template.split()[0]
         if verb not in words:
             modes.append((name, None, "coscope %s not available" % verb))
@@ -321,6 +322,19 @@ def probe_cost(args):
             entry["throughput_kept_pct"] = round(100.0 * rps, 1)
     shutil.rmtree(tmpdir, ignore_errors=True)
     return out
+
+
+# USDT probes each probe-cost mode attaches to a libcorun target: the stall engine's slice
+# edges (stall_collector.c), the attribution's long slices and iterations
+# (corun_attribution.c), stat's and record's statistics (cmd_stat.c, task_source.c) and
+# record --polls' every poll and wake (corun_polls.c).
+MODE_PROBES = {
+    "stalls": ("poll_enter", "poll_exit", "slice_long", "iter_long"),
+    "stat": ("stats", "slice_long", "exec_done"),
+    "full": ("poll_enter", "poll_exit", "slice_long", "iter_long", "stats"),
+    "record-polls": ("poll_enter", "poll_exit", "slice_long", "iter_long", "stats",
+                     "task_ready", "task_resume", "task_suspend", "task_done"),
+}
 
 
 def probe_hits(args):
@@ -374,9 +388,15 @@ def probe_hits(args):
     reqs = result["requests"]
     # Without warm-up, the hits also cover connecting and the last requests in flight
     # (at most --conns of them): noise well under 1% at these counts.
+    per_req = {k: round(v / reqs, 3) for k, v in sorted(hits.items())} if reqs else {}
+    # The probes each coscope mode attaches on a libcorun target (the rest of this run's
+    # hits are probes no mode uses): what the mode costs the target per request.
+    by_mode = {name: round(sum(per_req.get(p, 0) for p in probes), 3) if reqs else None
+               for name, probes in MODE_PROBES.items()}
     return {"requests": reqs,
-            "hits_per_request": {k: round(v / reqs, 3) for k, v in sorted(hits.items())},
-            "total_hits_per_request": round(sum(hits.values()) / reqs, 3) if reqs else None}
+            "hits_per_request": per_req,
+            "total_hits_per_request": round(sum(hits.values()) / reqs, 3) if reqs else None,
+            "hits_per_request_by_mode": by_mode}
 
 
 def fuzz_reader(args):
@@ -511,6 +531,9 @@ def bench_metrics(res):
     if ph.get("total_hits_per_request") is not None:
         out["probe_hits.total"] = metric(ph["total_hits_per_request"], "hits/req", "lower",
                                          LIMIT_PROBE_HITS)
+    for name, v in ph.get("hits_per_request_by_mode", {}).items():
+        if v is not None:
+            out["probe_hits.%s" % name] = metric(v, "hits/req", "lower", LIMIT_PROBE_HITS)
     micro = res["micro"]
     for exe, m in ({} if "skipped" in micro else micro).items():
         for r in m.get("results", []):
@@ -615,6 +638,9 @@ def print_probe_and_micro(res):
         print("probe hits per request: %s total %s" % (
             ", ".join("%s %.2f" % kv for kv in ph["hits_per_request"].items()),
             ph["total_hits_per_request"]))
+        if ph.get("hits_per_request_by_mode"):
+            print("  by mode (the probes it attaches): %s" % ", ".join(
+                "%s %s" % (k, fmt(v, "%.2f")) for k, v in ph["hits_per_request_by_mode"].items()))
     micro = res["micro"]
     if "skipped" in micro:
         print("micro-benchmarks: skipped: %s" % micro["skipped"])
@@ -666,6 +692,8 @@ def parse_args(argv):
                     help="coscope arguments for libcorun's own accounting ({pid})")
     ap.add_argument("--full-cmd", default="record -p {pid} -o {out}",
                     help="coscope arguments for full collection ({out}: a scratch file)")
+    ap.add_argument("--polls-cmd", default="record --polls -p {pid} -o {out}",
+                    help="coscope arguments for every poll and wake edge recorded ({out})")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "latest.json"),
                     help="JSON results file (default bench/results/latest.json)")
     ap.add_argument("--compare", metavar="BASE.json",

@@ -284,26 +284,42 @@ static __always_inline struct cs_corun_poll_event *poll_event(unsigned short kin
     return e;
 }
 
-SEC("?usdt")
-int BPF_USDT(corun_task_ready, void *task, __u64 task_id, __u64 waker_id)
+/*
+ * The arguments are fetched one by one (bpf_usdt_arg), only those used: most are loads
+ * from the task struct in the target ("8@(%r12)"), a user-memory read each. A poll's end
+ * is matched to its start by the task's address (a register), not its id (a read).
+ */
+static __always_inline __u64 usdt_arg(struct pt_regs *ctx, __u64 n)
 {
-    (void)task;
+    long v = 0;
+    bpf_usdt_arg(ctx, n, &v);
+    return (__u64)v;
+}
+
+/* corun:task_ready(task, id, waker_id) */
+SEC("?usdt")
+int corun_task_ready(struct pt_regs *ctx)
+{
     struct cs_corun_poll_event *e =
-        poll_event(CS_CORUN_EV_WAKE, task_id, (__u32)bpf_get_current_pid_tgid());
+        poll_event(CS_CORUN_EV_WAKE, usdt_arg(ctx, 1), (__u32)bpf_get_current_pid_tgid());
     if (!e)
         return 0;
     e->start_ns = bpf_ktime_get_ns();
-    e->waker_id = waker_id;
+    e->waker_id = usdt_arg(ctx, 2);
     bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
     return 0;
 }
 
+/* corun:task_resume(task, id) */
 SEC("?usdt")
-int BPF_USDT(corun_task_resume, void *task, __u64 task_id)
+int corun_task_resume(struct pt_regs *ctx)
 {
-    (void)task;
     __u32 tid = (__u32)bpf_get_current_pid_tgid();
-    struct cs_corun_poll_cur cur = {.task_id = task_id, .start_ns = bpf_ktime_get_ns()};
+    struct cs_corun_poll_cur cur = {
+        .task_addr = usdt_arg(ctx, 0),
+        .task_id = usdt_arg(ctx, 1),
+        .start_ns = bpf_ktime_get_ns(),
+    };
     struct cs_corun_poll_cur *c = bpf_map_lookup_elem(&poll_cur, &tid);
     if (c)
         *c = cur;
@@ -312,40 +328,37 @@ int BPF_USDT(corun_task_resume, void *task, __u64 task_id)
     return 0;
 }
 
-/* The poll of `task_id` on this thread ends (suspended or done). */
-static __always_inline int poll_end(__u64 task_id, unsigned short wait_reason)
+/* The poll of the task at `task_addr` on this thread ends (suspended or done). */
+static __always_inline int poll_end(struct pt_regs *ctx, bool done)
 {
     __u64 now = bpf_ktime_get_ns();
     __u32 tid = (__u32)bpf_get_current_pid_tgid();
     struct cs_corun_poll_cur *c = bpf_map_lookup_elem(&poll_cur, &tid);
-    if (!c || !c->start_ns || c->task_id != task_id)
+    if (!c || !c->start_ns || c->task_addr != usdt_arg(ctx, 0))
         return 0; /* it began before the programs were attached */
-    struct cs_corun_poll_event *e = poll_event(CS_CORUN_EV_POLL, task_id, tid);
+    struct cs_corun_poll_event *e = poll_event(CS_CORUN_EV_POLL, c->task_id, tid);
     if (e) {
         e->start_ns = c->start_ns;
         e->duration_ns = now - c->start_ns;
-        e->wait_reason = wait_reason;
+        e->wait_reason = done ? CS_CORUN_POLL_DONE : (unsigned short)usdt_arg(ctx, 2);
         bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
     }
     c->start_ns = 0;
     return 0;
 }
 
+/* corun:task_suspend(task, id, wait_reason, wait_obj) */
 SEC("?usdt")
-int BPF_USDT(corun_task_suspend, void *task, __u64 task_id, int wait_reason, void *obj)
+int corun_task_suspend(struct pt_regs *ctx)
 {
-    (void)task;
-    (void)obj;
-    return poll_end(task_id, (unsigned short)wait_reason);
+    return poll_end(ctx, false);
 }
 
+/* corun:task_done(task, id, outcome, error) */
 SEC("?usdt")
-int BPF_USDT(corun_task_done, void *task, __u64 task_id, int outcome, int error)
+int corun_task_done(struct pt_regs *ctx)
 {
-    (void)task;
-    (void)outcome;
-    (void)error;
-    return poll_end(task_id, CS_CORUN_POLL_DONE);
+    return poll_end(ctx, true);
 }
 
 /* Off-CPU accounting of the loop threads user space put in `offcpu` (corun_usdt.h). */

@@ -164,6 +164,7 @@ struct cs_corun_poll_event {
 
 /* Map `poll_cur`, key TID: the poll the loop thread runs now (task_resume). */
 struct cs_corun_poll_cur {
+    unsigned long long task_addr; /* the task's struct in the target: its suspend matches it */
     unsigned long long task_id;
     unsigned long long start_ns; /* 0: none (the poll's start was not seen) */
 };

@@ -3,8 +3,9 @@
  * corun:task_resume, task_suspend, task_done and task_ready (corun.bpf.c) send one event
  * each through a ring buffer, which this collector drains when asked, oldest first.
  *
- * Cost: three to four uprobe hits per request of a server (wake, resume, suspend), each
- * ~0.3-0.6 us of the target's CPU (docs/performance.md). Only `record --polls` opens it.
+ * Cost: three uprobe hits per request of a server (wake, resume, suspend), ~0.6 us each for
+ * the trap plus ~0.2-0.5 us for the programs, in the target's CPU time (docs/performance.md).
+ * Only `record --polls` opens it.
  */
 #ifndef CS_CORUN_POLLS_H
 #define CS_CORUN_POLLS_H

@@ -109,7 +109,7 @@ static void *grow(void **arr, size_t *n, size_t *cap, size_t elem)
 struct parse {
     struct cs_recording *r;
     size_t cap_loops, cap_tasks, cap_slices, cap_wakes, cap_stalls, cap_ls, cap_ts, cap_trig;
-    size_t cap_slow;
+    size_t cap_slow, cap_polls;
     struct cs_rec_task_done *dones;
     size_t ndones, cap_dones;
 };
@@ -224,18 +224,24 @@ static int parse_record(struct parse *ps, unsigned type, struct cur *c)
         break;
     }
     case CS_REC_SLICE: {
-        struct cs_rec_slice *s = APPEND(ps, r->slices, r->nslices, cap_slices);
-        if (!s)
-            return -ENOMEM;
-        s->start_ns = get_u64(c);
-        s->duration_ns = get_u64(c);
-        s->tid = (int)get_u32(c);
-        s->task_id = get_u64(c);
-        get_str(c, s->name, sizeof s->name);
+        struct cs_rec_slice s = {0};
+        s.start_ns = get_u64(c);
+        s.duration_ns = get_u64(c);
+        s.tid = (int)get_u32(c);
+        s.task_id = get_u64(c);
+        get_str(c, s.name, sizeof s.name);
         if (!c->bad && c->end - c->p >= 8) { /* added with record --polls */
-            s->flags = get_u32(c);
-            s->wait_reason = get_u32(c);
+            s.flags = get_u32(c);
+            s.wait_reason = get_u32(c);
         }
+        if (c->bad)
+            break;
+        struct cs_rec_slice *to = s.flags & CS_REC_SLICE_POLL
+                                      ? APPEND(ps, r->polls, r->npolls, cap_polls)
+                                      : APPEND(ps, r->slices, r->nslices, cap_slices);
+        if (!to)
+            return -ENOMEM;
+        *to = s;
         break;
     }
     case CS_REC_WAKE: {
@@ -362,8 +368,8 @@ const struct cs_rec_task *cs_recording_task(const struct cs_recording *r, uint64
 /* Poll slices are written without their task's name (it is in TASK_SPAWN). */
 static void name_polls(struct cs_recording *r)
 {
-    for (size_t i = 0; i < r->nslices; i++) {
-        struct cs_rec_slice *s = &r->slices[i];
+    for (size_t i = 0; i < r->npolls; i++) {
+        struct cs_rec_slice *s = &r->polls[i];
         if (s->name[0] || !s->task_id)
             continue;
         const struct cs_rec_task *t = cs_recording_task(r, s->task_id);
@@ -530,6 +536,7 @@ void cs_recording_free(struct cs_recording *r)
     free(r->loops);
     free(r->tasks);
     free(r->slices);
+    free(r->polls);
     free(r->wakes);
     free(r->loop_stats);
     free(r->task_stats);

@@ -36,8 +36,10 @@ struct cs_recording {
     size_t nloops;
     struct cs_rec_task *tasks; /* sorted by id */
     size_t ntasks;
-    struct cs_rec_slice *slices;
+    struct cs_rec_slice *slices; /* long slices (flags 0) */
     size_t nslices;
+    struct cs_rec_slice *polls; /* every poll (record --polls: CS_REC_SLICE_POLL) */
+    size_t npolls;
     struct cs_rec_wake *wakes;
     size_t nwakes;
     struct cs_stall *stalls; /* deep copies (cs_stall_release) */

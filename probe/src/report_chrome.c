@@ -5,25 +5,31 @@
  * instant marker where it began); each task's life as an async span (cat "task_life"),
  * slow iterations (cat "slow_iteration"); with `--polls`, a flow arrow (cat "wake") per wake
  * edge, from inside the waker's poll to the woken task's next poll. Times in µs from the
- * start of the recording (polls and flows to the ns: "12.345").
+ * start of the recording, to the ns ("12.345").
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cs_sort.h"
 #include "json_writer.h"
+#include "model_tasks.h"
 #include "report_summary.h"
 
-static uint64_t us(const struct cs_report *r, uint64_t t_ns)
-{
-    return t_ns > r->t0_ns ? (t_ns - r->t0_ns) / 1000 : 0;
-}
-
-/* A time in µs with ns precision: a poll of 2 µs and the wake inside it stay distinct. */
+/*
+ * Times in µs with ns precision ("12.345"): a poll of 2 µs and the wake inside it stay
+ * distinct, and slices nest exactly as they did (a stall encloses its polls; whole µs
+ * would cut the stall's end before its last poll's and break the nesting viewers need).
+ */
 static void key_us_ns(struct cs_json *w, const struct cs_report *r, const char *k, uint64_t t_ns)
 {
     cs_json_key(w, k);
     cs_json_milli(w, t_ns > r->t0_ns ? t_ns - r->t0_ns : 0);
+}
+
+static void key_dur(struct cs_json *w, uint64_t duration_ns)
+{
+    cs_json_key(w, "dur");
+    cs_json_milli(w, duration_ns);
 }
 
 static void key_uint(struct cs_json *w, const char *k, uint64_t v)
@@ -74,16 +80,63 @@ static void write_metadata(struct cs_json *w, const struct cs_report *r, int pid
     }
 }
 
+/* Polls by thread, then start (they never overlap on a thread). */
+struct thread_poll {
+    int tid;
+    uint64_t start_ns, end_ns;
+};
+
+static int cmp_thread_poll(const void *a, const void *b)
+{
+    const struct thread_poll *x = a, *y = b;
+    if (x->tid != y->tid)
+        return x->tid < y->tid ? -1 : 1;
+    return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
+}
+
+/* The index of the first poll of `tid` starting at or after `t_ns` (a bound). */
+static size_t thread_polls_from(const struct thread_poll *p, size_t n, int tid, uint64_t t_ns)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p[mid].tid < tid || (p[mid].tid == tid && p[mid].start_ns < t_ns))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/*
+ * A stall or slow iteration is timed by the runtime's clock, a poll by its probes a little
+ * later: the poll that straddles either end would break the nesting a viewer needs on one
+ * track. The span is widened to enclose it (by the probes' delay, a few µs).
+ */
+static void enclose_polls(const struct thread_poll *p, size_t n, int tid, uint64_t *start,
+                          uint64_t *end)
+{
+    size_t k = thread_polls_from(p, n, tid, *start);
+    if (k > 0 && p[k - 1].tid == tid && p[k - 1].end_ns > *start)
+        *start = p[k - 1].start_ns;
+    k = thread_polls_from(p, n, tid, *end);
+    if (k > 0 && p[k - 1].tid == tid && p[k - 1].end_ns > *end)
+        *end = p[k - 1].end_ns;
+}
+
 static void write_stall(struct cs_json *w, const struct cs_report *r, const struct cs_stall *s,
-                        int pid)
+                        int pid, const struct thread_poll *tp, size_t ntp)
 {
     char name[160];
+    uint64_t start = s->start_ns, end = s->start_ns + s->duration_ns;
+    enclose_polls(tp, ntp, s->tid, &start, &end);
     snprintf(name, sizeof name, "stall: %s", cs_report_stall_owner(s));
     event_head(w, "X", name, "stall", pid, s->tid);
-    key_uint(w, "ts", us(r, s->start_ns));
-    key_uint(w, "dur", s->duration_ns / 1000);
+    key_us_ns(w, r, "ts", start);
+    key_dur(w, end - start);
     cs_json_key(w, "args");
     cs_json_begin_object(w);
+    key_uint(w, "duration_us", s->duration_ns / 1000);
     key_uint(w, "on_cpu_us", s->on_cpu_ns / 1000);
     key_uint(w, "off_cpu_us", s->off_cpu_ns / 1000);
     if (s->task)
@@ -102,7 +155,7 @@ static void write_stall(struct cs_json *w, const struct cs_report *r, const stru
     cs_json_end_object(w);
     /* A marker that shows even when zoomed out. */
     event_head(w, "i", "stall", "stall", pid, s->tid);
-    key_uint(w, "ts", us(r, s->start_ns));
+    key_us_ns(w, r, "ts", s->start_ns);
     key_str(w, "s", "t");
     cs_json_end_object(w);
 }
@@ -136,11 +189,12 @@ static size_t polls_after(const struct poll_ref *p, size_t n, uint64_t task_id, 
 }
 
 /*
- * Perfetto binds a flow's "s" to the slice enclosing it on its track, and an "f" with
- * "bp":"e" to the slice enclosing it: "s" sits at the wake inside the waker's poll, "f" at
- * the start of the woken task's next poll. A wake by the loop itself (waker 0: a timer, an
- * fd, a posted call) has no poll to start from: no arrow. Neither has a wake whose waker's
- * poll or woken's next poll was not recorded (before the start, after the end, lost).
+ * Perfetto binds a flow's "s" to the slice open on its track at its time, and an "f" with
+ * "bp":"e" likewise: "s" sits at the wake, inside the waker's poll; "f" in the middle of the
+ * woken task's next poll (at its start, the order of two events at one time would decide). A wake
+ * by the loop itself (waker 0: a timer, an fd, a posted call) has no poll to start from: no arrow.
+ * Neither has a wake whose waker's poll or woken's next poll was not recorded (before the start,
+ * after the end, lost).
  */
 static void write_wake(struct cs_json *w, const struct cs_report *r, const struct cs_rec_wake *wk,
                        size_t id, int pid, const struct poll_ref *polls, size_t npolls)
@@ -162,42 +216,55 @@ static void write_wake(struct cs_json *w, const struct cs_report *r, const struc
     key_uint(w, "id", id);
     cs_json_end_object(w);
     event_head(w, "f", "wake", "wake", pid, to->tid);
-    key_us_ns(w, r, "ts", to->start_ns);
+    key_us_ns(w, r, "ts", to->start_ns + to->duration_ns / 2);
     key_uint(w, "id", id);
     key_str(w, "bp", "e");
     cs_json_end_object(w);
 }
 
-/* Every poll's slice, and an index of them for the arrows (NULL without polls). */
+/* Every poll's slice, and two indexes of them: by task for the arrows, by thread for
+ * the spans that must enclose them (NULL without polls, or without memory). */
 static struct poll_ref *write_polls(struct cs_json *w, const struct cs_report *r, int pid,
-                                    size_t *npolls)
+                                    size_t *npolls, struct thread_poll **by_thread)
 {
     const struct cs_recording *rec = r->rec;
     struct poll_ref *polls = r->polls ? malloc(r->polls * sizeof *polls) : NULL;
+    struct thread_poll *tp = r->polls ? malloc(r->polls * sizeof *tp) : NULL;
+    if (!polls || !tp) {
+        free(polls);
+        free(tp);
+        polls = NULL;
+        tp = NULL;
+    }
     size_t n = 0;
-    for (size_t i = 0; i < rec->nslices; i++) {
-        const struct cs_rec_slice *s = &rec->slices[i];
-        if (!(s->flags & CS_REC_SLICE_POLL))
-            continue;
-        event_head(w, "X", s->name[0] ? s->name : "task", "task", pid, s->tid);
+    for (size_t i = 0; i < rec->npolls; i++) {
+        const struct cs_rec_slice *s = &rec->polls[i];
+        char name[CS_REC_NAME_LEN + 32];
+        if (s->name[0])
+            snprintf(name, sizeof name, "%s", s->name);
+        else /* born and gone between two snapshots: no TASK_SPAWN names it */
+            snprintf(name, sizeof name, "task %llu", (unsigned long long)s->task_id);
+        event_head(w, "X", name, "task", pid, s->tid);
         key_us_ns(w, r, "ts", s->start_ns);
-        cs_json_key(w, "dur");
-        cs_json_milli(w, s->duration_ns);
+        key_dur(w, s->duration_ns);
         cs_json_key(w, "args");
         cs_json_begin_object(w);
         key_uint(w, "task_id", s->task_id);
-        if (s->wait_reason == CS_REC_WAIT_DONE)
-            key_str(w, "ended", "done");
-        else
-            key_uint(w, "wait_reason", s->wait_reason);
+        key_str(w, "then",
+                s->wait_reason == CS_REC_WAIT_DONE  ? "done"
+                : s->wait_reason == CORUN_WAIT_NONE ? "ready" /* readied by itself */
+                                                    : cs_wait_reason_name(s->wait_reason));
         cs_json_end_object(w);
         cs_json_end_object(w);
-        if (polls && n < r->polls)
+        if (polls) {
+            tp[n] = (struct thread_poll){s->tid, s->start_ns, s->start_ns + s->duration_ns};
             polls[n++] = (struct poll_ref){s->task_id, s->start_ns, s};
+        }
     }
-    if (polls)
-        cs_qsort(polls, n, sizeof *polls, cmp_poll);
+    cs_qsort(polls, n, sizeof *polls, cmp_poll);
+    cs_qsort(tp, n, sizeof *tp, cmp_thread_poll);
     *npolls = n;
+    *by_thread = tp;
     return polls;
 }
 
@@ -213,16 +280,17 @@ void cs_report_write_chrome(FILE *out, const struct cs_report *r)
     cs_json_begin_array(&w);
     write_metadata(&w, r, pid);
     size_t npolls = 0;
-    struct poll_ref *polls = write_polls(&w, r, pid, &npolls);
+    struct thread_poll *by_thread = NULL;
+    struct poll_ref *polls = write_polls(&w, r, pid, &npolls, &by_thread);
     for (size_t i = 0; i < rec->nslices && !r->polls; i++) { /* the long ones are polls too */
         const struct cs_rec_slice *s = &rec->slices[i];
         event_head(&w, "X", s->name[0] ? s->name : "task", "task", pid, s->tid);
-        key_uint(&w, "ts", us(r, s->start_ns));
-        key_uint(&w, "dur", s->duration_ns / 1000);
+        key_us_ns(&w, r, "ts", s->start_ns);
+        key_dur(&w, s->duration_ns);
         cs_json_end_object(&w);
     }
     for (size_t i = 0; i < r->nstalls; i++)
-        write_stall(&w, r, r->by_start[i], pid);
+        write_stall(&w, r, r->by_start[i], pid, by_thread, npolls);
     /* Each task's life as an async span (Perfetto groups them under the process). */
     uint64_t end_ns = r->t0_ns + r->duration_ns;
     for (size_t i = 0; i < rec->ntasks; i++) {
@@ -234,7 +302,7 @@ void cs_report_write_chrome(FILE *out, const struct cs_report *r)
         for (int k = 0; k < 2; k++) {
             event_head(&w, phases[k], t->spawn.name[0] ? t->spawn.name : "task", "task_life", pid,
                        t->spawn.loop_tid);
-            key_uint(&w, "ts", us(r, at[k]));
+            key_us_ns(&w, r, "ts", at[k]);
             key_uint(&w, "id", t->spawn.id);
             if (k == 0) {
                 cs_json_key(&w, "args");
@@ -248,9 +316,11 @@ void cs_report_write_chrome(FILE *out, const struct cs_report *r)
     }
     for (size_t i = 0; i < rec->nslow_iters; i++) {
         const struct cs_slow_iter *it = &rec->slow_iters[i];
+        uint64_t start = it->start_ns, end = it->start_ns + it->duration_ns;
+        enclose_polls(by_thread, npolls, it->tid, &start, &end);
         event_head(&w, "X", "slow iteration", "slow_iteration", pid, it->tid);
-        key_uint(&w, "ts", us(r, it->start_ns));
-        key_uint(&w, "dur", it->duration_ns / 1000);
+        key_us_ns(&w, r, "ts", start);
+        key_dur(&w, end - start);
         cs_json_key(&w, "args");
         cs_json_begin_object(&w);
         key_uint(&w, "slices", it->tasks_run);
@@ -260,6 +330,7 @@ void cs_report_write_chrome(FILE *out, const struct cs_report *r)
     for (size_t i = 0; i < rec->nwakes; i++)
         write_wake(&w, r, &rec->wakes[i], i + 1, pid, polls, npolls);
     free(polls);
+    free(by_thread);
     cs_json_end_array(&w);
     cs_json_end_object(&w);
     fputc('\n', out);

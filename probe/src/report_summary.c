@@ -221,8 +221,7 @@ int cs_report_build(struct cs_report *r, const struct cs_recording *rec)
     if (!r->t0_ns && rec->nstalls) /* no TARGET record: count from the first stall */
         r->t0_ns = rec->stalls[0].start_ns;
     r->duration_ns = end > r->t0_ns ? end - r->t0_ns : 0;
-    for (size_t i = 0; i < rec->nslices; i++)
-        r->polls += (rec->slices[i].flags & CS_REC_SLICE_POLL) != 0;
+    r->polls = rec->npolls;
     r->wakes = rec->nwakes;
     for (size_t i = 0; i < rec->nwakes; i++)
         r->wakes_by_loop += rec->wakes[i].waker_id == 0;

@@ -54,7 +54,7 @@ struct cs_report {
     size_t ntasks, ntasks_with_stats;
     struct cs_report_call *calls; /* by total time, longest first */
     size_t ncalls;
-    /* record --polls: every poll (SLICE with CS_REC_SLICE_POLL) and wake edge */
+    /* record --polls: every poll (rec->polls) and wake edge */
     uint64_t polls, wakes, wakes_by_loop; /* wakes_by_loop: waker 0 (timer, fd, post) */
 };
 

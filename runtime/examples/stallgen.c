@@ -314,7 +314,9 @@ static void usage(FILE *f)
                "    read:D   block in read() for D         fsync[:D] write+fsync a file (for D)\n"
                "  default LIST: cpu:120ms,sleep:150ms,read:200ms,fsync\n"
                "  Durations take a unit: ns, us, ms, s (e.g. 150ms, 1.5s).\n"
-               "  --count N stops after N rounds (default: run until SIGINT/SIGTERM).\n");
+               "  --count N stops after N rounds (default: run until SIGINT/SIGTERM).\n"
+               "  Also spawns fail-unjoined (fails with ECONNREFUSED) and ok-unjoined (returns\n"
+               "  0), which nobody ever joins: coscope top marks the first one J.\n");
 }
 
 /* Parses "kind[:duration],..." into cfg->stalls; prints the reason and returns -1. */

@@ -42,7 +42,8 @@ def chrome(path, tid):
     for e in events:
         assert e["ph"] in ("M", "X", "i", "s", "f", "b", "e"), "unexpected phase %r" % e["ph"]
         if e["ph"] == "X":
-            assert isinstance(e["ts"], int) and isinstance(e["dur"], int), e
+            assert isinstance(e["ts"], (int, float)) and isinstance(e["dur"], (int, float)), e
+            assert e["ts"] >= 0 and e["dur"] >= 0, e
     stall_slices = [e for e in events if e["ph"] == "X" and e.get("cat") == "stall"]
     assert all(e["tid"] == tid for e in stall_slices), "a stall off the loop's track"
     task_slices = [e for e in events if e["ph"] == "X" and e.get("cat") == "task"]
@@ -56,8 +57,9 @@ def chrome(path, tid):
 
 def flows(path):
     """Wake arrows as Perfetto binds them: per id one "s" inside a poll slice on its track and
-    one "f" ("bp":"e") at the start of a poll slice on its track. One line per arrow:
-    'WAKER_TASK_ID WOKEN_TASK_ID', then 'polls N'."""
+    one "f" ("bp":"e") inside a poll slice on its track, that poll the woken task's first
+    after the wake; polls and stalls nest (a viewer needs proper nesting on a track). One
+    line per arrow: 'WAKER_TASK_ID WOKEN_TASK_ID', then 'polls N'."""
     with open(path) as f:
         events = json.load(f)["traceEvents"]
     polls = {}  # tid -> [(ts, end, task_id)]
@@ -78,10 +80,29 @@ def flows(path):
         assert s["ts"] <= f["ts"], "flow %r goes back in time" % i
         inside = [p for p in polls.get(s["tid"], []) if p[0] <= s["ts"] <= p[1] + 1e-3]
         assert inside, "flow %r starts outside any poll of thread %r" % (i, s["tid"])
-        at = [p for p in polls.get(f["tid"], []) if abs(p[0] - f["ts"]) < 1e-3]
-        assert at, "flow %r ends off the start of a poll of thread %r" % (i, f["tid"])
-        print(inside[0][2], at[0][2])
+        at = [p for p in polls.get(f["tid"], []) if p[0] < f["ts"] <= p[1]]
+        assert at, "flow %r ends outside any poll of thread %r" % (i, f["tid"])
+        woken = at[0][2]
+        earlier = [p for ps in polls.values() for p in ps
+                   if p[2] == woken and s["ts"] <= p[0] < at[0][0]]
+        assert not earlier, "flow %r skips a poll of task %r" % (i, woken)
+        print(inside[0][2], woken)
+    stalls = [e for e in events if e["ph"] == "X" and e.get("cat") == "stall"]
+    ns = lambda us: round(us * 1000)  # exact: times are written to the ns
+    for st in stalls:
+        a, b = ns(st["ts"]), ns(st["ts"]) + ns(st["dur"])
+        for p in polls.get(st["tid"], []):
+            p0, p1 = ns(p[0]), ns(p[0]) + ns(p[1] - p[0])
+            assert p1 <= a or p0 >= b or (a <= p0 and p1 <= b), \
+                "poll %r and stall %r overlap without nesting" % ((p0, p1), (a, b))
     print("polls", sum(len(v) for v in polls.values()))
+
+
+def counts(path):
+    """'POLLS WAKES WAKES_BY_LOOP' of a report --format json."""
+    with open(path) as f:
+        rec = json.load(f)["recording"]
+    print(rec["polls"], rec["wakes"], rec["wakes_by_loop"])
 
 
 def folded(path):

@@ -13,19 +13,13 @@
 #include <unistd.h>
 #include <vector>
 
+#include "record_e2e.h"
 #include "test_util.h"
+
+using namespace record_e2e;
 
 namespace
 {
-
-const std::string coscope = COSCOPE_EXE;
-const std::string stallgen = STALLGEN_EXE;
-const std::string check = std::string(COSCOPE_SOURCE_DIR) + "/tests/record/report_check.py";
-
-std::string tmp_path(const std::string &what)
-{
-    return "/tmp/cs-record-" + std::to_string(getpid()) + "-" + what;
-}
 
 struct announced_stall {
     std::string kind, task;
@@ -79,19 +73,6 @@ recording &the_recording()
     REQUIRE(r.run.status == 0);
     REQUIRE(r.stalls.size() == 6);
     return r;
-}
-
-command_result report(const std::string &file, const std::string &format, const std::string &out)
-{
-    return run_command(coscope + " report " + file + " --format " + format + " -o " + out);
-}
-
-std::string py(const std::string &args)
-{
-    auto r = run_command("python3 " + check + " " + args);
-    INFO(r.err);
-    REQUIRE(r.status == 0);
-    return r.out;
 }
 
 } // namespace

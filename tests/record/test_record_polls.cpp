@@ -11,7 +11,10 @@
 #include <unistd.h>
 #include <vector>
 
+#include "record_e2e.h"
 #include "test_util.h"
+
+using namespace record_e2e;
 
 extern "C" {
 #include "recording_reader.h"
@@ -19,15 +22,6 @@ extern "C" {
 
 namespace
 {
-
-const std::string coscope = COSCOPE_EXE;
-const std::string stallgen = STALLGEN_EXE;
-const std::string check = std::string(COSCOPE_SOURCE_DIR) + "/tests/record/report_check.py";
-
-std::string tmp_path(const std::string &what)
-{
-    return "/tmp/cs-record-polls-" + std::to_string(getpid()) + "-" + what;
-}
 
 // stallgen for 4 s (a stall task every 400 ms, its ticker every 10 ms), recorded with or
 // without --polls; the ids of the stall tasks it announced.
@@ -38,7 +32,8 @@ struct polls_recording {
     cs_recording rec{};
     int status = -1;
 
-    explicit polls_recording(bool polls) : path(tmp_path(polls ? "on.csrec" : "off.csrec"))
+    explicit polls_recording(bool polls)
+        : path(tmp_path(polls ? "polls-on.csrec" : "polls-off.csrec"))
     {
         std::string port = std::to_string(20000 + (getpid() + (polls ? 7 : 11)) % 20000);
         run = run_command(coscope + " record" + (polls ? " --polls" : "") + " -o " + path +
@@ -69,9 +64,9 @@ stall_tasks stall_tasks_of(const polls_recording &r)
 {
     std::set<uint64_t> ids(r.stall_ids.begin(), r.stall_ids.end());
     stall_tasks st;
-    for (size_t i = 0; i < r.rec.nslices; i++) {
-        const cs_rec_slice &s = r.rec.slices[i];
-        if (!(s.flags & CS_REC_SLICE_POLL) || !ids.count(s.task_id))
+    for (size_t i = 0; i < r.rec.npolls; i++) {
+        const cs_rec_slice &s = r.rec.polls[i];
+        if (!ids.count(s.task_id))
             continue;
         st.ran.insert(s.task_id);
         if (s.wait_reason == CS_REC_WAIT_DONE)
@@ -90,30 +85,20 @@ polls_recording &with_polls()
     return r;
 }
 
-std::string py(const std::string &args)
-{
-    auto r = run_command("python3 " + check + " " + args);
-    INFO(r.err);
-    REQUIRE(r.status == 0);
-    return r.out;
-}
-
 } // namespace
 
 TEST_CASE("record --polls records every poll: many short ones, far more than long slices")
 {
     auto &r = with_polls();
-    size_t polls = 0, short_polls = 0, long_slices = 0;
-    for (size_t i = 0; i < r.rec.nslices; i++) {
-        const cs_rec_slice &s = r.rec.slices[i];
-        if (!(s.flags & CS_REC_SLICE_POLL)) {
-            long_slices++;
-            continue;
-        }
-        polls++;
+    size_t polls = r.rec.npolls, short_polls = 0, long_slices = r.rec.nslices;
+    for (size_t i = 0; i < r.rec.npolls; i++) {
+        const cs_rec_slice &s = r.rec.polls[i];
+        CHECK(s.flags == CS_REC_SLICE_POLL);
         short_polls += s.duration_ns < 250000;
         CHECK(s.task_id != 0);
     }
+    for (size_t i = 0; i < r.rec.nslices; i++)
+        CHECK(r.rec.slices[i].flags == 0);
     INFO(polls << " polls, " << short_polls << " short, " << long_slices << " long slices");
     // The ticker alone polls 100 times a second; a loaded machine may slow it down.
     CHECK(short_polls >= 100);
@@ -141,11 +126,10 @@ TEST_CASE("per-task poll counts agree with the runtime's own counters, within lo
         if (first == last)
             continue;
         uint64_t runtime = last->polls - first->polls, recorded = 0;
-        for (size_t i = 0; i < r.rec.nslices; i++) {
-            const cs_rec_slice &s = r.rec.slices[i];
+        for (size_t i = 0; i < r.rec.npolls; i++) {
+            const cs_rec_slice &s = r.rec.polls[i];
             uint64_t end = s.start_ns + s.duration_ns;
-            recorded += (s.flags & CS_REC_SLICE_POLL) && s.task_id == id && end > first->t_ns &&
-                        end <= last->t_ns;
+            recorded += s.task_id == id && end > first->t_ns && end <= last->t_ns;
         }
         INFO("task " << id << ": runtime " << runtime << " polls, recorded " << recorded
                      << ", lost " << lost);
@@ -182,6 +166,12 @@ TEST_CASE("wake records name real tasks: spawn and join edges of each stall task
         }
     }
     CHECK(by_loop >= 100); // the ticker's timer
+    std::string json = tmp_path("polls-report.json");
+    REQUIRE(report(r.path, "json", json).status == 0);
+    CHECK(py("counts " + json) == std::to_string(r.rec.npolls) + " " +
+                                      std::to_string(r.rec.nwakes) + " " + std::to_string(by_loop) +
+                                      "\n");
+    unlink(json.c_str());
     // Each stall task that ran was made ready by its parent (spawn); each that ended made
     // its parent, joining it, ready (join).
     stall_tasks st = stall_tasks_of(r);
@@ -196,8 +186,8 @@ TEST_CASE("wake records name real tasks: spawn and join edges of each stall task
 TEST_CASE("the Chrome trace draws wake edges as flows Perfetto binds to the right polls")
 {
     auto &r = with_polls();
-    std::string json = tmp_path("chrome.json");
-    auto rep = run_command(coscope + " report " + r.path + " --format chrome -o " + json);
+    std::string json = tmp_path("polls-chrome.json");
+    auto rep = report(r.path, "chrome", json);
     INFO(rep.err);
     REQUIRE(rep.status == 0);
     std::istringstream in(py("flows " + json));
@@ -240,13 +230,39 @@ TEST_CASE("without --polls a recording holds no polls, no wakes and no flows")
     INFO(r.run.err);
     REQUIRE(r.run.status == 0);
     REQUIRE(r.status == CS_REC_OK);
-    for (size_t i = 0; i < r.rec.nslices; i++)
-        CHECK(r.rec.slices[i].flags == 0);
+    CHECK(r.rec.npolls == 0);
     CHECK(r.rec.nslices >= 1); // the long slices of the stall tasks
     CHECK(r.rec.nwakes == 0);
-    std::string json = tmp_path("chrome-off.json");
-    auto rep = run_command(coscope + " report " + r.path + " --format chrome -o " + json);
+    std::string counts = tmp_path("polls-report-off.json");
+    REQUIRE(report(r.path, "json", counts).status == 0);
+    CHECK(py("counts " + counts) == "0 0 0\n");
+    unlink(counts.c_str());
+    std::string json = tmp_path("polls-chrome-off.json");
+    auto rep = report(r.path, "chrome", json);
     REQUIRE(rep.status == 0);
     CHECK(py("flows " + json) == "polls 0\n");
     unlink(json.c_str());
+}
+
+TEST_CASE("a flight recorder with --polls writes the window's polls and wakes, tasks named")
+{
+    std::string path = tmp_path("polls-flight.csrec");
+    std::string port = std::to_string(20000 + (getpid() + 17) % 20000);
+    auto run = run_command(coscope + " record --polls -o " + path +
+                           " --flight 3s --trigger 'stall>80ms' --after 500ms -- " + stallgen +
+                           " --port " + port + " --every 1s --stalls cpu:150ms");
+    INFO(run.err);
+    REQUIRE(run.status == 0);
+    cs_recording rec{};
+    REQUIRE(cs_recording_load(path.c_str(), &rec) == CS_REC_OK);
+    CHECK(rec.ntriggers == 1);
+    CHECK(rec.npolls >= 20); // the ticker's, at least, in the window and after it
+    CHECK(rec.nwakes >= 20);
+    size_t named = 0;
+    for (size_t i = 0; i < rec.npolls; i++)
+        named += rec.polls[i].name[0] != 0;
+    // Tasks alive when it fired are written then (TASK_SPAWN): their polls have names.
+    CHECK(named * 10 >= rec.npolls * 9);
+    cs_recording_free(&rec);
+    unlink(path.c_str());
 }

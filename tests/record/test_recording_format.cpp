@@ -342,12 +342,13 @@ TEST_CASE("a poll slice and a wake edge read back; the poll takes its task's nam
     REQUIRE(cs_rec_encode_wake(&out.b, &wk) == 0);
     cs_recording r;
     REQUIRE(cs_recording_parse(out.b.data, out.b.len, &r) == CS_REC_OK);
-    REQUIRE(r.nslices == 2);
-    CHECK(r.slices[0].flags == CS_REC_SLICE_POLL);
-    CHECK(r.slices[0].wait_reason == 11);
-    CHECK(r.slices[0].duration_ns == 1500);
-    CHECK(std::string(r.slices[0].name) == "worker");
-    CHECK(r.slices[1].wait_reason == CS_REC_WAIT_DONE);
+    CHECK(r.nslices == 0); // polls are kept apart from long slices
+    REQUIRE(r.npolls == 2);
+    CHECK(r.polls[0].flags == CS_REC_SLICE_POLL);
+    CHECK(r.polls[0].wait_reason == 11);
+    CHECK(r.polls[0].duration_ns == 1500);
+    CHECK(std::string(r.polls[0].name) == "worker");
+    CHECK(r.polls[1].wait_reason == CS_REC_WAIT_DONE);
     REQUIRE(r.nwakes == 1);
     CHECK(r.wakes[0].t_ns == 250);
     CHECK(r.wakes[0].waker_id == 1);
@@ -409,8 +410,26 @@ TEST_CASE("a batch of records is one commit: counted record by record, aged as o
     cs_rec_writer_close(w);
     cs_recording r;
     REQUIRE(cs_recording_load(path.c_str(), &r) == CS_REC_OK); // whole records, no trailer
-    CHECK(r.nslices == 1);
+    CHECK(r.npolls == 1);
     CHECK(r.nwakes == 3);
     cs_recording_free(&r);
     unlink(path.c_str());
+}
+
+TEST_CASE("batches of polls keep the flight window under its byte bound")
+{
+    cs_rec_writer *w;
+    REQUIRE(cs_rec_writer_open_flight("/tmp/unused", UINT64_MAX / 2, 64 * 1024, &w) == 0);
+    for (uint64_t batch = 0; batch < 2000; batch++) {
+        cs_rec_buf *b = cs_rec_writer_begin(w);
+        for (uint64_t i = 0; i < 40; i++) {
+            cs_rec_slice sl{batch * 40 + i, 1, 1, 1, "", CS_REC_SLICE_POLL, 2};
+            REQUIRE(cs_rec_encode_slice(b, &sl) == 0);
+        }
+        REQUIRE(cs_rec_writer_commit_batch(w, batch * 40 + 39, 40) == 0);
+        REQUIRE(cs_rec_writer_window_bytes(w) <= 64 * 1024);
+    }
+    CHECK(cs_rec_writer_records(w) % 40 == 0); // whole batches age out
+    CHECK(cs_rec_writer_records(w) >= 40);
+    cs_rec_writer_close(w);
 }
