@@ -239,7 +239,12 @@ static struct poll_ref *write_polls(struct cs_json *w, const struct cs_report *r
     size_t n = 0;
     for (size_t i = 0; i < rec->npolls; i++) {
         const struct cs_rec_slice *s = &rec->polls[i];
-        event_head(w, "X", s->name[0] ? s->name : "task", "task", pid, s->tid);
+        char name[CS_REC_NAME_LEN + 32];
+        if (s->name[0])
+            snprintf(name, sizeof name, "%s", s->name);
+        else /* born and gone between two snapshots: no TASK_SPAWN names it */
+            snprintf(name, sizeof name, "task %llu", (unsigned long long)s->task_id);
+        event_head(w, "X", name, "task", pid, s->tid);
         key_us_ns(w, r, "ts", s->start_ns);
         key_dur(w, s->duration_ns);
         cs_json_key(w, "args");

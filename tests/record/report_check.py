@@ -98,6 +98,13 @@ def flows(path):
     print("polls", sum(len(v) for v in polls.values()))
 
 
+def counts(path):
+    """'POLLS WAKES WAKES_BY_LOOP' of a report --format json."""
+    with open(path) as f:
+        rec = json.load(f)["recording"]
+    print(rec["polls"], rec["wakes"], rec["wakes_by_loop"])
+
+
 def folded(path):
     """Every line is 'frame;frame;... N' with N > 0; prints the sum of N."""
     total = 0

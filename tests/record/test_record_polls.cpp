@@ -166,6 +166,12 @@ TEST_CASE("wake records name real tasks: spawn and join edges of each stall task
         }
     }
     CHECK(by_loop >= 100); // the ticker's timer
+    std::string json = tmp_path("polls-report.json");
+    REQUIRE(report(r.path, "json", json).status == 0);
+    CHECK(py("counts " + json) == std::to_string(r.rec.npolls) + " " +
+                                      std::to_string(r.rec.nwakes) + " " + std::to_string(by_loop) +
+                                      "\n");
+    unlink(json.c_str());
     // Each stall task that ran was made ready by its parent (spawn); each that ended made
     // its parent, joining it, ready (join).
     stall_tasks st = stall_tasks_of(r);
@@ -227,6 +233,10 @@ TEST_CASE("without --polls a recording holds no polls, no wakes and no flows")
     CHECK(r.rec.npolls == 0);
     CHECK(r.rec.nslices >= 1); // the long slices of the stall tasks
     CHECK(r.rec.nwakes == 0);
+    std::string counts = tmp_path("polls-report-off.json");
+    REQUIRE(report(r.path, "json", counts).status == 0);
+    CHECK(py("counts " + counts) == "0 0 0\n");
+    unlink(counts.c_str());
     std::string json = tmp_path("polls-chrome-off.json");
     auto rep = report(r.path, "chrome", json);
     REQUIRE(rep.status == 0);
