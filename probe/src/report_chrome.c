@@ -80,27 +80,29 @@ static void write_metadata(struct cs_json *w, const struct cs_report *r, int pid
     }
 }
 
-/* Polls by thread, then start (they never overlap on a thread). */
-struct thread_poll {
-    int tid;
+/* An index of the polls: by task (for the arrows) or by thread (for the spans that must
+ * enclose them), then by start. */
+struct poll_ref {
+    uint64_t key; /* the task id, or the thread id */
     uint64_t start_ns, end_ns;
+    int tid;
 };
 
-static int cmp_thread_poll(const void *a, const void *b)
+static int cmp_poll(const void *a, const void *b)
 {
-    const struct thread_poll *x = a, *y = b;
-    if (x->tid != y->tid)
-        return x->tid < y->tid ? -1 : 1;
+    const struct poll_ref *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
     return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
 }
 
-/* The index of the first poll of `tid` starting at or after `t_ns` (a bound). */
-static size_t thread_polls_from(const struct thread_poll *p, size_t n, int tid, uint64_t t_ns)
+/* The index of the first poll of `key` starting at or after `t_ns` (a bound). */
+static size_t polls_from(const struct poll_ref *p, size_t n, uint64_t key, uint64_t t_ns)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (p[mid].tid < tid || (p[mid].tid == tid && p[mid].start_ns < t_ns))
+        if (p[mid].key < key || (p[mid].key == key && p[mid].start_ns < t_ns))
             lo = mid + 1;
         else
             hi = mid;
@@ -113,19 +115,21 @@ static size_t thread_polls_from(const struct thread_poll *p, size_t n, int tid, 
  * later: the poll that straddles either end would break the nesting a viewer needs on one
  * track. The span is widened to enclose it (by the probes' delay, a few µs).
  */
-static void enclose_polls(const struct thread_poll *p, size_t n, int tid, uint64_t *start,
+static void enclose_polls(const struct poll_ref *by_thread, size_t n, int tid, uint64_t *start,
                           uint64_t *end)
 {
-    size_t k = thread_polls_from(p, n, tid, *start);
-    if (k > 0 && p[k - 1].tid == tid && p[k - 1].end_ns > *start)
+    const struct poll_ref *p = by_thread;
+    uint64_t key = (uint64_t)tid;
+    size_t k = polls_from(p, n, key, *start);
+    if (k > 0 && p[k - 1].key == key && p[k - 1].end_ns > *start)
         *start = p[k - 1].start_ns;
-    k = thread_polls_from(p, n, tid, *end);
-    if (k > 0 && p[k - 1].tid == tid && p[k - 1].end_ns > *end)
+    k = polls_from(p, n, key, *end);
+    if (k > 0 && p[k - 1].key == key && p[k - 1].end_ns > *end)
         *end = p[k - 1].end_ns;
 }
 
 static void write_stall(struct cs_json *w, const struct cs_report *r, const struct cs_stall *s,
-                        int pid, const struct thread_poll *tp, size_t ntp)
+                        int pid, const struct poll_ref *tp, size_t ntp)
 {
     char name[160];
     uint64_t start = s->start_ns, end = s->start_ns + s->duration_ns;
@@ -160,34 +164,6 @@ static void write_stall(struct cs_json *w, const struct cs_report *r, const stru
     cs_json_end_object(w);
 }
 
-/* Poll slices by task, then start: where a wake's arrow begins and ends. */
-struct poll_ref {
-    uint64_t task_id, start_ns;
-    const struct cs_rec_slice *s;
-};
-
-static int cmp_poll(const void *a, const void *b)
-{
-    const struct poll_ref *x = a, *y = b;
-    if (x->task_id != y->task_id)
-        return x->task_id < y->task_id ? -1 : 1;
-    return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
-}
-
-/* The index of the first poll of `task_id` starting after `t_ns` (n if none: a bound). */
-static size_t polls_after(const struct poll_ref *p, size_t n, uint64_t task_id, uint64_t t_ns)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p[mid].task_id < task_id || (p[mid].task_id == task_id && p[mid].start_ns <= t_ns))
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /*
  * Perfetto binds a flow's "s" to the slice open on its track at its time, and an "f" with
  * "bp":"e" likewise: "s" sits at the wake, inside the waker's poll; "f" in the middle of the
@@ -197,26 +173,25 @@ static size_t polls_after(const struct poll_ref *p, size_t n, uint64_t task_id, 
  * after the end, lost).
  */
 static void write_wake(struct cs_json *w, const struct cs_report *r, const struct cs_rec_wake *wk,
-                       size_t id, int pid, const struct poll_ref *polls, size_t npolls)
+                       size_t id, int pid, const struct poll_ref *by_task, size_t npolls)
 {
     if (!wk->waker_id)
         return;
-    size_t k = polls_after(polls, npolls, wk->waker_id, wk->t_ns);
-    if (k == 0 || polls[k - 1].task_id != wk->waker_id)
+    /* the waker's last poll starting at or before the wake must still run at it */
+    size_t k = wk->t_ns < UINT64_MAX ? polls_from(by_task, npolls, wk->waker_id, wk->t_ns + 1) : 0;
+    if (k == 0 || by_task[k - 1].key != wk->waker_id || wk->t_ns > by_task[k - 1].end_ns)
         return;
-    const struct cs_rec_slice *from = polls[k - 1].s;
-    if (wk->t_ns > from->start_ns + from->duration_ns)
+    const struct poll_ref *from = &by_task[k - 1];
+    k = polls_from(by_task, npolls, wk->woken_id, wk->t_ns);
+    if (k == npolls || by_task[k].key != wk->woken_id)
         return;
-    k = polls_after(polls, npolls, wk->woken_id, wk->t_ns - 1);
-    if (k == npolls || polls[k].task_id != wk->woken_id)
-        return;
-    const struct cs_rec_slice *to = polls[k].s;
+    const struct poll_ref *to = &by_task[k];
     event_head(w, "s", "wake", "wake", pid, from->tid);
     key_us_ns(w, r, "ts", wk->t_ns);
     key_uint(w, "id", id);
     cs_json_end_object(w);
     event_head(w, "f", "wake", "wake", pid, to->tid);
-    key_us_ns(w, r, "ts", to->start_ns + to->duration_ns / 2);
+    key_us_ns(w, r, "ts", to->start_ns + (to->end_ns - to->start_ns) / 2);
     key_uint(w, "id", id);
     key_str(w, "bp", "e");
     cs_json_end_object(w);
@@ -225,15 +200,15 @@ static void write_wake(struct cs_json *w, const struct cs_report *r, const struc
 /* Every poll's slice, and two indexes of them: by task for the arrows, by thread for
  * the spans that must enclose them (NULL without polls, or without memory). */
 static struct poll_ref *write_polls(struct cs_json *w, const struct cs_report *r, int pid,
-                                    size_t *npolls, struct thread_poll **by_thread)
+                                    size_t *npolls, struct poll_ref **by_thread)
 {
     const struct cs_recording *rec = r->rec;
-    struct poll_ref *polls = r->polls ? malloc(r->polls * sizeof *polls) : NULL;
-    struct thread_poll *tp = r->polls ? malloc(r->polls * sizeof *tp) : NULL;
-    if (!polls || !tp) {
-        free(polls);
+    struct poll_ref *by_task = r->polls ? malloc(r->polls * sizeof *by_task) : NULL;
+    struct poll_ref *tp = r->polls ? malloc(r->polls * sizeof *tp) : NULL;
+    if (!by_task || !tp) {
+        free(by_task);
         free(tp);
-        polls = NULL;
+        by_task = NULL;
         tp = NULL;
     }
     size_t n = 0;
@@ -256,16 +231,17 @@ static struct poll_ref *write_polls(struct cs_json *w, const struct cs_report *r
                                                     : cs_wait_reason_name(s->wait_reason));
         cs_json_end_object(w);
         cs_json_end_object(w);
-        if (polls) {
-            tp[n] = (struct thread_poll){s->tid, s->start_ns, s->start_ns + s->duration_ns};
-            polls[n++] = (struct poll_ref){s->task_id, s->start_ns, s};
+        if (by_task) {
+            uint64_t end = s->start_ns + s->duration_ns;
+            by_task[n] = (struct poll_ref){s->task_id, s->start_ns, end, s->tid};
+            tp[n++] = (struct poll_ref){(uint64_t)s->tid, s->start_ns, end, s->tid};
         }
     }
-    cs_qsort(polls, n, sizeof *polls, cmp_poll);
-    cs_qsort(tp, n, sizeof *tp, cmp_thread_poll);
+    cs_qsort(by_task, n, sizeof *by_task, cmp_poll);
+    cs_qsort(tp, n, sizeof *tp, cmp_poll);
     *npolls = n;
     *by_thread = tp;
-    return polls;
+    return by_task;
 }
 
 void cs_report_write_chrome(FILE *out, const struct cs_report *r)
@@ -280,8 +256,8 @@ void cs_report_write_chrome(FILE *out, const struct cs_report *r)
     cs_json_begin_array(&w);
     write_metadata(&w, r, pid);
     size_t npolls = 0;
-    struct thread_poll *by_thread = NULL;
-    struct poll_ref *polls = write_polls(&w, r, pid, &npolls, &by_thread);
+    struct poll_ref *by_thread = NULL;
+    struct poll_ref *by_task = write_polls(&w, r, pid, &npolls, &by_thread);
     for (size_t i = 0; i < rec->nslices && !r->polls; i++) { /* the long ones are polls too */
         const struct cs_rec_slice *s = &rec->slices[i];
         event_head(&w, "X", s->name[0] ? s->name : "task", "task", pid, s->tid);
@@ -328,8 +304,8 @@ void cs_report_write_chrome(FILE *out, const struct cs_report *r)
         cs_json_end_object(&w);
     }
     for (size_t i = 0; i < rec->nwakes; i++)
-        write_wake(&w, r, &rec->wakes[i], i + 1, pid, polls, npolls);
-    free(polls);
+        write_wake(&w, r, &rec->wakes[i], i + 1, pid, by_task, npolls);
+    free(by_task);
     free(by_thread);
     cs_json_end_array(&w);
     cs_json_end_object(&w);
