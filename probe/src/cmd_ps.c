@@ -52,6 +52,16 @@ static void print_node(const struct cs_corun_loop *loop, const struct cs_task_tr
     char waiting[128], age[32];
     cs_task_waiting_on(loop, t, waiting, sizeof waiting);
     format_age(now_ns - t->created_ns, age, sizeof age);
+    /* A finished task says how it ended: "done: failed, ECONNREFUSED (-111, ...)". */
+    const char *outcome = cs_task_outcome_name(t);
+    if (outcome && !waiting[0]) {
+        int n = snprintf(waiting, sizeof waiting, "%s", outcome);
+        if (t->outcome == CORUN_OUTCOME_ERROR && n > 0 && (size_t)n < sizeof waiting) {
+            char err[96];
+            snprintf(waiting + n, sizeof waiting - (size_t)n, ", %s",
+                     cs_task_error_text(t->error, err, sizeof err));
+        }
+    }
     printf("%s%s%s #%" PRIu64 " [%s%s%s] age %s\n", prefix, last ? "└── " : "├── ", t->name, t->id,
            cs_task_state_name(t->state), waiting[0] ? ": " : "", waiting, age);
     size_t used = strlen(prefix);
@@ -127,6 +137,15 @@ static int print_json(const struct cs_corun_snapshot *s, enum cs_tree_kind kind)
             for (long c = tree.first_child[i]; c >= 0; c = tree.next_sibling[c])
                 cs_json_uint(&w, loop->tasks[c].id);
             cs_json_end_array(&w);
+            /* Last (added in 0.1 without moving a key); null while the task runs, or when the
+             * target's table does not say */
+            cs_json_key(&w, "outcome");
+            cs_json_string(&w, cs_task_outcome_name(t));
+            cs_json_key(&w, "error");
+            if (cs_task_outcome_name(t) && t->outcome == CORUN_OUTCOME_ERROR)
+                cs_json_int(&w, t->error);
+            else
+                cs_json_null(&w);
             cs_json_end_object(&w);
         }
         cs_json_end_array(&w);

@@ -5,6 +5,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *cs_task_outcome_name(const struct cs_task *t)
+{
+    if (t->state != CORUN_TASK_DONE || !t->outcome_known)
+        return NULL;
+    switch (t->outcome) {
+    case CORUN_OUTCOME_OK:
+        return "ok";
+    case CORUN_OUTCOME_ERROR:
+        return "failed";
+    case CORUN_OUTCOME_CANCELLED:
+        return "cancelled";
+    default:
+        return "unknown";
+    }
+}
+
+const char *cs_task_error_text(int32_t err, char *buf, size_t len)
+{
+    const char *name = err < 0 && err > -4096 ? strerrorname_np(-err) : NULL;
+    if (name)
+        snprintf(buf, len, "%s (%d, %s)", name, (int)err, strerror(-err));
+    else
+        snprintf(buf, len, "code %d", (int)err);
+    return buf;
+}
+
 const char *cs_task_state_name(uint32_t state)
 {
     switch (state) {

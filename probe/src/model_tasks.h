@@ -70,6 +70,14 @@ void cs_corun_snapshot_free(struct cs_corun_snapshot *s);
 const char *cs_task_state_name(uint32_t state);
 const char *cs_wait_reason_name(uint32_t reason);
 
+/* How a finished task ended: "ok", "failed", "cancelled"; NULL when the task is not done
+ * or the target's debug table does not say (version 1). */
+const char *cs_task_outcome_name(const struct cs_task *t);
+
+/* A task's error code for people: "ECONNREFUSED (-111, Connection refused)" for a
+ * negative errno, "code N" otherwise. Returns buf. */
+const char *cs_task_error_text(int32_t err, char *buf, size_t len);
+
 /* Histogram quantile: the upper bound (ns) of the bucket holding quantile q (0..1);
  * 0 for an empty histogram. */
 uint64_t cs_hist_quantile_ns(const uint64_t hist[CS_TASK_HIST_BUCKETS], double q);

@@ -14,6 +14,8 @@ struct ps_task {
     long long id = 0;
     long long parent = -1; // -1: null
     std::string name, state, waiting_on;
+    std::string outcome; // "" while not done (JSON null)
+    long long error = 0; // the error a failed task returned
     long long age_us = -1;
     std::vector<long long> children;
 };
@@ -34,7 +36,8 @@ inline std::map<std::string, ps_task> parse_ps_tasks(const std::string &json)
     std::map<std::string, ps_task> out;
     std::regex task_re("\\{\"id\":([0-9]+),\"parent\":(null|[0-9]+),\"name\":\"([^\"]*)\","
                        "\"state\":\"([a-z]+)\",\"waiting_on\":(null|\"[^\"]*\"),"
-                       "\"age_us\":(-?[0-9]+),\"children\":\\[([0-9,]*)\\]\\}");
+                       "\"age_us\":(-?[0-9]+),\"children\":\\[([0-9,]*)\\],"
+                       "\"outcome\":(null|\"[a-z]+\"),\"error\":(null|-?[0-9]+)\\}");
     for (auto it = std::sregex_iterator(json.begin(), json.end(), task_re);
          it != std::sregex_iterator(); ++it) {
         const std::smatch &m = *it;
@@ -47,6 +50,9 @@ inline std::map<std::string, ps_task> parse_ps_tasks(const std::string &json)
         t.waiting_on = w == "null" ? "" : w.substr(1, w.size() - 2);
         t.age_us = std::stoll(m[6]);
         t.children = parse_id_list(m[7]);
+        std::string o = m[8];
+        t.outcome = o == "null" ? "" : o.substr(1, o.size() - 2);
+        t.error = m[9] == "null" ? 0 : std::stoll(m[9]);
         out[t.name] = t;
     }
     return out;

@@ -2,7 +2,9 @@
 // before coscope runs; ps must read exactly that tree out of the target's memory.
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <string>
+#include <unistd.h>
 
 #include "corun_session.h"
 
@@ -186,4 +188,41 @@ TEST_CASE("ps without the right to read the process exits 4 and says why")
     CHECK(r.status == 4);
     CHECK(r.err.find("reading it was refused") != std::string::npos);
     CHECK(r.err.find('\n') == r.err.size() - 1); // one line
+}
+
+TEST_CASE("ps says how a finished task ended: failed with its error, ok, or still running")
+{
+    // stallgen spawns fail-unjoined (ECONNREFUSED) and ok-unjoined (0); nobody joins them.
+    child_proc gen;
+    std::string port = std::to_string(22000 + getpid() % 20000);
+    REQUIRE(gen.start({STALLGEN_EXE, "--port", port, "--every", "200ms", "--stalls", "sleep:1ms"}));
+    REQUIRE(gen.read_line(20000).rfind("stall kind=", 0) == 0); // its loop runs
+    std::map<std::string, ps_task> tasks;
+    std::string out;
+    for (int tries = 0; tries < 100; tries++) { // both end within the first iterations
+        auto r = run_command(ps_cmd(gen.pid, "--json"));
+        INFO(r.out << r.err);
+        REQUIRE(r.status == 0);
+        out = r.out;
+        tasks = parse_ps_tasks(r.out);
+        if (tasks["fail-unjoined"].state == "done" && tasks["ok-unjoined"].state == "done")
+            break;
+        usleep(100 * 1000);
+    }
+    INFO(out);
+    REQUIRE(tasks["fail-unjoined"].state == "done");
+    CHECK(tasks["fail-unjoined"].outcome == "failed");
+    CHECK(tasks["fail-unjoined"].error == -ECONNREFUSED);
+    REQUIRE(tasks["ok-unjoined"].state == "done");
+    CHECK(tasks["ok-unjoined"].outcome == "ok");
+    CHECK(tasks["ok-unjoined"].error == 0);
+    CHECK(tasks["main"].outcome == "");
+
+    auto text = run_command(ps_cmd(gen.pid));
+    INFO(text.out << text.err);
+    REQUIRE(text.status == 0);
+    CHECK(text.out.find("fail-unjoined #") != std::string::npos);
+    CHECK(text.out.find("[done: failed, ECONNREFUSED (-111, Connection refused)]") !=
+          std::string::npos);
+    CHECK(text.out.find("[done: ok]") != std::string::npos);
 }

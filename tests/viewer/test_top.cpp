@@ -201,6 +201,13 @@ TEST_CASE("help, loops and tasks screens answer their keys")
     INFO(s);
     CHECK(s.find("pause: freeze the picture") != std::string::npos);
     CHECK(s.find("q            quit") != std::string::npos);
+    // Every key of the tasks screen is explained, a scroll away at most.
+    t.term.keys("j j j j j j j j");
+    s = t.term.wait_for("filter by name");
+    CHECK(s.find("spawn tree <-> await graph") != std::string::npos);
+    CHECK(s.find("reverse the sort") != std::string::npos);
+    CHECK(s.find("fold / unfold") != std::string::npos);
+    CHECK(s.find("follow the task under the cursor") != std::string::npos);
     t.term.keys("Escape");
     s = t.term.wait_for("DURATION");
     CHECK(s.find("DURATION") != std::string::npos);
@@ -270,6 +277,12 @@ TEST_CASE("the screen fits 80x24 and follows a live resize")
         CHECK(line_of(s, size.second - 1).find("q quit") != std::string::npos);
         CHECK(!t.row_with(" read ", s).empty());
     }
+    // The loops screen's legend is whole at 80 columns (it takes two lines there).
+    t.term.keys("2");
+    std::string s = t.term.wait_for("STALLED: time in stalls >");
+    INFO(s);
+    CHECK(s.find("UTIL: busy share of the last second") != std::string::npos);
+    CHECK(std::regex_search(s, std::regex("STALLED: time in stalls > [0-9.]+m?s\\.")));
     t.term.keys("q");
 }
 

@@ -39,12 +39,16 @@ int cs_draw_hist(int y, int x, int width, int bottom, const char *title, const u
                 k++;
             continue;
         }
-        /* Bucket k holds [2^(k-1), 2^k) ns (corun_debug.h). */
-        char lo[16], hi[16];
+        /* Bucket k holds [2^(k-1), 2^k) ns (corun_debug.h); bucket 0 holds 0 exactly. */
+        char lo[16], hi[16], range[40];
         cs_fmt_duration(k ? 1ull << (k - 1) : 0, lo, sizeof lo);
         cs_fmt_duration(1ull << k, hi, sizeof hi);
-        int bx = cs_term_put(y, x + 3, CS_ROLE_NORMAL, "%7s-%-7s %8llu ", lo, hi,
-                             (unsigned long long)hist[k]);
+        if (k)
+            snprintf(range, sizeof range, "%7s-%-7s", lo, hi);
+        else
+            snprintf(range, sizeof range, "%7s %-7s", lo, "");
+        int bx =
+            cs_term_put(y, x + 3, CS_ROLE_NORMAL, "%s %8llu ", range, (unsigned long long)hist[k]);
         cs_term_bar(y, bx, (double)hist[k] * bar_w / (double)max, bar_w);
     }
     return y + 1;

@@ -4,6 +4,7 @@
  * scheduling-latency histograms.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "screens.h"
 #include "term.h"
@@ -64,14 +65,21 @@ void cs_screen_loops(const struct cs_view *v, struct cs_ui *ui, int top, int bot
         draw_loop(v, &v->loops[i], y, i == ui->loop_sel);
     ui->list_rows = y - top;
 
-    char t[32];
+    char t[32], util[96], stalled[64];
     const struct cs_view_loop *l = &v->loops[ui->loop_sel];
-    cs_term_put(y, 1, CS_ROLE_DIM,
-                "UTIL: busy share of the last second (%s). STALLED: time in stalls > %s.",
-                l->util_from && l->util_from[0] == 'r'   ? "the runtime's busy vs poll wait"
-                : l->util_from && l->util_from[0] == 'e' ? "slices vs wait calls"
-                                                         : "CPU use",
-                cs_fmt_duration(v->threshold_ns, t, sizeof t));
+    snprintf(util, sizeof util, "UTIL: busy share of the last second (%s).",
+             l->util_from && l->util_from[0] == 'r'   ? "the runtime's busy vs poll wait"
+             : l->util_from && l->util_from[0] == 'e' ? "slices vs wait calls"
+                                                      : "CPU use");
+    snprintf(stalled, sizeof stalled, "STALLED: time in stalls > %s.",
+             cs_fmt_duration(v->threshold_ns, t, sizeof t));
+    /* One line where it fits, else two: an 80-column terminal must read all of it. */
+    if (strlen(util) + 1 + strlen(stalled) + 2 <= (size_t)cs_term_cols()) {
+        cs_term_put(y, 1, CS_ROLE_DIM, "%s %s", util, stalled);
+    } else {
+        cs_term_put(y, 1, CS_ROLE_DIM, "%s", util);
+        cs_term_put(++y, 1, CS_ROLE_DIM, "%s", stalled);
+    }
     y += 2;
     /* The selected loop's histograms, side by side. */
     int half = cs_term_cols() / 2;

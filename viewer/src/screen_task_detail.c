@@ -8,18 +8,6 @@
 #include "task_tree.h"
 #include "term.h"
 
-/* "ECONNREFUSED (-111, Connection refused)": a negative errno by name; other codes as
- * they are. */
-static const char *fmt_error(int32_t err, char *buf, size_t len)
-{
-    const char *name = err < 0 && err > -4096 ? strerrorname_np(-err) : NULL;
-    if (name)
-        snprintf(buf, len, "%s (%d, %s)", name, (int)err, strerror(-err));
-    else
-        snprintf(buf, len, "code %d", (int)err);
-    return buf;
-}
-
 /* How a finished task ended, and whether someone still has to join it. */
 static int draw_outcome(const struct cs_view *v, const struct cs_task *t, int y, int bottom)
 {
@@ -32,7 +20,7 @@ static int draw_outcome(const struct cs_view *v, const struct cs_task *t, int y,
                     "outcome unknown (the target's libcorun debug table is version 1)");
     else if (t->outcome == CORUN_OUTCOME_ERROR)
         cs_term_put(y++, 1, CS_ROLE_NORMAL, "outcome: failed, returned %s",
-                    fmt_error(t->error, e, sizeof e));
+                    cs_task_error_text(t->error, e, sizeof e));
     else
         cs_term_put(y++, 1, CS_ROLE_DIM, "outcome: %s%s%s",
                     t->outcome == CORUN_OUTCOME_CANCELLED ? "cancelled" : "ok",

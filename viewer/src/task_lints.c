@@ -194,13 +194,15 @@ void cs_lints_snapshot(struct cs_lint_table *t, const struct cs_corun_snapshot *
         }
         /* Task records are 680 bytes apart: fetch the lines note_task reads a few
          * tasks ahead (the hardware prefetcher loses the stride at every page). */
-        if (k + 4 < snap->loops[i].ntasks) {
-            const struct cs_task *ahead = &snap->loops[i].tasks[k + 4];
+        if (k + 12 < snap->loops[i].ntasks) {
+            const struct cs_task *ahead = &snap->loops[i].tasks[k + 12];
             __builtin_prefetch(&ahead->id);
             __builtin_prefetch(&ahead->state);
             __builtin_prefetch(&ahead->polls);
             __builtin_prefetch(&ahead->poll_hist[CS_TASK_HIST_BUCKETS - 1]);
+            __builtin_prefetch(&ahead->poll_hist[t->first_long_bucket]);
             __builtin_prefetch(&ahead->sched_hist[CS_TASK_HIST_BUCKETS - 1]);
+            __builtin_prefetch(&ahead->sched_hist[t->first_long_bucket]);
         }
         note_task(t, &snap->loops[i].tasks[k++], snap->taken_ns);
     }
