@@ -24,6 +24,11 @@ const volatile __u32 loop_seq_off = 0;    /* corun_debug.loop.slice_seq */
 const volatile __u32 loop_task_off = 0;   /* corun_debug.loop.current_task */
 const volatile __u32 task_id_off = 0;     /* corun_debug.task.id */
 const volatile __u32 block_at_switch = 0; /* stat: count blocking calls at sched_switch */
+const volatile __u32 task_stats_off = 0;  /* corun_debug.task.stats (a pointer) */
+const volatile __u32 stats_polls_off = 0; /* corun_debug.stats.polls */
+const volatile __u32 stats_busy_off = 0;  /* corun_debug.stats.busy_ns */
+const volatile __u32 stats_wakes_off = 0; /* corun_debug.stats.wakes */
+const volatile __u32 stats_hist_off = 0;  /* corun_debug.stats.sched_hist */
 
 __u64 lost_events = 0;
 __u64 stats_hits = 0;
@@ -359,6 +364,61 @@ SEC("?usdt")
 int corun_task_done(struct pt_regs *ctx)
 {
     return poll_end(ctx, true);
+}
+
+/* corun:task_spawn(task, id, parent_id, name, spawn_pc): the task is named at its birth. */
+SEC("?usdt")
+int corun_task_spawn(struct pt_regs *ctx)
+{
+    struct cs_corun_life_event *e = bpf_ringbuf_reserve(&polls, sizeof(*e), 0);
+    if (!e) {
+        __sync_fetch_and_add(&lost_events, 1);
+        return 0;
+    }
+    __builtin_memset(e, 0, sizeof(*e));
+    e->head.task_id = usdt_arg(ctx, 1);
+    e->head.start_ns = bpf_ktime_get_ns();
+    e->head.tid = (__u32)bpf_get_current_pid_tgid();
+    e->head.kind = CS_CORUN_EV_SPAWN;
+    e->parent_id = usdt_arg(ctx, 2);
+    bpf_probe_read_user_str(e->name, sizeof(e->name), (void *)usdt_arg(ctx, 3));
+    bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+    return 0;
+}
+
+/* corun:task_done(task, id, outcome, error): the task's final figures, read from its stats
+ * block (already holding its last slice), its outcome and its name. */
+SEC("?usdt")
+int corun_task_end(struct pt_regs *ctx)
+{
+    struct cs_corun_life_event *e = bpf_ringbuf_reserve(&polls, sizeof(*e), 0);
+    if (!e) {
+        __sync_fetch_and_add(&lost_events, 1);
+        return 0;
+    }
+    __builtin_memset(e, 0, sizeof(*e));
+    __u64 task = usdt_arg(ctx, 0);
+    e->head.task_id = usdt_arg(ctx, 1);
+    e->head.start_ns = bpf_ktime_get_ns();
+    e->head.tid = (__u32)bpf_get_current_pid_tgid();
+    e->head.kind = CS_CORUN_EV_END;
+    e->outcome = (__u32)usdt_arg(ctx, 2);
+    e->error = (int)usdt_arg(ctx, 3);
+    if (task_name_size)
+        bpf_probe_read_user_str(e->name, sizeof(e->name), (void *)(task + task_name_off));
+    __u64 stats = 0;
+    if (task_stats_off &&
+        !bpf_probe_read_user(&stats, sizeof(stats), (void *)(task + task_stats_off)) && stats &&
+        !bpf_probe_read_user(&e->polls, sizeof(e->polls), (void *)(stats + stats_polls_off)) &&
+        !bpf_probe_read_user(&e->busy_ns, sizeof(e->busy_ns), (void *)(stats + stats_busy_off)) &&
+        !bpf_probe_read_user(&e->wakes, sizeof(e->wakes), (void *)(stats + stats_wakes_off))) {
+        e->has_stats = 1;
+        if (bpf_probe_read_user(e->sched_hist, sizeof(e->sched_hist),
+                                (void *)(stats + stats_hist_off)))
+            __builtin_memset(e->sched_hist, 0, sizeof(e->sched_hist));
+    }
+    bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+    return 0;
 }
 
 /* Off-CPU accounting of the loop threads user space put in `offcpu` (corun_usdt.h). */

@@ -146,8 +146,10 @@ struct cs_corun_iter_event {
  * one 40-byte layout so the consumer reads one stream in order.
  */
 enum cs_corun_poll_kind {
-    CS_CORUN_EV_POLL = 1, /* task_id ran from start_ns for duration_ns */
-    CS_CORUN_EV_WAKE = 2, /* at start_ns, waker_id made task_id ready (waker 0: the loop) */
+    CS_CORUN_EV_POLL = 1,  /* task_id ran from start_ns for duration_ns */
+    CS_CORUN_EV_WAKE = 2,  /* at start_ns, waker_id made task_id ready (waker 0: the loop) */
+    CS_CORUN_EV_SPAWN = 3, /* struct cs_corun_life_event: task_id was created at start_ns */
+    CS_CORUN_EV_END = 4,   /* struct cs_corun_life_event: task_id returned at start_ns */
 };
 
 #define CS_CORUN_POLL_DONE 0xffffu /* wait_reason of a poll that ended with the task's end */
@@ -160,6 +162,26 @@ struct cs_corun_poll_event {
     unsigned int tid;               /* the loop thread */
     unsigned short kind;            /* enum cs_corun_poll_kind */
     unsigned short wait_reason;     /* POLL: corun_debug.h's at suspension, or _POLL_DONE */
+};
+
+/*
+ * A task's birth (corun:task_spawn) or end (corun:task_done), one per task each: what the
+ * periodic snapshots of the debug table miss (a task born and gone between two, the last
+ * figures of a task that ended). The head is a poll event's layout (kind SPAWN or END,
+ * start_ns = the time, tid = the loop thread), so both kinds share the ring `polls`.
+ * At END the runtime has already counted the task's last slice in its stats block
+ * (co__slice_end runs before the probe): the figures are the task's final ones.
+ */
+struct cs_corun_life_event {
+    struct cs_corun_poll_event head;
+    unsigned long long parent_id;             /* SPAWN */
+    unsigned long long polls, busy_ns, wakes; /* END, has_stats: the stats block's */
+    unsigned int has_stats;                   /* END: the runtime kept stats for the task */
+    unsigned int outcome;                     /* END: enum corun_task_outcome */
+    int error;                                /* END: what the task's function returned */
+    unsigned int pad;
+    char name[CS_CORUN_NAME_LEN];
+    unsigned long long sched_hist[CS_CORUN_HIST]; /* END, has_stats */
 };
 
 /* Map `poll_cur`, key TID: the poll the loop thread runs now (task_resume). */

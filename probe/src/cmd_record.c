@@ -438,8 +438,8 @@ static int run(struct recorder *r, bool launched, char **cmd)
         cs_collector_set_annotator(r->coll, cs_corun_attrib_annotate, attrib);
         cs_corun_attrib_on_slow_iter(attrib, MAX_STALLS_PER_S, r->model, on_slow_iter, r);
     }
-    if (o->polls)
-        r->polls = cs_rec_polls_new(r->pid, r->w, launched);
+    /* Task births and ends always; every poll and wake with --polls. */
+    r->polls = cs_rec_polls_new(r->pid, r->w, r->tasks, o->polls, launched);
     tick_tasks(r, cs_mono_ns(), false);
     /* Tools and tests wait for this line: from here on, everything seen is recorded. */
     fprintf(stderr, "coscope: recording %zu loop thread%s of process %d to %s%s\n",

@@ -165,6 +165,10 @@ int cs_rec_encode_task_done(struct cs_rec_buf *b, const struct cs_rec_task_done 
     size_t at = begin(b, CS_REC_TASK_DONE);
     put_u64(b, t->t_ns);
     put_u64(b, t->id);
+    if (t->exact) {
+        put_u32(b, t->outcome);
+        put_u32(b, (uint32_t)t->error);
+    }
     return end(b, at);
 }
 

@@ -6,17 +6,22 @@
 #include <time.h>
 
 #include "corun_polls.h"
+#include "record_tasks.h"
 
 /* At corun-echo rates (~100k events/s) a drain every 5 ms takes ~50 KB: 4 MB rides out a
  * recorder busy for ~0.5 s (symbolizing a stall); what overflows is counted lost. */
-#define RING_BYTES     (4u << 20)
-#define RETRY_EVERY_NS 50000000ull
-#define RETRY_FOR_NS   5000000000ull
+#define RING_BYTES (4u << 20)
+/* Lifecycle events only (376 bytes each): a burst of ~2,700 spawns and ends per drain. */
+#define LIFE_RING_BYTES (1u << 20)
+#define RETRY_EVERY_NS  50000000ull
+#define RETRY_FOR_NS    5000000000ull
 
 struct cs_rec_polls {
     int pid;
     struct cs_rec_writer *w;
+    struct cs_rec_tasks *tasks;
     struct cs_corun_polls *coll;
+    bool polls_on; /* --polls: every poll and wake too */
     bool retry;
     uint64_t first_try_ns, last_try_ns;
     /* the batch being encoded */
@@ -60,6 +65,16 @@ static void on_event(const struct cs_corun_poll_event *e, void *arg)
         t_ns = e->start_ns;
         err = cs_rec_encode_wake(p->buf, &w);
         p->wakes += !err;
+    } else if (e->kind == CS_CORUN_EV_SPAWN || e->kind == CS_CORUN_EV_END) {
+        const struct cs_corun_life_event *l = (const struct cs_corun_life_event *)e;
+        int n = e->kind == CS_CORUN_EV_SPAWN ? cs_rec_tasks_spawned(p->tasks, p->buf, l)
+                                             : cs_rec_tasks_ended(p->tasks, p->buf, l);
+        if (n > 0) {
+            p->batch_records += (uint64_t)n;
+            if (e->start_ns > p->batch_t_ns)
+                p->batch_t_ns = e->start_ns;
+        }
+        return;
     } else {
         return;
     }
@@ -74,7 +89,8 @@ static void try_attach(struct cs_rec_polls *p)
 {
     p->last_try_ns = mono_ns();
     char why[300] = "";
-    int err = cs_corun_polls_open(p->pid, RING_BYTES, on_event, p, &p->coll, why, sizeof why);
+    int err = cs_corun_polls_open(p->pid, p->polls_on ? RING_BYTES : LIFE_RING_BYTES, p->polls_on,
+                                  on_event, p, &p->coll, why, sizeof why);
     if (!err) {
         p->retry = false;
         return;
@@ -82,16 +98,22 @@ static void try_attach(struct cs_rec_polls *p)
     if (err == -ENOENT && p->retry && p->last_try_ns - p->first_try_ns < RETRY_FOR_NS)
         return; /* not mapped yet */
     p->retry = false;
-    fprintf(stderr, "coscope: note: --polls: %s; no polls or wakes recorded\n", why);
+    if (p->polls_on)
+        fprintf(stderr, "coscope: note: --polls: %s; no polls or wakes recorded\n", why);
+    else if (err != -ENOENT)
+        fprintf(stderr, "coscope: note: %s; tasks are recorded from snapshots only\n", why);
 }
 
-struct cs_rec_polls *cs_rec_polls_new(int pid, struct cs_rec_writer *w, bool retry)
+struct cs_rec_polls *cs_rec_polls_new(int pid, struct cs_rec_writer *w, struct cs_rec_tasks *tasks,
+                                      bool polls, bool retry)
 {
     struct cs_rec_polls *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->pid = pid;
     p->w = w;
+    p->tasks = tasks;
+    p->polls_on = polls;
     p->retry = retry;
     p->first_try_ns = mono_ns();
     try_attach(p);

@@ -1,5 +1,8 @@
 /*
- * `record --polls`: every poll of every task as a SLICE record (flag CS_REC_SLICE_POLL) and
+ * Always (libcorun targets): each task's birth (TASK_SPAWN) and end (its final TASK_STATS
+ * and TASK_DONE with the outcome), written through record_tasks.h, from the lifecycle
+ * events of the task collector (corun_polls.h).
+ * `record --polls`: also every poll of every task as a SLICE record (flag CS_REC_SLICE_POLL) and
  * every wake edge as a WAKE record, from the polls collector (corun_polls.h). Events are
  * written in batches, one per drain (every few ms: cs_rec_writer_commit_batch).
  */
@@ -9,13 +12,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "record_tasks.h"
 #include "record_writer.h"
 
 struct cs_rec_polls;
 
 /* Attaches at once if libcorun is there; with `retry` (a command just launched) tries again
  * on each tick for a few seconds. NULL only when out of memory. */
-struct cs_rec_polls *cs_rec_polls_new(int pid, struct cs_rec_writer *w, bool retry);
+struct cs_rec_polls *cs_rec_polls_new(int pid, struct cs_rec_writer *w, struct cs_rec_tasks *tasks,
+                                      bool polls, bool retry);
 
 /* Drains the events so far into the recording. */
 void cs_rec_polls_tick(struct cs_rec_polls *p);

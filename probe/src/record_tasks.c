@@ -1,6 +1,7 @@
 #include "record_tasks.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,7 +165,7 @@ int cs_rec_tasks_add(struct cs_rec_tasks *t, struct cs_rec_writer *w,
                 err = cs_rec_encode_task_done(cs_rec_writer_begin(w), &d);
             if (!err)
                 err = cs_rec_writer_commit(w, now, false);
-        } else if (!err && stats && !s->gone) {
+        } else if (!err && stats && !s->gone && !k->done) { /* done: its end event came first */
             err = write_task_stats(w, s, now);
         }
     }
@@ -187,4 +188,86 @@ int cs_rec_tasks_write_live(struct cs_rec_tasks *t, struct cs_rec_writer *w, uin
     for (size_t i = 0; i < t->stat.nloops && !err; i++)
         err = write_loop_stats(w, &t->stat.loops[i], now_ns);
     return err;
+}
+
+/* The task's figures in `stat`, or NULL if no snapshot saw it. */
+static const struct cs_stat_task *stat_of(const struct cs_rec_tasks *t, uint64_t id)
+{
+    size_t lo = 0, hi = t->stat.ntasks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->stat.tasks[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < t->stat.ntasks && t->stat.tasks[lo].id == id ? &t->stat.tasks[lo] : NULL;
+}
+
+static int encode_spawn(struct cs_rec_buf *b, const struct cs_corun_life_event *e,
+                        uint64_t parent_id)
+{
+    struct cs_rec_task_spawn r = {
+        .t_ns = e->head.start_ns,
+        .id = e->head.task_id,
+        .parent_id = parent_id,
+        .loop_tid = (int)e->head.tid,
+    };
+    snprintf(r.name, sizeof r.name, "%.*s", (int)sizeof e->name, e->name);
+    return cs_rec_encode_task_spawn(b, &r) ? -1 : 1;
+}
+
+int cs_rec_tasks_spawned(struct cs_rec_tasks *t, struct cs_rec_buf *b,
+                         const struct cs_corun_life_event *e)
+{
+    bool fresh;
+    struct known *k = known_get(t, e->head.task_id, &fresh);
+    if (!k)
+        return -ENOMEM;
+    return fresh ? encode_spawn(b, e, e->parent_id) : 0;
+}
+
+int cs_rec_tasks_ended(struct cs_rec_tasks *t, struct cs_rec_buf *b,
+                       const struct cs_corun_life_event *e)
+{
+    bool fresh;
+    struct known *k = known_get(t, e->head.task_id, &fresh);
+    if (!k)
+        return -ENOMEM;
+    if (k->done)
+        return 0;
+    k->done = true;
+    int n = 0;
+    /* Born before the programs were attached and never in a snapshot: named at its end. */
+    if (fresh && encode_spawn(b, e, 0) == 1)
+        n++;
+    const struct cs_stat_task *s = stat_of(t, e->head.task_id);
+    if (e->has_stats) {
+        /* Counted as the snapshots count: from the task's first reading if it was alive when
+         * the recording began (base), else from zero. */
+        struct cs_rec_task_stats r = {
+            .t_ns = e->head.start_ns,
+            .task_id = e->head.task_id,
+            .loop_id = s ? s->loop_id : 0,
+            .polls = sub(e->polls, s ? s->base_polls : 0),
+            .busy_ns = sub(e->busy_ns, s ? s->base_busy_ns : 0),
+            .wakes = sub(e->wakes, s ? s->base_wakes : 0),
+            .nbuckets = CS_TASK_HIST_BUCKETS,
+            .state = CORUN_TASK_DONE,
+        };
+        for (unsigned i = 0; i < CS_TASK_HIST_BUCKETS && i < CS_CORUN_HIST; i++)
+            r.sched_hist[i] = sub(e->sched_hist[i], s ? s->base_sched_hist[i] : 0);
+        if (cs_rec_encode_task_stats(b, &r) == 0)
+            n++;
+    }
+    struct cs_rec_task_done d = {
+        .t_ns = e->head.start_ns,
+        .id = e->head.task_id,
+        .outcome = e->outcome,
+        .error = e->error,
+        .exact = true,
+    };
+    if (cs_rec_encode_task_done(b, &d) == 0)
+        n++;
+    return n;
 }

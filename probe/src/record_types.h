@@ -41,14 +41,18 @@ struct cs_rec_task_spawn {
 };
 
 struct cs_rec_task_done {
-    uint64_t t_ns; /* first snapshot it was missing from */
+    uint64_t t_ns; /* its end (exact), or the first snapshot it was missing from */
     uint64_t id;
+    /* Optional trailing fields (corun:task_done); absent: not exact, outcome unknown. */
+    bool exact;       /* t_ns is the task's end, outcome and error are known */
+    uint32_t outcome; /* enum corun_task_outcome */
+    int32_t error;
 };
 
 struct cs_rec_slice {
     uint64_t start_ns, duration_ns;
     int tid;
-    uint64_t task_id; /* 0: unknown */
+    uint64_t task_id;           /* 0: unknown */
     char name[CS_REC_NAME_LEN]; /* a POLL slice is written without; the reader fills it in */
     uint32_t flags;             /* CS_REC_SLICE_* (0 in files before `--polls`) */
     uint32_t wait_reason;       /* POLL: corun_debug.h's at suspension, or CS_REC_WAIT_DONE */

@@ -221,6 +221,12 @@ static int parse_record(struct parse *ps, unsigned type, struct cur *c)
             return -ENOMEM;
         d->t_ns = get_u64(c);
         d->id = get_u64(c);
+        d->exact = false;
+        if (!c->bad && c->end - c->p >= 8) { /* corun:task_done's outcome */
+            d->exact = true;
+            d->outcome = get_u32(c);
+            d->error = (int32_t)get_u32(c);
+        }
         break;
     }
     case CS_REC_SLICE: {
@@ -395,6 +401,9 @@ static void finish_tasks(struct parse *ps)
         if (t && !t->done) {
             t->done = true;
             t->done_ns = ps->dones[i].t_ns;
+            t->outcome_known = ps->dones[i].exact;
+            t->outcome = ps->dones[i].outcome;
+            t->error = ps->dones[i].error;
         }
     }
 }

@@ -26,6 +26,9 @@ struct cs_rec_task {
     struct cs_rec_task_spawn spawn;
     bool done;
     uint64_t done_ns;
+    bool outcome_known; /* the TASK_DONE came from corun:task_done */
+    uint32_t outcome;   /* enum corun_task_outcome */
+    int32_t error;
 };
 
 /* Everything read, in file order. Arrays are NULL when empty. */

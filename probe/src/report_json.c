@@ -2,6 +2,7 @@
  * schema is in docs/report.md: keys are only ever added, never renamed or removed. */
 #include <time.h>
 
+#include "corun_debug.h"
 #include "json_writer.h"
 #include "report_summary.h"
 
@@ -175,6 +176,20 @@ static void write_loops(struct cs_json *w, const struct cs_report *r)
     cs_json_end_array(w);
 }
 
+static const char *outcome_name(uint32_t outcome)
+{
+    switch (outcome) {
+    case CORUN_OUTCOME_OK:
+        return "ok";
+    case CORUN_OUTCOME_ERROR:
+        return "error";
+    case CORUN_OUTCOME_CANCELLED:
+        return "cancelled";
+    default:
+        return "unknown";
+    }
+}
+
 static void write_tasks(struct cs_json *w, const struct cs_report *r)
 {
     cs_json_key(w, "tasks");
@@ -191,6 +206,13 @@ static void write_tasks(struct cs_json *w, const struct cs_report *r)
         cs_json_key(w, "done_ns");
         if (t->done)
             cs_json_uint(w, t->done_ns);
+        else
+            cs_json_null(w);
+        cs_json_key(w, "outcome");
+        cs_json_string(w, t->outcome_known ? outcome_name(t->outcome) : NULL);
+        cs_json_key(w, "error");
+        if (t->outcome_known)
+            cs_json_int(w, t->error);
         else
             cs_json_null(w);
         cs_json_key(w, "stats");

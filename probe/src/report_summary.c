@@ -144,6 +144,9 @@ static int build_tasks(struct cs_report *r)
         o->spawn_ns = t->spawn.t_ns > r->t0_ns ? t->spawn.t_ns - r->t0_ns : 0;
         o->done = t->done;
         o->done_ns = t->done && t->done_ns > r->t0_ns ? t->done_ns - r->t0_ns : 0;
+        o->outcome_known = t->done && t->outcome_known;
+        o->outcome = t->outcome;
+        o->error = t->error;
     }
     r->ntasks = rec->ntasks;
     /* Tasks are sorted by id (recording_reader.h): the latest TASK_STATS of each wins. */

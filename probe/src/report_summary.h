@@ -31,6 +31,9 @@ struct cs_report_task {
     uint64_t spawn_ns; /* from the recording's start; 0 if before it */
     bool done;
     uint64_t done_ns;
+    bool outcome_known; /* recorded at corun:task_done */
+    uint32_t outcome;   /* enum corun_task_outcome */
+    int32_t error;
     bool has_stats;
     uint64_t polls, busy_ns, wakes, sched_p50_ns, sched_p99_ns, sched_max_ns;
 };

@@ -105,6 +105,17 @@ def counts(path):
     print(rec["polls"], rec["wakes"], rec["wakes_by_loop"])
 
 
+def tasks(path):
+    """One line per task of a report --format json:
+    'ID NAME POLLS BUSY_NS DONE OUTCOME' (POLLS, BUSY_NS -1 without statistics; DONE 0/1;
+    OUTCOME '-' when not recorded)."""
+    with open(path) as f:
+        for t in json.load(f)["tasks"]:
+            st = t["stats"] or {"polls": -1, "busy_ns": -1}
+            print(t["id"], t["name"] or "-", st["polls"], st["busy_ns"],
+                  int(t["done_ns"] is not None), t["outcome"] or "-")
+
+
 def folded(path):
     """Every line is 'frame;frame;... N' with N > 0; prints the sum of N."""
     total = 0

@@ -9,6 +9,7 @@
 #include <vector>
 
 extern "C" {
+#include "corun_debug.h"
 #include "record_encode.h"
 #include "record_writer.h"
 #include "recording_reader.h"
@@ -49,7 +50,7 @@ std::vector<uint8_t> sample_recording()
     cs_rec_task_spawn s1{3000, 7, 1, 42, "worker"}, s2{3100, 3, 0, 42, "main"};
     REQUIRE(cs_rec_encode_task_spawn(&out.b, &s1) == 0);
     REQUIRE(cs_rec_encode_task_spawn(&out.b, &s2) == 0);
-    cs_rec_task_done d{9000, 7};
+    cs_rec_task_done d{9000, 7, true, CORUN_OUTCOME_ERROR, -5}; // from corun:task_done
     REQUIRE(cs_rec_encode_task_done(&out.b, &d) == 0);
     cs_rec_slice sl{4000, 60000000, 42, 7, "worker", 0, 0};
     REQUIRE(cs_rec_encode_slice(&out.b, &sl) == 0);
@@ -136,6 +137,9 @@ TEST_CASE("every record type reads back as it was written")
     CHECK(std::string(w->spawn.name) == "worker");
     CHECK(w->done);
     CHECK(w->done_ns == 9000);
+    CHECK(w->outcome_known);
+    CHECK(w->outcome == CORUN_OUTCOME_ERROR);
+    CHECK(w->error == -5);
     REQUIRE(r.nslices == 1);
     CHECK(r.slices[0].duration_ns == 60000000);
     REQUIRE(r.nstalls == 1);

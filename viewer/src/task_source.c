@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "corun.skel.h"
+#include "corun_polls.h"
 #include "corun_target.h"
 #include "corun_usdt.h"
 #include "model_tasks.h"
@@ -24,6 +25,15 @@
 #define PENDING_MAX   64
 #define PENDING_NS    3000000000ull /* a stall waits this long for its task's slice event */
 #define LINTS_KEEP_NS 30000000000ll /* warnings of a task gone this long are forgotten */
+#define ENDS_KEPT     512           /* task ends (corun:task_done) remembered, newest */
+#define LIFE_RING     (256u << 10)
+
+/* A task's end as corun:task_done saw it: its final figures, outcome, name and loop. */
+struct task_end {
+    int tid;
+    int64_t ended_ns;
+    struct cs_task task;
+};
 
 /* A task that ended: still drawn, dimmed, for CS_VIEW_FADE_NS. */
 struct ghost {
@@ -58,6 +68,10 @@ struct cs_task_source {
     struct pending_stall pending[PENDING_MAX];
     size_t npending;
     struct cs_lint_table *lints;
+    struct cs_corun_polls *life; /* task ends with their final figures (corun_polls.h) */
+    struct task_end ends[ENDS_KEPT];
+    size_t ends_head, nends;
+    uint64_t ends_total, ends_at_snap;
     int64_t next_expire_ns;
     bool have_snap;
     struct cs_corun_snapshot snap;
@@ -93,6 +107,7 @@ void cs_task_source_free(struct cs_task_source *s)
         return;
     drop_snapshot(s);
     ring_buffer__free(s->rb);
+    cs_corun_polls_close(s->life);
     bpf_link__destroy(s->slice_link);
     bpf_link__destroy(s->stats_link);
     corun_bpf__destroy(s->skel);
@@ -158,6 +173,70 @@ size_t cs_task_source_slices(const struct cs_task_source *s, struct cs_view_slic
     return n;
 }
 
+static void on_life(const struct cs_corun_poll_event *e, void *arg)
+{
+    struct cs_task_source *s = arg;
+    if (e->kind != CS_CORUN_EV_END)
+        return;
+    const struct cs_corun_life_event *l = (const struct cs_corun_life_event *)e;
+    size_t slot = (s->ends_head + s->nends) % ENDS_KEPT;
+    if (s->nends == ENDS_KEPT)
+        s->ends_head = (s->ends_head + 1) % ENDS_KEPT;
+    else
+        s->nends++;
+    s->ends_total++;
+    struct task_end *end = &s->ends[slot];
+    memset(end, 0, sizeof *end);
+    end->tid = (int)e->tid;
+    end->ended_ns = (int64_t)e->start_ns;
+    struct cs_task *t = &end->task;
+    t->id = e->task_id;
+    t->state = CORUN_TASK_DONE;
+    snprintf(t->name, sizeof t->name, "%.*s", (int)sizeof l->name, l->name);
+    t->outcome_known = true;
+    t->outcome = l->outcome;
+    t->error = l->error;
+    t->has_stats = l->has_stats != 0;
+    t->polls = l->polls;
+    t->busy_ns = l->busy_ns;
+    t->wakes = l->wakes;
+    for (unsigned k = 0; k < CS_TASK_HIST_BUCKETS && k < CS_CORUN_HIST; k++)
+        t->sched_hist[k] = l->sched_hist[k];
+}
+
+static const struct task_end *end_of(const struct cs_task_source *s, uint64_t task_id)
+{
+    for (size_t i = s->nends; i-- > 0;) {
+        const struct task_end *e = &s->ends[(s->ends_head + i) % ENDS_KEPT];
+        if (e->task.id == task_id)
+            return e;
+    }
+    return NULL;
+}
+
+/* A ghost's figures are its end's, when corun:task_done was seen: the snapshot before the
+ * end may predate the task's last slices (or all of them). */
+static void apply_end(const struct cs_task_source *s, struct ghost *g)
+{
+    const struct task_end *e = end_of(s, g->task.id);
+    if (!e)
+        return;
+    struct cs_task t = g->task;
+    t.state = CORUN_TASK_DONE;
+    t.outcome_known = true;
+    t.outcome = e->task.outcome;
+    t.error = e->task.error;
+    if (e->task.has_stats) {
+        t.has_stats = true;
+        t.polls = e->task.polls;
+        t.busy_ns = e->task.busy_ns;
+        t.wakes = e->task.wakes;
+        memcpy(t.sched_hist, e->task.sched_hist, sizeof t.sched_hist);
+    }
+    g->task = t;
+    g->ended_ns = e->ended_ns;
+}
+
 static void try_open(struct cs_task_source *s)
 {
     char why[256] = "";
@@ -172,6 +251,8 @@ static void try_open(struct cs_task_source *s)
     s->open = true;
     s->why[0] = 0;
     hold_stats(s);
+    /* Without it ended tasks keep the figures of the last snapshot that saw them alive. */
+    cs_corun_polls_open(s->pid, LIFE_RING, false, on_life, s, &s->life, why, sizeof why);
 }
 
 static const struct cs_corun_loop *loop_by_id(const struct cs_corun_snapshot *snap, uint64_t id)
@@ -253,6 +334,23 @@ static void note_ended(struct cs_task_source *s, const struct cs_corun_snapshot 
         add_ghost(s, loop->id, &t, (int64_t)sl->end_ns);
     }
     s->slices_at_snap = s->slices_total;
+    /* Ends received since the last snapshot, of tasks no snapshot and no slice showed. */
+    uint64_t first_end = s->ends_total - s->nends;
+    for (uint64_t q = s->ends_at_snap > first_end ? s->ends_at_snap : first_end; q < s->ends_total;
+         q++) {
+        const struct task_end *e = &s->ends[(s->ends_head + (q - first_end)) % ENDS_KEPT];
+        const struct cs_corun_loop *loop = NULL;
+        for (size_t i = 0; i < next->nloops; i++)
+            if (next->loops[i].tid == e->tid)
+                loop = &next->loops[i];
+        if (!loop || cs_task_index(loop, e->task.id) >= 0 || is_ghost(s, e->task.id) ||
+            (s->have_snap && task_index_in(&s->snap, loop->id, e->task.id) >= 0))
+            continue;
+        add_ghost(s, loop->id, &e->task, e->ended_ns);
+    }
+    s->ends_at_snap = s->ends_total;
+    for (size_t i = 0; i < s->nghosts && s->nends; i++)
+        apply_end(s, &s->ghosts[i]);
 }
 
 static int by_task_id(const void *a, const void *b)
@@ -359,6 +457,7 @@ void cs_task_source_process(struct cs_task_source *s, uint64_t now_ns)
 {
     if (s->rb)
         ring_buffer__poll(s->rb, 0);
+    cs_corun_polls_consume(s->life);
     if (s->npending)
         resolve_pending(s, now_ns);
     if (!s->open) {
