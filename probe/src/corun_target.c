@@ -14,11 +14,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_MODULES       512
-#define MAX_STRUCT_BYTES  65536u   /* a loop or task struct larger than this is corrupt */
-#define MAX_TASKS_WALKED  1000000u /* a cycle guard for the task list */
-#define REGISTRY_RETRIES  50
-#define LOOP_STABLE_TRIES 20
+#define MAX_MODULES      512
+#define MAX_STRUCT_BYTES 65536u   /* a loop or task struct larger than this is corrupt */
+#define MAX_TASKS_WALKED 1000000u /* a cycle guard for the task list */
+#define REGISTRY_RETRIES 50
+/* ...and for at least this long: a target thread preempted while it changes the registry
+ * (generation odd) on a loaded machine keeps it odd for tens of milliseconds. */
+#define REGISTRY_PATIENCE_NS 1000000000ll
+#define LOOP_STABLE_TRIES    20
+/* How long to wait for the dynamic loader to relocate a starting process's table. */
+#define RELOCATION_PATIENCE_NS 2000000000ll
+/* ...and for a table that does not read as one (yet). */
+#define TABLE_SETTLE_NS 300000000ll
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 int cs_corun_read(int pid, uint64_t addr, void *buf, size_t len)
 {
@@ -302,6 +316,31 @@ int cs_corun_parse_table(const void *raw, size_t len, struct corun_debug *out, c
     return 0;
 }
 
+/* Reads and checks the debug table at t->table_addr into t->table. */
+static int read_table(struct cs_corun_target *t, char *why, size_t why_len)
+{
+    /* The header first: it says how large the table is (another version, another size). */
+    unsigned char raw[MAX_TABLE_BYTES];
+    size_t head = offsetof(struct corun_debug, registry);
+    int err = cs_corun_read(t->pid, t->table_addr, raw, head);
+    if (err == -EPERM) {
+        snprintf(why, why_len,
+                 "reading its memory was refused (process_vm_readv: EPERM; run as root or "
+                 "with CAP_SYS_PTRACE, or check kernel.yama.ptrace_scope)");
+        return err;
+    }
+    if (!err) {
+        uint32_t size;
+        memcpy(&size, raw + offsetof(struct corun_debug, size), sizeof size);
+        size_t len = size < head ? head : size > MAX_TABLE_BYTES ? MAX_TABLE_BYTES : size;
+        err = cs_corun_read(t->pid, t->table_addr, raw, len);
+        if (!err)
+            return cs_corun_parse_table(raw, len, &t->table, why, why_len);
+    }
+    snprintf(why, why_len, err == -ESRCH ? "no such process" : "cannot read its debug table");
+    return err == -EFAULT ? -EPROTO : err;
+}
+
 int cs_corun_open(int pid, struct cs_corun_target *t, char *why, size_t why_len)
 {
     memset(t, 0, sizeof *t);
@@ -327,26 +366,31 @@ int cs_corun_open(int pid, struct cs_corun_target *t, char *why, size_t why_len)
         snprintf(why, why_len, "cannot read its memory map: %s", strerror(-err));
         return err;
     }
-    /* The header first: it says how large the table is (another version, another size). */
-    unsigned char raw[MAX_TABLE_BYTES];
-    size_t head = offsetof(struct corun_debug, registry);
-    err = cs_corun_read(pid, t->table_addr, raw, head);
-    if (err == -EPERM) {
-        snprintf(why, why_len,
-                 "reading its memory was refused (process_vm_readv: EPERM; run as root or "
-                 "with CAP_SYS_PTRACE, or check kernel.yama.ptrace_scope)");
-        return err;
+    /*
+     * A process caught while it starts (`-- CMD`, or a PID read at once) may show its module
+     * mapped but not filled yet (no magic), or filled but not relocated: the table's
+     * `registry` pointer still holds its link-time value, an offset below the module's load
+     * address. Both pass within milliseconds; wait, bounded. A table that is really not
+     * libcorun's (or of another version) costs its reader TABLE_SETTLE_NS.
+     */
+    int64_t start_ns = now_ns();
+    for (;;) {
+        err = read_table(t, why, why_len);
+        bool unrelocated = !err && t->load_bias && t->table.registry < t->load_bias;
+        if (!err && !unrelocated)
+            return 0;
+        if (err && err != -EPROTO)
+            return err;
+        if (now_ns() - start_ns > (unrelocated ? RELOCATION_PATIENCE_NS : TABLE_SETTLE_NS)) {
+            if (unrelocated)
+                snprintf(why, why_len,
+                         "its libcorun debug table is not relocated (registry at %#" PRIx64
+                         ", module loaded at %#" PRIx64 ")",
+                         t->table.registry, t->load_bias);
+            return -EPROTO;
+        }
+        usleep(1000);
     }
-    if (!err) {
-        uint32_t size;
-        memcpy(&size, raw + offsetof(struct corun_debug, size), sizeof size);
-        size_t len = size < head ? head : size > MAX_TABLE_BYTES ? MAX_TABLE_BYTES : size;
-        err = cs_corun_read(pid, t->table_addr, raw, len);
-        if (!err)
-            return cs_corun_parse_table(raw, len, &t->table, why, why_len);
-    }
-    snprintf(why, why_len, err == -ESRCH ? "no such process" : "cannot read its debug table");
-    return err == -EFAULT ? -EPROTO : err;
 }
 
 /* ---- Walking loops and tasks --------------------------------------------------------- */
@@ -363,13 +407,6 @@ static uint32_t u32_at(const unsigned char *b, uint32_t off)
     uint32_t v;
     memcpy(&v, b + off, sizeof v);
     return v;
-}
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 void cs_corun_decode_task(const struct corun_debug *d, const unsigned char *buf, uint64_t addr,
@@ -518,13 +555,17 @@ int cs_corun_snapshot(const struct cs_corun_target *t, struct cs_corun_snapshot 
     int err = -ENOMEM;
     if (!lbuf || !lbuf2 || !tbuf || !sbuf)
         goto out;
-    for (int attempt = 0; attempt < REGISTRY_RETRIES; attempt++) {
+    int64_t give_up_ns = now_ns() + REGISTRY_PATIENCE_NS;
+    for (int attempt = 0; attempt < REGISTRY_RETRIES || now_ns() < give_up_ns; attempt++) {
         struct corun_registry reg, reg2;
+        /* Back off from 100 us to 2 ms: the writer needs the CPU more than we do. */
+        if (attempt)
+            usleep(attempt < 10 ? 100 : 2000);
         err = cs_corun_read(t->pid, t->table.registry, &reg, sizeof reg);
         if (err)
             break;
         if (reg.generation & 1) {
-            usleep(100);
+            err = -EAGAIN;
             continue;
         }
         cs_corun_snapshot_free(out);

@@ -226,3 +226,25 @@ TEST_CASE("ps says how a finished task ended: failed with its error, ok, or stil
           std::string::npos);
     CHECK(text.out.find("[done: ok]") != std::string::npos);
 }
+
+TEST_CASE("ps waits for a starting process's table to be relocated, and says so if it never is")
+{
+    // Seen as a CI flake: `stat -- CMD` read the table of a process the dynamic loader had
+    // mapped but not relocated yet, and gave up ("its task list could not be read").
+    child_proc late;
+    REQUIRE(late.start({FAKE_CORUN_LATE}));
+    REQUIRE(late.read_line(10000).rfind("ready ", 0) == 0);
+    auto r = run_command(ps_cmd(late.pid)); // the fix-up comes 300 ms after "ready"
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out.find("process " + std::to_string(late.pid) + " (fake-corun-late): 0 loops") == 0);
+
+    child_proc never;
+    REQUIRE(never.start({FAKE_CORUN_UNRELOCATED}));
+    REQUIRE(never.read_line(10000).rfind("ready ", 0) == 0);
+    r = run_command(ps_cmd(never.pid));
+    INFO(r.out << r.err);
+    CHECK(r.status == 6);
+    CHECK(r.err.find("its libcorun debug table is not relocated (registry at 0x1f380") !=
+          std::string::npos);
+}
