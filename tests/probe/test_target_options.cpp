@@ -64,7 +64,7 @@ void fake_usage(FILE *out)
 
 // A command's own options, the way record has -o and --flight.
 struct own_state {
-    const char *output = nullptr;
+    std::string output; // a copy: the parse's argv dies with it
     int flights = 0;
 };
 
@@ -260,7 +260,7 @@ TEST_CASE("a command's own options reach its handler, and its errors are its own
     auto p =
         parse({"-o", "file", "--flight", "1s", "--flight=2s", "-p", "3"}, CS_TARGET_THRESHOLD, &st);
     CHECK(p.rc == 0);
-    CHECK(std::string(st.output) == "file");
+    CHECK(st.output == "file");
     CHECK(st.flights == 2);
     CHECK(p.opts.pid == 3);
 
