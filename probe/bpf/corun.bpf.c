@@ -366,20 +366,31 @@ int corun_task_done(struct pt_regs *ctx)
     return poll_end(ctx, true);
 }
 
-/* corun:task_spawn(task, id, parent_id, name, spawn_pc): the task is named at its birth. */
-SEC("?usdt")
-int corun_task_spawn(struct pt_regs *ctx)
+/* A zeroed lifecycle event of the task whose id is the probe's second argument (both
+ * task_spawn and task_done have it there), or NULL (counted lost). */
+static __always_inline struct cs_corun_life_event *life_event(struct pt_regs *ctx,
+                                                              unsigned short kind)
 {
     struct cs_corun_life_event *e = bpf_ringbuf_reserve(&polls, sizeof(*e), 0);
     if (!e) {
         __sync_fetch_and_add(&lost_events, 1);
-        return 0;
+        return NULL;
     }
     __builtin_memset(e, 0, sizeof(*e));
     e->head.task_id = usdt_arg(ctx, 1);
     e->head.start_ns = bpf_ktime_get_ns();
     e->head.tid = (__u32)bpf_get_current_pid_tgid();
-    e->head.kind = CS_CORUN_EV_SPAWN;
+    e->head.kind = kind;
+    return e;
+}
+
+/* corun:task_spawn(task, id, parent_id, name, spawn_pc): the task is named at its birth. */
+SEC("?usdt")
+int corun_task_spawn(struct pt_regs *ctx)
+{
+    struct cs_corun_life_event *e = life_event(ctx, CS_CORUN_EV_SPAWN);
+    if (!e)
+        return 0;
     e->parent_id = usdt_arg(ctx, 2);
     bpf_probe_read_user_str(e->name, sizeof(e->name), (void *)usdt_arg(ctx, 3));
     bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
@@ -391,17 +402,10 @@ int corun_task_spawn(struct pt_regs *ctx)
 SEC("?usdt")
 int corun_task_end(struct pt_regs *ctx)
 {
-    struct cs_corun_life_event *e = bpf_ringbuf_reserve(&polls, sizeof(*e), 0);
-    if (!e) {
-        __sync_fetch_and_add(&lost_events, 1);
+    struct cs_corun_life_event *e = life_event(ctx, CS_CORUN_EV_END);
+    if (!e)
         return 0;
-    }
-    __builtin_memset(e, 0, sizeof(*e));
     __u64 task = usdt_arg(ctx, 0);
-    e->head.task_id = usdt_arg(ctx, 1);
-    e->head.start_ns = bpf_ktime_get_ns();
-    e->head.tid = (__u32)bpf_get_current_pid_tgid();
-    e->head.kind = CS_CORUN_EV_END;
     e->outcome = (__u32)usdt_arg(ctx, 2);
     e->error = (int)usdt_arg(ctx, 3);
     if (task_name_size)

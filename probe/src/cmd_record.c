@@ -71,6 +71,10 @@ static void usage(FILE *out)
                  "                         long slices (Chrome flow arrows); costs the target\n"
                  "                         ~3 probe hits per request, ~1-2 us each with the\n"
                  "                         programs (corun-echo: +60-110%% CPU per request)\n"
+                 "      --no-lifecycle     libcorun: tasks only from snapshots (every 250 ms),\n"
+                 "                         not from corun:task_spawn/task_done (2 probe hits\n"
+                 "                         per task): short tasks go unnamed, ended ones keep\n"
+                 "                         their last snapshot's figures (not with --polls)\n"
                  "  -h, --help             this text\n"
                  "\n"
                  "Durations take ns, us, ms or s suffixes (a bare number is ms).\n"
@@ -91,6 +95,7 @@ struct rec_opts {
     struct trigger triggers[MAX_TRIGGERS];
     int ntriggers;
     bool polls;
+    bool no_lifecycle;
 };
 
 struct recorder {
@@ -125,7 +130,7 @@ static int parse_trigger(const char *text, struct trigger *t)
     return 0;
 }
 
-enum { OPT_FLIGHT = 256, OPT_TRIGGER, OPT_AFTER, OPT_FLIGHT_MAX, OPT_POLLS };
+enum { OPT_FLIGHT = 256, OPT_TRIGGER, OPT_AFTER, OPT_FLIGHT_MAX, OPT_POLLS, OPT_NO_LIFECYCLE };
 
 /* record's own options: the file, and the flight recorder */
 static int on_option(int opt, const char *arg, void *ctx)
@@ -160,6 +165,9 @@ static int on_option(int opt, const char *arg, void *ctx)
     case OPT_POLLS:
         o->polls = true;
         return 0;
+    case OPT_NO_LIFECYCLE:
+        o->no_lifecycle = true;
+        return 0;
     }
     return CS_EXIT_USAGE;
 }
@@ -187,6 +195,7 @@ static int begin(int argc, char **argv, struct rec_opts *o)
         {"after", required_argument, NULL, OPT_AFTER},
         {"flight-max", required_argument, NULL, OPT_FLIGHT_MAX},
         {"polls", no_argument, NULL, OPT_POLLS},
+        {"no-lifecycle", no_argument, NULL, OPT_NO_LIFECYCLE},
         {NULL, 0, NULL, 0},
     };
     const struct cs_target_cli cli = {
@@ -438,8 +447,9 @@ static int run(struct recorder *r, bool launched, char **cmd)
         cs_collector_set_annotator(r->coll, cs_corun_attrib_annotate, attrib);
         cs_corun_attrib_on_slow_iter(attrib, MAX_STALLS_PER_S, r->model, on_slow_iter, r);
     }
-    /* Task births and ends always; every poll and wake with --polls. */
-    r->polls = cs_rec_polls_new(r->pid, r->w, r->tasks, o->polls, launched);
+    /* Task births and ends (unless --no-lifecycle); every poll and wake with --polls. */
+    if (o->polls || !o->no_lifecycle)
+        r->polls = cs_rec_polls_new(r->pid, r->w, r->tasks, o->polls, launched);
     tick_tasks(r, cs_mono_ns(), false);
     /* Tools and tests wait for this line: from here on, everything seen is recorded. */
     fprintf(stderr, "coscope: recording %zu loop thread%s of process %d to %s%s\n",

@@ -290,6 +290,22 @@ static void add_ghost(struct cs_task_source *s, uint64_t loop_id, const struct c
     g->task = *t;
 }
 
+/* The loop of thread `tid` in `next` if task `task_id` ran there and neither snapshot nor
+ * a ghost shows it (born and gone between the two), else NULL. */
+static const struct cs_corun_loop *unseen_loop(const struct cs_task_source *s,
+                                               const struct cs_corun_snapshot *next, int tid,
+                                               uint64_t task_id)
+{
+    const struct cs_corun_loop *loop = NULL;
+    for (size_t i = 0; i < next->nloops; i++)
+        if (next->loops[i].tid == tid)
+            loop = &next->loops[i];
+    if (!loop || !task_id || cs_task_index(loop, task_id) >= 0 || is_ghost(s, task_id) ||
+        (s->have_snap && task_index_in(&s->snap, loop->id, task_id) >= 0))
+        return NULL;
+    return loop;
+}
+
 /*
  * Tasks of the previous snapshot missing from `next` have ended; so have tasks that only
  * a long-slice event ever showed (born and gone between two snapshots). Both are kept as
@@ -319,14 +335,8 @@ static void note_ended(struct cs_task_source *s, const struct cs_corun_snapshot 
     for (uint64_t q = s->slices_at_snap > first ? s->slices_at_snap : first; q < s->slices_total;
          q++) {
         const struct cs_view_slice *sl = &s->slices[(s->slices_head + (q - first)) % SLICES_KEPT];
-        const struct cs_corun_loop *loop = NULL;
-        for (size_t i = 0; i < next->nloops; i++)
-            if (next->loops[i].tid == sl->tid)
-                loop = &next->loops[i];
-        if (!loop || !sl->task_id || cs_task_index(loop, sl->task_id) >= 0 ||
-            is_ghost(s, sl->task_id))
-            continue;
-        if (s->have_snap && task_index_in(&s->snap, loop->id, sl->task_id) >= 0)
+        const struct cs_corun_loop *loop = unseen_loop(s, next, sl->tid, sl->task_id);
+        if (!loop)
             continue;
         struct cs_task t = {.id = sl->task_id, .state = CORUN_TASK_DONE};
         t.created_ns = (int64_t)sl->start_ns;
@@ -339,14 +349,9 @@ static void note_ended(struct cs_task_source *s, const struct cs_corun_snapshot 
     for (uint64_t q = s->ends_at_snap > first_end ? s->ends_at_snap : first_end; q < s->ends_total;
          q++) {
         const struct task_end *e = &s->ends[(s->ends_head + (q - first_end)) % ENDS_KEPT];
-        const struct cs_corun_loop *loop = NULL;
-        for (size_t i = 0; i < next->nloops; i++)
-            if (next->loops[i].tid == e->tid)
-                loop = &next->loops[i];
-        if (!loop || cs_task_index(loop, e->task.id) >= 0 || is_ghost(s, e->task.id) ||
-            (s->have_snap && task_index_in(&s->snap, loop->id, e->task.id) >= 0))
-            continue;
-        add_ghost(s, loop->id, &e->task, e->ended_ns);
+        const struct cs_corun_loop *loop = unseen_loop(s, next, e->tid, e->task.id);
+        if (loop)
+            add_ghost(s, loop->id, &e->task, e->ended_ns);
     }
     s->ends_at_snap = s->ends_total;
     for (size_t i = 0; i < s->nghosts && s->nends; i++)
