@@ -434,12 +434,16 @@ static int run(struct recorder *r, bool launched, char **cmd)
             add_loop(r, tids[i]);
     }
     scan = cs_loop_scan_new(r->pid, RESCAN_ROUNDS);
-    if (launched && cs_launch_release(r->pid) != 0) {
+    /* A launched command waits at its entry point (target_options.c): its runtime is
+     * mapped, so the probes below are on before its first task runs and it is released
+     * after them. Elsewhere (no entry breakpoint here) it must run to map the runtime. */
+    bool release_first = launched && !o->target.at_entry;
+    if (release_first && cs_launch_release(r->pid) != 0) {
         fprintf(stderr, "coscope: cannot start '%s': %s\n", cmd[0], strerror(errno));
         rc = CS_EXIT_FAILURE;
         goto out;
     }
-    if (launched)
+    if (release_first)
         wait_for_runtime(r->pid);
     /* libcorun targets: stalls become the long slices of the tasks that held the loop */
     attrib = cs_corun_attrib_new(r->pid, launched, o->target.threshold_ns);
@@ -450,6 +454,11 @@ static int run(struct recorder *r, bool launched, char **cmd)
     /* Task births and ends (unless --no-lifecycle); every poll and wake with --polls. */
     if (o->polls || !o->no_lifecycle)
         r->polls = cs_rec_polls_new(r->pid, r->w, r->tasks, o->polls, launched);
+    if (launched && !release_first && cs_launch_release(r->pid) != 0) {
+        fprintf(stderr, "coscope: cannot start '%s': %s\n", cmd[0], strerror(errno));
+        rc = CS_EXIT_FAILURE;
+        goto out;
+    }
     tick_tasks(r, cs_mono_ns(), false);
     /* Tools and tests wait for this line: from here on, everything seen is recorded. */
     fprintf(stderr, "coscope: recording %zu loop thread%s of process %d to %s%s\n",

@@ -11,6 +11,7 @@
 #include "duration.h"
 #include "exit_codes.h"
 #include "launch.h"
+#include "launch_entry.h"
 #include "loop_detect.h"
 #include "privileges.h"
 
@@ -177,6 +178,10 @@ int cs_target_launch(struct cs_target_opts *o)
     int pid = cs_launch_stopped(o->cmd);
     if (pid < 0)
         return cs_target_launch_exit(pid);
+    /* Up to its first instruction: libcorun is mapped and relocated then, so the task
+     * probes attach before any of its code runs (failing that, they attach on a retry
+     * and the first slices go untimed). */
+    o->at_entry = cs_launch_run_to_entry(pid) == 0;
     o->pid = pid;
     o->launched = true;
     return 0;

@@ -30,6 +30,7 @@ struct cs_target_opts {
     uint64_t threshold_ns; /* -t DUR */
     bool json;             /* --json */
     bool launched;         /* cs_target_launch started cmd: o->pid is ours to reap */
+    bool at_entry;         /* ...and it waits at its entry point: its libraries are mapped */
 };
 
 /* One command's command line: the shared options plus its own. */

@@ -1,4 +1,5 @@
-/* `coscope top -- CMD`: let a command started stopped at its exec run to its entry point. */
+/* `coscope stalls|stat|top|record -- CMD`: let a command started stopped at its exec run to
+ * its entry point. */
 #ifndef CS_LAUNCH_ENTRY_H
 #define CS_LAUNCH_ENTRY_H
 
