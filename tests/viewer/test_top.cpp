@@ -628,6 +628,29 @@ TEST_CASE("a task that failed and was never joined is marked J; one that ended w
     CHECK(d.find("! ") == std::string::npos);
 }
 
+TEST_CASE("tasks show how long they have been idle and where they were spawned")
+{
+    stallgen_top t("--every 60s");
+    t.term.resize(160, 30); // IDLE and SPAWN SITE sit right of AGE
+    t.term.keys("3");
+    static const std::regex ticker_row(
+        " ticker +[a-z]+ .* [0-9.]+(ns|us|ms|s) +([0-9.]+(ns|us|ms|s)|0) +main_task "
+        "\\(stallgen\\.c:[0-9]+\\)");
+    std::string s =
+        t.term.wait_until([&](const std::string &scr) { return has_line(scr, ticker_row); }, 20000);
+    INFO(s);
+    CHECK(std::regex_search(s, std::regex("AGE +IDLE +SPAWN SITE")));
+    CHECK(has_line(s, ticker_row));
+    CHECK(std::regex_search(s, std::regex("[-+ ]main +waiting .* main \\(stallgen\\.c:[0-9]+\\)")));
+    // Both columns sort: '<' from ID goes to the last column, SPAWN SITE, then IDLE.
+    t.term.keys("<");
+    s = t.term.wait_for("SPAWN SITE^");
+    CHECK(s.find("SPAWN SITE^") != std::string::npos);
+    t.term.keys("<");
+    s = t.term.wait_for("IDLE^");
+    CHECK(s.find("IDLE^") != std::string::npos);
+}
+
 TEST_CASE("a click selects a task; f follows it across re-sorts, else the cursor keeps its row")
 {
     // No stall round during the test: the tree holds just main, its three helpers and

@@ -9,11 +9,12 @@
 #include "model_tasks.h"
 #include "screens.h"
 #include "task_lints.h"
+#include "symbolize.h"
 #include "task_tree.h"
 #include "term.h"
 
 static const char *const col_names[CS_TCOL_COUNT] = {
-    "ID", "NAME", "STATE", "WAITING ON", "POLLS", "BUSY", "SCHEDp99", "AGE",
+    "ID", "NAME", "STATE", "WAITING ON", "POLLS", "BUSY", "SCHEDp99", "AGE", "IDLE", "SPAWN SITE",
 };
 
 static uint64_t p99_ns(const struct cs_task *t)
@@ -47,12 +48,41 @@ static void draw_loop_row(const struct cs_view *v, const struct cs_task_row *r, 
                 (unsigned long long)loop->iterations, cur);
 }
 
-static void draw_task_row(const struct cs_view *v, const struct cs_task_row *r, int y,
-                          enum cs_role role)
+/* "stall_task (stallgen.c:148)": where a task was spawned, from the spawner's return
+ * address; the symbolizer caches each address, and only visible rows ask. */
+static void spawn_site(const struct cs_view *v, struct cs_ui *ui, uint64_t pc, char *buf,
+                       size_t len)
+{
+    if (!pc) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    if (!ui->spawn_sym_tried) {
+        ui->spawn_sym_tried = true;
+        ui->spawn_sym = cs_symbolizer_new(v->pid); /* NULL for a process gone (replay) */
+    }
+    struct cs_frame f = {0};
+    if (ui->spawn_sym)
+        cs_symbolize(ui->spawn_sym, pc, true, &f);
+    if (!f.symbol) {
+        snprintf(buf, len, "%#llx", (unsigned long long)pc);
+        return;
+    }
+    const char *file = f.file ? strrchr(f.file, '/') : NULL;
+    file = file ? file + 1 : f.file;
+    if (file && f.line)
+        snprintf(buf, len, "%s (%s:%d)", f.symbol, file, f.line);
+    else
+        snprintf(buf, len, "%s+%#llx", f.symbol, (unsigned long long)f.offset);
+}
+
+static void draw_task_row(const struct cs_view *v, struct cs_ui *ui, const struct cs_task_row *r,
+                          int y, enum cs_role role)
 {
     const struct cs_corun_loop *loop = &v->tasks->loops[r->loop];
     const struct cs_task *t = &loop->tasks[r->task];
-    char name[128], waiting[64], polls[16] = "-", busy[16] = "-", p99[16] = "-", age[16] = "-";
+    char name[128], waiting[64], polls[16] = "-", busy[16] = "-", p99[16] = "-", age[16] = "-",
+                                 idle[16] = "-", site[160];
     int indent = r->depth * 2 < 12 ? r->depth * 2 : 12;
     const char *mark = r->has_children ? (r->collapsed ? "+" : "-") : " ";
     snprintf(name, sizeof name, "%*s%s%s", indent, "", mark, t->name);
@@ -65,6 +95,13 @@ static void draw_task_row(const struct cs_view *v, const struct cs_task_row *r, 
     }
     if (t->created_ns && v->tasks->taken_ns > t->created_ns)
         cs_fmt_duration((uint64_t)(v->tasks->taken_ns - t->created_ns), age, sizeof age);
+    /* Idle: since it last ran; known while the runtime times tasks (coscope attached). */
+    if (t->state == CORUN_TASK_RUNNING)
+        snprintf(idle, sizeof idle, "0");
+    else if (t->state != CORUN_TASK_DONE && t->waiting_since_ns > 0 &&
+             v->tasks->taken_ns > t->waiting_since_ns)
+        cs_fmt_duration((uint64_t)(v->tasks->taken_ns - t->waiting_since_ns), idle, sizeof idle);
+    spawn_site(v, ui, t->spawn_pc, site, sizeof site);
     /* An ended task fades: dim, "ended", until the source drops it a few seconds later. */
     bool ended = cs_view_task_ended_ns(v, t->id) != 0;
     if (ended && role == CS_ROLE_NORMAL)
@@ -75,18 +112,18 @@ static void draw_task_row(const struct cs_view *v, const struct cs_task_row *r, 
     int x = cs_term_put(y, 0, lint && role != CS_ROLE_SELECTED ? CS_ROLE_ALERT : role, "%c",
                         cs_lint_letter(lint));
     bool failed = t->outcome_known && t->outcome == CORUN_OUTCOME_ERROR;
-    cs_term_put(y, x, role, "%5llu %-20.20s %-7.7s %-14.14s %6s %7s %7s %6s",
+    cs_term_put(y, x, role, "%5llu %-20.20s %-7.7s %-14.14s %6s %7s %7s %6s %6s  %s",
                 (unsigned long long)t->id, name,
                 ended    ? "ended"
                 : failed ? "failed"
                          : cs_task_state_name(t->state),
-                waiting, polls, busy, p99, age);
+                waiting, polls, busy, p99, age, idle, site);
 }
 
 void cs_screen_tasks(const struct cs_view *v, struct cs_ui *ui, int top, int bottom)
 {
     /* Column headings; the sort column is marked. */
-    static const int widths[CS_TCOL_COUNT] = {6, 21, 8, 15, 7, 8, 8, 7};
+    static const int widths[CS_TCOL_COUNT] = {6, 21, 8, 15, 7, 8, 8, 7, 7, 12};
     cs_term_fill(top, 0, CS_ROLE_LABEL);
     if (!v->has_tasks) {
         cs_term_put(top, 0, CS_ROLE_LABEL, " Tasks");
@@ -96,7 +133,7 @@ void cs_screen_tasks(const struct cs_view *v, struct cs_ui *ui, int top, int bot
     int x = 0;
     for (int c = 0; c < CS_TCOL_COUNT; c++) {
         char h[32];
-        bool right = c == CS_TCOL_ID || c >= CS_TCOL_POLLS;
+        bool right = c == CS_TCOL_ID || (c >= CS_TCOL_POLLS && c != CS_TCOL_SPAWN);
         const char *sorted = (int)ui->sort_col == c ? (ui->sort_desc ? "v" : "^") : "";
         if (right)
             snprintf(h, sizeof h, "%*s%s", widths[c] - (int)strlen(sorted) - 1, col_names[c],
@@ -144,6 +181,6 @@ void cs_screen_tasks(const struct cs_view *v, struct cs_ui *ui, int top, int bot
         if (rows[i].task < 0)
             draw_loop_row(v, &rows[i], y, role);
         else
-            draw_task_row(v, &rows[i], y, role);
+            draw_task_row(v, ui, &rows[i], y, role);
     }
 }

@@ -11,6 +11,7 @@
 
 #include "model_tasks.h"
 #include "screens.h"
+#include "symbolize.h"
 #include "task_tree.h"
 #include "cs_sort.h"
 
@@ -109,6 +110,12 @@ static uint64_t key_of(const struct cs_task *t, enum cs_task_col col)
         return p99_ns(t);
     case CS_TCOL_AGE:
         return UINT64_MAX - (uint64_t)t->created_ns; /* older first */
+    case CS_TCOL_IDLE: /* idle longer = waiting since earlier; running or unknown: 0 */
+        return t->state == CORUN_TASK_RUNNING || t->waiting_since_ns <= 0
+                   ? 0
+                   : UINT64_MAX - (uint64_t)t->waiting_since_ns;
+    case CS_TCOL_SPAWN:
+        return t->spawn_pc; /* tasks of one spawn site together */
     default:
         return t->id;
     }
@@ -606,6 +613,9 @@ void cs_tasks_rows_free(struct cs_ui *ui)
     ui->rows = NULL;
     ui->rows_cache = NULL;
     ui->nrows = 0;
+    cs_symbolizer_free(ui->spawn_sym);
+    ui->spawn_sym = NULL;
+    ui->spawn_sym_tried = false;
 }
 
 static uint64_t row_task_id(const struct cs_view *v, const struct cs_task_row *r)
