@@ -640,6 +640,15 @@ TEST_CASE("tasks show how long they have been idle and where they were spawned")
         t.term.wait_until([&](const std::string &scr) { return has_line(scr, ticker_row); }, 20000);
     INFO(s);
     CHECK(std::regex_search(s, std::regex("AGE +IDLE +SPAWN SITE")));
+    // The header: the loops' rate and the scheduling latency over all tasks.
+    s = t.term.wait_until(
+        [&](const std::string &scr) {
+            return std::regex_search(
+                scr, std::regex("[0-9]+ iter/s  sched p50 [0-9.]+[mun]?s p99 [0-9.]+[mun]?s"));
+        },
+        20000);
+    CHECK(std::regex_search(
+        s, std::regex("[0-9]+ iter/s  sched p50 [0-9.]+[mun]?s p99 [0-9.]+[mun]?s")));
     CHECK(has_line(s, ticker_row));
     CHECK(std::regex_search(s, std::regex("[-+ ]main +waiting .* main \\(stallgen\\.c:[0-9]+\\)")));
     // Both columns sort: '<' from ID goes to the last column, SPAWN SITE, then IDLE.

@@ -4,10 +4,54 @@
 #include <time.h>
 
 #include "model_tasks.h"
+#include "mono_clock.h"
 #include "screens.h"
 #include "term.h"
 
 static const char *const tab_names[] = {"1 Stalls", "2 Loops", "3 Tasks"};
+
+/*
+ * Row 2, right of the stall figures: how fast the loops go round (iterations a second,
+ * from their iteration histograms: the runtime's for libcorun, the engine's slices for
+ * other loops) and the scheduling latency ready -> resumed over all tasks (libcorun).
+ */
+static void draw_loop_rates(const struct cs_view *v, const struct cs_ui *ui, int x)
+{
+    static uint64_t prev_iters, prev_ns;
+    static double rate = -1;
+    uint64_t sched[CS_TASK_HIST_BUCKETS] = {0}, iters = 0;
+    bool has_sched = false, has_iters = false;
+    for (size_t i = 0; i < v->nloops; i++) {
+        const struct cs_view_loop *l = &v->loops[i];
+        if (l->has_iter_hist) {
+            has_iters = true;
+            iters += cs_hist_total(l->iter_hist);
+        }
+        if (l->has_sched_hist) {
+            has_sched = true;
+            for (int k = 0; k < CS_TASK_HIST_BUCKETS; k++)
+                sched[k] += l->sched_hist[k];
+        }
+    }
+    uint64_t now = cs_mono_ns();
+    if (!ui->paused && has_iters) {
+        if (!prev_ns || iters < prev_iters) { /* first frame, or another source */
+            prev_ns = now;
+            prev_iters = iters;
+        } else if (now - prev_ns >= 1000000000ull) {
+            rate = (double)(iters - prev_iters) * 1e9 / (double)(now - prev_ns);
+            prev_ns = now;
+            prev_iters = iters;
+        }
+    }
+    char a[32], b[32];
+    if (has_iters && rate >= 0)
+        x = cs_term_put(2, x, CS_ROLE_NORMAL, "  %.0f iter/s", rate);
+    if (has_sched && cs_hist_total(sched))
+        cs_term_put(2, x, CS_ROLE_NORMAL, "  sched p50 %s p99 %s",
+                    cs_fmt_duration(cs_hist_quantile_ns(sched, 0.5), a, sizeof a),
+                    cs_fmt_duration(cs_hist_quantile_ns(sched, 0.99), b, sizeof b));
+}
 
 int cs_screen_header(const struct cs_view *v, const struct cs_ui *ui)
 {
@@ -92,7 +136,9 @@ int cs_screen_header(const struct cs_view *v, const struct cs_ui *ui)
     x = cs_term_put(2, x, v->lost ? CS_ROLE_ALERT : CS_ROLE_NORMAL, "lost %llu",
                     (unsigned long long)v->lost);
     if (v->suppressed)
-        cs_term_put(2, x, CS_ROLE_NORMAL, "  rate-limited %llu", (unsigned long long)v->suppressed);
+        x = cs_term_put(2, x, CS_ROLE_NORMAL, "  rate-limited %llu",
+                        (unsigned long long)v->suppressed);
+    draw_loop_rates(v, ui, x);
 
     /* Row 3: screen tabs and the state of the picture. */
     x = 0;
