@@ -13,14 +13,22 @@ struct command_result {
     std::string err;
 };
 
+// The rest of an open stream.
+inline std::string slurp_stream(FILE *f)
+{
+    std::string s;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+        s.append(buf, n);
+    return s;
+}
+
 inline std::string slurp_file(const std::string &path)
 {
     std::string s;
     if (FILE *f = std::fopen(path.c_str(), "r")) {
-        char buf[4096];
-        size_t n;
-        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
-            s.append(buf, n);
+        s = slurp_stream(f);
         std::fclose(f);
     }
     return s;

@@ -42,12 +42,8 @@ class capture
         std::fflush(fd_ == 1 ? stdout : stderr);
         dup2(saved_, fd_);
         close(saved_);
-        std::string s;
         std::rewind(file_);
-        char buf[4096];
-        size_t n;
-        while ((n = std::fread(buf, 1, sizeof buf, file_)) > 0)
-            s.append(buf, n);
+        std::string s = slurp_stream(file_);
         std::fclose(file_);
         return s;
     }
