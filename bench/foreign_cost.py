@@ -70,7 +70,7 @@ def main(argv):
     args = parse_args(argv)
     if args.sched == "fifo":
         bench.SCHED_PREFIX = ["chrt", "-f", "1"]
-    exe = os.path.join(args.build, "probe", "coscope")
+    exe = os.path.join(args.build, "coscope")
     server = [os.path.join(args.build, "bench", "epoll_echo")]
     for path in (exe, server[0], os.path.join(args.build, "bench", "loadgen")):
         if not os.access(path, os.X_OK):

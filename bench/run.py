@@ -237,7 +237,7 @@ def paired_ratio(runs, ref_runs, key):
 
 def coscope_commands(args):
     """Which coscope modes exist ('coscope help' lists them); the rest say why not."""
-    exe = os.path.join(args.build, "probe", "coscope")
+    exe = os.path.join(args.build, "coscope")
     if not os.access(exe, os.X_OK):
         return exe, "", "coscope not built"
     r = subprocess.run([exe, "help"], capture_output=True, text=True, timeout=30)
@@ -548,7 +548,7 @@ def bench_metrics(res):
 
 def run_compare(args):
     """`coscope compare BASE args.out`: prints its table, returns its exit code."""
-    exe = os.path.join(args.build, "probe", "coscope")
+    exe = os.path.join(args.build, "coscope")
     if not os.access(exe, os.X_OK):
         log("compare: %s is not built" % exe)
         return 2

@@ -8,7 +8,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmd_report.h"
 #include "exit_codes.h"
 #include "keys.h"
 #include "model.h"
@@ -162,7 +161,7 @@ int cs_replay_open(const char *path, struct cs_replay **out)
     snprintf(r->path, sizeof r->path, "%s", path);
     int st = cs_recording_load(path, &r->rec);
     bool go_on = false;
-    int rc = st == -ENOMEM ? CS_EXIT_FAILURE : cs_report_status_exit(&r->rec, path, &go_on);
+    int rc = st == -ENOMEM ? CS_EXIT_FAILURE : cs_recording_status_exit(&r->rec, path, &go_on);
     if (st == -ENOMEM)
         fprintf(stderr, "coscope: out of memory reading %s\n", path);
     if (!go_on) {

@@ -26,11 +26,12 @@ p="$src/probe/src"
 # The reader, the report formats and what they use: nothing that needs BPF.
 "$cc" -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-    -I"$p" -I"$src/runtime/include" \
+    -I"$p/base" -I"$p/model" -I"$p/collect" -I"$p/record" -I"$p/report" \
+    -I"$src/probe/bpf" -I"$src/runtime/include" \
     "$src/tests/record/fuzz/fuzz_reader.c" \
-    "$p/recording_reader.c" "$p/record_encode.c" "$p/model.c" "$p/model_tasks.c" \
-    "$p/json_writer.c" "$p/report_summary.c" "$p/report_text.c" "$p/report_json.c" \
-    "$p/report_chrome.c" "$p/report_folded.c" "$p/report_svg.c" \
+    "$p/record/recording_reader.c" "$p/record/record_encode.c" "$p/model/model.c" "$p/model/model_tasks.c" \
+    "$p/base/json_writer.c" "$p/report/report_summary.c" "$p/report/report_text.c" "$p/report/report_json.c" \
+    "$p/report/report_chrome.c" "$p/report/report_folded.c" "$p/report/report_svg.c" \
     -o "$work/fuzz-reader"
 # New inputs go to a scratch directory, never into the committed corpus.
 scratch="$work/fuzz-new"

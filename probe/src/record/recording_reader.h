@@ -83,4 +83,8 @@ void cs_recording_free(struct cs_recording *r);
 /* The task with this id, or NULL. */
 const struct cs_rec_task *cs_recording_task(const struct cs_recording *r, uint64_t id);
 
+/* Says on stderr what is wrong with a loaded recording, if anything, and returns the exit
+ * code it calls for; *go_on is false when nothing in it can be used (report, top --replay). */
+int cs_recording_status_exit(const struct cs_recording *rec, const char *path, _Bool *go_on);
+
 #endif

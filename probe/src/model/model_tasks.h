@@ -65,6 +65,8 @@ struct cs_corun_snapshot {
 };
 
 void cs_corun_snapshot_free(struct cs_corun_snapshot *s);
+/* A deep copy of src into dst (free with cs_corun_snapshot_free): 0 or -ENOMEM. */
+int cs_corun_snapshot_dup(struct cs_corun_snapshot *dst, const struct cs_corun_snapshot *src);
 
 /* Name of a task state / wait reason for output ("waiting", "sleep", ...). */
 const char *cs_task_state_name(uint32_t state);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exit_codes.h"
 #include "record_encode.h"
 #include "cs_sort.h"
 
@@ -552,4 +553,33 @@ void cs_recording_free(struct cs_recording *r)
     free(r->triggers);
     free(r->slow_iters);
     memset(r, 0, sizeof *r);
+}
+
+/* What a reader's verdict means for the command: an exit code, and whether to go on. */
+int cs_recording_status_exit(const struct cs_recording *rec, const char *path, bool *go_on)
+{
+    *go_on = true;
+    switch (rec->status) {
+    case CS_REC_OK:
+        return CS_EXIT_OK;
+    case CS_REC_TRUNCATED:
+        fprintf(stderr, "coscope: warning: %s: %s\n", path, rec->message);
+        return CS_EXIT_OK;
+    case CS_REC_CORRUPT:
+        fprintf(stderr, "coscope: %s: %s\n", path, rec->message);
+        return CS_EXIT_REC_CORRUPT;
+    case CS_REC_NOT_RECORDING:
+        *go_on = false;
+        fprintf(stderr, "coscope: %s: %s\n", path, rec->message);
+        return CS_EXIT_NOT_RECORDING;
+    case CS_REC_BAD_VERSION:
+        *go_on = false;
+        fprintf(stderr, "coscope: %s: %s\n", path, rec->message);
+        return CS_EXIT_REC_VERSION;
+    case CS_REC_IO_ERROR:
+        break;
+    }
+    *go_on = false;
+    fprintf(stderr, "coscope: %s\n", rec->message);
+    return CS_EXIT_USAGE;
 }

@@ -533,16 +533,6 @@ static int by_id(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void cs_corun_snapshot_free(struct cs_corun_snapshot *s)
-{
-    if (!s)
-        return;
-    for (size_t i = 0; i < s->nloops; i++)
-        free(s->loops[i].tasks);
-    free(s->loops);
-    s->loops = NULL;
-    s->nloops = 0;
-}
 
 int cs_corun_snapshot(const struct cs_corun_target *t, struct cs_corun_snapshot *out)
 {

@@ -47,7 +47,4 @@ const struct cs_lint_table *cs_task_source_lints(const struct cs_task_source *s)
 void cs_task_source_note_stall(struct cs_task_source *s, const struct cs_stall *st,
                                uint64_t now_ns);
 
-/* Deep copy of a snapshot (a paused picture). 0 or -ENOMEM. */
-int cs_corun_snapshot_dup(struct cs_corun_snapshot *dst, const struct cs_corun_snapshot *src);
-
 #endif

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "model_tasks.h"
-#include "task_source.h"
 
 size_t cs_view_stall_count(const struct cs_view *v)
 {

@@ -511,25 +511,3 @@ const char *cs_task_source_why(const struct cs_task_source *s)
     return s->why;
 }
 
-int cs_corun_snapshot_dup(struct cs_corun_snapshot *dst, const struct cs_corun_snapshot *src)
-{
-    *dst = *src;
-    dst->loops = calloc(src->nloops ? src->nloops : 1, sizeof *dst->loops);
-    if (!dst->loops)
-        return -ENOMEM;
-    for (size_t i = 0; i < src->nloops; i++) {
-        dst->loops[i] = src->loops[i];
-        dst->loops[i].tasks = NULL;
-        size_t n = src->loops[i].ntasks;
-        if (!n)
-            continue;
-        dst->loops[i].tasks = malloc(n * sizeof *dst->loops[i].tasks);
-        if (!dst->loops[i].tasks) {
-            dst->nloops = i;
-            cs_corun_snapshot_free(dst);
-            return -ENOMEM;
-        }
-        memcpy(dst->loops[i].tasks, src->loops[i].tasks, n * sizeof *dst->loops[i].tasks);
-    }
-    return 0;
-}

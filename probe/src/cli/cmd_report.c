@@ -43,35 +43,6 @@ static int bad_usage(const char *fmt, const char *arg)
     return CS_EXIT_USAGE;
 }
 
-/* What a reader's verdict means for the command: an exit code, and whether to go on. */
-int cs_report_status_exit(const struct cs_recording *rec, const char *path, bool *go_on)
-{
-    *go_on = true;
-    switch (rec->status) {
-    case CS_REC_OK:
-        return CS_EXIT_OK;
-    case CS_REC_TRUNCATED:
-        fprintf(stderr, "coscope: warning: %s: %s\n", path, rec->message);
-        return CS_EXIT_OK;
-    case CS_REC_CORRUPT:
-        fprintf(stderr, "coscope: %s: %s\n", path, rec->message);
-        return CS_EXIT_REC_CORRUPT;
-    case CS_REC_NOT_RECORDING:
-        *go_on = false;
-        fprintf(stderr, "coscope: %s: %s\n", path, rec->message);
-        return CS_EXIT_NOT_RECORDING;
-    case CS_REC_BAD_VERSION:
-        *go_on = false;
-        fprintf(stderr, "coscope: %s: %s\n", path, rec->message);
-        return CS_EXIT_REC_VERSION;
-    case CS_REC_IO_ERROR:
-        break;
-    }
-    *go_on = false;
-    fprintf(stderr, "coscope: %s\n", rec->message);
-    return CS_EXIT_USAGE;
-}
-
 int cs_cmd_report(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -118,7 +89,7 @@ int cs_cmd_report(int argc, char **argv)
         return CS_EXIT_FAILURE;
     }
     bool go_on;
-    int rc = cs_report_status_exit(&rec, path, &go_on);
+    int rc = cs_recording_status_exit(&rec, path, &go_on);
     struct cs_report r;
     if (!go_on || cs_report_build(&r, &rec)) {
         if (go_on) {
