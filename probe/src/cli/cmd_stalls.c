@@ -12,23 +12,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "corun_attribution.h"
 #include "corun_slow_iter.h"
 #include "cs_defs.h"
 #include "duration.h"
 #include "exit_codes.h"
-#include "launch.h"
-#include "link_teardown.h"
-#include "loop_detect.h"
-#include "model.h"
 #include "mono_clock.h"
-#include "stall_collector.h"
+#include "session.h"
 #include "stall_format.h"
 #include "target_options.h"
 
 #define POLL_MS       5  /* ongoing stalls are reported within ~2 polls of the threshold */
-#define RESCAN_ROUNDS 20 /* samples per loop-thread scan (one per poll tick) */
-#define MAX_TIDS      256
 
 static void usage(FILE *out)
 {
@@ -78,30 +71,10 @@ static void print_slow_iter(const struct cs_slow_iter *it, void *arg)
         cs_slow_iter_write_text(stdout, it);
 }
 
-static void free_attrib(void *attrib)
+static void print_note(const char *line, void *arg)
 {
-    cs_corun_attrib_free(attrib);
-}
-
-static void add_loop(struct cs_collector *c, struct cs_model *m, int pid, int tid)
-{
-    if (cs_collector_has_thread(c, tid))
-        return;
-    char why[256] = "";
-    int err = cs_collector_add_thread(c, tid, why, sizeof why);
-    if (err && err != -ESRCH) {
-        fprintf(stderr, "coscope: %s\n", why);
-        return;
-    }
-    char path[96], comm[32] = "";
-    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        if (fgets(comm, sizeof comm, f))
-            comm[strcspn(comm, "\n")] = 0;
-        fclose(f);
-    }
-    cs_model_add_loop(m, tid, comm);
+    (void)arg;
+    fprintf(stderr, "coscope: %s\n", line);
 }
 
 /* stalls' own options: how stacks are taken and how many stalls are reported */
@@ -165,115 +138,67 @@ int cs_cmd_stalls(int argc, char **argv)
         return cs_target_exit_code(prc);
     struct output out = {.json = to.json};
     opts.threshold_ns = to.threshold_ns;
-    int pid = to.pid, tid = to.tid;
-    bool launched = to.launched;
+    const struct cs_session_opts so = {
+        .pid = to.pid,
+        .tid = to.tid,
+        .launched = to.launched,
+        .at_entry = to.at_entry,
+        .watch = CS_WATCH_ATTRIB,
+        .stall = opts,
+    };
+    const struct cs_session_hooks hooks = {
+        .stall = print_stall,
+        .slow_iter = print_slow_iter,
+        .note = print_note,
+        .arg = &out,
+    };
     char why[256] = "";
     int rc = CS_EXIT_OK;
-    struct cs_model *model = cs_model_new(pid);
-    struct cs_collector *coll = NULL;
-    struct cs_corun_attrib *attrib = NULL; /* libcorun targets: which task stalled */
-    struct cs_loop_scan *scan = NULL;
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (!model) {
-        rc = CS_EXIT_FAILURE;
-        goto cleanup;
-    }
-    if (pidfd < 0) {
-        fprintf(stderr, "coscope: no such process %d\n", pid);
-        rc = CS_EXIT_NO_PROCESS;
-        goto cleanup;
-    }
-    opts.pid = pid;
-    int err = cs_collector_open(&opts, model, print_stall, &out, &coll, why, sizeof why);
+    struct cs_session *sess = NULL;
+    int err = cs_session_open(&so, &hooks, &sess, why, sizeof why);
     if (err) {
         fprintf(stderr, "coscope: %s\n", why);
-        rc = cs_target_attach_exit(err);
+        rc = err == -ESRCH ? CS_EXIT_NO_PROCESS : cs_target_attach_exit(err);
         goto cleanup;
     }
-    attrib = cs_corun_attrib_new(pid, launched, opts.threshold_ns);
-    if (attrib) {
-        cs_collector_set_annotator(coll, cs_corun_attrib_annotate, attrib);
-        cs_corun_attrib_on_slow_iter(attrib, opts.max_per_sec, model, print_slow_iter, &out);
-    }
-    if (tid) {
-        add_loop(coll, model, pid, tid);
-    } else if (launched) {
-        add_loop(coll, model, pid, pid); /* the only thread so far */
-    } else {
-        int tids[MAX_TIDS];
-        int n = cs_loop_detect(pid, RESCAN_ROUNDS, 10, tids, MAX_TIDS);
-        if (n < 0) {
-            fprintf(stderr, "coscope: no such process %d\n", pid);
-            rc = CS_EXIT_NO_PROCESS;
-            goto cleanup;
-        }
-        for (int i = 0; i < n; i++)
-            add_loop(coll, model, pid, tids[i]);
-        if (!n)
-            fprintf(stderr,
-                    "coscope: no event-loop thread found in process %d yet; "
-                    "watching for one (or give -T TID)\n",
-                    pid);
-    }
-    if (!tid)
-        scan = cs_loop_scan_new(pid, RESCAN_ROUNDS);
-    if (launched && cs_launch_release(pid) != 0) {
+    if (!cs_session_loop_count(sess))
+        fprintf(stderr,
+                "coscope: no event-loop thread found in process %d yet; "
+                "watching for one (or give -T TID)\n",
+                to.pid);
+    if (cs_session_start(sess) != 0) {
         fprintf(stderr, "coscope: cannot start '%s': %s\n", to.cmd[0], strerror(errno));
         rc = CS_EXIT_FAILURE;
         goto cleanup;
     }
 
     /* Tools and tests wait for this line: from here on, stalls are seen. */
-    fprintf(stderr, "coscope: watching %zu loop thread%s of process %d\n",
-            cs_collector_thread_count(coll), cs_collector_thread_count(coll) == 1 ? "" : "s", pid);
+    size_t nloops = cs_session_loop_count(sess);
+    fprintf(stderr, "coscope: watching %zu loop thread%s of process %d\n", nloops,
+            nloops == 1 ? "" : "s", to.pid);
 
     cs_target_catch_stop();
 
-    uint64_t t0 = cs_mono_ns(), next_scan_ns = t0 + 1000000000ull;
-    bool exited = false;
-    while (!cs_stop_requested) {
+    uint64_t t0 = cs_mono_ns();
+    while (!cs_stop_requested && !cs_session_exited(sess)) {
         if (to.duration_ns && cs_mono_ns() - t0 >= to.duration_ns)
             break;
-        err = cs_collector_poll(coll, POLL_MS);
-        cs_corun_attrib_poll(attrib);
+        err = cs_session_poll(sess, POLL_MS);
         if (err) {
             fprintf(stderr, "coscope: reading BPF events: %s\n", strerror(-err));
             rc = CS_EXIT_FAILURE;
             break;
         }
-        struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
-        if (poll(&pfd, 1, 0) > 0) {
-            exited = true;
-            break;
-        }
-        /* New threads may become loops: one scan round per tick, a verdict every 20. */
-        if (scan && cs_mono_ns() >= next_scan_ns) {
-            int r = cs_loop_scan_round(scan);
-            if (r > 0) {
-                int tids[MAX_TIDS];
-                int n = cs_loop_scan_result(scan, tids, MAX_TIDS);
-                for (int i = 0; i < n; i++)
-                    add_loop(coll, model, pid, tids[i]);
-                next_scan_ns = cs_mono_ns() + 1000000000ull;
-            }
-        }
     }
-    cs_collector_poll(coll, 0); /* what the kernel already produced */
-    cs_corun_attrib_poll(attrib);
+    cs_session_poll(sess, 0); /* what the kernel already produced */
+    struct cs_model *model = cs_session_model(sess);
     if (out.json)
         cs_summary_write_json(stdout, model);
     else
         cs_summary_write_text(stdout, model);
-    if (exited && cs_target_exited(pid, launched))
+    if (cs_session_exited(sess) && cs_target_exited(to.pid, to.launched))
         rc = CS_EXIT_NO_PROCESS;
-cleanup:;
-    /* Both detach uprobes and perf events, each waiting for RCU: overlap them. */
-    struct cs_teardown *td = cs_teardown_start(free_attrib, attrib);
-    cs_loop_scan_free(scan);
-    cs_collector_close(coll);
-    cs_teardown_join(td);
-    if (pidfd >= 0)
-        close(pidfd);
-    cs_model_free(model);
+cleanup:
+    cs_session_close(sess);
     return rc;
 }

@@ -5,19 +5,7 @@
 #include <string.h>
 
 #include "exit_codes.h"
-
-void cs_proc_comm(int pid, char *buf, unsigned len)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/comm", pid);
-    snprintf(buf, len, "?");
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return;
-    if (fgets(buf, (int)len, f))
-        buf[strcspn(buf, "\n")] = 0;
-    fclose(f);
-}
+#include "proc.h"
 
 int cs_corun_report_error(const char *verb, int pid, int err, const char *why)
 {

@@ -6,7 +6,6 @@
  * exit code for `err` (a cs_corun_open / cs_corun_snapshot result). */
 int cs_corun_report_error(const char *verb, int pid, int err, const char *why);
 
-/* The process's comm ("?" if gone) into buf. */
-void cs_proc_comm(int pid, char *buf, unsigned len);
+#include "proc.h" /* cs_proc_comm, for the printers that name the process */
 
 #endif

@@ -1,0 +1,298 @@
+#include "session.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "corun_attribution.h"
+#include "corun_target.h"
+#include "launch.h"
+#include "link_teardown.h"
+#include "loop_detect.h"
+#include "mono_clock.h"
+#include "proc.h"
+#include "task_source.h"
+
+#define SCAN_ROUNDS      20 /* /proc samples per loop-thread verdict */
+#define SCAN_INTERVAL_MS 10 /* between two samples of the first scan */
+#define SCAN_EVERY_NS    50000000ull /* one round of the background scan this often */
+#define MAX_LOOPS        256
+/* A launched command not held at its entry point maps libcorun once its dynamic loader has
+ * run: wait this long at most for it, so that its first stalls already name their tasks. */
+#define RUNTIME_WAIT_NS 500000000ull
+
+struct cs_session {
+    struct cs_session_opts opts;
+    struct cs_session_hooks hooks;
+    struct cs_model *model;
+    struct cs_collector *coll;
+    struct cs_corun_attrib *attrib;
+    struct cs_task_source *tasks;
+    struct cs_loop_scan *scan;
+    int pidfd;
+    bool exited, released;
+    uint64_t next_scan_ns;
+    size_t nloops;
+    int loops[MAX_LOOPS];
+};
+
+static void note(const struct cs_session *s, const char *fmt, const char *arg)
+{
+    if (!s->hooks.note)
+        return;
+    char line[400];
+    snprintf(line, sizeof line, fmt, arg);
+    s->hooks.note(line, s->hooks.arg);
+}
+
+/* The collector's callback: every stall after attribution and the rate limit. */
+static void on_stall(const struct cs_stall *st, void *arg)
+{
+    struct cs_session *s = arg;
+    if (st->ongoing && s->exited)
+        return; /* a slice cut short by the exit is not a stall */
+    if (!st->ongoing && s->tasks)
+        cs_task_source_note_stall(s->tasks, st, cs_mono_ns());
+    if (s->hooks.stall)
+        s->hooks.stall(st, s->hooks.arg);
+}
+
+static void on_slow_iter(const struct cs_slow_iter *it, void *arg)
+{
+    struct cs_session *s = arg;
+    if (s->hooks.slow_iter)
+        s->hooks.slow_iter(it, s->hooks.arg);
+}
+
+static void add_loop(struct cs_session *s, int tid)
+{
+    if (cs_collector_has_thread(s->coll, tid) || s->nloops == MAX_LOOPS)
+        return;
+    char why[256] = "";
+    int err = cs_collector_add_thread(s->coll, tid, why, sizeof why);
+    if (err) {
+        if (err != -ESRCH) /* gone already: the next scan may find another */
+            note(s, "%s", why);
+        return;
+    }
+    char comm[CS_MODEL_COMM_LEN];
+    cs_thread_comm(s->opts.pid, tid, comm, sizeof comm);
+    s->loops[s->nloops++] = tid;
+    cs_model_add_loop(s->model, tid, comm);
+    if (s->hooks.loop_added)
+        s->hooks.loop_added(tid, comm, s->hooks.arg);
+}
+
+/* The loop threads to watch from the start: -T, the launched command's only thread, or the
+ * threads found in a wait call most of the time. -ESRCH if the process is gone. */
+static int find_loops(struct cs_session *s)
+{
+    if (s->opts.tid) {
+        add_loop(s, s->opts.tid);
+        return 0;
+    }
+    if (s->opts.launched) {
+        add_loop(s, s->opts.pid); /* the only thread so far */
+    } else {
+        int tids[MAX_LOOPS];
+        int n = cs_loop_detect(s->opts.pid, SCAN_ROUNDS, SCAN_INTERVAL_MS, tids, MAX_LOOPS);
+        if (n < 0)
+            return -ESRCH;
+        for (int i = 0; i < n; i++)
+            add_loop(s, tids[i]);
+    }
+    s->scan = cs_loop_scan_new(s->opts.pid, SCAN_ROUNDS);
+    s->next_scan_ns = cs_mono_ns() + SCAN_EVERY_NS;
+    return 0;
+}
+
+static void wait_for_runtime(int pid)
+{
+    uint64_t deadline = cs_mono_ns() + RUNTIME_WAIT_NS;
+    uint64_t addr;
+    while (cs_corun_find_symbol(pid, "corun_debug", &addr, NULL, 0, NULL, 0) == -ENOENT &&
+           cs_mono_ns() < deadline)
+        usleep(5000);
+}
+
+static int release(struct cs_session *s, char *why, size_t why_len)
+{
+    if (!s->opts.launched || s->released)
+        return 0;
+    s->released = true;
+    if (cs_launch_release(s->opts.pid) != 0) {
+        int err = -errno;
+        snprintf(why, why_len, "cannot start the command: %s", strerror(-err));
+        return err;
+    }
+    return 0;
+}
+
+int cs_session_open(const struct cs_session_opts *opts, const struct cs_session_hooks *hooks,
+                    struct cs_session **out, char *why, size_t why_len)
+{
+    *out = NULL;
+    struct cs_session *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(why, why_len, "out of memory");
+        return -ENOMEM;
+    }
+    s->opts = *opts;
+    s->opts.stall.pid = opts->pid;
+    if (hooks)
+        s->hooks = *hooks;
+    s->pidfd = -1;
+    int err = -ENOMEM;
+    snprintf(why, why_len, "out of memory");
+    s->model = cs_model_new(opts->pid);
+    if (!s->model)
+        goto fail;
+    s->pidfd = (int)syscall(SYS_pidfd_open, opts->pid, 0);
+    if (s->pidfd < 0) {
+        err = -ESRCH;
+        snprintf(why, why_len, "no such process %d", opts->pid);
+        goto fail;
+    }
+    err = cs_collector_open(&s->opts.stall, s->model, on_stall, s, &s->coll, why, why_len);
+    if (err)
+        goto fail;
+    if (find_loops(s)) {
+        err = -ESRCH;
+        snprintf(why, why_len, "no such process %d", opts->pid);
+        goto fail;
+    }
+    /* A launched command held at its entry point has its runtime mapped: the probes below
+     * are on before its first task runs. Otherwise it must run to map the runtime. */
+    if (opts->launched && !opts->at_entry) {
+        err = release(s, why, why_len);
+        if (err)
+            goto fail;
+        wait_for_runtime(opts->pid);
+    }
+    if (opts->watch & CS_WATCH_ATTRIB) {
+        s->attrib = cs_corun_attrib_new(opts->pid, opts->launched, opts->stall.threshold_ns);
+        if (s->attrib) {
+            cs_collector_set_annotator(s->coll, cs_corun_attrib_annotate, s->attrib);
+            cs_corun_attrib_on_slow_iter(s->attrib, opts->stall.max_per_sec, s->model,
+                                         on_slow_iter, s);
+        }
+    }
+    if (opts->watch & CS_WATCH_TASKS) {
+        s->tasks = cs_task_source_new(opts->pid, opts->stall.threshold_ns);
+        if (s->tasks)
+            cs_task_source_process(s->tasks, cs_mono_ns());
+    }
+    *out = s;
+    return 0;
+fail:
+    cs_session_close(s);
+    return err;
+}
+
+int cs_session_start(struct cs_session *s)
+{
+    char why[128];
+    return release(s, why, sizeof why);
+}
+
+int cs_session_poll(struct cs_session *s, int timeout_ms)
+{
+    int err = cs_collector_poll(s->coll, timeout_ms);
+    if (s->attrib)
+        cs_corun_attrib_poll(s->attrib);
+    if (err)
+        return err;
+    if (!s->exited) {
+        struct pollfd pfd = {.fd = s->pidfd, .events = POLLIN};
+        if (poll(&pfd, 1, 0) > 0)
+            s->exited = true;
+    }
+    uint64_t now = cs_mono_ns();
+    if (s->tasks)
+        cs_task_source_process(s->tasks, now);
+    if (s->exited)
+        return 0;
+    /* New threads may become loops: one scan round per tick, a verdict every SCAN_ROUNDS. */
+    if (s->scan && now >= s->next_scan_ns) {
+        s->next_scan_ns = now + SCAN_EVERY_NS;
+        if (cs_loop_scan_round(s->scan) > 0) {
+            int tids[MAX_LOOPS];
+            int n = cs_loop_scan_result(s->scan, tids, MAX_LOOPS);
+            for (int i = 0; i < n; i++)
+                add_loop(s, tids[i]);
+        }
+    }
+    return 0;
+}
+
+bool cs_session_exited(const struct cs_session *s)
+{
+    return s->exited;
+}
+
+int cs_session_exit_fd(const struct cs_session *s)
+{
+    return s->pidfd;
+}
+
+int cs_session_event_fd(const struct cs_session *s)
+{
+    return cs_collector_fd(s->coll);
+}
+
+struct cs_model *cs_session_model(const struct cs_session *s)
+{
+    return s->model;
+}
+
+struct cs_collector *cs_session_collector(const struct cs_session *s)
+{
+    return s->coll;
+}
+
+struct cs_task_source *cs_session_tasks(const struct cs_session *s)
+{
+    return s->tasks;
+}
+
+struct cs_corun_attrib *cs_session_attrib(const struct cs_session *s)
+{
+    return s->attrib;
+}
+
+size_t cs_session_loops(const struct cs_session *s, int *tids, size_t max)
+{
+    size_t n = s->nloops < max ? s->nloops : max;
+    memcpy(tids, s->loops, n * sizeof *tids);
+    return n;
+}
+
+size_t cs_session_loop_count(const struct cs_session *s)
+{
+    return s->nloops;
+}
+
+static void free_attrib(void *attrib)
+{
+    cs_corun_attrib_free(attrib);
+}
+
+void cs_session_close(struct cs_session *s)
+{
+    if (!s)
+        return;
+    /* Both detach uprobes and perf events, each waiting for RCU: overlap them. */
+    struct cs_teardown *td = cs_teardown_start(free_attrib, s->attrib);
+    cs_task_source_free(s->tasks);
+    cs_loop_scan_free(s->scan);
+    cs_collector_close(s->coll);
+    cs_teardown_join(td);
+    if (s->pidfd >= 0)
+        close(s->pidfd);
+    cs_model_free(s->model);
+    free(s);
+}

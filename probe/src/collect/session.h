@@ -1,0 +1,99 @@
+/*
+ * One attach session: everything a verb (stalls, stat, top, record) does to watch a process
+ * — pidfd, the stall collector, the loop threads found now and later, the libcorun
+ * attribution and task source when the target has libcorun, noticing the target's exit,
+ * and tearing it all down without harming the target. A verb opens a session with the
+ * parts it needs (`watch`), hands it hooks, polls it, and wires what comes out to outputs.
+ *
+ * Order of a session's life:
+ *   cs_session_open   attach (a launched command not stopped at its entry point is
+ *                     released first, so that its runtime is mapped)
+ *   ...               the verb attaches what else it needs (record: task births and ends)
+ *   cs_session_start  release a launched command held at its entry point
+ *   cs_session_poll   every few ms until the verb stops or cs_session_exited()
+ *   cs_session_close  detach everything; the target keeps running
+ */
+#ifndef CS_SESSION_H
+#define CS_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corun_slow_iter.h"
+#include "model.h"
+#include "stall_collector.h"
+
+/* The parts of a session beyond the stall collector, as a mask. */
+enum cs_watch {
+    /* libcorun targets: a stall is one task's slice and names its task; slow iterations. */
+    CS_WATCH_ATTRIB = 1u << 0,
+    /* libcorun targets: the task table, long slices and task ends (top, record). */
+    CS_WATCH_TASKS = 1u << 1,
+};
+
+struct cs_session_hooks {
+    /* Each stall that passes the rate limit, ongoing and final (after attribution). */
+    void (*stall)(const struct cs_stall *s, void *arg);
+    /* libcorun: an iteration over the threshold although none of its slices was. */
+    void (*slow_iter)(const struct cs_slow_iter *it, void *arg);
+    /* A thread starts being watched as a loop (its comm may be ""). */
+    void (*loop_added)(int tid, const char *comm, void *arg);
+    /* Something the user should know, one line without "coscope: " (NULL: dropped). */
+    void (*note)(const char *line, void *arg);
+    void *arg;
+};
+
+struct cs_session_opts {
+    int pid;
+    int tid;       /* watch this thread as the loop; 0: detect loop threads, now and later */
+    bool launched; /* started by coscope and held until released */
+    bool at_entry; /* ...held at its entry point (its libraries are mapped) */
+    unsigned watch;
+    /* The stall collector's options (pid is filled in by the session). */
+    struct cs_stall_opts stall;
+};
+
+struct cs_session;
+struct cs_task_source;
+struct cs_corun_attrib;
+
+/*
+ * Attaches to opts->pid. 0, or a negative errno with one sentence in `why`: -ESRCH (no such
+ * process, or it exited), -EPERM/-EACCES (permission), -ENOMEM, anything else: the kernel
+ * lacks something (cs_target_attach_exit maps them to exit codes).
+ */
+int cs_session_open(const struct cs_session_opts *opts, const struct cs_session_hooks *hooks,
+                    struct cs_session **out, char *why, size_t why_len);
+
+/* Releases a launched command held at its entry point (a no-op otherwise). 0 or -errno. */
+int cs_session_start(struct cs_session *s);
+
+/*
+ * Waits up to `timeout_ms` for kernel events and handles them; notices the target's exit;
+ * finds new loop threads; refreshes the libcorun side. 0, or a negative errno when the
+ * kernel's events cannot be read.
+ */
+int cs_session_poll(struct cs_session *s, int timeout_ms);
+
+/* Has the target exited (seen by cs_session_poll)? */
+bool cs_session_exited(const struct cs_session *s);
+
+/* Polls readable when the target exits; an fd that polls readable when events wait. */
+int cs_session_exit_fd(const struct cs_session *s);
+int cs_session_event_fd(const struct cs_session *s);
+
+/* The parts, for the verbs that read more of them. Tasks and attribution may be NULL. */
+struct cs_model *cs_session_model(const struct cs_session *s);
+struct cs_collector *cs_session_collector(const struct cs_session *s);
+struct cs_task_source *cs_session_tasks(const struct cs_session *s);
+struct cs_corun_attrib *cs_session_attrib(const struct cs_session *s);
+
+/* The loop threads watched so far, oldest first: up to `max` into tids; returns the count. */
+size_t cs_session_loops(const struct cs_session *s, int *tids, size_t max);
+size_t cs_session_loop_count(const struct cs_session *s);
+
+/* Detaches everything (the target keeps running) and frees. NULL is fine. */
+void cs_session_close(struct cs_session *s);
+
+#endif
