@@ -252,7 +252,7 @@ int cs_cmd_top(int argc, char **argv)
 
     int pid = o.target.pid;
     char **cmd = o.target.cmd;
-    bool launched = false;
+    bool launched = false, at_entry = false;
     char log_path[64] = "";
     if (cmd) {
         pid = launch_quietly(cmd, log_path, sizeof log_path);
@@ -261,11 +261,18 @@ int cs_cmd_top(int argc, char **argv)
         launched = true;
         /* Up to its first instruction: libcorun is mapped then, so the task probes attach
          * before anything runs (failing that, they attach on a later retry). */
-        cs_launch_run_to_entry(pid);
+        at_entry = cs_launch_run_to_entry(pid) == 0;
     }
     char why[256] = "";
     struct cs_live *live = NULL;
-    int err = cs_live_open(pid, launched, o.target.threshold_ns, &live, why, sizeof why);
+    const struct cs_live_opts lo = {
+        .pid = pid,
+        .tid = o.target.tid,
+        .launched = launched,
+        .at_entry = at_entry,
+        .threshold_ns = o.target.threshold_ns,
+    };
+    int err = cs_live_open(&lo, &live, why, sizeof why);
     if (err) {
         fprintf(stderr, "coscope: %s\n", why);
         if (launched)
@@ -281,7 +288,7 @@ int cs_cmd_top(int argc, char **argv)
     }
     atexit(cs_term_close); /* any exit() path still gives the terminal back */
     cs_target_catch_stop();
-    if (launched && cs_launch_release(pid) != 0) {
+    if (cs_live_start(live) != 0) {
         cs_term_close();
         fprintf(stderr, "coscope: cannot start '%s': %s\n", cmd[0], strerror(errno));
         cs_live_close(live);

@@ -10,19 +10,18 @@
 #include <unistd.h>
 
 #include "cs_defs.h"
-#include "loop_detect.h"
 #include "model.h"
 #include "model_tasks.h"
+#include "mono_clock.h"
+#include "proc.h"
+#include "session.h"
 #include "stall_collector.h"
 #include "stalls.h"
 #include "task_source.h"
 
-#define SCAN_ROUNDS      20 /* samples per loop-thread scan verdict */
-#define SCAN_EVERY_NS    50000000ull
 #define CPU_EVERY_NS     1000000000ull
 #define ONGOING_EVERY_NS 100000000ull  /* the collector repeats an ongoing stall this often */
 #define ONGOING_STALE_NS 2000000000ull /* forget an ongoing record nobody refreshed */
-#define MAX_TIDS         256
 
 struct live_loop {
     struct cs_view_loop v;
@@ -41,42 +40,18 @@ struct cs_live {
     bool launched;
     char comm[CS_MODEL_COMM_LEN];
     uint64_t threshold_ns;
-    struct cs_model *model;
-    struct cs_collector *coll;
-    struct cs_loop_scan *scan;
-    struct cs_task_source *tasks;
-    int pidfd;
+    struct cs_session *sess;
+    struct cs_model *model;       /* the session's */
+    struct cs_collector *coll;    /* the session's */
+    struct cs_task_source *tasks; /* the session's: NULL without libcorun */
     bool exited;
-    uint64_t next_scan_ns, next_cpu_ns, last_cpu_ns;
+    uint64_t next_cpu_ns, last_cpu_ns;
     long clk_tck;
     struct live_loop loops[CS_VIEW_MAX_LOOPS];
     size_t nloops;
     uint64_t worst_ns;
     int worst_tid;
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void read_comm(int pid, int tid, char *comm, size_t len)
-{
-    char path[96];
-    if (tid)
-        snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
-    else
-        snprintf(path, sizeof path, "/proc/%d/comm", pid);
-    comm[0] = 0;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    if (fgets(comm, (int)len, f))
-        comm[strcspn(comm, "\n")] = 0;
-    fclose(f);
-}
 
 static struct live_loop *find_loop(struct cs_live *l, int tid)
 {
@@ -99,11 +74,9 @@ static void on_stall(const struct cs_stall *s, void *arg)
         if (lp->has_ongoing)
             cs_stall_release(&lp->ongoing);
         lp->has_ongoing = cs_stall_copy(&lp->ongoing, s) == 0;
-        lp->ongoing_seen_ns = now_ns();
+        lp->ongoing_seen_ns = cs_mono_ns();
         return;
     }
-    if (l->tasks)
-        cs_task_source_note_stall(l->tasks, s, now_ns());
     if (lp->has_ongoing && lp->ongoing.seq <= s->seq) {
         cs_stall_release(&lp->ongoing);
         lp->has_ongoing = false;
@@ -119,21 +92,19 @@ static void on_stall(const struct cs_stall *s, void *arg)
     }
 }
 
-static void add_loop(struct cs_live *l, int tid)
+/* The session watches a new loop thread. */
+static void on_loop_added(int tid, const char *comm, void *arg)
 {
-    if (cs_collector_has_thread(l->coll, tid) || l->nloops == CS_VIEW_MAX_LOOPS)
+    struct cs_live *l = arg;
+    if (l->nloops == CS_VIEW_MAX_LOOPS)
         return;
-    char why[256];
-    if (cs_collector_add_thread(l->coll, tid, why, sizeof why))
-        return; /* gone already, or not attachable: the next scan may find it again */
     struct live_loop *lp = &l->loops[l->nloops++];
     memset(lp, 0, sizeof *lp);
     lp->v.tid = tid;
     lp->v.cpu_pct = -1;
     lp->v.util_pct = -1;
     lp->v.util_from = "CPU";
-    read_comm(l->pid, tid, lp->v.comm, sizeof lp->v.comm);
-    cs_model_add_loop(l->model, tid, lp->v.comm);
+    snprintf(lp->v.comm, sizeof lp->v.comm, "%s", comm);
 }
 
 /* utime + stime of a thread, in clock ticks; false if it is gone. */
@@ -250,68 +221,59 @@ static void sample_cpu(struct cs_live *l, uint64_t now)
     l->last_cpu_ns = now;
 }
 
-int cs_live_open(int pid, bool launched, uint64_t threshold_ns, struct cs_live **out, char *why,
-                 size_t why_len)
+int cs_live_open(const struct cs_live_opts *o, struct cs_live **out, char *why, size_t why_len)
 {
     struct cs_live *l = calloc(1, sizeof *l);
     if (!l)
         return -ENOMEM;
-    l->pid = pid;
-    l->launched = launched;
-    l->threshold_ns = threshold_ns;
-    l->pidfd = -1;
+    l->pid = o->pid;
+    l->launched = o->launched;
+    l->threshold_ns = o->threshold_ns;
     l->clk_tck = sysconf(_SC_CLK_TCK);
     if (l->clk_tck <= 0)
         l->clk_tck = 100;
-    read_comm(pid, 0, l->comm, sizeof l->comm);
-    int err = -ENOMEM;
-    l->model = cs_model_new(pid);
-    if (!l->model)
-        goto fail;
-    l->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (l->pidfd < 0) {
-        err = -ESRCH;
-        snprintf(why, why_len, "no such process %d", pid);
-        goto fail;
-    }
-    struct cs_stall_opts opts = {
-        .pid = pid,
-        .threshold_ns = threshold_ns,
-        .stack_mode = CS_STACK_AUTO,
-        .stack_bytes = 16384,
-        .max_per_sec = 20,
-        .ongoing_every_ns = ONGOING_EVERY_NS,
-        .stats = true, /* iteration histograms and busy/wait of foreign loops */
+    cs_proc_comm(o->pid, l->comm, sizeof l->comm);
+    /* The same pipeline as `stalls` and `record`: libcorun stalls are task slices that
+     * name their task, ongoing ones included. */
+    const struct cs_session_opts so = {
+        .pid = o->pid,
+        .tid = o->tid,
+        .launched = o->launched,
+        .at_entry = o->at_entry,
+        .watch = CS_WATCH_ATTRIB | CS_WATCH_TASKS,
+        .stall =
+            {
+                .threshold_ns = o->threshold_ns,
+                .stack_mode = CS_STACK_AUTO,
+                .stack_bytes = 16384,
+                .max_per_sec = 20,
+                .ongoing_every_ns = ONGOING_EVERY_NS,
+                .stats = true, /* iteration histograms and busy/wait of foreign loops */
+            },
     };
-    err = cs_collector_open(&opts, l->model, on_stall, l, &l->coll, why, why_len);
-    if (err)
-        goto fail;
-    if (launched) {
-        add_loop(l, pid); /* the only thread so far */
-    } else {
-        int tids[MAX_TIDS];
-        int n = cs_loop_detect(pid, SCAN_ROUNDS, 10, tids, MAX_TIDS);
-        if (n < 0) {
-            err = -ESRCH;
-            snprintf(why, why_len, "no such process %d", pid);
-            goto fail;
-        }
-        for (int i = 0; i < n; i++)
-            add_loop(l, tids[i]);
+    const struct cs_session_hooks hooks = {
+        .stall = on_stall,
+        .loop_added = on_loop_added,
+        .arg = l,
+    };
+    int err = cs_session_open(&so, &hooks, &l->sess, why, why_len);
+    if (err) {
+        free(l);
+        return err;
     }
-    l->scan = cs_loop_scan_new(pid, SCAN_ROUNDS);
-    l->tasks = cs_task_source_new(pid, threshold_ns);
-    uint64_t now = now_ns();
-    if (l->tasks)
-        cs_task_source_process(l->tasks, now);
-    l->next_scan_ns = now + SCAN_EVERY_NS;
+    l->model = cs_session_model(l->sess);
+    l->coll = cs_session_collector(l->sess);
+    l->tasks = cs_session_tasks(l->sess);
+    uint64_t now = cs_mono_ns();
     sample_cpu(l, now);
     l->next_cpu_ns = now + CPU_EVERY_NS;
     *out = l;
     return 0;
-fail:
-    cs_live_close(l);
-    return err;
+}
+
+int cs_live_start(struct cs_live *l)
+{
+    return cs_session_start(l->sess);
 }
 
 void cs_live_close(struct cs_live *l)
@@ -321,23 +283,18 @@ void cs_live_close(struct cs_live *l)
     for (size_t i = 0; i < l->nloops; i++)
         if (l->loops[i].has_ongoing)
             cs_stall_release(&l->loops[i].ongoing);
-    cs_loop_scan_free(l->scan);
-    cs_task_source_free(l->tasks);
-    cs_collector_close(l->coll);
-    if (l->pidfd >= 0)
-        close(l->pidfd);
-    cs_model_free(l->model);
+    cs_session_close(l->sess);
     free(l);
 }
 
 int cs_live_event_fd(const struct cs_live *l)
 {
-    return cs_collector_fd(l->coll);
+    return cs_session_event_fd(l->sess);
 }
 
 int cs_live_exit_fd(const struct cs_live *l)
 {
-    return l->pidfd;
+    return cs_session_exit_fd(l->sess);
 }
 
 bool cs_live_target_exited(const struct cs_live *l)
@@ -352,10 +309,10 @@ size_t cs_live_loop_count(const struct cs_live *l)
 
 int cs_live_process(struct cs_live *l)
 {
-    int err = cs_collector_poll(l->coll, 0);
+    int err = cs_session_poll(l->sess, 0);
     if (err)
         return err;
-    uint64_t now = now_ns();
+    uint64_t now = cs_mono_ns();
     for (size_t i = 0; i < l->nloops; i++) {
         struct live_loop *lp = &l->loops[i];
         /* A final record can be lost (ring buffer full): do not show a stall forever. */
@@ -364,33 +321,17 @@ int cs_live_process(struct cs_live *l)
             lp->has_ongoing = false;
         }
     }
-    if (!l->exited) {
-        struct pollfd pfd = {.fd = l->pidfd, .events = POLLIN};
-        if (poll(&pfd, 1, 0) > 0) {
-            l->exited = true;
-            /* A slice cut short by the exit is not a stall: nothing is in progress now. */
-            for (size_t i = 0; i < l->nloops; i++) {
-                if (l->loops[i].has_ongoing)
-                    cs_stall_release(&l->loops[i].ongoing);
-                l->loops[i].has_ongoing = false;
-            }
+    if (!l->exited && cs_session_exited(l->sess)) {
+        l->exited = true;
+        /* A slice cut short by the exit is not a stall: nothing is in progress now. */
+        for (size_t i = 0; i < l->nloops; i++) {
+            if (l->loops[i].has_ongoing)
+                cs_stall_release(&l->loops[i].ongoing);
+            l->loops[i].has_ongoing = false;
         }
     }
     if (l->exited)
         return 0;
-    /* New threads may become loops: one scan round per tick, a verdict every 20 rounds. */
-    if (l->scan && now >= l->next_scan_ns) {
-        l->next_scan_ns = now + SCAN_EVERY_NS;
-        int r = cs_loop_scan_round(l->scan);
-        if (r > 0) {
-            int tids[MAX_TIDS];
-            int n = cs_loop_scan_result(l->scan, tids, MAX_TIDS);
-            for (int i = 0; i < n; i++)
-                add_loop(l, tids[i]);
-        }
-    }
-    if (l->tasks)
-        cs_task_source_process(l->tasks, now);
     if (now >= l->next_cpu_ns) {
         sample_cpu(l, now);
         l->next_cpu_ns = now + CPU_EVERY_NS;
@@ -417,7 +358,7 @@ void cs_live_view(const struct cs_live *l, struct cs_view *v)
     v->nended = l->tasks ? cs_task_source_ended(l->tasks, v->ended, CS_VIEW_MAX_ENDED) : 0;
     v->lints = l->tasks ? cs_task_source_lints(l->tasks) : NULL;
     v->threshold_ns = l->threshold_ns;
-    v->now_ns = now_ns();
+    v->now_ns = cs_mono_ns();
     v->now_wall = time(NULL);
     v->stalls = cs_model_stalls(l->model);
     v->worst_ns = l->worst_ns;

@@ -15,14 +15,21 @@
 
 struct cs_live;
 
+struct cs_live_opts {
+    int pid;       /* already checked to exist */
+    int tid;       /* -T: the loop thread; 0: detect them */
+    bool launched; /* coscope started it, held; its only thread is the loop */
+    bool at_entry; /* ...held at its entry point (libcorun mapped): released by start */
+    uint64_t threshold_ns;
+};
+
 /*
- * Attaches to `pid` (already checked to exist). `launched`: coscope started it stopped
- * and its only thread is the loop. Returns 0 or a negative errno from the collector
- * (-EPERM: permission, -ESRCH: gone, anything else: the kernel lacks something) with
- * one sentence in `why`.
+ * Attaches (collect/session.h). Returns 0 or a negative errno (-EPERM: permission, -ESRCH:
+ * gone, anything else: the kernel lacks something) with one sentence in `why`.
  */
-int cs_live_open(int pid, bool launched, uint64_t threshold_ns, struct cs_live **out, char *why,
-                 size_t why_len);
+int cs_live_open(const struct cs_live_opts *o, struct cs_live **out, char *why, size_t why_len);
+/* Releases a launched command held at its entry point. 0 or -errno. */
+int cs_live_start(struct cs_live *l);
 void cs_live_close(struct cs_live *l);
 
 /* Fds to poll for input: kernel events, and the target's exit (pidfd). */

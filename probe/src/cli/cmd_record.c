@@ -18,13 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "corun_target.h"
-#include "corun_attribution.h"
 #include "cs_defs.h"
 #include "duration.h"
 #include "exit_codes.h"
-#include "launch.h"
-#include "loop_detect.h"
 #include "model.h"
 #include "mono_clock.h"
 #include "model_tasks.h"
@@ -32,6 +28,7 @@
 #include "record_target.h"
 #include "record_tasks.h"
 #include "record_writer.h"
+#include "session.h"
 #include "stall_collector.h"
 #include "stalls.h"
 #include "target_options.h"
@@ -39,13 +36,11 @@
 #include "view.h"
 
 #define POLL_MS           5
-#define RESCAN_ROUNDS     20
 #define MAX_TIDS          256
 #define MAX_TRIGGERS      8
 #define STATS_EVERY_NS    1000000000ull
 #define DEFAULT_AFTER_NS  2000000000ull
 #define DEFAULT_FLIGHT_MB 64
-#define LAUNCH_WAIT_NS    1000000000ull
 #define MAX_STALLS_PER_S  100 /* a flood of stalls is counted (LOST.suppressed), not kept */
 
 static void usage(FILE *out)
@@ -102,10 +97,11 @@ struct recorder {
     const struct rec_opts *o;
     int pid;
     struct cs_rec_writer *w;
-    struct cs_model *model;
-    struct cs_collector *coll;
+    struct cs_session *sess;
+    struct cs_model *model;     /* the session's */
+    struct cs_collector *coll;  /* the session's */
     struct cs_rec_tasks *tasks;
-    struct cs_task_source *tsrc;
+    struct cs_task_source *tsrc; /* the session's: NULL only when out of memory */
     struct cs_rec_polls *polls; /* --polls */
     int64_t last_snap_ns;
     uint64_t next_stats_ns;
@@ -247,31 +243,22 @@ static void on_slow_iter(const struct cs_slow_iter *it, void *arg)
     writer_failed(r);
 }
 
-static void add_loop(struct recorder *r, int tid)
+/* The session watches a new loop thread: a LOOP record. */
+static void on_loop_added(int tid, const char *comm, void *arg)
 {
-    if (cs_collector_has_thread(r->coll, tid))
-        return;
-    char why[256] = "";
-    int err = cs_collector_add_thread(r->coll, tid, why, sizeof why);
-    if (err) {
-        if (err != -ESRCH)
-            fprintf(stderr, "coscope: %s\n", why);
-        return;
-    }
+    struct recorder *r = arg;
     struct cs_rec_loop l = {.t_ns = cs_mono_ns(), .tid = tid};
-    char path[96];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", r->pid, tid);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        if (fgets(l.comm, sizeof l.comm, f))
-            l.comm[strcspn(l.comm, "\n")] = 0;
-        fclose(f);
-    }
-    cs_model_add_loop(r->model, tid, l.comm);
+    snprintf(l.comm, sizeof l.comm, "%s", comm);
     if (r->ntids < MAX_TIDS)
         r->tids[r->ntids++] = tid;
     if (cs_rec_encode_loop(cs_rec_writer_begin(r->w), &l) == 0)
         cs_rec_writer_commit(r->w, l.t_ns, true);
+}
+
+static void print_note(const char *line, void *arg)
+{
+    (void)arg;
+    fprintf(stderr, "coscope: %s\n", line);
 }
 
 /* Long task slices the task source saw since the last call. */
@@ -317,7 +304,8 @@ static void write_lost(struct recorder *r, bool always)
 /* The task side: a new snapshot means spawns, exits and (now and then) statistics. */
 static void tick_tasks(struct recorder *r, uint64_t now, bool force_stats)
 {
-    cs_task_source_process(r->tsrc, now);
+    if (!r->tsrc)
+        return;
     write_slices(r);
     cs_rec_polls_tick(r->polls);
     const struct cs_corun_snapshot *snap = cs_task_source_snapshot(r->tsrc);
@@ -337,7 +325,7 @@ static void tick_tasks(struct recorder *r, uint64_t now, bool force_stats)
  */
 static void write_engine_stats(struct recorder *r, uint64_t now, bool force)
 {
-    if (cs_task_source_snapshot(r->tsrc) || (!force && now < r->next_engine_stats_ns))
+    if ((r->tsrc && cs_task_source_snapshot(r->tsrc)) || (!force && now < r->next_engine_stats_ns))
         return;
     r->next_engine_stats_ns = now + STATS_EVERY_NS;
     for (size_t i = 0; i < r->ntids; i++) {
@@ -378,95 +366,59 @@ static int fire(struct recorder *r)
     return 0;
 }
 
-/*
- * A command we launched maps libcorun only once its dynamic loader has run; the task side
- * and the stall attribution find it then. Wait for that (a process without libcorun costs
- * LAUNCH_WAIT_NS once) so the first stalls already name their tasks.
- */
-static void wait_for_runtime(int pid)
-{
-    uint64_t deadline = cs_mono_ns() + LAUNCH_WAIT_NS;
-    uint64_t addr;
-    while (cs_corun_find_symbol(pid, "corun_debug", &addr, NULL, 0, NULL, 0) == -ENOENT &&
-           cs_mono_ns() < deadline)
-        usleep(5000);
-}
-
 /* Target, collectors and the loop threads; then the loop until stopped. */
 static int run(struct recorder *r, bool launched, char **cmd)
 {
     const struct rec_opts *o = r->o;
     char why[400] = "";
-    struct cs_stall_opts sopts = {
+    const struct cs_session_opts so = {
         .pid = r->pid,
-        .threshold_ns = o->target.threshold_ns,
-        .stack_mode = CS_STACK_AUTO,
-        .stack_bytes = 16384,
-        .max_per_sec = MAX_STALLS_PER_S,
-        .ongoing_every_ns = 100000000ull,
-        .stats = true, /* loop figures for loops without libcorun */
+        .launched = launched,
+        .at_entry = o->target.at_entry,
+        .watch = CS_WATCH_ATTRIB | CS_WATCH_TASKS,
+        .stall =
+            {
+                .threshold_ns = o->target.threshold_ns,
+                .stack_mode = CS_STACK_AUTO,
+                .stack_bytes = 16384,
+                .max_per_sec = MAX_STALLS_PER_S,
+                .ongoing_every_ns = 100000000ull,
+                .stats = true, /* loop figures for loops without libcorun */
+            },
     };
-    int err = cs_collector_open(&sopts, r->model, on_stall, r, &r->coll, why, sizeof why);
+    const struct cs_session_hooks hooks = {
+        .stall = on_stall,
+        .slow_iter = on_slow_iter,
+        .loop_added = on_loop_added,
+        .note = print_note,
+        .arg = r,
+    };
+    int err = cs_session_open(&so, &hooks, &r->sess, why, sizeof why);
     if (err) {
         fprintf(stderr, "coscope: %s\n", why);
-        return cs_target_attach_exit(err);
+        return err == -ESRCH ? CS_EXIT_NO_PROCESS : cs_target_attach_exit(err);
     }
-    struct cs_corun_attrib *attrib = NULL;
     int rc = CS_EXIT_OK;
-    struct cs_loop_scan *scan = NULL;
-    int pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
-    if (pidfd < 0) {
-        fprintf(stderr, "coscope: no such process %d\n", r->pid);
-        rc = CS_EXIT_NO_PROCESS;
-        goto out;
-    }
-    if (launched) {
-        add_loop(r, r->pid);
-    } else {
-        int tids[MAX_TIDS];
-        int n = cs_loop_detect(r->pid, RESCAN_ROUNDS, 10, tids, MAX_TIDS);
-        if (n < 0) {
-            fprintf(stderr, "coscope: no such process %d\n", r->pid);
-            rc = CS_EXIT_NO_PROCESS;
-            goto out;
-        }
-        for (int i = 0; i < n; i++)
-            add_loop(r, tids[i]);
-    }
-    scan = cs_loop_scan_new(r->pid, RESCAN_ROUNDS);
-    /* A launched command waits at its entry point (target_options.c): its runtime is
-     * mapped, so the probes below are on before its first task runs and it is released
-     * after them. Elsewhere (no entry breakpoint here) it must run to map the runtime. */
-    bool release_first = launched && !o->target.at_entry;
-    if (release_first && cs_launch_release(r->pid) != 0) {
-        fprintf(stderr, "coscope: cannot start '%s': %s\n", cmd[0], strerror(errno));
-        rc = CS_EXIT_FAILURE;
-        goto out;
-    }
-    if (release_first)
-        wait_for_runtime(r->pid);
-    /* libcorun targets: stalls become the long slices of the tasks that held the loop */
-    attrib = cs_corun_attrib_new(r->pid, launched, o->target.threshold_ns);
-    if (attrib) {
-        cs_collector_set_annotator(r->coll, cs_corun_attrib_annotate, attrib);
-        cs_corun_attrib_on_slow_iter(attrib, MAX_STALLS_PER_S, r->model, on_slow_iter, r);
-    }
-    /* Task births and ends (unless --no-lifecycle); every poll and wake with --polls. */
-    if (o->polls || !o->no_lifecycle)
+    r->model = cs_session_model(r->sess);
+    r->coll = cs_session_collector(r->sess);
+    r->tsrc = cs_session_tasks(r->sess);
+    /* Task births and ends (unless --no-lifecycle); every poll and wake with --polls: on
+     * before a launched command held at its entry point runs its first task. */
+    if (r->tsrc && (o->polls || !o->no_lifecycle))
         r->polls = cs_rec_polls_new(r->pid, r->w, r->tasks, o->polls, launched);
-    if (launched && !release_first && cs_launch_release(r->pid) != 0) {
+    if (cs_session_start(r->sess) != 0) {
         fprintf(stderr, "coscope: cannot start '%s': %s\n", cmd[0], strerror(errno));
         rc = CS_EXIT_FAILURE;
         goto out;
     }
     tick_tasks(r, cs_mono_ns(), false);
     /* Tools and tests wait for this line: from here on, everything seen is recorded. */
-    fprintf(stderr, "coscope: recording %zu loop thread%s of process %d to %s%s\n",
-            cs_collector_thread_count(r->coll), cs_collector_thread_count(r->coll) == 1 ? "" : "s",
-            r->pid, o->path,
+    size_t nloops = cs_session_loop_count(r->sess);
+    fprintf(stderr, "coscope: recording %zu loop thread%s of process %d to %s%s\n", nloops,
+            nloops == 1 ? "" : "s", r->pid, o->path,
             o->flight_ns ? " (flight recorder: written when a trigger fires)" : "");
 
-    uint64_t t0 = cs_mono_ns(), next_scan_ns = t0 + 1000000000ull;
+    uint64_t t0 = cs_mono_ns();
     uint32_t reason = CS_REC_END_STOPPED;
     bool exited = false;
     while (!cs_stop_requested) {
@@ -481,33 +433,23 @@ static int run(struct recorder *r, bool launched, char **cmd)
             reason = CS_REC_END_FLIGHT;
             break;
         }
-        if (cs_collector_poll(r->coll, POLL_MS)) {
+        if (cs_session_poll(r->sess, POLL_MS)) {
             reason = CS_REC_END_ERROR;
             rc = CS_EXIT_FAILURE;
             break;
         }
-        struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
-        if (poll(&pfd, 1, 0) > 0) {
+        if (cs_session_exited(r->sess)) {
             exited = true;
             reason = CS_REC_END_EXITED;
             break;
         }
         now = cs_mono_ns();
-        if (scan && now >= next_scan_ns && cs_loop_scan_round(scan) > 0) {
-            int tids[MAX_TIDS];
-            int n = cs_loop_scan_result(scan, tids, MAX_TIDS);
-            for (int i = 0; i < n; i++)
-                add_loop(r, tids[i]);
-            next_scan_ns = now + 1000000000ull;
-        }
-        if (attrib)
-            cs_corun_attrib_poll(attrib);
         tick_tasks(r, now, false);
         write_engine_stats(r, now, false);
         write_lost(r, false);
         writer_failed(r);
     }
-    cs_collector_poll(r->coll, 0);                         /* what the kernel already produced */
+    cs_session_poll(r->sess, 0);                           /* what the kernel already produced */
     if (r->fired && !cs_rec_writer_fired(r->w) && fire(r)) /* fired by that last batch */
         rc = CS_EXIT_FAILURE;
     tick_tasks(r, cs_mono_ns(), true); /* the last slices and figures (kept if it exited) */
@@ -533,12 +475,11 @@ static int run(struct recorder *r, bool launched, char **cmd)
 out:
     cs_rec_polls_free(r->polls);
     r->polls = NULL;
-    cs_loop_scan_free(scan);
-    cs_collector_close(r->coll);
+    cs_session_close(r->sess);
+    r->sess = NULL;
     r->coll = NULL;
-    cs_corun_attrib_free(attrib);
-    if (pidfd >= 0)
-        close(pidfd);
+    r->model = NULL;
+    r->tsrc = NULL;
     return rc;
 }
 
@@ -572,10 +513,8 @@ int cs_cmd_record(int argc, char **argv)
         fprintf(stderr, "coscope: cannot write %s\n", o.path);
         goto cleanup;
     }
-    r.model = cs_model_new(r.pid);
     r.tasks = cs_rec_tasks_new(r.pid);
-    r.tsrc = cs_task_source_new(r.pid, o.target.threshold_ns);
-    if (!r.model || !r.tasks || !r.tsrc)
+    if (!r.tasks)
         goto cleanup;
 
     cs_target_catch_stop();
@@ -585,9 +524,7 @@ cleanup:
         kill(r.pid, SIGTERM); /* a command we started ends with its recording */
         waitpid(r.pid, NULL, 0);
     }
-    cs_task_source_free(r.tsrc);
     cs_rec_tasks_free(r.tasks);
-    cs_model_free(r.model);
     cs_rec_writer_close(r.w);
     return rc;
 }

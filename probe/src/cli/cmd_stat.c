@@ -22,7 +22,7 @@
 #include "corun_target.h"
 #include "corun_usdt.h"
 #include "exit_codes.h"
-#include "foreign_stat.h"
+#include "stat_foreign.h"
 #include "launch.h"
 #include "link_teardown.h"
 #include "loop_detect.h"
@@ -283,7 +283,7 @@ int cs_cmd_stat(int argc, char **argv)
     int err = launched ? open_launched(pid, &target, why, sizeof why)
                        : cs_corun_open(pid, &target, why, sizeof why);
     if (err == -ENOENT) { /* no libcorun: any event loop, from its system calls */
-        rc = cs_foreign_stat_run(pid, pidfd, launched, duration_ns, to.json);
+        rc = cs_foreign_stat_run(pid, launched, duration_ns, to.json);
         goto cleanup;
     }
     if (err) {

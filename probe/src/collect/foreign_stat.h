@@ -31,6 +31,7 @@ struct cs_foreign_loop {
 
 struct cs_foreign_stat {
     int pid;
+    char comm[CS_COMM_LEN]; /* the process's, when the statistics began */
     int64_t start_ns, end_ns;
     uint64_t threshold_ns; /* what counts as a stall */
     uint64_t lost_events;
@@ -39,13 +40,11 @@ struct cs_foreign_stat {
     struct cs_foreign_loop *loops;
 };
 
-/*
- * Runs a whole `stat` session on process `pid` (already known to have no libcorun):
- * finds its loop threads (the main thread only, if `launched`), collects for
- * `duration_ns` (0: until SIGINT/SIGTERM/SIGHUP or the process exits; `pidfd` polls
- * readable then), and prints the summary as text or JSON. Returns a coscope exit code.
- */
-int cs_foreign_stat_run(int pid, int pidfd, bool launched, uint64_t duration_ns, bool json);
+struct cs_session;
+/* Reads the figures at the end from a session (collect/session.h) opened with the stall
+ * collector's statistics on: what the kernel counted, plus the slice or wait still in
+ * progress. 0 or -ENOMEM. */
+int cs_foreign_stat_read(struct cs_foreign_stat *st, const struct cs_session *sess);
 
 void cs_foreign_stat_write_text(FILE *out, const struct cs_foreign_stat *st);
 void cs_foreign_stat_write_json(FILE *out, const struct cs_foreign_stat *st);

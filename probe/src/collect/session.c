@@ -23,7 +23,7 @@
 #define MAX_LOOPS        256
 /* A launched command not held at its entry point maps libcorun once its dynamic loader has
  * run: wait this long at most for it, so that its first stalls already name their tasks. */
-#define RUNTIME_WAIT_NS 500000000ull
+#define RUNTIME_WAIT_NS 1000000000ull
 
 struct cs_session {
     struct cs_session_opts opts;
@@ -37,7 +37,7 @@ struct cs_session {
     bool exited, released;
     uint64_t next_scan_ns;
     size_t nloops;
-    int loops[MAX_LOOPS];
+    struct cs_session_loop loops[MAX_LOOPS];
 };
 
 static void note(const struct cs_session *s, const char *fmt, const char *arg)
@@ -79,12 +79,12 @@ static void add_loop(struct cs_session *s, int tid)
             note(s, "%s", why);
         return;
     }
-    char comm[CS_MODEL_COMM_LEN];
-    cs_thread_comm(s->opts.pid, tid, comm, sizeof comm);
-    s->loops[s->nloops++] = tid;
-    cs_model_add_loop(s->model, tid, comm);
+    struct cs_session_loop *l = &s->loops[s->nloops++];
+    l->tid = tid;
+    cs_thread_comm(s->opts.pid, tid, l->comm, sizeof l->comm);
+    cs_model_add_loop(s->model, tid, l->comm);
     if (s->hooks.loop_added)
-        s->hooks.loop_added(tid, comm, s->hooks.arg);
+        s->hooks.loop_added(tid, l->comm, s->hooks.arg);
 }
 
 /* The loop threads to watch from the start: -T, the launched command's only thread, or the
@@ -264,11 +264,9 @@ struct cs_corun_attrib *cs_session_attrib(const struct cs_session *s)
     return s->attrib;
 }
 
-size_t cs_session_loops(const struct cs_session *s, int *tids, size_t max)
+const struct cs_session_loop *cs_session_loop(const struct cs_session *s, size_t i)
 {
-    size_t n = s->nloops < max ? s->nloops : max;
-    memcpy(tids, s->loops, n * sizeof *tids);
-    return n;
+    return i < s->nloops ? &s->loops[i] : NULL;
 }
 
 size_t cs_session_loop_count(const struct cs_session *s)

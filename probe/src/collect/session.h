@@ -89,9 +89,13 @@ struct cs_collector *cs_session_collector(const struct cs_session *s);
 struct cs_task_source *cs_session_tasks(const struct cs_session *s);
 struct cs_corun_attrib *cs_session_attrib(const struct cs_session *s);
 
-/* The loop threads watched so far, oldest first: up to `max` into tids; returns the count. */
-size_t cs_session_loops(const struct cs_session *s, int *tids, size_t max);
+/* The loop threads watched so far, oldest first (i < cs_session_loop_count). */
+struct cs_session_loop {
+    int tid;
+    char comm[CS_MODEL_COMM_LEN]; /* as it was when the thread was added */
+};
 size_t cs_session_loop_count(const struct cs_session *s);
+const struct cs_session_loop *cs_session_loop(const struct cs_session *s, size_t i);
 
 /* Detaches everything (the target keeps running) and frees. NULL is fine. */
 void cs_session_close(struct cs_session *s);

@@ -34,49 +34,12 @@ uint64_t cs_view_stall_duration_ns(const struct cs_view *v, const struct cs_stal
     return s->duration_ns;
 }
 
-/* The long task slice on the stall's thread that overlaps it most, or NULL. */
-static const struct cs_view_slice *stall_slice(const struct cs_view *v, const struct cs_stall *s)
-{
-    uint64_t start = s->start_ns, end = s->start_ns + cs_view_stall_duration_ns(v, s);
-    const struct cs_view_slice *best = NULL;
-    uint64_t best_ns = 0;
-    for (size_t i = 0; i < v->nslices; i++) {
-        const struct cs_view_slice *sl = &v->slices[i];
-        if (sl->tid != s->tid || sl->end_ns <= start || sl->start_ns >= end)
-            continue;
-        uint64_t lo = sl->start_ns > start ? sl->start_ns : start;
-        uint64_t hi = sl->end_ns < end ? sl->end_ns : end;
-        if (hi - lo > best_ns) {
-            best_ns = hi - lo;
-            best = sl;
-        }
-    }
-    return best;
-}
-
-/* In progress: the task the loop is running now, if the snapshot is that recent. */
-static const struct cs_task *stall_current_task(const struct cs_view *v, const struct cs_stall *s)
-{
-    if (!s->ongoing || !v->tasks || (uint64_t)v->tasks->taken_ns < s->start_ns)
-        return NULL;
-    for (size_t i = 0; i < v->tasks->nloops; i++) {
-        const struct cs_corun_loop *l = &v->tasks->loops[i];
-        for (size_t k = 0; l->tid == s->tid && k < l->ntasks; k++)
-            if (l->tasks[k].id == l->current_task_id)
-                return &l->tasks[k];
-    }
-    return NULL;
-}
-
+/* The stall's task is the one the stall pipeline named (collect/corun_attribution.h), for
+ * ongoing and final stalls alike: the view adds no guess of its own. */
 uint64_t cs_view_stall_task_id(const struct cs_view *v, const struct cs_stall *s)
 {
-    if (s->task)
-        return s->task_id;
-    const struct cs_task *t = stall_current_task(v, s);
-    if (t)
-        return t->id;
-    const struct cs_view_slice *sl = stall_slice(v, s);
-    return sl ? sl->task_id : 0;
+    (void)v;
+    return s->task ? s->task_id : 0;
 }
 
 int64_t cs_view_task_ended_ns(const struct cs_view *v, uint64_t task_id)
@@ -94,13 +57,8 @@ int64_t cs_view_task_ended_ns(const struct cs_view *v, uint64_t task_id)
 
 const char *cs_view_stall_task(const struct cs_view *v, const struct cs_stall *s)
 {
-    if (s->task)
-        return s->task;
-    const struct cs_task *t = stall_current_task(v, s);
-    if (t)
-        return t->name;
-    const struct cs_view_slice *sl = stall_slice(v, s);
-    return sl ? sl->task : NULL;
+    (void)v;
+    return s->task;
 }
 
 int cs_view_freeze(struct cs_view *dst, const struct cs_view *src)

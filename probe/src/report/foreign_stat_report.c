@@ -36,14 +36,13 @@ static uint64_t utilisation_permille(const struct cs_foreign_loop *l)
 
 void cs_foreign_stat_write_text(FILE *out, const struct cs_foreign_stat *st)
 {
-    char comm[32], a[24], b[24];
-    cs_proc_comm(st->pid, comm, sizeof comm);
+    char a[24], b[24];
     double secs = (double)(st->end_ns - st->start_ns) / 1e9;
     cs_stat_format_ns(st->threshold_ns, a, sizeof a);
     fprintf(out,
             "process %d (%s): %.2fs, %zu event-loop thread%s (no libcorun: no tasks; counted "
             "from system calls), stalls are slices >= %s\n",
-            st->pid, comm, secs, st->nloops, st->nloops == 1 ? "" : "s", a);
+            st->pid, st->comm[0] ? st->comm : "?", secs, st->nloops, st->nloops == 1 ? "" : "s", a);
     for (size_t i = 0; i < st->nloops; i++) {
         const struct cs_foreign_loop *l = &st->loops[i];
         uint64_t iters = l->stat.iterations;
