@@ -15,7 +15,7 @@
  * machine's load average at the end (figures from a loaded machine say so).
  * --sort busy is the moving-column case: 1% of the tasks' busy times grow between two
  * snapshots, so every snapshot re-sorts (from the last order).
- * Goals (issue 6): <= 10 ms a frame and <= 256 MiB with 100 000 tasks.
+ * Goals: <= 10 ms a frame and <= 256 MiB with 100 000 tasks.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
  * coscope's measured quantities, defined once and shared by BPF and user space
- * (design.md, "Definitions").
+ * (docs/architecture.md, "Definitions").
  *
  * For a foreign event loop (any epoll/poll/select/io_uring loop):
  *   slice         the time from a loop thread leaving its wait call (epoll_wait,

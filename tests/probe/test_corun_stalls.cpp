@@ -1,6 +1,6 @@
-// `coscope stalls` on libcorun targets: a stall is one long slice of one task (design.md),
-// not a long loop iteration; an iteration long only because many short slices add up is a
-// slow iteration, reported as such, with its tasks.
+// `coscope stalls` on libcorun targets: a stall is one long slice of one task
+// (docs/architecture.md), not a long loop iteration; an iteration long only because many short
+// slices add up is a slow iteration, reported as such, with its tasks.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -242,4 +242,29 @@ TEST_CASE("each stall of stallgen is reported once as its task's slice, with the
         // The slice is the task's, not the loop iteration's: it starts when the task did.
         CHECK(dur <= 1000 * 1000);
     }
+}
+
+TEST_CASE("a libcorun loop stalled most of the time is found from its debug table, not missed")
+{
+    // The loop is in a wait call ~1/4 of the time at most: sampling /proc for threads in a
+    // wait call finds nothing in the first scan, the runtime's table lists the loop.
+    child_proc gen;
+    std::string port = std::to_string(20000 + (getpid() + 7) % 20000);
+    REQUIRE(gen.start(
+        {STALLGEN_EXE, "--port", port, "--every", "300ms", "--stalls", "cpu:250ms,sleep:900ms"}));
+    REQUIRE(gen.read_line(10000).rfind("stall kind=", 0) == 0); // it runs
+    std::string pid = std::to_string(gen.pid);
+    child_proc cs;
+    REQUIRE(cs.start({coscope, "stalls", "-p", pid, "--json", "--max-rate", "0"}));
+    INFO(cs.err());
+    REQUIRE(cs.wait_err("watching ", 30000));
+    CHECK(cs.err().find("watching 1 loop thread of process " + pid) != std::string::npos);
+    CHECK(cs.err().find("no event-loop thread found") == std::string::npos);
+    for (int i = 0; i < 2; i++)
+        REQUIRE(gen.read_line(20000).rfind("stall kind=", 0) == 0);
+    usleep(1200000);
+    kill(cs.pid, SIGINT);
+    auto lines = cs.read_all(20000);
+    REQUIRE(cs.wait_exit(20000) == 0);
+    CHECK(final_stalls(lines).size() >= 2);
 }

@@ -82,7 +82,7 @@ TEST_CASE("two long slices in one iteration are two stalls, one of each task")
     stall_run r;
     r.start();
     // burner-a runs first (150 ms), then burner-b (400 ms), in one iteration: the loop
-    // does not poll for 550 ms. A stall is a slice (design.md): one for each task, each
+    // does not poll for 550 ms. A stall is a slice (docs/architecture.md): one for each task, each
     // with its own slice's duration.
     r.t.proc.send("burn2 150 400");
     REQUIRE(r.t.proc.read_line(20000) == "done 150");

@@ -89,23 +89,6 @@ std::string duration_field(const std::string &row)
     return std::regex_search(row, m, re) ? std::string(m[1]) : "";
 }
 
-// A TCP port nobody listens on now (the kernel's choice for port 0), or 0.
-int free_tcp_port()
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 bool all_ascii(const std::string &s)
 {
     for (unsigned char c : s)

@@ -3,7 +3,10 @@
 // person would see with capture-pane. The server is killed when the object goes away.
 #pragma once
 
+#include <arpa/inet.h>
 #include <cstdio>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,7 +18,7 @@ struct tmux_screen {
 
     explicit tmux_screen(int cols = 100, int rows = 30)
     {
-        // Unique per test process and instance: other helpers may run tmux too.
+        // Unique per test process and instance: other tests may run tmux too.
         static int instance;
         socket = "cs-viewer-test-" + std::to_string(getpid()) + "-" + std::to_string(instance++);
         run("-f /dev/null new-session -d -s top -x " + std::to_string(cols) + " -y " +
@@ -158,4 +161,21 @@ inline std::string line_of(const std::string &screen, int i)
         at++;
     }
     return screen.substr(at, screen.find('\n', at) - at);
+}
+
+// A TCP port nobody listens on now (the kernel's choice for port 0), or 0.
+inline int free_tcp_port()
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
 }

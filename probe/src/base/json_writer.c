@@ -141,3 +141,11 @@ void cs_json_hex(struct cs_json *w, uint64_t v)
     value_prefix(w);
     fprintf(w->out, "\"0x%" PRIx64 "\"", v);
 }
+
+void cs_json_id_or_null(struct cs_json *w, uint64_t id)
+{
+    if (id)
+        cs_json_uint(w, id);
+    else
+        cs_json_null(w);
+}

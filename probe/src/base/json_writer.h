@@ -28,6 +28,8 @@ void cs_json_int(struct cs_json *w, int64_t v);
 void cs_json_milli(struct cs_json *w, uint64_t v);
 void cs_json_bool(struct cs_json *w, bool v);
 void cs_json_null(struct cs_json *w);
+/* An id where 0 means none: the number, or null. */
+void cs_json_id_or_null(struct cs_json *w, uint64_t id);
 /* A hex address as a string: "0x7f12…". */
 void cs_json_hex(struct cs_json *w, uint64_t v);
 

@@ -14,6 +14,7 @@
 #include "exit_codes.h"
 #include "json_writer.h"
 #include "task_tree.h"
+#include "target_options.h"
 
 static void usage(FILE *out)
 {
@@ -73,9 +74,8 @@ static void print_node(const struct cs_corun_loop *loop, const struct cs_task_tr
 
 static int print_text(const struct cs_corun_snapshot *s, enum cs_tree_kind kind)
 {
-    char comm[32];
-    cs_proc_comm(s->pid, comm, sizeof comm);
-    printf("process %d (%s): %zu loop%s\n", s->pid, comm, s->nloops, s->nloops == 1 ? "" : "s");
+    printf("process %d (%s): %zu loop%s\n", s->pid, s->comm[0] ? s->comm : "?", s->nloops,
+           s->nloops == 1 ? "" : "s");
     for (size_t l = 0; l < s->nloops; l++) {
         const struct cs_corun_loop *loop = &s->loops[l];
         printf("loop %" PRIu64 " (thread %d): %zu task%s, %" PRIu64 " ready%s\n", loop->id,
@@ -120,10 +120,7 @@ static int print_json(const struct cs_corun_snapshot *s, enum cs_tree_kind kind)
             cs_json_key(&w, "id");
             cs_json_uint(&w, t->id);
             cs_json_key(&w, "parent");
-            if (t->parent_id)
-                cs_json_uint(&w, t->parent_id);
-            else
-                cs_json_null(&w);
+            cs_json_id_or_null(&w, t->parent_id);
             cs_json_key(&w, "name");
             cs_json_string(&w, t->name);
             cs_json_key(&w, "state");
@@ -158,14 +155,6 @@ static int print_json(const struct cs_corun_snapshot *s, enum cs_tree_kind kind)
     return 0;
 }
 
-static int bad_usage(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "coscope ps: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see 'coscope ps --help')\n");
-    return CS_EXIT_USAGE;
-}
-
 int cs_cmd_ps(int argc, char **argv)
 {
     enum { OPT_JSON = 256, OPT_AWAIT };
@@ -187,7 +176,7 @@ int cs_cmd_ps(int argc, char **argv)
         case 'p':
             pid = (int)strtol(optarg, &end, 10);
             if (*end || pid <= 0)
-                return bad_usage("bad PID '%s'", optarg);
+                return cs_target_bad_usage("ps", "bad PID '%s'", optarg);
             break;
         case OPT_JSON:
             json = true;
@@ -199,13 +188,13 @@ int cs_cmd_ps(int argc, char **argv)
             usage(stdout);
             return CS_EXIT_OK;
         default:
-            return bad_usage("unknown or incomplete option '%s'", argv[optind - 1]);
+            return cs_target_bad_usage("ps", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
-        return bad_usage("unexpected argument '%s'", argv[optind]);
+        return cs_target_bad_usage("ps", "unexpected argument '%s'", argv[optind]);
     if (!pid)
-        return bad_usage("which process? give -p PID%s", "");
+        return cs_target_bad_usage("ps", "which process? give -p PID");
     if (kill(pid, 0) != 0 && errno == ESRCH)
         return cs_corun_report_error("ps", pid, -ESRCH, "");
 

@@ -98,11 +98,11 @@ struct recorder {
     int pid;
     struct cs_rec_writer *w;
     struct cs_session *sess;
-    struct cs_model *model;     /* the session's */
-    struct cs_collector *coll;  /* the session's */
+    struct cs_model *model;    /* the session's */
+    struct cs_collector *coll; /* the session's */
     struct cs_rec_tasks *tasks;
     struct cs_task_source *tsrc; /* the session's: NULL only when out of memory */
-    struct cs_rec_polls *polls; /* --polls */
+    struct cs_rec_polls *polls;  /* --polls */
     int64_t last_snap_ns;
     uint64_t next_stats_ns;
     struct cs_view_slice last_slice; /* the newest slice written */

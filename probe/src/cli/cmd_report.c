@@ -8,6 +8,7 @@
 #include "exit_codes.h"
 #include "recording_reader.h"
 #include "report_summary.h"
+#include "target_options.h"
 
 enum format { FMT_TEXT, FMT_JSON, FMT_CHROME, FMT_FOLDED, FMT_SVG };
 static const char *const format_names[] = {"text", "json", "chrome", "folded", "svg"};
@@ -35,14 +36,6 @@ static void usage(FILE *out)
                  "still reported).\n");
 }
 
-static int bad_usage(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "coscope report: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see 'coscope report --help')\n");
-    return CS_EXIT_USAGE;
-}
-
 int cs_cmd_report(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -63,7 +56,8 @@ int cs_cmd_report(int argc, char **argv)
             while (k < n && strcmp(optarg, format_names[k]))
                 k++;
             if (k == n)
-                return bad_usage("bad --format '%s' (text, json, chrome, folded or svg)", optarg);
+                return cs_target_bad_usage(
+                    "report", "bad --format '%s' (text, json, chrome, folded or svg)", optarg);
             fmt = (enum format)k;
             break;
         }
@@ -74,12 +68,14 @@ int cs_cmd_report(int argc, char **argv)
             usage(stdout);
             return CS_EXIT_OK;
         default:
-            return bad_usage("unknown or incomplete option '%s'", argv[optind - 1]);
+            return cs_target_bad_usage("report", "unknown or incomplete option '%s'",
+                                       argv[optind - 1]);
         }
     }
     if (optind != argc - 1)
-        return bad_usage(
-            optind < argc ? "one recording at a time%s" : "which recording? give FILE%s", "");
+        return cs_target_bad_usage(
+            "report", optind < argc ? "one recording at a time%s" : "which recording? give FILE%s",
+            "");
     const char *path = argv[optind];
     struct cs_recording rec;
     int st = cs_recording_load(path, &rec);

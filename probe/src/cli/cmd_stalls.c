@@ -12,16 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "corun_slow_iter.h"
 #include "cs_defs.h"
 #include "duration.h"
 #include "exit_codes.h"
-#include "mono_clock.h"
 #include "session.h"
 #include "stall_format.h"
 #include "target_options.h"
 
-#define POLL_MS       5  /* ongoing stalls are reported within ~2 polls of the threshold */
+#define POLL_MS 5 /* ongoing stalls are reported within ~2 polls of the threshold */
 
 static void usage(FILE *out)
 {
@@ -179,18 +177,11 @@ int cs_cmd_stalls(int argc, char **argv)
 
     cs_target_catch_stop();
 
-    uint64_t t0 = cs_mono_ns();
-    while (!cs_stop_requested && !cs_session_exited(sess)) {
-        if (to.duration_ns && cs_mono_ns() - t0 >= to.duration_ns)
-            break;
-        err = cs_session_poll(sess, POLL_MS);
-        if (err) {
-            fprintf(stderr, "coscope: reading BPF events: %s\n", strerror(-err));
-            rc = CS_EXIT_FAILURE;
-            break;
-        }
+    err = cs_session_run(sess, to.duration_ns, POLL_MS, &cs_stop_requested);
+    if (err) {
+        fprintf(stderr, "coscope: reading BPF events: %s\n", strerror(-err));
+        rc = CS_EXIT_FAILURE;
     }
-    cs_session_poll(sess, 0); /* what the kernel already produced */
     struct cs_model *model = cs_session_model(sess);
     if (out.json)
         cs_summary_write_json(stdout, model);

@@ -62,17 +62,11 @@ int cs_foreign_stat_run(int pid, bool launched, uint64_t duration_ns, bool json)
     cs_target_catch_stop();
 
     int rc = CS_EXIT_OK;
-    while (!cs_stop_requested && !cs_session_exited(sess)) {
-        if (duration_ns && cs_mono_ns() - (uint64_t)st.start_ns >= duration_ns)
-            break;
-        err = cs_session_poll(sess, POLL_MS);
-        if (err) {
-            fprintf(stderr, "coscope: reading BPF events: %s\n", strerror(-err));
-            rc = CS_EXIT_FAILURE;
-            break;
-        }
+    err = cs_session_run(sess, duration_ns, POLL_MS, &cs_stop_requested);
+    if (err) {
+        fprintf(stderr, "coscope: reading BPF events: %s\n", strerror(-err));
+        rc = CS_EXIT_FAILURE;
     }
-    cs_session_poll(sess, 0); /* what the kernel already produced */
     if (cs_foreign_stat_read(&st, sess)) {
         fprintf(stderr, "coscope: out of memory\n");
         rc = CS_EXIT_FAILURE;

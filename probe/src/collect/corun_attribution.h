@@ -1,6 +1,6 @@
 /*
  * `coscope stalls` on libcorun targets. For libcorun a stall is a long *slice* of one task
- * (design.md: resume -> suspend), not the whole iteration the foreign-loop engine
+ * (docs/architecture.md: resume -> suspend), not the whole iteration the foreign-loop engine
  * (stall_collector.c) measures between two epoll waits. The engine's records are the
  * trigger and the source of stacks; this module turns each into the stall(s) of the task
  * slices inside it:
@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "corun_slow_iter.h"
+#include "slow_iter.h"
 #include "model.h"
 
 struct cs_corun_attrib;

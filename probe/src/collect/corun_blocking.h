@@ -1,5 +1,5 @@
 /*
- * `coscope stat` on libcorun: blocking calls (design.md) — every system call a loop thread
+ * `coscope stat` on libcorun: blocking calls (docs/architecture.md, "Definitions") — every system call a loop thread
  * made inside a task's slice, with the off-CPU time in it, as a histogram per system call
  * and per task; and executor calls (co_to_thread & co) as queue wait + run time, per task.
  * Counted in the kernel (corun.bpf.c maps `blocking` and `exec`), read once at the end.

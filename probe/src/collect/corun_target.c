@@ -1,5 +1,4 @@
 #include "corun_target.h"
-#include "cs_sort.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cs_sort.h"
+#include "mono_clock.h"
+#include "proc.h"
+
 #define MAX_MODULES      512
 #define MAX_STRUCT_BYTES 65536u   /* a loop or task struct larger than this is corrupt */
 #define MAX_TASKS_WALKED 1000000u /* a cycle guard for the task list */
@@ -26,13 +29,6 @@
 #define RELOCATION_PATIENCE_NS 2000000000ll
 /* ...and for a table that does not read as one (yet). */
 #define TABLE_SETTLE_NS 300000000ll
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 int cs_corun_read(int pid, uint64_t addr, void *buf, size_t len)
 {
@@ -345,6 +341,7 @@ int cs_corun_open(int pid, struct cs_corun_target *t, char *why, size_t why_len)
 {
     memset(t, 0, sizeof *t);
     t->pid = pid;
+    cs_proc_comm(pid, t->comm, sizeof t->comm);
     int err = find_symbol(pid, "corun_debug", &t->table_addr, &t->load_bias, t->module_path,
                           sizeof t->module_path, t->mapped_path, sizeof t->mapped_path);
     if (err == -ENOENT) {
@@ -373,7 +370,7 @@ int cs_corun_open(int pid, struct cs_corun_target *t, char *why, size_t why_len)
      * address. Both pass within milliseconds; wait, bounded. A table that is really not
      * libcorun's (or of another version) costs its reader TABLE_SETTLE_NS.
      */
-    int64_t start_ns = now_ns();
+    int64_t start_ns = (int64_t)cs_mono_ns();
     for (;;) {
         err = read_table(t, why, why_len);
         bool unrelocated = !err && t->load_bias && t->table.registry < t->load_bias;
@@ -381,7 +378,8 @@ int cs_corun_open(int pid, struct cs_corun_target *t, char *why, size_t why_len)
             return 0;
         if (err && err != -EPROTO)
             return err;
-        if (now_ns() - start_ns > (unrelocated ? RELOCATION_PATIENCE_NS : TABLE_SETTLE_NS)) {
+        if ((int64_t)cs_mono_ns() - start_ns >
+            (unrelocated ? RELOCATION_PATIENCE_NS : TABLE_SETTLE_NS)) {
             if (unrelocated)
                 snprintf(why, why_len,
                          "its libcorun debug table is not relocated (registry at %#" PRIx64
@@ -533,11 +531,11 @@ static int by_id(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-
 int cs_corun_snapshot(const struct cs_corun_target *t, struct cs_corun_snapshot *out)
 {
     memset(out, 0, sizeof *out);
     out->pid = t->pid;
+    memcpy(out->comm, t->comm, sizeof out->comm);
     unsigned char *lbuf = malloc(t->table.loop.size);
     unsigned char *lbuf2 = malloc(t->table.loop.size);
     unsigned char *tbuf = malloc(t->table.task.size);
@@ -545,8 +543,9 @@ int cs_corun_snapshot(const struct cs_corun_target *t, struct cs_corun_snapshot 
     int err = -ENOMEM;
     if (!lbuf || !lbuf2 || !tbuf || !sbuf)
         goto out;
-    int64_t give_up_ns = now_ns() + REGISTRY_PATIENCE_NS;
-    for (int attempt = 0; attempt < REGISTRY_RETRIES || now_ns() < give_up_ns; attempt++) {
+    int64_t give_up_ns = (int64_t)cs_mono_ns() + REGISTRY_PATIENCE_NS;
+    for (int attempt = 0; attempt < REGISTRY_RETRIES || (int64_t)cs_mono_ns() < give_up_ns;
+         attempt++) {
         struct corun_registry reg, reg2;
         /* Back off from 100 us to 2 ms: the writer needs the CPU more than we do. */
         if (attempt)
@@ -565,7 +564,7 @@ int cs_corun_snapshot(const struct cs_corun_target *t, struct cs_corun_snapshot 
             err = -ENOMEM;
             break;
         }
-        out->taken_ns = now_ns();
+        out->taken_ns = (int64_t)cs_mono_ns();
         uint64_t addr = reg.first_loop;
         err = 0;
         while (addr && out->nloops < cap) {

@@ -19,6 +19,7 @@
 
 struct cs_corun_target {
     int pid;
+    char comm[16]; /* the process's name (TASK_COMM_LEN), when opened */
     /* The module holding libcorun, as this process can open it (through /proc/PID/root)
      * and as the target maps it. */
     char module_path[PATH_MAX];

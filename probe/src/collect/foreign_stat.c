@@ -70,4 +70,3 @@ int cs_foreign_stat_read(struct cs_foreign_stat *st, const struct cs_session *se
     st->lost_events = cs_model_lost(cs_session_model(sess));
     return 0;
 }
-

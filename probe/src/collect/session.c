@@ -17,8 +17,8 @@
 #include "proc.h"
 #include "task_source.h"
 
-#define SCAN_ROUNDS      20 /* /proc samples per loop-thread verdict */
-#define SCAN_INTERVAL_MS 10 /* between two samples of the first scan */
+#define SCAN_ROUNDS      20          /* /proc samples per loop-thread verdict */
+#define SCAN_INTERVAL_MS 10          /* between two samples of the first scan */
 #define SCAN_EVERY_NS    50000000ull /* one round of the background scan this often */
 #define MAX_LOOPS        256
 /* A launched command not held at its entry point maps libcorun once its dynamic loader has
@@ -87,8 +87,25 @@ static void add_loop(struct cs_session *s, int tid)
         s->hooks.loop_added(tid, l->comm, s->hooks.arg);
 }
 
-/* The loop threads to watch from the start: -T, the launched command's only thread, or the
- * threads found in a wait call most of the time. -ESRCH if the process is gone. */
+/* libcorun knows its loop threads: its debug table lists them, stalled or not (a loop
+ * busy most of the time is rarely seen in a wait call). Returns how many were added. */
+static int add_corun_loops(struct cs_session *s)
+{
+    struct cs_corun_target t;
+    struct cs_corun_snapshot snap;
+    char why[256];
+    if (cs_corun_open(s->opts.pid, &t, why, sizeof why) || cs_corun_snapshot(&t, &snap))
+        return 0;
+    int n = 0;
+    for (size_t i = 0; i < snap.nloops; i++, n++)
+        add_loop(s, snap.loops[i].tid);
+    cs_corun_snapshot_free(&snap);
+    return n;
+}
+
+/* The loop threads to watch from the start: -T, the launched command's only thread, the
+ * loops of libcorun's table, or the threads found in a wait call most of the time. -ESRCH
+ * if the process is gone. */
 static int find_loops(struct cs_session *s)
 {
     if (s->opts.tid) {
@@ -97,7 +114,7 @@ static int find_loops(struct cs_session *s)
     }
     if (s->opts.launched) {
         add_loop(s, s->opts.pid); /* the only thread so far */
-    } else {
+    } else if (!add_corun_loops(s)) {
         int tids[MAX_LOOPS];
         int n = cs_loop_detect(s->opts.pid, SCAN_ROUNDS, SCAN_INTERVAL_MS, tids, MAX_LOOPS);
         if (n < 0)
@@ -177,8 +194,8 @@ int cs_session_open(const struct cs_session_opts *opts, const struct cs_session_
         s->attrib = cs_corun_attrib_new(opts->pid, opts->launched, opts->stall.threshold_ns);
         if (s->attrib) {
             cs_collector_set_annotator(s->coll, cs_corun_attrib_annotate, s->attrib);
-            cs_corun_attrib_on_slow_iter(s->attrib, opts->stall.max_per_sec, s->model,
-                                         on_slow_iter, s);
+            cs_corun_attrib_on_slow_iter(s->attrib, opts->stall.max_per_sec, s->model, on_slow_iter,
+                                         s);
         }
     }
     if (opts->watch & CS_WATCH_TASKS) {
@@ -227,6 +244,20 @@ int cs_session_poll(struct cs_session *s, int timeout_ms)
         }
     }
     return 0;
+}
+
+int cs_session_run(struct cs_session *s, uint64_t duration_ns, int poll_ms,
+                   const volatile sig_atomic_t *stop)
+{
+    uint64_t t0 = cs_mono_ns();
+    int err = 0;
+    while (!*stop && !s->exited && !err) {
+        if (duration_ns && cs_mono_ns() - t0 >= duration_ns)
+            break;
+        err = cs_session_poll(s, poll_ms);
+    }
+    cs_session_poll(s, 0); /* what the kernel already produced */
+    return err;
 }
 
 bool cs_session_exited(const struct cs_session *s)

@@ -16,11 +16,12 @@
 #ifndef CS_SESSION_H
 #define CS_SESSION_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "corun_slow_iter.h"
+#include "slow_iter.h"
 #include "model.h"
 #include "stall_collector.h"
 
@@ -75,6 +76,14 @@ int cs_session_start(struct cs_session *s);
  * kernel's events cannot be read.
  */
 int cs_session_poll(struct cs_session *s, int timeout_ms);
+
+/*
+ * Polls every `poll_ms` until *stop is set, the target exits or `duration_ns` (0: no limit)
+ * has passed, then reads what the kernel already produced. 0, or the negative errno of
+ * cs_session_poll that ended it.
+ */
+int cs_session_run(struct cs_session *s, uint64_t duration_ns, int poll_ms,
+                   const volatile sig_atomic_t *stop);
 
 /* Has the target exited (seen by cs_session_poll)? */
 bool cs_session_exited(const struct cs_session *s);

@@ -15,6 +15,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "mono_clock.h"
+#include "proc.h"
 #include "stall_repair.h"
 #include "stall_stacks.h"
 #include "stalls.h"
@@ -71,13 +73,6 @@ void cs_collector_set_annotator(struct cs_collector *c, cs_stall_annotate_fn fn,
 {
     c->annotate = fn;
     c->annotate_arg = arg;
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -141,19 +136,6 @@ static void fill_syscalls(struct cs_stall *s, const struct cs_syscall_slot *sys,
         t->count = sys[i].count;
         t->total_ns = sys[i].total_ns;
     }
-}
-
-static void read_comm(int pid, int tid, char *comm, size_t len)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
-    comm[0] = 0;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    if (fgets(comm, (int)len, f))
-        comm[strcspn(comm, "\n")] = 0;
-    fclose(f);
 }
 
 /*
@@ -254,7 +236,7 @@ static int on_event(void *ctx, void *data, size_t size)
 static void check_ongoing(struct cs_collector *c)
 {
     int fd = bpf_map__fd(c->skel->maps.threads);
-    uint64_t now = now_ns();
+    uint64_t now = cs_mono_ns();
     for (size_t i = 0; i < c->nthreads; i++) {
         struct loop_thread *t = &c->threads[i];
         struct cs_thread_state st;
@@ -271,7 +253,7 @@ static void check_ongoing(struct cs_collector *c)
         struct cs_stall s = {0};
         s.pid = c->opts.pid;
         s.tid = t->tid;
-        read_comm(c->opts.pid, t->tid, s.comm, sizeof s.comm);
+        cs_thread_comm(c->opts.pid, t->tid, s.comm, sizeof s.comm);
         s.seq = st.slice_seq;
         s.start_ns = st.slice_start_ns;
         s.duration_ns = now - st.slice_start_ns;

@@ -59,6 +59,7 @@ struct cs_corun_loop {
 /* One consistent reading of every loop of a process. */
 struct cs_corun_snapshot {
     int pid;
+    char comm[16]; /* the process's name (TASK_COMM_LEN) */
     int64_t taken_ns; /* CLOCK_MONOTONIC when read */
     size_t nloops;
     struct cs_corun_loop *loops;

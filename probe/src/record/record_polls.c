@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "mono_clock.h"
 #include "corun_polls.h"
 #include "record_tasks.h"
 
@@ -30,13 +31,6 @@ struct cs_rec_polls {
     uint64_t polls, wakes;
     uint64_t dropped; /* encoded, but the batch could not be kept (out of memory) */
 };
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void on_event(const struct cs_corun_poll_event *e, void *arg)
 {
@@ -87,7 +81,7 @@ static void on_event(const struct cs_corun_poll_event *e, void *arg)
 
 static void try_attach(struct cs_rec_polls *p)
 {
-    p->last_try_ns = mono_ns();
+    p->last_try_ns = cs_mono_ns();
     char why[300] = "";
     int err = cs_corun_polls_open(p->pid, p->polls_on ? RING_BYTES : LIFE_RING_BYTES, p->polls_on,
                                   on_event, p, &p->coll, why, sizeof why);
@@ -115,7 +109,7 @@ struct cs_rec_polls *cs_rec_polls_new(int pid, struct cs_rec_writer *w, struct c
     p->tasks = tasks;
     p->polls_on = polls;
     p->retry = retry;
-    p->first_try_ns = mono_ns();
+    p->first_try_ns = cs_mono_ns();
     try_attach(p);
     return p;
 }
@@ -125,7 +119,7 @@ void cs_rec_polls_tick(struct cs_rec_polls *p)
     if (!p)
         return;
     if (!p->coll) {
-        if (p->retry && mono_ns() - p->last_try_ns >= RETRY_EVERY_NS)
+        if (p->retry && cs_mono_ns() - p->last_try_ns >= RETRY_EVERY_NS)
             try_attach(p);
         return;
     }

@@ -10,13 +10,8 @@
 #include <gelf.h>
 
 #include "cs_config.h"
-
-static uint64_t clock_ns(clockid_t clk)
-{
-    struct timespec ts;
-    clock_gettime(clk, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "mono_clock.h"
+#include "proc.h"
 
 /* The GNU build-id of the executable, as hex: cheap (one ELF note), so always taken. */
 static void read_build_id(const char *path, char *hex, size_t len)
@@ -43,16 +38,12 @@ void cs_rec_target_describe(int pid, uint64_t threshold_ns, uint32_t flags, stru
     t->threshold_ns = threshold_ns;
     t->flags = flags;
     snprintf(t->version, sizeof t->version, "%s", COSCOPE_VERSION);
-    t->start_realtime_ns = clock_ns(CLOCK_REALTIME);
-    t->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    t->start_realtime_ns = (uint64_t)wall.tv_sec * 1000000000ull + (uint64_t)wall.tv_nsec;
+    t->start_mono_ns = cs_mono_ns();
+    cs_proc_comm(pid, t->comm, sizeof t->comm);
     char path[64];
-    snprintf(path, sizeof path, "/proc/%d/comm", pid);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        if (fgets(t->comm, sizeof t->comm, f))
-            t->comm[strcspn(t->comm, "\n")] = 0;
-        fclose(f);
-    }
     snprintf(path, sizeof path, "/proc/%d/exe", pid);
     ssize_t n = readlink(path, t->exe, sizeof t->exe - 1);
     t->exe[n > 0 ? n : 0] = 0;

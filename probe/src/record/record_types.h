@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "corun_slow_iter.h"
+#include "slow_iter.h"
 #include "model.h"
 #include "recording_format.h"
 
@@ -95,7 +95,7 @@ struct cs_rec_trigger {
     char what[CS_REC_NAME_LEN]; /* the trigger as given, e.g. "stall>200ms" */
 };
 
-/* SLOW_ITER: the collector's struct cs_slow_iter (corun_slow_iter.h) as it is. */
+/* SLOW_ITER: the collector's struct cs_slow_iter (model/slow_iter.h) as it is. */
 
 struct cs_rec_trailer {
     uint64_t end_ns;

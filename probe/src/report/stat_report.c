@@ -143,10 +143,7 @@ void cs_stat_write_json(FILE *out, const struct cs_stat *st)
         cs_json_begin_object(&w);
         kv_uint(&w, "id", t->id);
         cs_json_key(&w, "parent");
-        if (t->parent_id)
-            cs_json_uint(&w, t->parent_id);
-        else
-            cs_json_null(&w);
+        cs_json_id_or_null(&w, t->parent_id);
         cs_json_key(&w, "name");
         cs_json_string(&w, t->name);
         kv_uint(&w, "loop", t->loop_id);

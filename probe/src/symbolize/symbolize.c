@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "mono_clock.h"
+
 #define CACHE_BUCKETS  4096
 #define INTERN_BUCKETS 1024
 
@@ -29,13 +31,6 @@ struct cs_symbolizer {
     struct interned *strings[INTERN_BUCKETS];
     uint64_t last_refresh_ns;
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t hash64(uint64_t x)
 {
@@ -71,7 +66,7 @@ static int report_modules(struct cs_symbolizer *s)
     dwfl_report_begin(s->dwfl);
     int err = dwfl_linux_proc_report(s->dwfl, s->pid);
     dwfl_report_end(s->dwfl, NULL, NULL);
-    s->last_refresh_ns = now_ns();
+    s->last_refresh_ns = cs_mono_ns();
     return err;
 }
 
@@ -138,7 +133,7 @@ static void lookup(struct cs_symbolizer *s, uint64_t addr, bool is_return, struc
     Dwarf_Addr pc = is_return && addr ? addr - 1 : addr;
     Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, pc);
     /* A module mapped after attach (dlopen): re-read the maps, at most once a second. */
-    if (!mod && now_ns() - s->last_refresh_ns > 1000000000ull) {
+    if (!mod && cs_mono_ns() - s->last_refresh_ns > 1000000000ull) {
         report_modules(s);
         mod = dwfl_addrmodule(s->dwfl, pc);
     }

@@ -1,14 +1,13 @@
 /*
  * A slow iteration of a libcorun loop: one iteration (poll_exit -> poll_enter) longer than
  * the stall threshold although no single slice in it was — many short slices adding up.
- * `coscope stalls` reports them next to stalls (docs/stalls.md), with the tasks that ran
- * in it, slowest first.
+ * `coscope stalls` reports them next to stalls (docs/stalls.md; report/stall_format.h
+ * writes them), with the tasks that ran in it, slowest first.
  */
-#ifndef CS_CORUN_SLOW_ITER_H
-#define CS_CORUN_SLOW_ITER_H
+#ifndef CS_SLOW_ITER_H
+#define CS_SLOW_ITER_H
 
 #include <stdint.h>
-#include <stdio.h>
 
 #define CS_SLOW_ITER_MAX_TASKS 64
 
@@ -28,10 +27,5 @@ struct cs_slow_iter {
     unsigned ntasks;    /* the ones named here, slowest first */
     struct cs_slow_iter_task tasks[CS_SLOW_ITER_MAX_TASKS];
 };
-
-/* {"type":"slow_iteration",...} on one line (docs/cli.md). */
-void cs_slow_iter_write_json(FILE *out, const struct cs_slow_iter *it);
-/* A readable block: a header line and one line per task. */
-void cs_slow_iter_write_text(FILE *out, const struct cs_slow_iter *it);
 
 #endif
