@@ -149,3 +149,15 @@ void cs_json_id_or_null(struct cs_json *w, uint64_t id)
     else
         cs_json_null(w);
 }
+
+void cs_json_kv_uint(struct cs_json *w, const char *key, uint64_t v)
+{
+    cs_json_key(w, key);
+    cs_json_uint(w, v);
+}
+
+void cs_json_kv_string(struct cs_json *w, const char *key, const char *v)
+{
+    cs_json_key(w, key);
+    cs_json_string(w, v);
+}

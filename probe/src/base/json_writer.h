@@ -28,6 +28,9 @@ void cs_json_int(struct cs_json *w, int64_t v);
 void cs_json_milli(struct cs_json *w, uint64_t v);
 void cs_json_bool(struct cs_json *w, bool v);
 void cs_json_null(struct cs_json *w);
+/* A key and its value, the two calls in one. */
+void cs_json_kv_uint(struct cs_json *w, const char *key, uint64_t v);
+void cs_json_kv_string(struct cs_json *w, const char *key, const char *v);
 /* An id where 0 means none: the number, or null. */
 void cs_json_id_or_null(struct cs_json *w, uint64_t id);
 /* A hex address as a string: "0x7f12…". */

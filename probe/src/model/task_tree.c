@@ -2,20 +2,17 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "cs_sort.h"
 
 long cs_task_index(const struct cs_corun_loop *loop, uint64_t id)
 {
     /* Snapshots keep tasks sorted by id (corun_target.c): binary search. */
-    size_t lo = 0, hi = loop->ntasks;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (loop->tasks[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = cs_lower_bound_u64(loop->tasks, loop->ntasks, sizeof *loop->tasks,
+                                   offsetof(struct cs_task, id), id);
     return lo < loop->ntasks && loop->tasks[lo].id == id ? (long)lo : -1;
 }
 

@@ -1,11 +1,13 @@
 #include "view.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model_tasks.h"
+#include "cs_sort.h"
 
 size_t cs_view_stall_count(const struct cs_view *v)
 {
@@ -44,14 +46,8 @@ uint64_t cs_view_stall_task_id(const struct cs_view *v, const struct cs_stall *s
 
 int64_t cs_view_task_ended_ns(const struct cs_view *v, uint64_t task_id)
 {
-    size_t lo = 0, hi = v->nended;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v->ended[mid].task_id < task_id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = cs_lower_bound_u64(v->ended, v->nended, sizeof *v->ended,
+                                   offsetof(struct cs_view_ended, task_id), task_id);
     return lo < v->nended && v->ended[lo].task_id == task_id ? v->ended[lo].ended_ns : 0;
 }
 

@@ -1,11 +1,13 @@
 #include "record_tasks.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "record_encode.h"
+#include "cs_sort.h"
 
 /* What was written about one task (parallel to nothing: cs_stat's array moves). */
 struct known {
@@ -44,14 +46,8 @@ size_t cs_rec_tasks_seen(const struct cs_rec_tasks *t)
 /* The entry for `id`, inserted (done=false, *fresh=true) if absent; NULL if out of memory. */
 static struct known *known_get(struct cs_rec_tasks *t, uint64_t id, bool *fresh)
 {
-    size_t lo = 0, hi = t->nknown;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t->known[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo =
+        cs_lower_bound_u64(t->known, t->nknown, sizeof *t->known, offsetof(struct known, id), id);
     *fresh = false;
     if (lo < t->nknown && t->known[lo].id == id)
         return &t->known[lo];

@@ -72,12 +72,6 @@ void cs_foreign_stat_write_text(FILE *out, const struct cs_foreign_stat *st)
         fprintf(out, "lost events: %" PRIu64 "\n", st->lost_events);
 }
 
-static void kv_uint(struct cs_json *w, const char *key, uint64_t v)
-{
-    cs_json_key(w, key);
-    cs_json_uint(w, v);
-}
-
 static void write_hist_json(struct cs_json *w, const unsigned long long *counts, uint64_t max_ns)
 {
     uint64_t h[CS_TASK_HIST_BUCKETS];
@@ -88,20 +82,20 @@ static void write_hist_json(struct cs_json *w, const unsigned long long *counts,
 static void write_loop_json(struct cs_json *w, size_t id, const struct cs_foreign_loop *l)
 {
     cs_json_begin_object(w);
-    kv_uint(w, "id", id);
+    cs_json_kv_uint(w, "id", id);
     cs_json_key(w, "tid");
     cs_json_int(w, l->tid);
     cs_json_key(w, "comm");
     cs_json_string(w, l->comm);
-    kv_uint(w, "iterations", l->stat.iterations);
-    kv_uint(w, "busy_us", l->busy_ns / 1000);
-    kv_uint(w, "poll_wait_us", l->wait_ns / 1000);
-    kv_uint(w, "utilisation_permille", utilisation_permille(l));
+    cs_json_kv_uint(w, "iterations", l->stat.iterations);
+    cs_json_kv_uint(w, "busy_us", l->busy_ns / 1000);
+    cs_json_kv_uint(w, "poll_wait_us", l->wait_ns / 1000);
+    cs_json_kv_uint(w, "utilisation_permille", utilisation_permille(l));
     cs_json_key(w, "ready_depth");
     cs_json_null(w); /* no ready queue to see without a runtime */
     /* Slices over the stall threshold: what libcorun calls long slices. */
-    kv_uint(w, "long_slices", l->stat.stalls);
-    kv_uint(w, "stalls", l->stat.stalls);
+    cs_json_kv_uint(w, "long_slices", l->stat.stalls);
+    cs_json_kv_uint(w, "stalls", l->stat.stalls);
     cs_json_key(w, "sched_latency");
     cs_json_null(w);
     cs_json_key(w, "iteration");
@@ -115,7 +109,7 @@ static void write_loop_json(struct cs_json *w, size_t id, const struct cs_foreig
         cs_json_begin_object(w);
         cs_json_key(w, "syscall");
         cs_json_string(w, l->blocking[j].name);
-        kv_uint(w, "total_us", bs->total_ns / 1000);
+        cs_json_kv_uint(w, "total_us", bs->total_ns / 1000);
         write_hist_json(w, bs->hist, bs->max_ns);
         cs_json_end_object(w);
     }
@@ -127,7 +121,7 @@ void cs_foreign_stat_write_json(FILE *out, const struct cs_foreign_stat *st)
 {
     struct cs_json w;
     cs_stat_json_begin(&w, out, st->pid, (uint64_t)(st->end_ns - st->start_ns), st->lost_events);
-    kv_uint(&w, "stall_threshold_us", st->threshold_ns / 1000);
+    cs_json_kv_uint(&w, "stall_threshold_us", st->threshold_ns / 1000);
     cs_json_key(&w, "global_tracepoints");
     cs_json_bool(&w, st->global_tracepoints);
     cs_json_key(&w, "loops");

@@ -32,26 +32,14 @@ static void key_dur(struct cs_json *w, uint64_t duration_ns)
     cs_json_milli(w, duration_ns);
 }
 
-static void key_uint(struct cs_json *w, const char *k, uint64_t v)
-{
-    cs_json_key(w, k);
-    cs_json_uint(w, v);
-}
-
-static void key_str(struct cs_json *w, const char *k, const char *v)
-{
-    cs_json_key(w, k);
-    cs_json_string(w, v);
-}
-
 static void event_head(struct cs_json *w, const char *ph, const char *name, const char *cat,
                        int pid, int tid)
 {
     cs_json_begin_object(w);
-    key_str(w, "ph", ph);
-    key_str(w, "name", name);
+    cs_json_kv_string(w, "ph", ph);
+    cs_json_kv_string(w, "name", name);
     if (cat)
-        key_str(w, "cat", cat);
+        cs_json_kv_string(w, "cat", cat);
     cs_json_key(w, "pid");
     cs_json_int(w, pid);
     cs_json_key(w, "tid");
@@ -66,7 +54,7 @@ static void write_metadata(struct cs_json *w, const struct cs_report *r, int pid
     event_head(w, "M", "process_name", NULL, pid, 0);
     cs_json_key(w, "args");
     cs_json_begin_object(w);
-    key_str(w, "name", name);
+    cs_json_kv_string(w, "name", name);
     cs_json_end_object(w);
     cs_json_end_object(w);
     for (size_t i = 0; i < r->nloops; i++) {
@@ -74,7 +62,7 @@ static void write_metadata(struct cs_json *w, const struct cs_report *r, int pid
         event_head(w, "M", "thread_name", NULL, pid, r->loops[i].tid);
         cs_json_key(w, "args");
         cs_json_begin_object(w);
-        key_str(w, "name", name);
+        cs_json_kv_string(w, "name", name);
         cs_json_end_object(w);
         cs_json_end_object(w);
     }
@@ -140,27 +128,27 @@ static void write_stall(struct cs_json *w, const struct cs_report *r, const stru
     key_dur(w, end - start);
     cs_json_key(w, "args");
     cs_json_begin_object(w);
-    key_uint(w, "duration_us", s->duration_ns / 1000);
-    key_uint(w, "on_cpu_us", s->on_cpu_ns / 1000);
-    key_uint(w, "off_cpu_us", s->off_cpu_ns / 1000);
+    cs_json_kv_uint(w, "duration_us", s->duration_ns / 1000);
+    cs_json_kv_uint(w, "on_cpu_us", s->on_cpu_ns / 1000);
+    cs_json_kv_uint(w, "off_cpu_us", s->off_cpu_ns / 1000);
     if (s->task)
-        key_uint(w, "task_id", s->task_id);
+        cs_json_kv_uint(w, "task_id", s->task_id);
     for (unsigned i = 0; i < s->nsyscalls; i++) {
         char k[48];
         snprintf(k, sizeof k, "blocked_in_%s_us", s->syscalls[i].name);
-        key_uint(w, k, s->syscalls[i].total_ns / 1000);
+        cs_json_kv_uint(w, k, s->syscalls[i].total_ns / 1000);
     }
     if (s->nstacks && s->stacks[0].nframes) {
         char frame[256];
         cs_report_frame_name(&s->stacks[0].frames[0], frame, sizeof frame);
-        key_str(w, "top_frame", frame);
+        cs_json_kv_string(w, "top_frame", frame);
     }
     cs_json_end_object(w);
     cs_json_end_object(w);
     /* A marker that shows even when zoomed out. */
     event_head(w, "i", "stall", "stall", pid, s->tid);
     key_us_ns(w, r, "ts", s->start_ns);
-    key_str(w, "s", "t");
+    cs_json_kv_string(w, "s", "t");
     cs_json_end_object(w);
 }
 
@@ -188,12 +176,12 @@ static void write_wake(struct cs_json *w, const struct cs_report *r, const struc
     const struct poll_ref *to = &by_task[k];
     event_head(w, "s", "wake", "wake", pid, from->tid);
     key_us_ns(w, r, "ts", wk->t_ns);
-    key_uint(w, "id", id);
+    cs_json_kv_uint(w, "id", id);
     cs_json_end_object(w);
     event_head(w, "f", "wake", "wake", pid, to->tid);
     key_us_ns(w, r, "ts", to->start_ns + (to->end_ns - to->start_ns) / 2);
-    key_uint(w, "id", id);
-    key_str(w, "bp", "e");
+    cs_json_kv_uint(w, "id", id);
+    cs_json_kv_string(w, "bp", "e");
     cs_json_end_object(w);
 }
 
@@ -224,11 +212,12 @@ static struct poll_ref *write_polls(struct cs_json *w, const struct cs_report *r
         key_dur(w, s->duration_ns);
         cs_json_key(w, "args");
         cs_json_begin_object(w);
-        key_uint(w, "task_id", s->task_id);
-        key_str(w, "then",
-                s->wait_reason == CS_REC_WAIT_DONE  ? "done"
-                : s->wait_reason == CORUN_WAIT_NONE ? "ready" /* readied by itself */
-                                                    : cs_wait_reason_name(s->wait_reason));
+        cs_json_kv_uint(w, "task_id", s->task_id);
+        cs_json_kv_string(w, "then",
+                          s->wait_reason == CS_REC_WAIT_DONE ? "done"
+                          : s->wait_reason == CORUN_WAIT_NONE
+                              ? "ready" /* readied by itself */
+                              : cs_wait_reason_name(s->wait_reason));
         cs_json_end_object(w);
         cs_json_end_object(w);
         if (by_task) {
@@ -251,7 +240,7 @@ void cs_report_write_chrome(FILE *out, const struct cs_report *r)
     struct cs_json w;
     cs_json_init(&w, out);
     cs_json_begin_object(&w);
-    key_str(&w, "displayTimeUnit", "ms");
+    cs_json_kv_string(&w, "displayTimeUnit", "ms");
     cs_json_key(&w, "traceEvents");
     cs_json_begin_array(&w);
     write_metadata(&w, r, pid);
@@ -279,12 +268,12 @@ void cs_report_write_chrome(FILE *out, const struct cs_report *r)
             event_head(&w, phases[k], t->spawn.name[0] ? t->spawn.name : "task", "task_life", pid,
                        t->spawn.loop_tid);
             key_us_ns(&w, r, "ts", at[k]);
-            key_uint(&w, "id", t->spawn.id);
+            cs_json_kv_uint(&w, "id", t->spawn.id);
             if (k == 0) {
                 cs_json_key(&w, "args");
                 cs_json_begin_object(&w);
-                key_uint(&w, "task_id", t->spawn.id);
-                key_uint(&w, "parent_id", t->spawn.parent_id);
+                cs_json_kv_uint(&w, "task_id", t->spawn.id);
+                cs_json_kv_uint(&w, "parent_id", t->spawn.parent_id);
                 cs_json_end_object(&w);
             }
             cs_json_end_object(&w);
@@ -299,7 +288,7 @@ void cs_report_write_chrome(FILE *out, const struct cs_report *r)
         key_dur(&w, end - start);
         cs_json_key(&w, "args");
         cs_json_begin_object(&w);
-        key_uint(&w, "slices", it->tasks_run);
+        cs_json_kv_uint(&w, "slices", it->tasks_run);
         cs_json_end_object(&w);
         cs_json_end_object(&w);
     }

@@ -13,18 +13,6 @@ static uint64_t rel(const struct cs_report *r, uint64_t t)
     return t > r->t0_ns ? t - r->t0_ns : 0;
 }
 
-static void key_uint(struct cs_json *w, const char *k, uint64_t v)
-{
-    cs_json_key(w, k);
-    cs_json_uint(w, v);
-}
-
-static void key_str(struct cs_json *w, const char *k, const char *v)
-{
-    cs_json_key(w, k);
-    cs_json_string(w, v);
-}
-
 static void write_frames(struct cs_json *w, const struct cs_stall *s)
 {
     cs_json_begin_array(w);
@@ -33,10 +21,10 @@ static void write_frames(struct cs_json *w, const struct cs_stall *s)
         cs_json_begin_object(w);
         cs_json_key(w, "addr");
         cs_json_hex(w, f->addr);
-        key_str(w, "symbol", f->symbol);
-        key_uint(w, "offset", f->offset);
-        key_str(w, "module", f->module);
-        key_str(w, "file", f->file);
+        cs_json_kv_string(w, "symbol", f->symbol);
+        cs_json_kv_uint(w, "offset", f->offset);
+        cs_json_kv_string(w, "module", f->module);
+        cs_json_kv_string(w, "file", f->file);
         cs_json_key(w, "line");
         if (f->line > 0)
             cs_json_int(w, f->line);
@@ -50,29 +38,29 @@ static void write_frames(struct cs_json *w, const struct cs_stall *s)
 static void write_stall(struct cs_json *w, const struct cs_report *r, const struct cs_stall *s)
 {
     cs_json_begin_object(w);
-    key_uint(w, "start_ns", rel(r, s->start_ns));
-    key_uint(w, "duration_ns", s->duration_ns);
+    cs_json_kv_uint(w, "start_ns", rel(r, s->start_ns));
+    cs_json_kv_uint(w, "duration_ns", s->duration_ns);
     cs_json_key(w, "tid");
     cs_json_int(w, s->tid);
-    key_str(w, "comm", s->comm);
+    cs_json_kv_string(w, "comm", s->comm);
     cs_json_key(w, "task");
     if (s->task) {
         cs_json_begin_object(w);
-        key_uint(w, "id", s->task_id);
-        key_str(w, "name", s->task);
+        cs_json_kv_uint(w, "id", s->task_id);
+        cs_json_kv_string(w, "name", s->task);
         cs_json_end_object(w);
     } else {
         cs_json_null(w);
     }
-    key_uint(w, "on_cpu_ns", s->on_cpu_ns);
-    key_uint(w, "off_cpu_ns", s->off_cpu_ns);
+    cs_json_kv_uint(w, "on_cpu_ns", s->on_cpu_ns);
+    cs_json_kv_uint(w, "off_cpu_ns", s->off_cpu_ns);
     cs_json_key(w, "syscalls");
     cs_json_begin_array(w);
     for (unsigned i = 0; i < s->nsyscalls; i++) {
         cs_json_begin_object(w);
-        key_str(w, "name", s->syscalls[i].name);
-        key_uint(w, "count", s->syscalls[i].count);
-        key_uint(w, "total_ns", s->syscalls[i].total_ns);
+        cs_json_kv_string(w, "name", s->syscalls[i].name);
+        cs_json_kv_uint(w, "count", s->syscalls[i].count);
+        cs_json_kv_uint(w, "total_ns", s->syscalls[i].total_ns);
         cs_json_end_object(w);
     }
     cs_json_end_array(w);
@@ -86,9 +74,9 @@ static void write_recording(struct cs_json *w, const struct cs_report *r)
     const struct cs_recording *rec = r->rec;
     cs_json_key(w, "recording");
     cs_json_begin_object(w);
-    key_uint(w, "file_version", rec->version);
-    key_uint(w, "records", rec->nrecords);
-    key_uint(w, "duration_ns", r->duration_ns);
+    cs_json_kv_uint(w, "file_version", rec->version);
+    cs_json_kv_uint(w, "records", rec->nrecords);
+    cs_json_kv_uint(w, "duration_ns", r->duration_ns);
     cs_json_key(w, "complete");
     cs_json_bool(w, rec->has_trailer);
     cs_json_key(w, "warning");
@@ -100,16 +88,16 @@ static void write_recording(struct cs_json *w, const struct cs_report *r)
     cs_json_begin_array(w);
     for (size_t i = 0; i < rec->ntriggers; i++) {
         cs_json_begin_object(w);
-        key_str(w, "trigger", rec->triggers[i].what);
-        key_uint(w, "at_ns", rel(r, rec->triggers[i].t_ns));
+        cs_json_kv_string(w, "trigger", rec->triggers[i].what);
+        cs_json_kv_uint(w, "at_ns", rel(r, rec->triggers[i].t_ns));
         cs_json_end_object(w);
     }
     cs_json_end_array(w);
-    key_uint(w, "lost_events", rec->lost.lost_events);
-    key_uint(w, "suppressed_stalls", rec->lost.suppressed);
-    key_uint(w, "polls", r->polls);
-    key_uint(w, "wakes", r->wakes);
-    key_uint(w, "wakes_by_loop", r->wakes_by_loop);
+    cs_json_kv_uint(w, "lost_events", rec->lost.lost_events);
+    cs_json_kv_uint(w, "suppressed_stalls", rec->lost.suppressed);
+    cs_json_kv_uint(w, "polls", r->polls);
+    cs_json_kv_uint(w, "wakes", r->wakes);
+    cs_json_kv_uint(w, "wakes_by_loop", r->wakes_by_loop);
     cs_json_end_object(w);
 }
 
@@ -124,12 +112,12 @@ static void write_target(struct cs_json *w, const struct cs_report *r)
     cs_json_begin_object(w);
     cs_json_key(w, "pid");
     cs_json_int(w, t->pid);
-    key_str(w, "comm", t->comm);
-    key_str(w, "exe", t->exe);
-    key_str(w, "build_id", t->build_id[0] ? t->build_id : NULL);
-    key_str(w, "coscope_version", t->version);
-    key_uint(w, "start_realtime_ns", t->start_realtime_ns);
-    key_uint(w, "threshold_ns", t->threshold_ns);
+    cs_json_kv_string(w, "comm", t->comm);
+    cs_json_kv_string(w, "exe", t->exe);
+    cs_json_kv_string(w, "build_id", t->build_id[0] ? t->build_id : NULL);
+    cs_json_kv_string(w, "coscope_version", t->version);
+    cs_json_kv_uint(w, "start_realtime_ns", t->start_realtime_ns);
+    cs_json_kv_uint(w, "threshold_ns", t->threshold_ns);
     cs_json_key(w, "flight");
     cs_json_bool(w, t->flags & CS_REC_TARGET_FLIGHT);
     cs_json_end_object(w);
@@ -144,17 +132,17 @@ static void write_loops(struct cs_json *w, const struct cs_report *r)
         cs_json_begin_object(w);
         cs_json_key(w, "tid");
         cs_json_int(w, l->tid);
-        key_str(w, "comm", l->comm);
-        key_uint(w, "stalls", l->stalls);
-        key_uint(w, "stalled_ns", l->stalled_ns);
-        key_uint(w, "worst_ns", l->worst_ns);
+        cs_json_kv_string(w, "comm", l->comm);
+        cs_json_kv_uint(w, "stalls", l->stalls);
+        cs_json_kv_uint(w, "stalled_ns", l->stalled_ns);
+        cs_json_kv_uint(w, "worst_ns", l->worst_ns);
         cs_json_key(w, "runtime");
         if (l->has_stats) {
             cs_json_begin_object(w);
-            key_uint(w, "loop_id", l->loop_id);
-            key_uint(w, "iterations", l->iterations);
-            key_uint(w, "busy_ns", l->busy_ns);
-            key_uint(w, "poll_wait_ns", l->poll_wait_ns);
+            cs_json_kv_uint(w, "loop_id", l->loop_id);
+            cs_json_kv_uint(w, "iterations", l->iterations);
+            cs_json_kv_uint(w, "busy_ns", l->busy_ns);
+            cs_json_kv_uint(w, "poll_wait_ns", l->poll_wait_ns);
             cs_json_key(w, "source");
             cs_json_string(w, l->engine ? "engine" : "libcorun");
             const char *keys[2] = {"sched_p50_ns", "sched_p99_ns"};
@@ -166,7 +154,7 @@ static void write_loops(struct cs_json *w, const struct cs_report *r)
                 else
                     cs_json_uint(w, vals[k]);
             }
-            key_uint(w, "iteration_p99_ns", l->iter_p99_ns);
+            cs_json_kv_uint(w, "iteration_p99_ns", l->iter_p99_ns);
             cs_json_end_object(w);
         } else {
             cs_json_null(w);
@@ -197,12 +185,12 @@ static void write_tasks(struct cs_json *w, const struct cs_report *r)
     for (size_t i = 0; i < r->ntasks; i++) {
         const struct cs_report_task *t = &r->tasks[i];
         cs_json_begin_object(w);
-        key_uint(w, "id", t->id);
-        key_uint(w, "parent_id", t->parent_id);
-        key_str(w, "name", t->name);
+        cs_json_kv_uint(w, "id", t->id);
+        cs_json_kv_uint(w, "parent_id", t->parent_id);
+        cs_json_kv_string(w, "name", t->name);
         cs_json_key(w, "loop_tid");
         cs_json_int(w, t->loop_tid);
-        key_uint(w, "spawn_ns", t->spawn_ns);
+        cs_json_kv_uint(w, "spawn_ns", t->spawn_ns);
         cs_json_key(w, "done_ns");
         if (t->done)
             cs_json_uint(w, t->done_ns);
@@ -218,12 +206,12 @@ static void write_tasks(struct cs_json *w, const struct cs_report *r)
         cs_json_key(w, "stats");
         if (t->has_stats) {
             cs_json_begin_object(w);
-            key_uint(w, "polls", t->polls);
-            key_uint(w, "busy_ns", t->busy_ns);
-            key_uint(w, "wakes", t->wakes);
-            key_uint(w, "sched_p50_ns", t->sched_p50_ns);
-            key_uint(w, "sched_p99_ns", t->sched_p99_ns);
-            key_uint(w, "sched_max_ns", t->sched_max_ns);
+            cs_json_kv_uint(w, "polls", t->polls);
+            cs_json_kv_uint(w, "busy_ns", t->busy_ns);
+            cs_json_kv_uint(w, "wakes", t->wakes);
+            cs_json_kv_uint(w, "sched_p50_ns", t->sched_p50_ns);
+            cs_json_kv_uint(w, "sched_p99_ns", t->sched_p99_ns);
+            cs_json_kv_uint(w, "sched_max_ns", t->sched_max_ns);
             cs_json_end_object(w);
         } else {
             cs_json_null(w);
@@ -238,11 +226,11 @@ static void metric(struct cs_json *w, const char *name, uint64_t value, const ch
 {
     cs_json_key(w, name);
     cs_json_begin_object(w);
-    key_uint(w, "value", value);
-    key_str(w, "unit", unit);
-    key_str(w, "better", "lower");
+    cs_json_kv_uint(w, "value", value);
+    cs_json_kv_string(w, "unit", unit);
+    cs_json_kv_string(w, "better", "lower");
     if (limit)
-        key_str(w, "limit", limit);
+        cs_json_kv_string(w, "limit", limit);
     cs_json_end_object(w);
 }
 
@@ -301,9 +289,9 @@ static void write_about(struct cs_json *w, const struct cs_report *r)
         struct tm tm;
         if (gmtime_r(&secs, &tm))
             strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        key_str(w, "date", when);
-        key_str(w, "command", t->exe);
-        key_str(w, "coscope", t->version);
+        cs_json_kv_string(w, "date", when);
+        cs_json_kv_string(w, "command", t->exe);
+        cs_json_kv_string(w, "coscope", t->version);
     }
     cs_json_end_object(w);
 }
@@ -313,10 +301,10 @@ void cs_report_write_json(FILE *out, const struct cs_report *r)
     struct cs_json w;
     cs_json_init(&w, out);
     cs_json_begin_object(&w);
-    key_str(&w, "type", "coscope-report");
-    key_uint(&w, "schema", REPORT_SCHEMA_VERSION);
-    key_str(&w, "kind", "coscope-report"); /* docs/ci.md: what `compare` reads */
-    key_uint(&w, "metrics_version", 1);
+    cs_json_kv_string(&w, "type", "coscope-report");
+    cs_json_kv_uint(&w, "schema", REPORT_SCHEMA_VERSION);
+    cs_json_kv_string(&w, "kind", "coscope-report"); /* docs/ci.md: what `compare` reads */
+    cs_json_kv_uint(&w, "metrics_version", 1);
     write_about(&w, r);
     write_metrics(&w, r);
     write_target(&w, r);
@@ -327,24 +315,24 @@ void cs_report_write_json(FILE *out, const struct cs_report *r)
     for (size_t i = 0; i < r->nstalls; i++)
         write_stall(&w, r, r->by_start[i]);
     cs_json_end_array(&w);
-    key_uint(&w, "stalled_ns", r->stalled_ns);
+    cs_json_kv_uint(&w, "stalled_ns", r->stalled_ns);
     cs_json_key(&w, "slow_iterations");
     cs_json_begin_array(&w);
     for (size_t i = 0; i < r->rec->nslow_iters; i++) {
         const struct cs_slow_iter *it = &r->rec->slow_iters[i];
         cs_json_begin_object(&w);
-        key_uint(&w, "start_ns", rel(r, it->start_ns));
-        key_uint(&w, "duration_ns", it->duration_ns);
+        cs_json_kv_uint(&w, "start_ns", rel(r, it->start_ns));
+        cs_json_kv_uint(&w, "duration_ns", it->duration_ns);
         cs_json_key(&w, "tid");
         cs_json_int(&w, it->tid);
-        key_uint(&w, "slices", it->tasks_run);
+        cs_json_kv_uint(&w, "slices", it->tasks_run);
         cs_json_key(&w, "tasks");
         cs_json_begin_array(&w);
         for (unsigned k = 0; k < it->ntasks; k++) {
             cs_json_begin_object(&w);
-            key_uint(&w, "id", it->tasks[k].id);
-            key_str(&w, "name", it->tasks[k].name[0] ? it->tasks[k].name : NULL);
-            key_uint(&w, "duration_ns", it->tasks[k].duration_ns);
+            cs_json_kv_uint(&w, "id", it->tasks[k].id);
+            cs_json_kv_string(&w, "name", it->tasks[k].name[0] ? it->tasks[k].name : NULL);
+            cs_json_kv_uint(&w, "duration_ns", it->tasks[k].duration_ns);
             cs_json_end_object(&w);
         }
         cs_json_end_array(&w);
@@ -356,10 +344,10 @@ void cs_report_write_json(FILE *out, const struct cs_report *r)
     cs_json_begin_array(&w);
     for (size_t i = 0; i < r->ncalls; i++) {
         cs_json_begin_object(&w);
-        key_str(&w, "name", r->calls[i].name);
-        key_uint(&w, "count", r->calls[i].count);
-        key_uint(&w, "total_ns", r->calls[i].total_ns);
-        key_uint(&w, "stalls", r->calls[i].stalls);
+        cs_json_kv_string(&w, "name", r->calls[i].name);
+        cs_json_kv_uint(&w, "count", r->calls[i].count);
+        cs_json_kv_uint(&w, "total_ns", r->calls[i].total_ns);
+        cs_json_kv_uint(&w, "stalls", r->calls[i].stalls);
         cs_json_end_object(&w);
     }
     cs_json_end_array(&w);
