@@ -10,10 +10,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "corun.skel.h"
+#include "corun_probes.h"
 #include "corun_target.h"
 #include "corun_usdt.h"
-#include "link_teardown.h"
 #include "syscall_names.h"
 #include "cs_sort.h"
 
@@ -43,10 +42,9 @@ struct cs_corun_attrib {
     uint64_t threshold_ns;
     uint64_t first_try_ns, last_try_ns, last_refresh_ns;
     struct cs_corun_target target;
-    struct corun_bpf *skel;
-    struct bpf_link *links[3];
-    struct ring_buffer *rb_slices, *rb_iters;
-    int offcpu_fd; /* -1 without the off-CPU log */
+    struct cs_corun_probes *probes;
+    struct ring_buffer *rb_slices, *rb_iters; /* owned by the probes */
+    int offcpu_fd;                            /* -1 without the off-CPU log */
     struct recent_slice recent[RECENT_SLICES];
     unsigned next_recent;
     struct seen_ongoing seen[SEEN_ONGOING];
@@ -190,11 +188,7 @@ static void name_from_table(struct cs_corun_attrib *a, struct cs_slow_iter *it)
 static bool add_log(struct cs_corun_attrib *a, uint64_t loop, int32_t tid, void *arg)
 {
     (void)arg;
-    struct cs_corun_offcpu_log log;
-    memset(&log, 0, sizeof log);
-    log.loop_addr = loop;
-    __u32 key = (__u32)tid;
-    bpf_map_update_elem(a->offcpu_fd, &key, &log, BPF_NOEXIST);
+    cs_corun_probes_watch_loop(a->probes, tid, loop);
     return false;
 }
 
@@ -256,34 +250,10 @@ static bool offcpu_so_far(struct cs_corun_attrib *a, struct cs_stall *s, uint64_
 
 static void detach(struct cs_corun_attrib *a)
 {
-    ring_buffer__free(a->rb_slices);
-    ring_buffer__free(a->rb_iters);
+    cs_corun_probes_close(a->probes); /* and the ring buffers */
+    a->probes = NULL;
     a->rb_slices = a->rb_iters = NULL;
-    cs_links_destroy(a->links, 3);
-    corun_bpf__destroy(a->skel);
-    a->skel = NULL;
     a->offcpu_fd = -1;
-}
-
-static int load(struct cs_corun_attrib *a, bool raw_switch)
-{
-    a->skel = corun_bpf__open();
-    if (!a->skel)
-        return -errno;
-    a->skel->rodata->task_name_off = a->target.table.task.name;
-    a->skel->rodata->task_name_size = a->target.table.task.name_size;
-    a->skel->rodata->targ_tgid = (__u32)a->pid;
-    a->skel->rodata->loop_seq_off = a->target.table.loop.slice_seq;
-    a->skel->rodata->min_iter_ns = a->threshold_ns;
-    bpf_program__set_autoload(a->skel->progs.corun_iter_long, true);
-    bpf_program__set_autoload(a->skel->progs.corun_switch_btf, !raw_switch);
-    bpf_program__set_autoload(a->skel->progs.corun_switch_raw, raw_switch);
-    int err = corun_bpf__load(a->skel);
-    if (err) {
-        corun_bpf__destroy(a->skel);
-        a->skel = NULL;
-    }
-    return err;
 }
 
 /* Finds libcorun and attaches corun:slice_long and corun:iter_long (their semaphores make
@@ -295,36 +265,27 @@ static void try_activate(struct cs_corun_attrib *a)
     if (cs_corun_open(a->pid, &a->target, why, sizeof why) != 0)
         return;
     a->active = true; /* memory reads work even if the probes do not */
-    int err = load(a, false);
-    if (err && err != -EPERM)
-        err = load(a, true);
+    const unsigned required = CS_CORUN_PROG_SLICES | CS_CORUN_PROG_ITERS;
+    const struct cs_corun_probe_params params = {.min_iter_ns = a->threshold_ns};
+    int err = cs_corun_probes_open(&a->target, required | CS_CORUN_PROG_SWITCH, required, &params,
+                                   &a->probes, why, sizeof why);
     if (err)
         goto fail;
-    static const char *const probes[2] = {"slice_long", "iter_long"};
-    struct bpf_program *progs[2] = {a->skel->progs.corun_slice_long,
-                                    a->skel->progs.corun_iter_long};
-    for (int i = 0; i < 2; i++) {
-        a->links[i] = bpf_program__attach_usdt(progs[i], a->pid, a->target.module_path, "corun",
-                                               probes[i], NULL);
-        if (!a->links[i])
-            goto fail;
-    }
-    struct bpf_program *sw = bpf_program__autoload(a->skel->progs.corun_switch_btf)
-                                 ? a->skel->progs.corun_switch_btf
-                                 : a->skel->progs.corun_switch_raw;
-    a->links[2] = bpf_program__attach(sw);
-    a->offcpu_fd = a->links[2] ? bpf_map__fd(a->skel->maps.offcpu) : -1;
-    a->rb_slices = ring_buffer__new(bpf_map__fd(a->skel->maps.slices), on_slice, a, NULL);
-    a->rb_iters = ring_buffer__new(bpf_map__fd(a->skel->maps.iters), on_iter, a, NULL);
-    if (!a->rb_slices || !a->rb_iters)
+    if (cs_corun_probes_attached(a->probes) & CS_CORUN_PROG_SWITCH)
+        a->offcpu_fd = cs_corun_probes_map_fd(a->probes, CS_CORUN_MAP_OFFCPU);
+    a->rb_slices = cs_corun_probes_ring(a->probes, CS_CORUN_MAP_SLICES, on_slice, a);
+    a->rb_iters = cs_corun_probes_ring(a->probes, CS_CORUN_MAP_ITERS, on_iter, a);
+    if (!a->rb_slices || !a->rb_iters) {
+        err = -errno;
         goto fail;
+    }
     refresh_loops(a);
     return;
 fail:
     fprintf(stderr,
             "coscope: note: cannot attach to corun:slice_long (%s); libcorun stalls are "
             "measured on whole iterations\n",
-            strerror(errno));
+            strerror(-err));
     detach(a);
 }
 

@@ -7,8 +7,8 @@
 
 #include <bpf/libbpf.h>
 
-#include "corun.skel.h"
 #include "corun_polls.h"
+#include "corun_probes.h"
 #include "corun_target.h"
 #include "corun_usdt.h"
 #include "model_tasks.h"
@@ -56,9 +56,8 @@ struct cs_task_source {
     uint64_t threshold_ns;
     bool open;
     struct cs_corun_target target;
-    struct corun_bpf *skel;
-    struct bpf_link *stats_link, *slice_link;
-    struct ring_buffer *rb;
+    struct cs_corun_probes *probes;           /* corun:stats and corun:slice_long */
+    struct ring_buffer *rb;                   /* long slices, owned by the probes */
     struct cs_view_slice slices[SLICES_KEPT]; /* ring of long task slices */
     size_t slices_head, nslices;
     uint64_t slices_total;   /* ever received: slices_total - nslices is the ring's first */
@@ -106,11 +105,8 @@ void cs_task_source_free(struct cs_task_source *s)
     if (!s)
         return;
     drop_snapshot(s);
-    ring_buffer__free(s->rb);
     cs_corun_polls_close(s->life);
-    bpf_link__destroy(s->slice_link);
-    bpf_link__destroy(s->stats_link);
-    corun_bpf__destroy(s->skel);
+    cs_corun_probes_close(s->probes);
     cs_lints_free(s->lints);
     free(s);
 }
@@ -146,23 +142,13 @@ static int on_slice(void *ctx, void *data, size_t len)
  */
 static void hold_stats(struct cs_task_source *s)
 {
-    s->skel = corun_bpf__open();
-    if (!s->skel)
+    char why[256];
+    const struct cs_corun_probe_params params = {.min_slice_ns = s->threshold_ns / 2};
+    if (cs_corun_probes_open(&s->target, CS_CORUN_PROG_STATS | CS_CORUN_PROG_SLICES, 0, &params,
+                             &s->probes, why, sizeof why) != 0)
         return;
-    s->skel->rodata->min_slice_ns = s->threshold_ns / 2;
-    s->skel->rodata->task_name_off = s->target.table.task.name;
-    s->skel->rodata->task_name_size = s->target.table.task.name_size;
-    if (corun_bpf__load(s->skel)) {
-        corun_bpf__destroy(s->skel);
-        s->skel = NULL;
-        return;
-    }
-    s->stats_link = bpf_program__attach_usdt(s->skel->progs.corun_stats, s->pid,
-                                             s->target.module_path, "corun", "stats", NULL);
-    s->slice_link = bpf_program__attach_usdt(s->skel->progs.corun_slice_long, s->pid,
-                                             s->target.module_path, "corun", "slice_long", NULL);
-    if (s->slice_link)
-        s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.slices), on_slice, s, NULL);
+    if (cs_corun_probes_attached(s->probes) & CS_CORUN_PROG_SLICES)
+        s->rb = cs_corun_probes_ring(s->probes, CS_CORUN_MAP_SLICES, on_slice, s);
 }
 
 size_t cs_task_source_slices(const struct cs_task_source *s, struct cs_view_slice *out, size_t max)
@@ -503,11 +489,10 @@ const struct cs_corun_snapshot *cs_task_source_snapshot(const struct cs_task_sou
 
 bool cs_task_source_has_stats(const struct cs_task_source *s)
 {
-    return s->stats_link != NULL;
+    return (cs_corun_probes_attached(s->probes) & CS_CORUN_PROG_STATS) != 0;
 }
 
 const char *cs_task_source_why(const struct cs_task_source *s)
 {
     return s->why;
 }
-
