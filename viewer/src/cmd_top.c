@@ -231,6 +231,15 @@ void cs_top_tune_malloc(void)
     mallopt(M_TRIM_THRESHOLD, 128 << 20);
 }
 
+/* Prints the session's notes from the `from`-th on; returns how many there are. */
+static size_t print_notes(const struct cs_live *live, size_t from)
+{
+    size_t n = cs_live_note_count(live);
+    for (size_t i = from; i < n; i++)
+        fprintf(stderr, "coscope: %s\n", cs_live_note(live, i));
+    return n;
+}
+
 int cs_cmd_top(int argc, char **argv)
 {
     struct top_opts o = {
@@ -279,6 +288,7 @@ int cs_cmd_top(int argc, char **argv)
             kill(pid, SIGKILL);
         return cs_target_attach_exit(err);
     }
+    size_t notes_told = print_notes(live, 0); /* before the screen is ours */
     if (cs_term_open(why, sizeof why)) {
         fprintf(stderr, "coscope: %s\n", why);
         cs_live_close(live);
@@ -299,6 +309,7 @@ int cs_cmd_top(int argc, char **argv)
     run(live, &o);
 
     cs_term_close();
+    print_notes(live, notes_told); /* the ones that came while the screen was ours */
     if (launched && !cs_live_target_exited(live))
         stop_launched(pid, cmd[0]);
     rc = CS_EXIT_OK;

@@ -20,7 +20,8 @@
 #include "task_source.h"
 
 #define CPU_EVERY_NS     1000000000ull
-#define ONGOING_EVERY_NS 100000000ull  /* the collector repeats an ongoing stall this often */
+#define ONGOING_EVERY_NS 100000000ull /* the collector repeats an ongoing stall this often */
+#define LIVE_MAX_NOTES   8
 #define ONGOING_STALE_NS 2000000000ull /* forget an ongoing record nobody refreshed */
 
 struct live_loop {
@@ -51,6 +52,10 @@ struct cs_live {
     size_t nloops;
     uint64_t worst_ns;
     int worst_tid;
+    /* Notes of the session (a fallback taken, a probe not attached): kept for cmd_top to
+     * print, since stderr is the screen while top runs. */
+    size_t nnotes;
+    char notes[LIVE_MAX_NOTES][200];
 };
 
 static struct live_loop *find_loop(struct cs_live *l, int tid)
@@ -90,6 +95,23 @@ static void on_stall(const struct cs_stall *s, void *arg)
         l->worst_ns = s->duration_ns;
         l->worst_tid = s->tid;
     }
+}
+
+static void on_note(const char *line, void *arg)
+{
+    struct cs_live *l = arg;
+    if (l->nnotes < LIVE_MAX_NOTES)
+        snprintf(l->notes[l->nnotes++], sizeof l->notes[0], "%s", line);
+}
+
+size_t cs_live_note_count(const struct cs_live *l)
+{
+    return l->nnotes;
+}
+
+const char *cs_live_note(const struct cs_live *l, size_t i)
+{
+    return i < l->nnotes ? l->notes[i] : NULL;
 }
 
 /* The session watches a new loop thread. */
@@ -254,6 +276,7 @@ int cs_live_open(const struct cs_live_opts *o, struct cs_live **out, char *why, 
     const struct cs_session_hooks hooks = {
         .stall = on_stall,
         .loop_added = on_loop_added,
+        .note = on_note,
         .arg = l,
     };
     int err = cs_session_open(&so, &hooks, &l->sess, why, why_len);

@@ -32,6 +32,11 @@ int cs_live_open(const struct cs_live_opts *o, struct cs_live **out, char *why, 
 int cs_live_start(struct cs_live *l);
 void cs_live_close(struct cs_live *l);
 
+/* Notes for the user (one line each, without "coscope: "), oldest first, up to 8: printed
+ * by the verb on stderr when the terminal is its own. */
+size_t cs_live_note_count(const struct cs_live *l);
+const char *cs_live_note(const struct cs_live *l, size_t i);
+
 /* Fds to poll for input: kernel events, and the target's exit (pidfd). */
 int cs_live_event_fd(const struct cs_live *l);
 int cs_live_exit_fd(const struct cs_live *l);

@@ -22,6 +22,7 @@
 #include "loop_detect.h"
 #include "stat_report.h"
 #include "target_options.h"
+#include "mono_clock.h"
 
 #define SAMPLE_MS 100 /* how often the target's statistics are read, at most */
 #define SAMPLE_DUTY                                                                                \
@@ -56,21 +57,14 @@ static void usage(FILE *out)
         "5 the kernel lacks something needed, 6 a libcorun debug table it cannot read.\n");
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* A freshly launched command maps libcorun only once its dynamic loader has run. */
 static int open_launched(int pid, struct cs_corun_target *t, char *why, size_t why_len)
 {
-    int64_t deadline = now_ns() + (int64_t)LAUNCH_WAIT_MS * 1000000;
+    int64_t deadline = (int64_t)cs_mono_ns() + (int64_t)LAUNCH_WAIT_MS * 1000000;
     for (;;) {
         int err = cs_corun_open(pid, t, why, why_len);
         /* Already in an event loop without libcorun: a foreign loop (foreign_stat.h). */
-        if (err != -ENOENT || now_ns() > deadline || cs_loop_waiting_now(pid))
+        if (err != -ENOENT || (int64_t)cs_mono_ns() > deadline || cs_loop_waiting_now(pid))
             return err;
         usleep(1000);
     }
@@ -154,12 +148,12 @@ int cs_cmd_stat(int argc, char **argv)
 
     cs_target_catch_stop();
 
-    int64_t t0 = now_ns(), sample_ms = SAMPLE_MS;
+    int64_t t0 = (int64_t)cs_mono_ns(), sample_ms = SAMPLE_MS;
     bool exited = false;
     while (!cs_stop_requested) {
         int64_t left_ms = sample_ms;
         if (duration_ns) {
-            int64_t left = (int64_t)duration_ns - (now_ns() - t0);
+            int64_t left = (int64_t)duration_ns - ((int64_t)cs_mono_ns() - t0);
             if (left <= 0)
                 break;
             if (left / 1000000 < left_ms)
@@ -170,9 +164,9 @@ int cs_cmd_stat(int argc, char **argv)
             exited = true;
             break;
         }
-        int64_t sample_start = now_ns();
+        int64_t sample_start = (int64_t)cs_mono_ns();
         err = cs_corun_stat_sample(cstat);
-        int64_t took_ms = (now_ns() - sample_start) / 1000000;
+        int64_t took_ms = ((int64_t)cs_mono_ns() - sample_start) / 1000000;
         sample_ms = took_ms * SAMPLE_DUTY > SAMPLE_MS ? took_ms * SAMPLE_DUTY : SAMPLE_MS;
         if (err == -ESRCH) {
             exited = true;

@@ -10,6 +10,7 @@
 #include "exit_codes.h"
 #include "foreign_stat.h"
 #include "mono_clock.h"
+#include "proc.h"
 #include "session.h"
 #include "target_options.h"
 

@@ -15,6 +15,8 @@
 #include "corun_usdt.h"
 #include "syscall_names.h"
 #include "cs_sort.h"
+#include "mono_clock.h"
+#include "proc.h"
 
 #define RECENT_SLICES    256 /* long slices (>= 250 us) remembered, all loops together */
 #define SEEN_ONGOING     16
@@ -40,6 +42,8 @@ struct cs_corun_attrib {
     int pid;
     bool retry, active;
     uint64_t threshold_ns;
+    cs_note_fn note; /* what could not be attached */
+    void *note_arg;
     uint64_t first_try_ns, last_try_ns, last_refresh_ns;
     struct cs_corun_target target;
     struct cs_corun_probes *probes;
@@ -58,13 +62,6 @@ struct cs_corun_attrib {
     uint64_t window_start_ns, slow_iters;
     struct cs_slow_iter iter; /* scratch */
 };
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int on_slice(void *ctx, void *data, size_t len)
 {
@@ -195,7 +192,7 @@ static bool add_log(struct cs_corun_attrib *a, uint64_t loop, int32_t tid, void 
 /* Every loop thread gets an off-CPU log (new loops start now and then). */
 static void refresh_loops(struct cs_corun_attrib *a)
 {
-    a->last_refresh_ns = mono_ns();
+    a->last_refresh_ns = cs_mono_ns();
     if (a->offcpu_fd >= 0)
         each_loop(a, add_log, NULL);
 }
@@ -260,7 +257,7 @@ static void detach(struct cs_corun_attrib *a)
  * the runtime time slices and iterations while we watch) and the off-CPU log. */
 static void try_activate(struct cs_corun_attrib *a)
 {
-    a->last_try_ns = mono_ns();
+    a->last_try_ns = cs_mono_ns();
     char why[256];
     if (cs_corun_open(a->pid, &a->target, why, sizeof why) != 0)
         return;
@@ -282,23 +279,32 @@ static void try_activate(struct cs_corun_attrib *a)
     refresh_loops(a);
     return;
 fail:
-    fprintf(stderr,
-            "coscope: note: cannot attach to corun:slice_long (%s); libcorun stalls are "
-            "measured on whole iterations\n",
-            strerror(-err));
+    if (a->note) {
+        char line[200];
+        snprintf(line, sizeof line,
+                 "cannot attach to corun:slice_long (%s); libcorun stalls are measured on "
+                 "whole iterations",
+                 strerror(-err));
+        a->note(line, a->note_arg);
+    }
     detach(a);
 }
 
-struct cs_corun_attrib *cs_corun_attrib_new(int pid, bool retry, uint64_t threshold_ns)
+struct cs_corun_attrib *cs_corun_attrib_new(int pid, bool retry, uint64_t threshold_ns,
+                                            cs_note_fn note, void *note_arg)
 {
     struct cs_corun_attrib *a = calloc(1, sizeof *a);
+    if (a) {
+        a->note = note;
+        a->note_arg = note_arg;
+    }
     if (!a)
         return NULL;
     a->pid = pid;
     a->retry = retry;
     a->threshold_ns = threshold_ns;
     a->offcpu_fd = -1;
-    a->first_try_ns = mono_ns();
+    a->first_try_ns = cs_mono_ns();
     try_activate(a);
     return a;
 }
@@ -357,7 +363,7 @@ static int slower_first(const void *x, const void *y)
 
 static bool iter_allowed(struct cs_corun_attrib *a)
 {
-    uint64_t now = mono_ns();
+    uint64_t now = cs_mono_ns();
     if (now - a->window_start_ns >= 1000000000ull) {
         a->window_start_ns = now;
         a->window_count = 0;
@@ -389,14 +395,7 @@ static int on_iter(void *ctx, void *data, size_t len)
     it->start_ns = e->start_ns;
     it->duration_ns = e->duration_ns;
     it->tasks_run = e->tasks_run;
-    char path[96];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", a->pid, it->tid);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        if (fgets(it->comm, sizeof it->comm, f))
-            it->comm[strcspn(it->comm, "\n")] = 0;
-        fclose(f);
-    }
+    cs_thread_comm(a->pid, it->tid, it->comm, sizeof it->comm);
     /* Every slice >= 250 us came as a slice_long event with its name; the runtime's top
      * list adds the slowest shorter ones. */
     uint64_t end = e->start_ns + e->duration_ns;
@@ -419,9 +418,9 @@ void cs_corun_attrib_poll(struct cs_corun_attrib *a)
 {
     if (!a)
         return;
-    if (!a->active && a->retry && mono_ns() - a->last_try_ns >= RETRY_EVERY_NS) {
+    if (!a->active && a->retry && cs_mono_ns() - a->last_try_ns >= RETRY_EVERY_NS) {
         try_activate(a);
-        if (mono_ns() - a->first_try_ns > RETRY_FOR_NS)
+        if (cs_mono_ns() - a->first_try_ns > RETRY_FOR_NS)
             a->retry = false;
     }
     if (!a->rb_slices)
@@ -429,7 +428,7 @@ void cs_corun_attrib_poll(struct cs_corun_attrib *a)
     /* Slices first: an iteration's slices were sent before the iteration itself. */
     ring_buffer__consume(a->rb_slices);
     ring_buffer__consume(a->rb_iters);
-    if (mono_ns() - a->last_refresh_ns >= REFRESH_LOOPS_NS)
+    if (cs_mono_ns() - a->last_refresh_ns >= REFRESH_LOOPS_NS)
         refresh_loops(a);
 }
 
@@ -447,7 +446,7 @@ static int annotate_ongoing(struct cs_corun_attrib *a, struct cs_stall *s)
 {
     struct loop_view v;
     char name[CS_CORUN_NAME_LEN + 1];
-    uint64_t id = 0, now = mono_ns();
+    uint64_t id = 0, now = cs_mono_ns();
     if (read_loop(a, s->tid, &v) != 0 || !v.current_task ||
         read_task(a, v.current_task, &id, name) != 0 || !id)
         return -1;

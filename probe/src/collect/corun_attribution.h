@@ -22,12 +22,15 @@
 
 #include "slow_iter.h"
 #include "model.h"
+#include "stall_collector.h" /* cs_note_fn */
 
 struct cs_corun_attrib;
 
 /* Always returns a handle (NULL only when out of memory); it finds libcorun in `pid` now or,
- * for a command that has not mapped it yet (`retry`), a little later. */
-struct cs_corun_attrib *cs_corun_attrib_new(int pid, bool retry, uint64_t threshold_ns);
+ * for a command that has not mapped it yet (`retry`), a little later. What it could not
+ * attach goes to `note` (stall_collector.h). */
+struct cs_corun_attrib *cs_corun_attrib_new(int pid, bool retry, uint64_t threshold_ns,
+                                            cs_note_fn note, void *note_arg);
 
 typedef void (*cs_slow_iter_cb)(const struct cs_slow_iter *it, void *arg);
 /* Slow iterations go to `cb`, at most `max_per_sec` a second (0: all); the rest are counted

@@ -75,6 +75,7 @@ int cs_corun_stat_open(const struct cs_corun_target *t, bool all_syscalls,
     }
     s->target = t;
     cs_stat_init(&s->stat, t->pid);
+    memcpy(s->stat.comm, t->comm, sizeof s->stat.comm);
     const unsigned required = CS_CORUN_PROG_STATS | CS_CORUN_PROG_SLICES;
     unsigned want = required | CS_CORUN_PROG_SWITCH | CS_CORUN_PROG_EXEC |
                     (all_syscalls ? CS_CORUN_PROG_SYSCALLS : 0);

@@ -49,6 +49,12 @@ static void note(const struct cs_session *s, const char *fmt, const char *arg)
     s->hooks.note(line, s->hooks.arg);
 }
 
+/* Notes of the session's parts go to the verb's hook. */
+static void note_hook(const char *line, void *arg)
+{
+    note(arg, "note: %s", line);
+}
+
 /* The collector's callback: every stall after attribution and the rate limit. */
 static void on_stall(const struct cs_stall *st, void *arg)
 {
@@ -160,6 +166,8 @@ int cs_session_open(const struct cs_session_opts *opts, const struct cs_session_
     }
     s->opts = *opts;
     s->opts.stall.pid = opts->pid;
+    s->opts.stall.note = note_hook;
+    s->opts.stall.note_arg = s;
     if (hooks)
         s->hooks = *hooks;
     s->pidfd = -1;
@@ -191,7 +199,8 @@ int cs_session_open(const struct cs_session_opts *opts, const struct cs_session_
         wait_for_runtime(opts->pid);
     }
     if (opts->watch & CS_WATCH_ATTRIB) {
-        s->attrib = cs_corun_attrib_new(opts->pid, opts->launched, opts->stall.threshold_ns);
+        s->attrib =
+            cs_corun_attrib_new(opts->pid, opts->launched, opts->stall.threshold_ns, note_hook, s);
         if (s->attrib) {
             cs_collector_set_annotator(s->coll, cs_corun_attrib_annotate, s->attrib);
             cs_corun_attrib_on_slow_iter(s->attrib, opts->stall.max_per_sec, s->model, on_slow_iter,

@@ -75,6 +75,15 @@ void cs_collector_set_annotator(struct cs_collector *c, cs_stall_annotate_fn fn,
     c->annotate_arg = arg;
 }
 
+static void note(const struct cs_collector *c, const char *fmt, const char *arg)
+{
+    if (!c->opts.note)
+        return;
+    char line[400];
+    snprintf(line, sizeof line, fmt, arg);
+    c->opts.note(line, c->opts.note_arg);
+}
+
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
     if (level != LIBBPF_WARN || !getenv("COSCOPE_DEBUG"))
@@ -538,11 +547,10 @@ int cs_collector_open(const struct cs_stall_opts *opts, struct cs_model *model, 
     } else if (force_sys || cs_tracefs_setup(tf_why, sizeof tf_why) != 0 ||
                find_tracepoints(c) != 0) {
         c->fallback = true;
-        fprintf(stderr,
-                "coscope: note: no per-thread syscall tracepoints (%s); using the global "
-                "syscall tracepoints, which cost every system call on this machine ~0.2 us "
-                "while attached\n",
-                tf_why[0] ? tf_why : "no syscall tracepoints");
+        note(c,
+             "no per-thread syscall tracepoints (%s); using the global syscall tracepoints, "
+             "which cost every system call on this machine ~0.2 us while attached",
+             tf_why[0] ? tf_why : "no syscall tracepoints");
     }
 
     if (opts->stack_mode != CS_STACK_FP) {
@@ -557,8 +565,8 @@ int cs_collector_open(const struct cs_stall_opts *opts, struct cs_model *model, 
     if (err && err != -EPERM) {
         err = open_and_load(c, true);
         if (!err)
-            fprintf(stderr, "coscope: note: sched_switch through raw_tp (%s)\n",
-                    force_switch ? "COSCOPE_FORCE_RAW_TP" : "tp_btf refused by this kernel");
+            note(c, "sched_switch through raw_tp (%s)",
+                 force_switch ? "COSCOPE_FORCE_RAW_TP" : "tp_btf refused by this kernel");
     }
     if (err) {
         snprintf(why, why_len, "loading the stall BPF programs: %s", strerror(-err));

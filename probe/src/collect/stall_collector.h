@@ -12,6 +12,9 @@
 #include "model.h"
 #include "stall_stacks.h"
 
+/* A note for the user: one line, without "coscope: note: ". */
+typedef void (*cs_note_fn)(const char *line, void *arg);
+
 struct cs_stall_opts {
     int pid;
     uint64_t threshold_ns;
@@ -20,6 +23,8 @@ struct cs_stall_opts {
     unsigned max_per_sec;      /* rate limit of reported stalls, 0 = none */
     uint64_t ongoing_every_ns; /* repeat an ongoing record this often while it lasts */
     bool stats;                /* `coscope stat`: keep per-thread loop statistics too */
+    cs_note_fn note;           /* what was not as asked (e.g. a costlier fallback) */
+    void *note_arg;
 };
 
 /* Called for each record that passes the rate limit (ongoing and final). */

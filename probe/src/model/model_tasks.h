@@ -59,7 +59,7 @@ struct cs_corun_loop {
 /* One consistent reading of every loop of a process. */
 struct cs_corun_snapshot {
     int pid;
-    char comm[16]; /* the process's name (TASK_COMM_LEN) */
+    char comm[16];    /* the process's name (TASK_COMM_LEN) */
     int64_t taken_ns; /* CLOCK_MONOTONIC when read */
     size_t nloops;
     struct cs_corun_loop *loops;
@@ -114,12 +114,13 @@ struct cs_stat_loop {
 
 struct cs_stat {
     int pid;
+    char comm[16]; /* the process's name, when the statistics began ("": not known) */
     int64_t start_ns, end_ns;
     uint64_t lost_events; /* slice events the kernel could not pass on */
     size_t nloops, ntasks, cap_tasks;
     struct cs_stat_loop *loops;
     struct cs_stat_task *tasks;        /* sorted by id */
-    struct cs_blocking_stat *blocking; /* blocking and executor calls (corun_blocking.h), or NULL */
+    struct cs_blocking_stat *blocking; /* blocking and executor calls (blocking.h), or NULL */
 };
 
 void cs_stat_init(struct cs_stat *st, int pid);

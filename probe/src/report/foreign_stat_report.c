@@ -3,7 +3,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "corun_errors.h"
 #include "foreign_stat.h"
 #include "json_writer.h"
 #include "model_tasks.h"

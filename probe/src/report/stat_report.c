@@ -3,8 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "corun_blocking.h"
-#include "corun_errors.h"
+#include "blocking_report.h"
 #include "json_writer.h"
 #include "stat_hist.h"
 
@@ -29,8 +28,8 @@ static int64_t alive_ns(const struct cs_stat *st, const struct cs_stat_task *t)
 
 void cs_stat_write_text(FILE *out, const struct cs_stat *st)
 {
-    char comm[32], a[24], b[24];
-    cs_proc_comm(st->pid, comm, sizeof comm);
+    char a[24], b[24];
+    const char *comm = st->comm[0] ? st->comm : "?";
     double secs = (double)(st->end_ns - st->start_ns) / 1e9;
     fprintf(out, "process %d (%s): %.2fs, %zu loop%s, %zu task%s seen\n", st->pid, comm, secs,
             st->nloops, st->nloops == 1 ? "" : "s", st->ntasks, st->ntasks == 1 ? "" : "s");

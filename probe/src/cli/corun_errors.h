@@ -6,6 +6,4 @@
  * exit code for `err` (a cs_corun_open / cs_corun_snapshot result). */
 int cs_corun_report_error(const char *verb, int pid, int err, const char *why);
 
-#include "proc.h" /* cs_proc_comm, for the printers that name the process */
-
 #endif
