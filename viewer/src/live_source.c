@@ -262,7 +262,7 @@ int cs_live_open(const struct cs_live_opts *o, struct cs_live **out, char *why, 
         .tid = o->tid,
         .launched = o->launched,
         .at_entry = o->at_entry,
-        .watch = CS_WATCH_ATTRIB | CS_WATCH_TASKS,
+        .watch = CS_WATCH_STALLS | CS_WATCH_ATTRIB | CS_WATCH_TASKS,
         .stall =
             {
                 .threshold_ns = o->threshold_ns,

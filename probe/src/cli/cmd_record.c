@@ -375,7 +375,7 @@ static int run(struct recorder *r, bool launched, char **cmd)
         .pid = r->pid,
         .launched = launched,
         .at_entry = o->target.at_entry,
-        .watch = CS_WATCH_ATTRIB | CS_WATCH_TASKS,
+        .watch = CS_WATCH_STALLS | CS_WATCH_ATTRIB | CS_WATCH_TASKS,
         .stall =
             {
                 .threshold_ns = o->target.threshold_ns,

@@ -141,7 +141,7 @@ int cs_cmd_stalls(int argc, char **argv)
         .tid = to.tid,
         .launched = to.launched,
         .at_entry = to.at_entry,
-        .watch = CS_WATCH_ATTRIB,
+        .watch = CS_WATCH_STALLS | CS_WATCH_ATTRIB,
         .stall = opts,
     };
     const struct cs_session_hooks hooks = {

@@ -16,10 +16,9 @@
 #include "corun_errors.h"
 #include "corun_stat.h"
 #include "corun_target.h"
+#include "session.h"
 #include "exit_codes.h"
 #include "stat_foreign.h"
-#include "launch.h"
-#include "loop_detect.h"
 #include "stat_report.h"
 #include "target_options.h"
 #include "mono_clock.h"
@@ -28,7 +27,6 @@
 #define SAMPLE_DUTY                                                                                \
     10                      /* ...and at least this many times the last reading's length           \
                                apart, so coscope stays under ~10% of a CPU on huge targets */
-#define LAUNCH_WAIT_MS 5000 /* a launched command has this long to map libcorun */
 
 static void usage(FILE *out)
 {
@@ -57,17 +55,63 @@ static void usage(FILE *out)
         "5 the kernel lacks something needed, 6 a libcorun debug table it cannot read.\n");
 }
 
-/* A freshly launched command maps libcorun only once its dynamic loader has run. */
-static int open_launched(int pid, struct cs_corun_target *t, char *why, size_t why_len)
+static void print_note(const char *line, void *arg)
 {
-    int64_t deadline = (int64_t)cs_mono_ns() + (int64_t)LAUNCH_WAIT_MS * 1000000;
-    for (;;) {
-        int err = cs_corun_open(pid, t, why, why_len);
-        /* Already in an event loop without libcorun: a foreign loop (foreign_stat.h). */
-        if (err != -ENOENT || (int64_t)cs_mono_ns() > deadline || cs_loop_waiting_now(pid))
-            return err;
-        usleep(1000);
+    (void)arg;
+    fprintf(stderr, "coscope: %s\n", line);
+}
+
+/* libcorun: samples the runtime's own accounting until stopped, then prints it. */
+static int corun_stat(struct cs_session *sess, const struct cs_target_opts *to)
+{
+    struct cs_corun_stat *cstat = cs_session_corun_stat(sess);
+    int pid = to->pid;
+    int err = cs_corun_stat_sample(cstat); /* the baseline */
+    if (err)
+        return cs_corun_report_error("stat", pid, err, "its task list could not be read");
+    /* Tools and tests wait for this line: from here on, the runtime keeps statistics. */
+    fprintf(stderr, "coscope: collecting statistics of process %d (%s)\n", pid,
+            cs_session_corun_target(sess)->mapped_path);
+    if (cs_session_start(sess) != 0) {
+        fprintf(stderr, "coscope: cannot start '%s': %s\n", to->cmd[0], strerror(errno));
+        return CS_EXIT_FAILURE;
     }
+    cs_target_catch_stop();
+
+    uint64_t t0 = cs_mono_ns(), sample_ms = SAMPLE_MS;
+    bool exited = false;
+    while (!cs_stop_requested) {
+        uint64_t left_ms = sample_ms;
+        if (to->duration_ns) {
+            uint64_t spent = cs_mono_ns() - t0;
+            if (spent >= to->duration_ns)
+                break;
+            if ((to->duration_ns - spent) / 1000000 < left_ms)
+                left_ms = (to->duration_ns - spent) / 1000000 + 1;
+        }
+        cs_session_poll(sess, (int)left_ms);
+        if (cs_session_exited(sess)) {
+            exited = true;
+            break;
+        }
+        uint64_t sample_start = cs_mono_ns();
+        err = cs_corun_stat_sample(cstat);
+        uint64_t took_ms = (cs_mono_ns() - sample_start) / 1000000;
+        sample_ms = took_ms * SAMPLE_DUTY > SAMPLE_MS ? took_ms * SAMPLE_DUTY : SAMPLE_MS;
+        if (err == -ESRCH) {
+            exited = true;
+            break;
+        }
+    }
+    if (!exited)
+        cs_corun_stat_sample(cstat); /* the last figures */
+    /* The semaphores drop back to 0 before we print. */
+    const struct cs_stat *st = cs_corun_stat_finish(cstat);
+    if (to->json)
+        cs_stat_write_json(stdout, st);
+    else
+        cs_stat_write_text(stdout, st);
+    return exited && cs_target_exited(pid, to->launched) ? CS_EXIT_NO_PROCESS : CS_EXIT_OK;
 }
 
 enum { OPT_ALL_SYSCALLS = 256 };
@@ -101,93 +145,42 @@ int cs_cmd_stat(int argc, char **argv)
     if (prc)
         return cs_target_exit_code(prc);
     int pid = to.pid;
-    bool launched = to.launched;
-    uint64_t duration_ns = to.duration_ns;
+    const struct cs_session_opts so = {
+        .pid = pid,
+        .launched = to.launched,
+        .at_entry = to.at_entry,
+        .watch = CS_WATCH_CORUN_STAT,
+        .all_syscalls = all_syscalls,
+        /* A target without libcorun: the stall engine's loop statistics. */
+        .stall =
+            {
+                .threshold_ns = CS_DEFAULT_THRESHOLD_NS,
+                .stack_mode = CS_STACK_FP, /* stat prints no stacks: no stack windows copied */
+                .stack_bytes = 16384,
+                .max_per_sec = 10,
+                .stats = true,
+            },
+    };
+    const struct cs_session_hooks hooks = {.note = print_note};
     char why[512] = "";
-    if (launched && cs_launch_release(pid) != 0) {
-        fprintf(stderr, "coscope: cannot start '%s': %s\n", to.cmd[0], strerror(errno));
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        return CS_EXIT_FAILURE;
-    }
-    int rc = CS_EXIT_OK;
-    struct cs_corun_stat *cstat = NULL;
-    struct cs_corun_target target;
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pidfd < 0) {
-        rc = cs_corun_report_error("stat", pid, -ESRCH, "");
-        goto cleanup;
-    }
-    int err = launched ? open_launched(pid, &target, why, sizeof why)
-                       : cs_corun_open(pid, &target, why, sizeof why);
-    if (err == -ENOENT) { /* no libcorun: any event loop, from its system calls */
-        rc = cs_foreign_stat_run(pid, launched, duration_ns, to.json);
-        goto cleanup;
-    }
+    struct cs_session *sess = NULL;
+    int err = cs_session_open(&so, &hooks, &sess, why, sizeof why);
     if (err) {
-        rc = cs_corun_report_error("stat", pid, err, why);
-        if (launched)
+        int rc;
+        if (err == -EPROTO || err == -ESRCH) {
+            rc = cs_corun_report_error("stat", pid, err, why);
+        } else {
+            fprintf(stderr, "coscope: %s\n", why);
+            rc = cs_target_attach_exit(err);
+        }
+        if (to.launched)
             kill(pid, SIGKILL); /* we started it for nothing */
-        goto cleanup;
+        return rc;
     }
-    err = cs_corun_stat_open(&target, all_syscalls, &cstat, why, sizeof why);
-    if (err) {
-        fprintf(stderr, "coscope: %s\n", why);
-        rc = cs_target_attach_exit(err);
-        goto cleanup;
-    }
-    for (unsigned i = 0; cs_corun_stat_note(cstat, i); i++)
-        fprintf(stderr, "coscope: note: %s\n", cs_corun_stat_note(cstat, i));
-    err = cs_corun_stat_sample(cstat); /* the baseline */
-    if (err) {
-        rc = cs_corun_report_error("stat", pid, err, "its task list could not be read");
-        goto cleanup;
-    }
-    /* Tools and tests wait for this line: from here on, the runtime keeps statistics. */
-    fprintf(stderr, "coscope: collecting statistics of process %d (%s)\n", pid, target.mapped_path);
-
-    cs_target_catch_stop();
-
-    int64_t t0 = (int64_t)cs_mono_ns(), sample_ms = SAMPLE_MS;
-    bool exited = false;
-    while (!cs_stop_requested) {
-        int64_t left_ms = sample_ms;
-        if (duration_ns) {
-            int64_t left = (int64_t)duration_ns - ((int64_t)cs_mono_ns() - t0);
-            if (left <= 0)
-                break;
-            if (left / 1000000 < left_ms)
-                left_ms = left / 1000000 + 1;
-        }
-        struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
-        if (poll(&pfd, 1, (int)left_ms) > 0) {
-            exited = true;
-            break;
-        }
-        int64_t sample_start = (int64_t)cs_mono_ns();
-        err = cs_corun_stat_sample(cstat);
-        int64_t took_ms = ((int64_t)cs_mono_ns() - sample_start) / 1000000;
-        sample_ms = took_ms * SAMPLE_DUTY > SAMPLE_MS ? took_ms * SAMPLE_DUTY : SAMPLE_MS;
-        if (err == -ESRCH) {
-            exited = true;
-            break;
-        }
-    }
-    if (!exited)
-        cs_corun_stat_sample(cstat); /* the last figures */
-    /* The semaphores drop back to 0 before we print. */
-    const struct cs_stat *st = cs_corun_stat_finish(cstat);
-    if (to.json)
-        cs_stat_write_json(stdout, st);
-    else
-        cs_stat_write_text(stdout, st);
-    if (exited && cs_target_exited(pid, launched))
-        rc = CS_EXIT_NO_PROCESS;
-cleanup:
-    cs_corun_stat_free(cstat);
-    if (launched && rc != CS_EXIT_OK)
+    int rc = cs_session_corun_stat(sess) ? corun_stat(sess, &to)
+                                         : cs_foreign_stat_run(sess, &to);
+    cs_session_close(sess);
+    if (to.launched && rc != CS_EXIT_OK)
         waitpid(pid, NULL, WNOHANG);
-    if (pidfd >= 0)
-        close(pidfd);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "corun_attribution.h"
+#include "corun_stat.h"
 #include "corun_target.h"
 #include "launch.h"
 #include "link_teardown.h"
@@ -22,8 +23,11 @@
 #define SCAN_EVERY_NS    50000000ull /* one round of the background scan this often */
 #define MAX_LOOPS        256
 /* A launched command not held at its entry point maps libcorun once its dynamic loader has
- * run: wait this long at most for it, so that its first stalls already name their tasks. */
-#define RUNTIME_WAIT_NS 1000000000ull
+ * run: wait this long at most for it, so that its first stalls already name their tasks
+ * (the attribution finds a runtime mapped later too) — and, for `stat`, which must know
+ * whether there is one before it starts, longer. */
+#define RUNTIME_WAIT_NS      1000000000ull
+#define RUNTIME_WAIT_STAT_NS 5000000000ull
 
 struct cs_session {
     struct cs_session_opts opts;
@@ -32,6 +36,8 @@ struct cs_session {
     struct cs_collector *coll;
     struct cs_corun_attrib *attrib;
     struct cs_task_source *tasks;
+    struct cs_corun_target corun;
+    struct cs_corun_stat *cstat;
     struct cs_loop_scan *scan;
     int pidfd;
     bool exited, released;
@@ -133,13 +139,28 @@ static int find_loops(struct cs_session *s)
     return 0;
 }
 
-static void wait_for_runtime(int pid)
+/* Until libcorun is mapped, the command is in an event loop without it, or the wait is up. */
+static void wait_for_runtime(int pid, uint64_t wait_ns)
 {
-    uint64_t deadline = cs_mono_ns() + RUNTIME_WAIT_NS;
+    uint64_t deadline = cs_mono_ns() + wait_ns;
     uint64_t addr;
     while (cs_corun_find_symbol(pid, "corun_debug", &addr, NULL, 0, NULL, 0) == -ENOENT &&
-           cs_mono_ns() < deadline)
-        usleep(5000);
+           cs_mono_ns() < deadline && !cs_loop_waiting_now(pid))
+        usleep(2000);
+}
+
+/* CS_WATCH_CORUN_STAT: libcorun's statistics, or -ENOENT when the target has no libcorun. */
+static int open_corun_stat(struct cs_session *s, char *why, size_t why_len)
+{
+    int err = cs_corun_open(s->opts.pid, &s->corun, why, why_len);
+    if (err)
+        return err;
+    err = cs_corun_stat_open(&s->corun, s->opts.all_syscalls, &s->cstat, why, why_len);
+    if (err)
+        return err == -ENOENT ? -EINVAL : err; /* -ENOENT means "no libcorun" here */
+    for (unsigned i = 0; cs_corun_stat_note(s->cstat, i); i++)
+        note(s, "note: %s", cs_corun_stat_note(s->cstat, i));
+    return 0;
 }
 
 static int release(struct cs_session *s, char *why, size_t why_len)
@@ -182,26 +203,45 @@ int cs_session_open(const struct cs_session_opts *opts, const struct cs_session_
         snprintf(why, why_len, "no such process %d", opts->pid);
         goto fail;
     }
-    err = cs_collector_open(&s->opts.stall, s->model, on_stall, s, &s->coll, why, why_len);
-    if (err)
-        goto fail;
-    if (find_loops(s)) {
-        err = -ESRCH;
-        snprintf(why, why_len, "no such process %d", opts->pid);
-        goto fail;
-    }
+    bool engine = opts->watch & CS_WATCH_STALLS;
     /* A launched command held at its entry point has its runtime mapped: the probes below
-     * are on before its first task runs. Otherwise it must run to map the runtime. */
-    if (opts->launched && !opts->at_entry) {
+     * are on before its first task runs. Otherwise it must run to map the runtime; the
+     * stall engine, when asked for, is on before it runs. */
+    if (opts->launched && !opts->at_entry && !engine) {
         err = release(s, why, why_len);
         if (err)
             goto fail;
-        wait_for_runtime(opts->pid);
+        wait_for_runtime(opts->pid, opts->watch & CS_WATCH_CORUN_STAT ? RUNTIME_WAIT_STAT_NS
+                                                                      : RUNTIME_WAIT_NS);
+    }
+    if (opts->watch & CS_WATCH_CORUN_STAT) {
+        err = open_corun_stat(s, why, why_len);
+        if (err == -ENOENT)
+            engine = true; /* no libcorun: the stall engine's loop statistics */
+        else if (err)
+            goto fail;
+    }
+    if (engine) {
+        err = cs_collector_open(&s->opts.stall, s->model, on_stall, s, &s->coll, why, why_len);
+        if (err)
+            goto fail;
+        if (find_loops(s)) {
+            err = -ESRCH;
+            snprintf(why, why_len, "no such process %d", opts->pid);
+            goto fail;
+        }
+    }
+    if (opts->launched && !opts->at_entry && !s->released) {
+        err = release(s, why, why_len);
+        if (err)
+            goto fail;
+        wait_for_runtime(opts->pid, opts->watch & CS_WATCH_CORUN_STAT ? RUNTIME_WAIT_STAT_NS
+                                                                      : RUNTIME_WAIT_NS);
     }
     if (opts->watch & CS_WATCH_ATTRIB) {
         s->attrib =
             cs_corun_attrib_new(opts->pid, opts->launched, opts->stall.threshold_ns, note_hook, s);
-        if (s->attrib) {
+        if (s->attrib && s->coll) {
             cs_collector_set_annotator(s->coll, cs_corun_attrib_annotate, s->attrib);
             cs_corun_attrib_on_slow_iter(s->attrib, opts->stall.max_per_sec, s->model, on_slow_iter,
                                          s);
@@ -227,7 +267,14 @@ int cs_session_start(struct cs_session *s)
 
 int cs_session_poll(struct cs_session *s, int timeout_ms)
 {
-    int err = cs_collector_poll(s->coll, timeout_ms);
+    int err = 0;
+    if (s->coll) {
+        err = cs_collector_poll(s->coll, timeout_ms);
+    } else if (!s->exited) { /* nothing but the target's exit to wait for */
+        struct pollfd pfd = {.fd = s->pidfd, .events = POLLIN};
+        if (poll(&pfd, 1, timeout_ms) > 0)
+            s->exited = true;
+    }
     if (s->attrib)
         cs_corun_attrib_poll(s->attrib);
     if (err)
@@ -281,7 +328,7 @@ int cs_session_exit_fd(const struct cs_session *s)
 
 int cs_session_event_fd(const struct cs_session *s)
 {
-    return cs_collector_fd(s->coll);
+    return s->coll ? cs_collector_fd(s->coll) : -1;
 }
 
 struct cs_model *cs_session_model(const struct cs_session *s)
@@ -302,6 +349,16 @@ struct cs_task_source *cs_session_tasks(const struct cs_session *s)
 struct cs_corun_attrib *cs_session_attrib(const struct cs_session *s)
 {
     return s->attrib;
+}
+
+struct cs_corun_stat *cs_session_corun_stat(const struct cs_session *s)
+{
+    return s->cstat;
+}
+
+const struct cs_corun_target *cs_session_corun_target(const struct cs_session *s)
+{
+    return s->cstat ? &s->corun : NULL;
 }
 
 const struct cs_session_loop *cs_session_loop(const struct cs_session *s, size_t i)
@@ -326,6 +383,7 @@ void cs_session_close(struct cs_session *s)
     /* Both detach uprobes and perf events, each waiting for RCU: overlap them. */
     struct cs_teardown *td = cs_teardown_start(free_attrib, s->attrib);
     cs_task_source_free(s->tasks);
+    cs_corun_stat_free(s->cstat);
     cs_loop_scan_free(s->scan);
     cs_collector_close(s->coll);
     cs_teardown_join(td);

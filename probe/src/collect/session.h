@@ -31,6 +31,11 @@ enum cs_watch {
     CS_WATCH_ATTRIB = 1u << 0,
     /* libcorun targets: the task table, long slices and task ends (top, record). */
     CS_WATCH_TASKS = 1u << 1,
+    /* The stall engine on the loop threads, found now and later (stalls, top, record). */
+    CS_WATCH_STALLS = 1u << 2,
+    /* libcorun's own statistics (stat), with the semaphores that make the runtime keep
+     * them; a target without libcorun gets the stall engine's loop statistics instead. */
+    CS_WATCH_CORUN_STAT = 1u << 3,
 };
 
 struct cs_session_hooks {
@@ -51,18 +56,22 @@ struct cs_session_opts {
     bool launched; /* started by coscope and held until released */
     bool at_entry; /* ...held at its entry point (its libraries are mapped) */
     unsigned watch;
-    /* The stall collector's options (pid is filled in by the session). */
+    /* The stall collector's options (pid and notes are filled in by the session). */
     struct cs_stall_opts stall;
+    bool all_syscalls; /* CS_WATCH_CORUN_STAT: every system call, not only blocking ones */
 };
 
 struct cs_session;
 struct cs_task_source;
 struct cs_corun_attrib;
+struct cs_corun_stat;
+struct cs_corun_target;
 
 /*
  * Attaches to opts->pid. 0, or a negative errno with one sentence in `why`: -ESRCH (no such
- * process, or it exited), -EPERM/-EACCES (permission), -ENOMEM, anything else: the kernel
- * lacks something (cs_target_attach_exit maps them to exit codes).
+ * process, or it exited), -EPERM/-EACCES (permission), -ENOMEM, -EPROTO (a libcorun debug
+ * table that cannot be read), anything else: the kernel lacks something
+ * (cs_target_attach_exit maps them to exit codes).
  */
 int cs_session_open(const struct cs_session_opts *opts, const struct cs_session_hooks *hooks,
                     struct cs_session **out, char *why, size_t why_len);
@@ -97,6 +106,10 @@ struct cs_model *cs_session_model(const struct cs_session *s);
 struct cs_collector *cs_session_collector(const struct cs_session *s);
 struct cs_task_source *cs_session_tasks(const struct cs_session *s);
 struct cs_corun_attrib *cs_session_attrib(const struct cs_session *s);
+/* CS_WATCH_CORUN_STAT on a libcorun target: its statistics and the runtime found (NULL
+ * for a target without libcorun: the stall engine's figures stand in). */
+struct cs_corun_stat *cs_session_corun_stat(const struct cs_session *s);
+const struct cs_corun_target *cs_session_corun_target(const struct cs_session *s);
 
 /* The loop threads watched so far, oldest first (i < cs_session_loop_count). */
 struct cs_session_loop {
