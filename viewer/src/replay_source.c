@@ -415,17 +415,16 @@ void cs_replay_view(struct cs_replay *r, struct cs_view *v)
     v->pid = rec->has_target ? rec->target.pid : 0;
     if (rec->has_target)
         memcpy(v->comm, rec->target.comm, sizeof v->comm);
-    /* State first: a narrow terminal cuts the file name, not the state. */
-    const char *base = strrchr(r->path, '/');
+    /* The header says "replay STATE +clock of FILE": a narrow one drops the file name. */
     char state[32];
     if (r->paused)
         snprintf(state, sizeof state, "%s", r->vt >= r->t_end ? "END" : "PAUSED");
     else
         snprintf(state, sizeof state, "x%g", r->speed);
-    snprintf(r->mode, sizeof r->mode, "replay %s +%.1fs/%.1fs of %.60s", state,
-             (double)(r->vt - r->t_begin) / 1e9, (double)(r->t_end - r->t_begin) / 1e9,
-             base ? base + 1 : r->path);
+    snprintf(r->mode, sizeof r->mode, "%s +%.1fs/%.1fs", state, (double)(r->vt - r->t_begin) / 1e9,
+             (double)(r->t_end - r->t_begin) / 1e9);
     v->attach_mode = r->mode;
+    v->replay_of = r->path;
     v->target_exited =
         r->vt >= r->t_end && rec->has_trailer && rec->trailer.reason == CS_REC_END_EXITED;
     v->threshold_ns = rec->has_target ? rec->target.threshold_ns : 0;
