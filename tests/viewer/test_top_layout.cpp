@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -36,15 +38,16 @@ int layout_free_port()
 
 // A recording of a libcorun process whose loop thread was never found: two tasks, both
 // waiting in a sleep, and no loop or stall record.
-std::string write_loopless_recording()
+std::string write_loopless_recording(int pid = 4242)
 {
-    std::string path = "/tmp/cs-layout-" + std::to_string(getpid()) + "-loopless.csrec";
+    std::string path = "/tmp/cs-layout-" + std::to_string(getpid()) + "-loopless-" +
+                       std::to_string(pid) + ".csrec";
     char why[256];
     cs_rec_writer *w = nullptr;
     REQUIRE(cs_rec_writer_open(path.c_str(), &w, why, sizeof why) == 0);
     const uint64_t t0 = 1000000000000ull;
     cs_rec_target t{};
-    t.pid = 4242;
+    t.pid = pid;
     snprintf(t.comm, sizeof t.comm, "loopless");
     t.start_mono_ns = t0;
     t.start_realtime_ns = t0;
@@ -56,7 +59,7 @@ std::string write_loopless_recording()
         sp.t_ns = t0;
         sp.id = id;
         sp.parent_id = id - 1;
-        sp.loop_tid = 4242;
+        sp.loop_tid = pid;
         snprintf(sp.name, sizeof sp.name, "%s", id == 1 ? "main" : "sleeper");
         REQUIRE(cs_rec_encode_task_spawn(cs_rec_writer_begin(w), &sp) == 0);
         REQUIRE(cs_rec_writer_commit(w, t0, false) == 0);
@@ -143,4 +146,128 @@ TEST_CASE("at 80 columns the header drops whole fields, never a value cut in hal
     term.wait_for("top-exit=", 10000);
     if (coscope_pid > 0)
         unlink(("/tmp/coscope-top-" + std::to_string(coscope_pid) + ".log").c_str());
+}
+
+namespace
+{
+
+// The words of a heading row that are not one of `names` (a cut heading, "THRE").
+std::string stray_heading_words(const std::string &line, const std::set<std::string> &names)
+{
+    std::string stray;
+    std::istringstream in(line);
+    std::string w;
+    while (in >> w) {
+        while (!w.empty() && (w.back() == '^' || w.back() == 'v') && !names.count(w))
+            w.pop_back();
+        if (!names.count(w))
+            stray += w + " ";
+    }
+    return stray;
+}
+
+} // namespace
+
+TEST_CASE("the columns of every screen fit 80, 100 and 120 columns or go whole")
+{
+    tmux_screen term(120, 30);
+    std::string port = std::to_string(layout_free_port());
+    REQUIRE(port != "0");
+    term.type_line(COSCOPE_EXE " top -i 200ms -t 40ms -- " STALLGEN_EXE " --port " + port +
+                   " --every 1s --stalls sleep:62ms,cpu:250ms; echo top-exit=$?");
+    term.wait_for("Loops 1:");
+    int coscope_pid = child_named(term.shell_pid(), "coscope");
+    std::string s = term.wait_until(
+        [](const std::string &scr) {
+            // 62 ms: "clock_nanosleep 62.0ms", one character wider than the old column.
+            return std::regex_search(scr, std::regex("clock_nanosleep 6[0-9.]+ms")) &&
+                   scr.find("stall-cpu") != std::string::npos;
+        },
+        30000);
+    REQUIRE(std::regex_search(s, std::regex("clock_nanosleep [0-9.]+ms")));
+    static const std::set<std::string> stall_heads = {"START", "DURATION", "TID",     "TASK",
+                                                      "CAUSE", "ON-CPU",   "OFF-CPU", "THREAD"};
+    static const std::set<std::string> loop_heads = {"TID",   "THREAD",  "UTIL", "FROM", "STALLS",
+                                                     "WORST", "STALLED", "LAST", "NOW"};
+    static const std::set<std::string> task_heads = {"!",    "ID",    "NAME", "STATE",    "WAITING",
+                                                     "ON",   "POLLS", "BUSY", "SCHEDp99", "AGE",
+                                                     "IDLE", "SPAWN", "SITE"};
+    for (int cols : {120, 100, 80}) {
+        term.resize(cols, 30);
+        term.keys("1");
+        usleep(900000);
+        s = term.screen();
+        INFO(cols << " columns, stalls\n" << s);
+        CHECK(stray_heading_words(line_of(s, 4), stall_heads) == "");
+        bool thread_col = line_of(s, 4).find("THREAD") != std::string::npos;
+        CHECK((cols < 100 || thread_col));
+        int sleeps = 0;
+        for (int i = 5; i < count_lines(s) - 1; i++) {
+            std::string row = line_of(s, i);
+            if (row.find("clock_nanosleep") != std::string::npos) {
+                sleeps++;
+                // The cause with its time, whole: not "clock_nanosleep 62.0m".
+                CHECK(std::regex_search(row, std::regex("clock_nanosleep [0-9.]+(us|ms|s) ")));
+            }
+            if (thread_col && row.find("stall-") != std::string::npos)
+                CHECK(std::regex_search(row, std::regex(" stallgen *$")));
+        }
+        CHECK(sleeps > 0);
+
+        term.keys("2");
+        s = term.wait_for("STALLS");
+        usleep(300000);
+        s = term.screen();
+        INFO(cols << " columns, loops\n" << s);
+        CHECK(stray_heading_words(line_of(s, 4), loop_heads) == "");
+        CHECK(std::regex_search(line_of(s, 5), std::regex(" stallgen .* (ok|STALLED) *$")));
+
+        term.keys("3");
+        s = term.wait_for("spawn tree");
+        usleep(300000);
+        s = term.screen();
+        INFO(cols << " columns, tasks\n" << s);
+        CHECK(stray_heading_words(line_of(s, 4), task_heads) == "");
+        for (int i = 6; i < count_lines(s) - 2; i++) {
+            std::string row = line_of(s, i);
+            // What a task waits on and where it was spawned: whole, or without the part
+            // in parentheses - never "task 607 (stal".
+            CHECK(!std::regex_search(row, std::regex("\\([^)]*$")));
+            CHECK(!std::regex_search(row, std::regex("\\([^)]* ")));
+        }
+    }
+    term.keys("q");
+    term.wait_for("top-exit=", 10000);
+    if (coscope_pid > 0)
+        unlink(("/tmp/coscope-top-" + std::to_string(coscope_pid) + ".log").c_str());
+}
+
+TEST_CASE("a replay never names spawn sites from the process that has its pid now")
+{
+    // A live libcorun process whose pid the recording claims: symbolizing against it
+    // would name the replayed tasks' spawn sites after its functions.
+    child_proc live;
+    std::string port = std::to_string(layout_free_port());
+    REQUIRE(live.start({STALLGEN_EXE, "--port", port, "--every", "60s"}));
+    usleep(300000);
+    std::string file = write_loopless_recording(live.pid);
+    tmux_screen term(160, 24);
+    term.type_line(COSCOPE_EXE " top --replay " + file + "; echo top-exit=$?");
+    term.wait_for("Tasks 2:");
+    term.keys("3");
+    std::string s = term.wait_for("SPAWN SITE");
+    INFO(s);
+    REQUIRE(s.find("SPAWN SITE") != std::string::npos);
+    REQUIRE(s.find("sleeper") != std::string::npos);
+    for (int i = 5; i < count_lines(s) - 2; i++) {
+        std::string row = line_of(s, i);
+        if (row.find("sleeper") == std::string::npos && row.find("main") == std::string::npos)
+            continue;
+        // The recording names no spawn site: "-" (or a bare address), never a function.
+        CHECK(std::regex_search(row, std::regex("  (-|0x[0-9a-f]+) *$")));
+        CHECK(row.find("stallgen.c") == std::string::npos);
+    }
+    term.keys("q");
+    term.wait_for("top-exit=");
+    unlink(file.c_str());
 }

@@ -16,6 +16,7 @@
 #include "stall_collector.h"
 #include "stalls.h"
 #include "task_source.h"
+#include "spawn_symbols.h"
 
 #define SCAN_ROUNDS      20 /* samples per loop-thread scan verdict */
 #define SCAN_EVERY_NS    50000000ull
@@ -410,6 +411,7 @@ void cs_live_view(const struct cs_live *l, struct cs_view *v)
     v->target_exited = l->exited;
     v->tasks = l->tasks ? cs_task_source_snapshot(l->tasks) : NULL;
     v->has_tasks = v->tasks != NULL;
+    v->spawn_sites = cs_spawn_symbols_update(v->pid, v->tasks); /* SPAWN SITE names */
     v->tasks_stats = l->tasks && cs_task_source_has_stats(l->tasks);
     snprintf(v->tasks_why, sizeof v->tasks_why, "%s",
              l->tasks ? cs_task_source_why(l->tasks) : "out of memory");
