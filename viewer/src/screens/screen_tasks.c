@@ -59,9 +59,13 @@ static void draw_loop_row(const struct cs_view *v, const struct cs_task_row *r, 
     long ci = loop->current_task_id ? cs_task_index(loop, loop->current_task_id) : -1;
     if (ci >= 0)
         snprintf(cur, sizeof cur, "running %s", loop->tasks[ci].name);
-    cs_term_put(y, 0, role, " loop %llu  tid %d  %zu tasks  %llu iterations  %s",
-                (unsigned long long)loop->id, loop->tid, loop->ntasks,
-                (unsigned long long)loop->iterations, cur);
+    char line[256], cell[256];
+    snprintf(line, sizeof line, " loop %llu  tid %d  %zu tasks  %llu iterations  %s",
+             (unsigned long long)loop->id, loop->tid, loop->ntasks,
+             (unsigned long long)loop->iterations, cur);
+    /* Narrow: the words that fit, not a task name cut in half. */
+    cs_cell(cell, sizeof cell, line, cs_term_cols(), false);
+    cs_term_put(y, 0, role, "%s", cell);
 }
 
 /* Where a task was spawned: the name the source gave the spawner's return address
