@@ -197,15 +197,17 @@ TEST_CASE("help, loops and tasks screens answer their keys")
 
     t.term.keys("2");
     s = t.term.wait_for("STALLS");
-    CHECK(t.row_with(t.pid + " stall-target ", s).find(" ok") != std::string::npos);
-    // A foreign loop: utilisation from the engine's slices vs wait calls (once a second),
-    // its iteration histogram; scheduling latency needs libcorun.
+    CHECK(t.row_with("  " + t.pid + " stall-target-ep ", s).find(" ok") != std::string::npos);
+    // The thread name whole (15 characters fit). A foreign loop: utilisation from the engine's
+    // slices vs wait calls (once a second), its iteration histogram; scheduling latency needs
+    // libcorun.
     s = t.term.wait_until([&](const std::string &scr) {
-        return t.row_with(t.pid + " stall-target ", scr).find(" engine ") != std::string::npos;
+        return t.row_with("  " + t.pid + " stall-target-ep ", scr).find(" engine ") !=
+               std::string::npos;
     });
     INFO(s);
-    CHECK(
-        std::regex_search(t.row_with(t.pid + " stall-target ", s), std::regex(" [0-9]+% engine ")));
+    CHECK(std::regex_search(t.row_with("  " + t.pid + " stall-target-ep ", s),
+                            std::regex(" [0-9]+% engine ")));
     CHECK(std::regex_search(s, std::regex("last +[0-9]+s")));
     CHECK(s.find("iteration duration (") != std::string::npos);
     CHECK(s.find("sched latency: needs libcorun") != std::string::npos);

@@ -18,6 +18,7 @@
 #include "stall_collector.h"
 #include "stalls.h"
 #include "task_source.h"
+#include "spawn_symbols.h"
 
 #define CPU_EVERY_NS     1000000000ull
 #define ONGOING_EVERY_NS 100000000ull /* the collector repeats an ongoing stall this often */
@@ -374,6 +375,7 @@ void cs_live_view(const struct cs_live *l, struct cs_view *v)
     v->target_exited = l->exited;
     v->tasks = l->tasks ? cs_task_source_snapshot(l->tasks) : NULL;
     v->has_tasks = v->tasks != NULL;
+    v->spawn_sites = cs_spawn_symbols_update(v->pid, v->tasks); /* SPAWN SITE names */
     v->tasks_stats = l->tasks && cs_task_source_has_stats(l->tasks);
     snprintf(v->tasks_why, sizeof v->tasks_why, "%s",
              l->tasks ? cs_task_source_why(l->tasks) : "out of memory");

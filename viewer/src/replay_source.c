@@ -13,6 +13,7 @@
 #include "model.h"
 #include "model_tasks.h"
 #include "recording_reader.h"
+#include "task_lints.h"
 #include "term.h"
 #include "cs_sort.h"
 
@@ -47,6 +48,7 @@ struct cs_replay {
     struct cs_corun_snapshot snap;
     struct cs_view_ended ended[CS_VIEW_MAX_ENDED];
     size_t nended;
+    struct cs_lint_table *lints; /* the warnings live would show, from the snapshots */
 };
 
 static uint64_t now_ns(void)
@@ -174,7 +176,8 @@ int cs_replay_open(const char *path, struct cs_replay **out)
                                    : 0;
     r->vt = r->t_begin;
     r->model = cs_model_new(r->rec.has_target ? r->rec.target.pid : 0);
-    if (!r->model || build_indexes(r)) {
+    r->lints = cs_lints_new(r->rec.has_target ? r->rec.target.threshold_ns : 0);
+    if (!r->model || !r->lints || build_indexes(r)) {
         fprintf(stderr, "coscope: out of memory\n");
         cs_replay_close(r);
         return CS_EXIT_FAILURE;
@@ -190,6 +193,7 @@ void cs_replay_close(struct cs_replay *r)
     if (r->have_snap)
         cs_corun_snapshot_free(&r->snap);
     cs_model_free(r->model);
+    cs_lints_free(r->lints);
     free(r->by_end);
     free(r->events);
     free(r->ts_sorted);
@@ -364,6 +368,7 @@ static void build_snapshot(struct cs_replay *r, const struct cs_view *v)
         snprintf(o->name, sizeof o->name, "%s", t->spawn.name);
         o->created_ns = (int64_t)t->spawn.t_ns;
         o->state = CORUN_TASK_WAITING;
+        o->wait_obj_unknown = true; /* the file has why a task waits, not on what */
         const struct cs_rec_task_stats *ts = task_stats_at(r, o->id);
         if (ts) {
             o->has_stats = true;
@@ -380,6 +385,9 @@ static void build_snapshot(struct cs_replay *r, const struct cs_view *v)
                 o->state = CORUN_TASK_RUNNING; /* it holds the loop right now */
         if (ended) {
             o->state = CORUN_TASK_DONE;
+            o->outcome_known = t->outcome_known; /* "failed" as live marks it */
+            o->outcome = t->outcome;
+            o->error = t->error;
             if (r->nended < CS_VIEW_MAX_ENDED) /* tasks are sorted by id */
                 r->ended[r->nended++] =
                     (struct cs_view_ended){.task_id = o->id, .ended_ns = (int64_t)t->done_ns};
@@ -406,6 +414,62 @@ static void build_snapshot(struct cs_replay *r, const struct cs_view *v)
     free(loop_of_task);
     r->have_snap = true;
     r->snap_vt = r->vt;
+    /* The clock only goes forward: the table sees the snapshots in order, as live. */
+    if (r->lints)
+        cs_lints_snapshot(r->lints, s);
+}
+
+/* A loop's figures at the clock from its latest LOOP_STATS (and the one before it, for
+ * the utilisation): the histograms the loops screen and the header show. */
+static void loop_stats_at(const struct cs_replay *r, struct cs_view_loop *l)
+{
+    const struct cs_rec_loop_stats *last = NULL, *prev = NULL;
+    for (size_t i = 0; i < r->rec.nloop_stats; i++) { /* in file order: time order */
+        const struct cs_rec_loop_stats *ls = &r->rec.loop_stats[i];
+        if (ls->tid == l->tid && ls->t_ns <= r->vt)
+            last = ls;
+    }
+    if (!last)
+        return;
+    /* The utilisation over the last second, as live: from the sample a second before (or
+     * the first one), so a quiet last sample or two say 0%, not "not known". */
+    for (size_t i = 0; i < r->rec.nloop_stats; i++) {
+        const struct cs_rec_loop_stats *ls = &r->rec.loop_stats[i];
+        if (ls->tid == l->tid && ls != last && (!prev || ls->t_ns + 1000000000ull <= last->t_ns))
+            prev = ls;
+        if (ls == last)
+            break;
+    }
+    l->has_iter_hist = true;
+    copy_hist(l->iter_hist, last->iter_hist, last->nbuckets);
+    if (last->loop_id) { /* libcorun: the runtime's scheduling latency too */
+        l->has_sched_hist = true;
+        copy_hist(l->sched_hist, last->sched_hist, last->nbuckets);
+    }
+    if (prev && last->busy_ns >= prev->busy_ns && last->poll_wait_ns >= prev->poll_wait_ns) {
+        uint64_t busy = last->busy_ns - prev->busy_ns,
+                 wait = last->poll_wait_ns - prev->poll_wait_ns;
+        l->util_pct = busy + wait ? 100.0 * (double)busy / (double)(busy + wait) : 0;
+        l->util_from = last->loop_id ? "runtime" : "engine";
+    }
+}
+
+/* An ongoing stall at the clock: the part of it that has happened. The recording has
+ * the whole stall's CPU and system call times; shown whole, ON-CPU would exceed the
+ * duration so far. They are scaled to the share of the stall elapsed. */
+static void stall_so_far(struct cs_stall *s, uint64_t whole_ns, uint64_t so_far_ns)
+{
+    if (!whole_ns || so_far_ns >= whole_ns)
+        return;
+    double k = (double)so_far_ns / (double)whole_ns;
+    s->on_cpu_ns = (uint64_t)((double)s->on_cpu_ns * k);
+    s->off_cpu_ns = (uint64_t)((double)s->off_cpu_ns * k);
+    if (s->on_cpu_ns > so_far_ns)
+        s->on_cpu_ns = so_far_ns;
+    if (s->on_cpu_ns + s->off_cpu_ns > so_far_ns)
+        s->off_cpu_ns = so_far_ns - s->on_cpu_ns;
+    for (unsigned i = 0; i < s->nsyscalls && i < CS_MODEL_MAX_SYSCALLS; i++)
+        s->syscalls[i].total_ns = (uint64_t)((double)s->syscalls[i].total_ns * k);
 }
 
 void cs_replay_view(struct cs_replay *r, struct cs_view *v)
@@ -415,17 +479,16 @@ void cs_replay_view(struct cs_replay *r, struct cs_view *v)
     v->pid = rec->has_target ? rec->target.pid : 0;
     if (rec->has_target)
         memcpy(v->comm, rec->target.comm, sizeof v->comm);
-    /* State first: a narrow terminal cuts the file name, not the state. */
-    const char *base = strrchr(r->path, '/');
+    /* The header says "replay STATE +clock of FILE": a narrow one drops the file name. */
     char state[32];
     if (r->paused)
         snprintf(state, sizeof state, "%s", r->vt >= r->t_end ? "END" : "PAUSED");
     else
         snprintf(state, sizeof state, "x%g", r->speed);
-    snprintf(r->mode, sizeof r->mode, "replay %s +%.1fs/%.1fs of %.60s", state,
-             (double)(r->vt - r->t_begin) / 1e9, (double)(r->t_end - r->t_begin) / 1e9,
-             base ? base + 1 : r->path);
+    snprintf(r->mode, sizeof r->mode, "%s +%.1fs/%.1fs", state, (double)(r->vt - r->t_begin) / 1e9,
+             (double)(r->t_end - r->t_begin) / 1e9);
     v->attach_mode = r->mode;
+    v->replay_of = r->path;
     v->target_exited =
         r->vt >= r->t_end && rec->has_trailer && rec->trailer.reason == CS_REC_END_EXITED;
     v->threshold_ns = rec->has_target ? rec->target.threshold_ns : 0;
@@ -444,6 +507,8 @@ void cs_replay_view(struct cs_replay *r, struct cs_view *v)
     }
     v->nloops = r->nloops;
     memcpy(v->loops, r->loops, r->nloops * sizeof *v->loops);
+    for (size_t k = 0; k < v->nloops; k++)
+        loop_stats_at(r, &v->loops[k]);
     /* Stalls in progress at the clock grow on screen as they did live (newest first). */
     for (size_t i = 0; i < rec->nstalls; i++) {
         const struct cs_stall *s = &rec->stalls[i];
@@ -462,6 +527,7 @@ void cs_replay_view(struct cs_replay *r, struct cs_view *v)
         v->ongoing[j] = *s; /* shallow: it points into the recording */
         v->ongoing[j].ongoing = true;
         v->ongoing[j].duration_ns = r->vt - s->start_ns;
+        stall_so_far(&v->ongoing[j], s->duration_ns, r->vt - s->start_ns);
     }
     /* Long task slices that ended by now, the most recent ones. */
     size_t lo = 0, hi = rec->nslices;
@@ -489,6 +555,7 @@ void cs_replay_view(struct cs_replay *r, struct cs_view *v)
     v->tasks_stats = rec->ntask_stats > 0;
     if (!r->have_snap)
         snprintf(v->tasks_why, sizeof v->tasks_why, "the recording has no libcorun tasks");
+    v->lints = r->have_snap ? r->lints : NULL;
     v->nended = r->nended;
     memcpy(v->ended, r->ended, r->nended * sizeof *v->ended);
     v->model = r->model;

@@ -24,6 +24,7 @@ struct cs_task {
     uint32_t state;       /* enum corun_task_state */
     uint32_t wait_reason; /* enum corun_wait_reason */
     uint64_t wait_obj;
+    bool wait_obj_unknown;    /* the reason is known, the object not (a replayed task) */
     int64_t waiting_since_ns; /* 0 unless the runtime's timing was on */
     uint64_t awaited_task_id;
     uint64_t spawn_pc;

@@ -18,6 +18,8 @@ long cs_task_index(const struct cs_corun_loop *loop, uint64_t id)
 
 static long task_by_addr(const struct cs_corun_loop *loop, uint64_t addr)
 {
+    if (!addr)
+        return -1; /* not known (a replayed task has no address): no task is awaited */
     for (size_t i = 0; i < loop->ntasks; i++)
         if (loop->tasks[i].addr == addr)
             return (long)i;
@@ -120,13 +122,19 @@ void cs_task_waiting_on(const struct cs_corun_loop *loop, const struct cs_task *
     if (t->state != CORUN_TASK_WAITING)
         return;
     long a = awaited_index(loop, t);
+    if (t->wait_reason == CORUN_WAIT_NONE)
+        return; /* waiting on nothing known (a replay without its statistics): say nothing */
+    if (t->wait_obj_unknown && a < 0 && !t->awaited_task_id) {
+        /* A recording keeps why a task waits, not on what: "fd", not a made-up "fd 0". */
+        snprintf(buf, len, "%s", cs_wait_reason_name(t->wait_reason));
+        return;
+    }
     switch (t->wait_reason) {
     case CORUN_WAIT_FD:
         snprintf(buf, len, "fd %" PRId64, (int64_t)t->wait_obj);
         return;
     case CORUN_WAIT_SLEEP:
     case CORUN_WAIT_YIELD:
-    case CORUN_WAIT_NONE:
         snprintf(buf, len, "%s", cs_wait_reason_name(t->wait_reason));
         return;
     case CORUN_WAIT_JOIN:

@@ -109,6 +109,11 @@ struct cs_view {
     /* Finished stalls come from the model; those added after this picture are hidden. */
     const struct cs_model *model;
     uint64_t model_stalls_at;
+
+    /* Names of spawn sites (spawn_sites.h), filled by the source (NULL: none): the
+     * screens never symbolize. */
+    const struct cs_spawn_sites *spawn_sites;
+    const char *replay_of; /* the recording this picture is replayed from (NULL: live) */
 };
 
 /* Stalls of the picture, newest first: the ongoing ones, then the finished ones. */

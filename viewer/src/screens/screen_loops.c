@@ -6,12 +6,24 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "columns.h"
 #include "screens.h"
 #include "term.h"
 
-static void draw_loop(const struct cs_view *v, const struct cs_view_loop *l, int y, bool selected)
+/* On a narrow terminal LAST goes first, then FROM, then STALLED. */
+enum { NCOLS = 9 };
+static const struct cs_col cols[NCOLS] = {
+    {"TID", 7, 1, true, 0, 0},     {"THREAD", 15, 1, false, 0, 0}, {"UTIL", 4, 1, true, 0, 0},
+    {"FROM", 7, 1, false, 2, 0},   {"STALLS", 6, 1, true, 0, 0},   {"WORST", 8, 1, true, 0, 0},
+    {"STALLED", 8, 1, true, 1, 0}, {"LAST", 9, 1, true, 3, 0},     {"NOW", 7, 2, false, 0, 0},
+};
+
+static void draw_loop(const struct cs_view *v, const struct cs_view_loop *l, int y, bool selected,
+                      const bool *shown, const int *width)
 {
-    char util[16] = "?", worst[32] = "-", stalled[32] = "-", last[32] = "-";
+    char tid[16], util[16] = "?", worst[32] = "-", stalled[32] = "-", last[32] = "-", nstalls[24];
+    snprintf(tid, sizeof tid, "%d", l->tid);
+    snprintf(nstalls, sizeof nstalls, "%llu", (unsigned long long)l->stalls);
     if (cs_view_loop_util(l) >= 0)
         snprintf(util, sizeof util, "%.0f%%", cs_view_loop_util(l));
     if (l->stalls) {
@@ -25,24 +37,33 @@ static void draw_loop(const struct cs_view *v, const struct cs_view_loop *l, int
     enum cs_role role = selected ? CS_ROLE_SELECTED : CS_ROLE_NORMAL;
     if (selected)
         cs_term_fill(y, 0, role);
-    int x = cs_term_put(y, 0, role, " %7d %-12.12s %4s %-7.7s", l->tid, l->comm, util,
-                        l->util_from ? l->util_from : "");
-    x = cs_term_put(y, x, role, " %6llu %8s %8s %8s  ", (unsigned long long)l->stalls, worst,
-                    stalled, last);
+    const char *cells[NCOLS] = {
+        tid, l->comm, util, l->util_from ? l->util_from : "", nstalls, worst, stalled, last, ""};
+    int x = cs_cols_row(y, 0, role, cols, NCOLS - 1, shown, width, cells);
+    x += cols[NCOLS - 1].gap;
     if (l->in_stall)
         cs_term_put(y, x, CS_ROLE_ONGOING, "STALLED");
     else
         cs_term_put(y, x, role, "%s", v->target_exited ? "gone" : "ok");
-    /* The second row: utilisation over the last minute, one cell a second. */
-    x = cs_term_put(y + 1, 0, CS_ROLE_DIM, " %21s last %2zus ", "", l->nutil);
-    cs_term_spark(y + 1, x, l->util_hist, l->nutil);
+    /* The second row: utilisation over the last minute, one cell a second; the newest
+     * seconds when the row is narrower than the minute. */
+    size_t n = l->nutil, room = cs_term_cols() > 33 ? (size_t)(cs_term_cols() - 33) : 0;
+    if (n > room)
+        n = room;
+    x = cs_term_put(y + 1, 0, CS_ROLE_DIM, " %21s last %2zus ", "", n);
+    cs_term_spark(y + 1, x, l->util_hist + (l->nutil - n), n);
 }
 
 void cs_screen_loops(const struct cs_view *v, struct cs_ui *ui, int top, int bottom)
 {
     cs_term_fill(top, 0, CS_ROLE_LABEL);
-    cs_term_put(top, 0, CS_ROLE_LABEL, " %7s %-12s %4s %-7s %6s %8s %8s %8s  %s", "TID", "THREAD",
-                "UTIL", "FROM", "STALLS", "WORST", "STALLED", "LAST", "NOW");
+    bool shown[NCOLS];
+    int width[NCOLS];
+    cs_cols_fit(cols, NCOLS, cs_term_cols(), shown, width);
+    const char *heads[NCOLS];
+    for (int c = 0; c < NCOLS; c++)
+        heads[c] = cols[c].name;
+    cs_cols_row(top, 0, CS_ROLE_LABEL, cols, NCOLS, shown, width, heads);
     top++;
     if (!v->nloops) {
         cs_term_put(top + 1, 2, CS_ROLE_NORMAL,
@@ -62,7 +83,7 @@ void cs_screen_loops(const struct cs_view *v, struct cs_ui *ui, int top, int bot
     ui->list_first = first;
     int y = top;
     for (size_t i = first; i < v->nloops && i < first + fit; i++, y += 2)
-        draw_loop(v, &v->loops[i], y, i == ui->loop_sel);
+        draw_loop(v, &v->loops[i], y, i == ui->loop_sel, shown, width);
     ui->list_rows = y - top;
 
     char t[32], util[96], stalled[64];

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "columns.h"
 #include "screens.h"
 #include "term.h"
 
@@ -54,12 +55,26 @@ static void cause_text(const struct cs_stall *s, char *buf, size_t len)
     snprintf(buf, len, "%s", cause);
 }
 
+/* The columns; on a narrow terminal THREAD goes first, then OFF-CPU, ON-CPU, TASK. */
+enum { NCOLS = 8 };
+static const struct cs_col cols[NCOLS] = {
+    {"START", 8, 0, false, 0, 0},  {"DURATION ", 9, 2, true, 0, 0}, {"TID", 7, 1, true, 0, 0},
+    {"TASK", 12, 1, false, 3, 0},  {"CAUSE", 22, 1, false, 0, 0},   {"ON-CPU", 7, 1, true, 4, 0},
+    {"OFF-CPU", 7, 1, true, 5, 0}, {"THREAD", 15, 2, false, 6, 0},
+};
+
 void cs_screen_stalls(const struct cs_view *v, struct cs_ui *ui, int top, int bottom)
 {
     cs_stalls_follow(v, ui);
     cs_term_fill(top, 0, CS_ROLE_LABEL);
-    cs_term_put(top, 0, CS_ROLE_LABEL, " %-8s  %9s %7s %-12s %-21s %7s %7s  %s", "START",
-                "DURATION", "TID", "TASK", "CAUSE", "ON-CPU", "OFF-CPU", "THREAD");
+    bool shown[NCOLS];
+    int width[NCOLS];
+    cs_cols_fit(cols, NCOLS, cs_term_cols() - 1, shown, width); /* 1: the '>' of ongoing */
+    const char *heads[NCOLS];
+    for (int c = 0; c < NCOLS; c++)
+        heads[c] = cols[c].name;
+    int x = cs_term_put(top, 0, CS_ROLE_LABEL, " ");
+    cs_cols_row(top, x, CS_ROLE_LABEL, cols, NCOLS, shown, width, heads);
     top++;
     size_t n = cs_view_stall_count(v);
     if (!n) {
@@ -98,8 +113,18 @@ void cs_screen_stalls(const struct cs_view *v, struct cs_ui *ui, int top, int bo
         if (i == ui->stall_sel)
             cs_term_fill(y, 0, role);
         /* An ongoing stall says so where the start time would be: it is happening now. */
-        cs_term_put(y, 0, role, "%c%-8s  %8s%c %7d %-12.12s %-21.21s %7s %7s  %s",
-                    s->ongoing ? '>' : ' ', s->ongoing ? "ongoing" : when, dur,
-                    s->ongoing ? '+' : ' ', s->tid, task ? task : "-", cause, on, off, s->comm);
+        char dur_cell[40], tid[16];
+        snprintf(dur_cell, sizeof dur_cell, "%s%c", dur, s->ongoing ? '+' : ' ');
+        snprintf(tid, sizeof tid, "%d", s->tid);
+        const char *cells[NCOLS] = {s->ongoing ? "ongoing" : when,
+                                    dur_cell,
+                                    tid,
+                                    task ? task : "-",
+                                    cause,
+                                    on,
+                                    off,
+                                    s->comm};
+        x = cs_term_put(y, 0, role, "%c", s->ongoing ? '>' : ' ');
+        cs_cols_row(y, x, role, cols, NCOLS, shown, width, cells);
     }
 }

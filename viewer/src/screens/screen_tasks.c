@@ -6,15 +6,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "columns.h"
 #include "model_tasks.h"
 #include "screens.h"
+#include "spawn_sites.h"
 #include "task_lints.h"
-#include "symbolize.h"
 #include "task_tree.h"
 #include "term.h"
 
 static const char *const col_names[CS_TCOL_COUNT] = {
     "ID", "NAME", "STATE", "WAITING ON", "POLLS", "BUSY", "SCHEDp99", "AGE", "IDLE", "SPAWN SITE",
+};
+
+/* Widths and how soon each goes on a narrow terminal: SPAWN SITE first, then IDLE,
+ * SCHEDp99, POLLS, AGE, BUSY; the tree and what a task waits on stay. */
+static const struct cs_col task_cols[CS_TCOL_COUNT] = {
+    [CS_TCOL_ID] = {"ID", 5, 0, true, 0, 0},
+    [CS_TCOL_NAME] = {"NAME", 20, 1, false, 0, 0},
+    [CS_TCOL_STATE] = {"STATE", 7, 1, false, 0, 0},
+    [CS_TCOL_WAITING] = {"WAITING ON", 14, 1, false, 0, 0},
+    [CS_TCOL_POLLS] = {"POLLS", 6, 1, true, 3, 0},
+    [CS_TCOL_BUSY] = {"BUSY", 7, 1, true, 1, 0},
+    [CS_TCOL_P99] = {"SCHEDp99", 9, 1, true, 4, 0},
+    [CS_TCOL_AGE] = {"AGE", 6, 1, true, 2, 0},
+    [CS_TCOL_IDLE] = {"IDLE", 6, 1, true, 5, 0},
+    [CS_TCOL_SPAWN] = {"SPAWN SITE", 0, 2, false, 6, 11},
 };
 
 static uint64_t p99_ns(const struct cs_task *t)
@@ -43,41 +59,30 @@ static void draw_loop_row(const struct cs_view *v, const struct cs_task_row *r, 
     long ci = loop->current_task_id ? cs_task_index(loop, loop->current_task_id) : -1;
     if (ci >= 0)
         snprintf(cur, sizeof cur, "running %s", loop->tasks[ci].name);
-    cs_term_put(y, 0, role, " loop %llu  tid %d  %zu tasks  %llu iterations  %s",
-                (unsigned long long)loop->id, loop->tid, loop->ntasks,
-                (unsigned long long)loop->iterations, cur);
+    char line[256], cell[256];
+    snprintf(line, sizeof line, " loop %llu  tid %d  %zu tasks  %llu iterations  %s",
+             (unsigned long long)loop->id, loop->tid, loop->ntasks,
+             (unsigned long long)loop->iterations, cur);
+    /* Narrow: the words that fit, not a task name cut in half. */
+    cs_cell(cell, sizeof cell, line, cs_term_cols(), false);
+    cs_term_put(y, 0, role, "%s", cell);
 }
 
-/* "stall_task (stallgen.c:148)": where a task was spawned, from the spawner's return
- * address; the symbolizer caches each address, and only visible rows ask. */
-static void spawn_site(const struct cs_view *v, struct cs_ui *ui, uint64_t pc, char *buf,
-                       size_t len)
+/* Where a task was spawned: the name the source gave the spawner's return address
+ * ("stall_task (stallgen.c:148)"), else the address itself. */
+static void spawn_site(const struct cs_view *v, uint64_t pc, char *buf, size_t len)
 {
-    if (!pc) {
+    const char *name = cs_spawn_sites_name(v->spawn_sites, pc);
+    if (!pc)
         snprintf(buf, len, "-");
-        return;
-    }
-    if (!ui->spawn_sym_tried) {
-        ui->spawn_sym_tried = true;
-        ui->spawn_sym = cs_symbolizer_new(v->pid); /* NULL for a process gone (replay) */
-    }
-    struct cs_frame f = {0};
-    if (ui->spawn_sym)
-        cs_symbolize(ui->spawn_sym, pc, true, &f);
-    if (!f.symbol) {
-        snprintf(buf, len, "%#llx", (unsigned long long)pc);
-        return;
-    }
-    const char *file = f.file ? strrchr(f.file, '/') : NULL;
-    file = file ? file + 1 : f.file;
-    if (file && f.line)
-        snprintf(buf, len, "%s (%s:%d)", f.symbol, file, f.line);
+    else if (name)
+        snprintf(buf, len, "%s", name);
     else
-        snprintf(buf, len, "%s+%#llx", f.symbol, (unsigned long long)f.offset);
+        snprintf(buf, len, "%#llx", (unsigned long long)pc);
 }
 
-static void draw_task_row(const struct cs_view *v, struct cs_ui *ui, const struct cs_task_row *r,
-                          int y, enum cs_role role)
+static void draw_task_row(const struct cs_view *v, const struct cs_task_row *r, int y,
+                          enum cs_role role, const bool *shown, const int *width)
 {
     const struct cs_corun_loop *loop = &v->tasks->loops[r->loop];
     const struct cs_task *t = &loop->tasks[r->task];
@@ -101,7 +106,7 @@ static void draw_task_row(const struct cs_view *v, struct cs_ui *ui, const struc
     else if (t->state != CORUN_TASK_DONE && t->waiting_since_ns > 0 &&
              v->tasks->taken_ns > t->waiting_since_ns)
         cs_fmt_duration((uint64_t)(v->tasks->taken_ns - t->waiting_since_ns), idle, sizeof idle);
-    spawn_site(v, ui, t->spawn_pc, site, sizeof site);
+    spawn_site(v, t->spawn_pc, site, sizeof site);
     /* An ended task fades: dim, "ended", until the source drops it a few seconds later. */
     bool ended = cs_view_task_ended_ns(v, t->id) != 0;
     if (ended && role == CS_ROLE_NORMAL)
@@ -112,37 +117,41 @@ static void draw_task_row(const struct cs_view *v, struct cs_ui *ui, const struc
     int x = cs_term_put(y, 0, lint && role != CS_ROLE_SELECTED ? CS_ROLE_ALERT : role, "%c",
                         cs_lint_letter(lint));
     bool failed = t->outcome_known && t->outcome == CORUN_OUTCOME_ERROR;
-    cs_term_put(y, x, role, "%5llu %-20.20s %-7.7s %-14.14s %6s %7s %7s %6s %6s  %s",
-                (unsigned long long)t->id, name,
-                ended    ? "ended"
-                : failed ? "failed"
-                         : cs_task_state_name(t->state),
-                waiting, polls, busy, p99, age, idle, site);
+    char id[24];
+    snprintf(id, sizeof id, "%llu", (unsigned long long)t->id);
+    /* A failed task stays marked while it fades out: the failure is the news. */
+    const char *state = failed ? "failed" : ended ? "ended" : cs_task_state_name(t->state);
+    const char *cells[CS_TCOL_COUNT] = {id,   name, state, waiting, polls,
+                                        busy, p99,  age,   idle,    site};
+    cs_cols_row(y, x, role, task_cols, CS_TCOL_COUNT, shown, width, cells);
 }
 
 void cs_screen_tasks(const struct cs_view *v, struct cs_ui *ui, int top, int bottom)
 {
     /* Column headings; the sort column is marked. */
-    static const int widths[CS_TCOL_COUNT] = {6, 21, 8, 15, 7, 8, 8, 7, 7, 12};
     cs_term_fill(top, 0, CS_ROLE_LABEL);
     if (!v->has_tasks) {
         cs_term_put(top, 0, CS_ROLE_LABEL, " Tasks");
         no_tasks(v, top);
         return;
     }
-    int x = 0;
+    bool shown[CS_TCOL_COUNT];
+    int width[CS_TCOL_COUNT];
+    cs_cols_fit(task_cols, CS_TCOL_COUNT, cs_term_cols() - 1, shown, width); /* 1: the '!' */
+    char heads[CS_TCOL_COUNT][32];
+    const char *head_of[CS_TCOL_COUNT];
     for (int c = 0; c < CS_TCOL_COUNT; c++) {
-        char h[32];
-        bool right = c == CS_TCOL_ID || (c >= CS_TCOL_POLLS && c != CS_TCOL_SPAWN);
         const char *sorted = (int)ui->sort_col == c ? (ui->sort_desc ? "v" : "^") : "";
-        if (right)
-            snprintf(h, sizeof h, "%*s%s", widths[c] - (int)strlen(sorted) - 1, col_names[c],
-                     sorted);
-        else
-            snprintf(h, sizeof h, " %s%s", col_names[c], sorted);
-        cs_term_put(top, x, CS_ROLE_LABEL, "%s", h);
-        x += widths[c];
+        snprintf(heads[c], sizeof heads[c], "%s%s", col_names[c], sorted);
+        head_of[c] = heads[c];
     }
+    /* "! ID": the ID heading sits left, next to the warnings column's '!'. */
+    struct cs_col head_cols[CS_TCOL_COUNT];
+    memcpy(head_cols, task_cols, sizeof head_cols);
+    head_cols[CS_TCOL_ID].right = false;
+    snprintf(heads[CS_TCOL_ID], sizeof heads[CS_TCOL_ID], " %s%s", col_names[CS_TCOL_ID],
+             ui->sort_col == CS_TCOL_ID ? (ui->sort_desc ? "v" : "^") : "");
+    cs_cols_row(top, 1, CS_ROLE_LABEL, head_cols, CS_TCOL_COUNT, shown, width, head_of);
     cs_term_put(top, 0, CS_ROLE_LABEL, "!"); /* the warnings column (task_lints.h) */
     top++;
     /* The last line above the key line says how the tree is drawn, and the filter. */
@@ -181,6 +190,6 @@ void cs_screen_tasks(const struct cs_view *v, struct cs_ui *ui, int top, int bot
         if (rows[i].task < 0)
             draw_loop_row(v, &rows[i], y, role);
         else
-            draw_task_row(v, ui, &rows[i], y, role);
+            draw_task_row(v, &rows[i], y, role, shown, width);
     }
 }

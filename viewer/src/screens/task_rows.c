@@ -11,7 +11,6 @@
 
 #include "model_tasks.h"
 #include "screens.h"
-#include "symbolize.h"
 #include "task_tree.h"
 #include "cs_sort.h"
 
@@ -613,9 +612,6 @@ void cs_tasks_rows_free(struct cs_ui *ui)
     ui->rows = NULL;
     ui->rows_cache = NULL;
     ui->nrows = 0;
-    cs_symbolizer_free(ui->spawn_sym);
-    ui->spawn_sym = NULL;
-    ui->spawn_sym_tried = false;
 }
 
 static uint64_t row_task_id(const struct cs_view *v, const struct cs_task_row *r)

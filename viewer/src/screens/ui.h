@@ -29,7 +29,7 @@ enum cs_task_col {
     CS_TCOL_P99,
     CS_TCOL_AGE,
     CS_TCOL_IDLE,  /* since it last ran (suspended or made ready) */
-    CS_TCOL_SPAWN, /* where it was spawned: the spawner's return address, symbolized */
+    CS_TCOL_SPAWN, /* where it was spawned: the spawner's return address, named by the source */
     CS_TCOL_COUNT,
 };
 
@@ -75,8 +75,6 @@ struct cs_ui {
     struct cs_task_row *rows; /* cs_tasks_rows(): the rows of the tasks screen */
     size_t nrows;
     struct cs_task_rows_cache *rows_cache;
-    struct cs_symbolizer *spawn_sym; /* spawn sites; made on first use, NULL if it failed */
-    bool spawn_sym_tried;
     uint64_t sel_task_id; /* the cursor follows its task; 0: a loop row */
     uint64_t sel_loop_id;
     /* `f`: the cursor is pinned to this task (0: not following) - across re-sorts, and
