@@ -1,7 +1,7 @@
 /*
  * What corun.bpf.c (USDT programs on a libcorun target) and coscope share. The slice
- * definition is libcorun's (docs/architecture.md): from a task's resume to its suspension; the runtime
- * fires corun:slice_long for slices of at least CORUN_LONG_SLICE_FLOOR_NS (250 us) and
+ * definition is libcorun's (docs/architecture.md): from a task's resume to its suspension; the
+ * runtime fires corun:slice_long for slices of at least CORUN_LONG_SLICE_FLOOR_NS (250 us) and
  * corun:iter_long for iterations (poll_exit -> poll_enter) as long, only while the probes'
  * semaphores are set.
  */

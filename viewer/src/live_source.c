@@ -43,9 +43,10 @@ struct cs_live {
     char comm[CS_MODEL_COMM_LEN];
     uint64_t threshold_ns;
     struct cs_session *sess;
-    struct cs_model *model;       /* the session's */
-    struct cs_collector *coll;    /* the session's */
-    struct cs_task_source *tasks; /* the session's: NULL without libcorun */
+    struct cs_model *model;               /* the session's */
+    struct cs_collector *coll;            /* the session's */
+    struct cs_task_source *tasks;         /* the session's: NULL without libcorun */
+    struct cs_spawn_symbols *spawn_names; /* the tasks' spawn sites, symbolized here */
     bool exited;
     uint64_t next_cpu_ns, last_cpu_ns;
     long clk_tck;
@@ -288,6 +289,9 @@ int cs_live_open(const struct cs_live_opts *o, struct cs_live **out, char *why, 
     l->model = cs_session_model(l->sess);
     l->coll = cs_session_collector(l->sess);
     l->tasks = cs_session_tasks(l->sess);
+    l->spawn_names = cs_spawn_symbols_new(o->pid);
+    if (l->tasks)
+        cs_spawn_symbols_update(l->spawn_names, cs_task_source_snapshot(l->tasks));
     uint64_t now = cs_mono_ns();
     sample_cpu(l, now);
     l->next_cpu_ns = now + CPU_EVERY_NS;
@@ -307,6 +311,7 @@ void cs_live_close(struct cs_live *l)
     for (size_t i = 0; i < l->nloops; i++)
         if (l->loops[i].has_ongoing)
             cs_stall_release(&l->loops[i].ongoing);
+    cs_spawn_symbols_free(l->spawn_names);
     cs_session_close(l->sess);
     free(l);
 }
@@ -356,6 +361,8 @@ int cs_live_process(struct cs_live *l)
     }
     if (l->exited)
         return 0;
+    if (l->tasks)
+        cs_spawn_symbols_update(l->spawn_names, cs_task_source_snapshot(l->tasks));
     if (now >= l->next_cpu_ns) {
         sample_cpu(l, now);
         l->next_cpu_ns = now + CPU_EVERY_NS;
@@ -375,7 +382,7 @@ void cs_live_view(const struct cs_live *l, struct cs_view *v)
     v->target_exited = l->exited;
     v->tasks = l->tasks ? cs_task_source_snapshot(l->tasks) : NULL;
     v->has_tasks = v->tasks != NULL;
-    v->spawn_sites = cs_spawn_symbols_update(v->pid, v->tasks); /* SPAWN SITE names */
+    v->spawn_sites = cs_spawn_symbols_sites(l->spawn_names); /* SPAWN SITE names */
     v->tasks_stats = l->tasks && cs_task_source_has_stats(l->tasks);
     snprintf(v->tasks_why, sizeof v->tasks_why, "%s",
              l->tasks ? cs_task_source_why(l->tasks) : "out of memory");

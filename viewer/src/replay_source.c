@@ -12,6 +12,7 @@
 #include "keys.h"
 #include "model.h"
 #include "model_tasks.h"
+#include "mono_clock.h"
 #include "recording_reader.h"
 #include "task_lints.h"
 #include "term.h"
@@ -50,13 +51,6 @@ struct cs_replay {
     size_t nended;
     struct cs_lint_table *lints; /* the warnings live would show, from the snapshots */
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t stall_end(const struct cs_stall *s)
 {
@@ -592,15 +586,15 @@ int cs_replay_top(const char *path, uint64_t interval_ns, uint64_t duration_ns,
 
     struct cs_ui ui = {.screen = CS_SCREEN_STALLS, .interval_ms = (int)(interval_ns / 1000000)};
     static struct cs_view view;
-    uint64_t t0 = now_ns(), next_frame_ns = 0;
+    uint64_t t0 = cs_mono_ns(), next_frame_ns = 0;
     while (!replay_stop && !ui.quit) {
-        uint64_t now = now_ns();
+        uint64_t now = cs_mono_ns();
         if (duration_ns && now - t0 >= duration_ns)
             break;
         struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
         if (poll(&pfd, 1, TICK_MS) < 0 && errno != EINTR)
             break;
-        cs_replay_tick(r, now_ns());
+        cs_replay_tick(r, cs_mono_ns());
         cs_replay_view(r, &view);
         bool dirty = false;
         int ch;
@@ -611,7 +605,7 @@ int cs_replay_top(const char *path, uint64_t interval_ns, uint64_t duration_ns,
                 cs_replay_view(r, &view);
             dirty = true;
         }
-        now = now_ns();
+        now = cs_mono_ns();
         if (ui.quit || (!dirty && now < next_frame_ns))
             continue;
         draw(&view, &ui);

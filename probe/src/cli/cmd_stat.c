@@ -16,17 +16,18 @@
 #include "corun_errors.h"
 #include "corun_stat.h"
 #include "corun_target.h"
-#include "session.h"
+#include "cs_defs.h"
 #include "exit_codes.h"
+#include "mono_clock.h"
+#include "session.h"
 #include "stat_foreign.h"
 #include "stat_report.h"
 #include "target_options.h"
-#include "mono_clock.h"
 
 #define SAMPLE_MS 100 /* how often the target's statistics are read, at most */
 #define SAMPLE_DUTY                                                                                \
-    10                      /* ...and at least this many times the last reading's length           \
-                               apart, so coscope stays under ~10% of a CPU on huge targets */
+    10 /* ...and at least this many times the last reading's length                                \
+          apart, so coscope stays under ~10% of a CPU on huge targets */
 
 static void usage(FILE *out)
 {
@@ -177,8 +178,7 @@ int cs_cmd_stat(int argc, char **argv)
             kill(pid, SIGKILL); /* we started it for nothing */
         return rc;
     }
-    int rc = cs_session_corun_stat(sess) ? corun_stat(sess, &to)
-                                         : cs_foreign_stat_run(sess, &to);
+    int rc = cs_session_corun_stat(sess) ? corun_stat(sess, &to) : cs_foreign_stat_run(sess, &to);
     cs_session_close(sess);
     if (to.launched && rc != CS_EXIT_OK)
         waitpid(pid, NULL, WNOHANG);

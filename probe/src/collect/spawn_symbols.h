@@ -9,14 +9,17 @@
 struct cs_corun_snapshot;
 struct cs_spawn_sites;
 
-/*
- * Names the spawn addresses of `snap` (of process `pid`) not seen before and returns the
- * table, or NULL (no snapshot, or out of memory). One table per process: a new pid
- * starts a new one. Cheap for a snapshot already seen.
- */
-const struct cs_spawn_sites *cs_spawn_symbols_update(int pid, const struct cs_corun_snapshot *snap);
+struct cs_spawn_symbols;
 
-/* Frees the table and the symbolizer (at exit; optional). */
-void cs_spawn_symbols_release(void);
+/* The names of process `pid`'s spawn sites: NULL if out of memory. */
+struct cs_spawn_symbols *cs_spawn_symbols_new(int pid);
+void cs_spawn_symbols_free(struct cs_spawn_symbols *st);
+
+/* Names the spawn addresses of `snap` not seen before (each once; cheap for a snapshot
+ * already seen) and returns the table (NULL: `st` is NULL). */
+const struct cs_spawn_sites *cs_spawn_symbols_update(struct cs_spawn_symbols *st,
+                                                     const struct cs_corun_snapshot *snap);
+/* The table as it is. */
+const struct cs_spawn_sites *cs_spawn_symbols_sites(const struct cs_spawn_symbols *st);
 
 #endif
