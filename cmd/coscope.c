@@ -10,6 +10,7 @@
 #include "cmd_stalls.h"
 #include "cmd_stat.h"
 #include "cmd_top.h"
+#include "target_options.h"
 #include "cs_config.h"
 #include "exit_codes.h"
 

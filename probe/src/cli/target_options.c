@@ -148,6 +148,22 @@ int cs_target_exit_code(int rc)
     return rc == CS_TARGET_HELP ? CS_EXIT_OK : rc;
 }
 
+int cs_bpf_require(void)
+{
+    char why[256] = "";
+    switch (cs_bpf_support_probe(why, sizeof why)) {
+    case CS_BPF_OK:
+        return CS_EXIT_OK;
+    case CS_BPF_NO_PERMISSION:
+        fprintf(stderr, "coscope: %s\n", why);
+        return CS_EXIT_PERMISSION;
+    case CS_BPF_UNSUPPORTED:
+        break;
+    }
+    fprintf(stderr, "coscope: %s\n", why);
+    return CS_EXIT_KERNEL;
+}
+
 int cs_target_preflight(struct cs_target_opts *o)
 {
     char why[256] = "";

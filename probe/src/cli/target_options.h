@@ -91,6 +91,13 @@ int cs_target_bad_usage(const char *name, const char *fmt, ...)
 int cs_target_preflight(struct cs_target_opts *o);
 
 /*
+ * For a command about to attach: probes BPF (collect/bpf_support.h) and, when it is
+ * refused, prints the reason as one line on stderr. Returns CS_EXIT_OK,
+ * CS_EXIT_PERMISSION or CS_EXIT_KERNEL.
+ */
+int cs_bpf_require(void);
+
+/*
  * -- CMD: starts it stopped right after its exec (launch.h), so probes attach before it
  * runs; o->pid becomes its pid and o->launched true. Nothing to do for -p. 0 or the
  * exit code (the reason is on stderr).

@@ -8,7 +8,6 @@
 
 #include <bpf/libbpf.h>
 
-#include "exit_codes.h"
 #include "feature.skel.h"
 
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -70,20 +69,4 @@ out:
     feature_bpf__destroy(skel);
     libbpf_set_print(old);
     return status;
-}
-
-int cs_bpf_require(void)
-{
-    char why[256] = "";
-    switch (cs_bpf_support_probe(why, sizeof why)) {
-    case CS_BPF_OK:
-        return CS_EXIT_OK;
-    case CS_BPF_NO_PERMISSION:
-        fprintf(stderr, "coscope: %s\n", why);
-        return CS_EXIT_PERMISSION;
-    case CS_BPF_UNSUPPORTED:
-        break;
-    }
-    fprintf(stderr, "coscope: %s\n", why);
-    return CS_EXIT_KERNEL;
 }

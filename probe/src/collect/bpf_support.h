@@ -16,10 +16,4 @@ enum cs_bpf_support {
  */
 enum cs_bpf_support cs_bpf_support_probe(char *why, size_t why_len);
 
-/*
- * For a command about to attach: probes as above and, when BPF is refused, prints the
- * reason as one line on stderr. Returns CS_EXIT_OK, CS_EXIT_PERMISSION or CS_EXIT_KERNEL.
- */
-int cs_bpf_require(void);
-
 #endif
