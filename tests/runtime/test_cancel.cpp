@@ -53,7 +53,7 @@ TEST_CASE("cancelling a task that is not suspended hits its next suspension")
     REQUIRE(r == CO_ECANCELED);
 }
 
-TEST_CASE("cancelling a finished task is a no-op")
+TEST_CASE("cancelling a finished task is a no-op that says so (returns 1)")
 {
     int r = -1;
     co_outcome out{};
@@ -67,7 +67,7 @@ TEST_CASE("cancelling a finished task is a no-op")
         r = co_cancel(t);
         co_join(t, &out, CO_NO_DEADLINE);
     });
-    REQUIRE(r == 0);
+    REQUIRE(r == 1);
     REQUIRE(out.error == 0);
     REQUIRE(out.value == 5);
 }
@@ -176,18 +176,23 @@ TEST_CASE("co_gather returns every outcome and the first failure in array order"
     REQUIRE(outs[2].value == 3);
 }
 
-TEST_CASE("co_gather cut short by its deadline joins nothing")
+TEST_CASE("co_gather cut short by its deadline cancels, waits for and joins every task")
 {
-    int r = 0, later = -1;
+    int r = 0, sleeper = 0;
+    co_outcome outs[2]{};
     run_main_void([&] {
         co_task *t[2];
         t[0] = spawn([](intptr_t *) { return 0; });
-        t[1] = spawn([](intptr_t *) { return co_sleep(ms_ns(40)); });
-        r = co_gather(t, 2, nullptr, co_deadline_in(ms_ns(5)));
-        later = co_gather(t, 2, nullptr, CO_NO_DEADLINE);
+        t[1] = spawn([&](intptr_t *) {
+            sleeper = co_sleep(ms_ns(60000));
+            return sleeper;
+        });
+        r = co_gather(t, 2, outs, co_deadline_in(ms_ns(5)));
     });
     REQUIRE(r == CO_ETIMEDOUT);
-    REQUIRE(later == 0);
+    REQUIRE(sleeper == CO_ECANCELED);
+    REQUIRE(outs[0].error == 0);
+    REQUIRE(outs[1].error == CO_ECANCELED);
 }
 
 TEST_CASE("co_wait_any returns the first task to finish")
@@ -295,16 +300,23 @@ TEST_CASE("a group wait cut short by a scoped timeout cancels the children")
 
 TEST_CASE("co_run cancels and joins the tasks still alive when main returns")
 {
-    int child = 0;
+    int child = 0, never_ran = 1;
     int r = run_main([&](intptr_t *) {
         spawn([&](intptr_t *) {
             child = co_sleep(ms_ns(60000));
             return child;
         });
+        co_yield (); // the child starts and parks
+        // cancelled before it first runs: its body never runs (asyncio's rule)
+        spawn([&](intptr_t *) {
+            never_ran = 0;
+            return 0;
+        });
         return 0;
     });
     REQUIRE(r == 0);
     REQUIRE(child == CO_ECANCELED);
+    REQUIRE(never_ran == 1);
 }
 
 TEST_CASE("cancel wakes a task waiting on an fd")
