@@ -165,10 +165,11 @@ CO_API int co_join(co_task *t, struct co_outcome *out, int64_t deadline_ns);
 /*
  * asyncio.wait_for(task, timeout): waits until t finishes or deadline_ns passes. If the
  * wait is cut short (the deadline, or the caller is cancelled), t is cancelled and waited
- * for (shielded: it cannot be interrupted again). In every case t is then joined: *out
- * (may be NULL) says how t ended and the handle is gone. Returns 0 if t finished in time,
- * CO_ETIMEDOUT if the deadline passed, CO_ECANCELED if the caller was cancelled; CO_EINVAL
- * as co_join.
+ * for (shielded: it cannot be interrupted again); with a deadline already past, t is
+ * cancelled at once (a task that has not started never runs). In every case t is then
+ * joined: *out (may be NULL) says how t ended and the handle is gone. Returns 0 if t
+ * finished in time, CO_ETIMEDOUT if the deadline passed, CO_ECANCELED if the caller was
+ * cancelled; CO_EINVAL as co_join.
  */
 CO_API int co_wait_for(co_task *t, struct co_outcome *out, int64_t deadline_ns);
 
@@ -412,7 +413,7 @@ CO_API int co_cond_wait_for(struct co_cond *c, int (*pred)(void *arg), void *arg
 CO_API int co_cond_notify(struct co_cond *c, int n);
 CO_API int co_cond_notify_all(struct co_cond *c);
 
-/* A bounded FIFO queue of fixed-size items (copied in and out).
+/* A FIFO queue of fixed-size items (copied in and out), bounded or unbounded.
  * put waits while the queue is full, get while it is empty. After co_queue_close: put
  * returns CO_ECLOSED, get drains what is left and then returns CO_ECLOSED (the consumer's
  * "end of stream"). try_put/try_get return CO_EAGAIN instead of waiting. */
@@ -422,7 +423,15 @@ struct co_queue {
     size_t items_reserved, slots_reserved;
     int closed;
     struct co_waitq getters, putters;
+    int unbounded;
+    size_t unfinished; /* items put and not yet marked done */
+    struct co_waitq joiners;
 };
+/* co_queue_init's capacity for a queue without bound (asyncio.Queue(maxsize=0)): its
+ * buffer grows as needed, put never waits (it returns CO_ENOMEM if the buffer cannot). */
+#define CO_QUEUE_UNBOUNDED ((size_t)0)
+/* capacity: the most items the queue holds, or CO_QUEUE_UNBOUNDED. CO_EINVAL for a zero
+ * item size or a buffer size that overflows, CO_ENOMEM. */
 CO_API int co_queue_init(struct co_queue *q, size_t item_size, size_t capacity);
 /* Closes (waking every waiter) and frees the buffer. */
 CO_API void co_queue_destroy(struct co_queue *q);
@@ -431,6 +440,13 @@ CO_API int co_queue_get(struct co_queue *q, void *item, int64_t deadline_ns);
 CO_API int co_queue_try_put(struct co_queue *q, const void *item);
 CO_API int co_queue_try_get(struct co_queue *q, void *item);
 CO_API int co_queue_close(struct co_queue *q);
+/* asyncio's task_done()/join(): every item put counts as unfinished until a consumer
+ * calls co_queue_task_done for it (after processing it). co_queue_task_done returns
+ * CO_EINVAL when called more times than items were put. co_queue_join waits until no item
+ * is unfinished: 0 then (at once if none is), CO_ETIMEDOUT / CO_ECANCELED if cut short,
+ * CO_ECLOSED if the queue is destroyed meanwhile, CO_EPERM outside a task. */
+CO_API int co_queue_task_done(struct co_queue *q);
+CO_API int co_queue_join(struct co_queue *q, int64_t deadline_ns);
 CO_API size_t co_queue_len(const struct co_queue *q);
 CO_API int co_queue_closed(const struct co_queue *q);
 

@@ -168,7 +168,13 @@ int co_wait_for(co_task *t, struct co_outcome *out, int64_t deadline_ns)
     int r = co__check_joinable(t);
     if (r != 0)
         return r;
-    r = co__wait_done(t, deadline_ns);
+    /* A deadline already past (asyncio: timeout <= 0) cancels at once: a task that has
+     * not started yet never runs. */
+    if (t->state != CORUN_TASK_DONE && deadline_ns != CO_NO_DEADLINE &&
+        deadline_ns <= co__clock_ns())
+        r = CO_ETIMEDOUT;
+    else
+        r = co__wait_done(t, deadline_ns);
     if (r != 0) {
         if (r != CO_ETIMEDOUT && r != CO_ECANCELED)
             return r;
