@@ -102,8 +102,31 @@ int co__unpark(struct co_task *t, int result)
     return 1;
 }
 
-/* co_yield's end inside a co_timeout scope: a loop of yields never parks, so no timer
- * cuts it short; the clock is read here instead (only inside scopes). */
+/* How far CLOCK_MONOTONIC_COARSE may lag behind CLOCK_MONOTONIC: its resolution (one
+ * tick) in theory, but a late tick (a busy host, a VM descheduled) makes it lag more, so
+ * 50 ms are added. Past that, a yield loop would time out late, never not at all. 0
+ * until first needed. */
+static int64_t coarse_lag_ns;
+
+static int64_t coarse_clock_lag_ns(void)
+{
+    int64_t lag = __atomic_load_n(&coarse_lag_ns, __ATOMIC_RELAXED);
+    if (!lag) {
+        struct timespec res;
+        if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) != 0)
+            res = (struct timespec){.tv_sec = 0, .tv_nsec = 10000000};
+        lag = (int64_t)res.tv_sec * 1000000000 + res.tv_nsec + 50000000;
+        __atomic_store_n(&coarse_lag_ns, lag, __ATOMIC_RELAXED);
+    }
+    return lag;
+}
+
+/*
+ * co_yield's end inside a co_timeout scope: a loop of yields never parks, so no timer
+ * cuts it short; the clock is read here instead (only inside scopes). The coarse clock
+ * (a few ns) settles the usual case, a deadline more than a tick away; the precise one
+ * is read only near the deadline.
+ */
 static __attribute__((noinline)) int yield_scope_check(struct co_task *t)
 {
     if (take_pending_cancel(t))
@@ -111,9 +134,9 @@ static __attribute__((noinline)) int yield_scope_check(struct co_task *t)
     if (!t->scopes)
         return 0;
     int64_t dl = co__scope_deadline(t);
-    if (dl != CO_NO_DEADLINE && expire_scopes(t, co__clock_ns()))
-        return CO_ECANCELED;
-    return 0;
+    if (dl == CO_NO_DEADLINE || co__coarse_clock_ns() + coarse_clock_lag_ns() < dl)
+        return 0;
+    return expire_scopes(t, co__clock_ns()) ? CO_ECANCELED : 0;
 }
 
 int co_yield (void)
