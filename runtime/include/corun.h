@@ -195,7 +195,9 @@ CO_API int co_task_done(const co_task *t);
 
 /* ---- Waiting ------------------------------------------------------------------------- */
 
-/* Lets every task that is ready now run once, then continues (asyncio.sleep(0)). */
+/* Lets every task that is ready now run once, then continues (asyncio.sleep(0)). Returns
+ * 0, or CO_ECANCELED if the task was cancelled meanwhile or the deadline of a co_timeout
+ * scope it is in has passed (so a loop of yields is cut short like any wait). */
 CO_API int co_yield (void);
 /* Waits duration_ns (co_sleep) or until deadline_ns (co_sleep_until). 0 when slept. */
 CO_API int co_sleep(int64_t duration_ns);

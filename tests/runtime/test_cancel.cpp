@@ -337,3 +337,85 @@ TEST_CASE("cancel wakes a task waiting on an fd")
     close(fds[1]);
     REQUIRE(r == CO_ECANCELED);
 }
+
+TEST_CASE("a group child's handle cancels that child alone and outlives it until the group "
+          "is destroyed")
+{
+    int r = -1, cancelled = 0, other = -1, refused = 0;
+    bool done = false;
+    run_main_void([&] {
+        co_group *g;
+        co_group_create(&g);
+        co_task *t = group_spawn_task(g, [&](intptr_t *) {
+            cancelled = co_sleep(ms_ns(60000));
+            return cancelled;
+        });
+        group_spawn(g, [&](intptr_t *) {
+            other = co_sleep(ms_ns(5));
+            return other;
+        });
+        co_yield ();
+        CHECK(co_cancel(t) == 0);
+        refused = co_join(t, nullptr, CO_NO_DEADLINE); // the group owns it
+        r = co_group_wait(g, CO_NO_DEADLINE);
+        done = co_task_done(t);
+        CHECK(co_cancel(t) == 1);
+        co_group_destroy(g);
+    });
+    REQUIRE(refused == CO_EINVAL);
+    REQUIRE(cancelled == CO_ECANCELED);
+    REQUIRE(other == 0);
+    REQUIRE(r == 0);
+    REQUIRE(done);
+}
+
+TEST_CASE("destroying a group with a kept child still running cancels it and frees it when it "
+          "ends")
+{
+    int child = 0;
+    run_main_void([&] {
+        co_group *g;
+        co_group_create(&g);
+        group_spawn_task(g, [&](intptr_t *) {
+            child = co_sleep(ms_ns(60000));
+            return child;
+        });
+        co_yield ();
+        co_group_destroy(g);
+        co_sleep(ms_ns(5));
+    });
+    REQUIRE(child == CO_ECANCELED);
+}
+
+TEST_CASE("co_gather_fail_fast with no failure waits for all and joins them")
+{
+    int r = -1;
+    co_outcome outs[2]{};
+    run_main_void([&] {
+        co_task *t[2];
+        t[0] = spawn([](intptr_t *res) {
+            co_sleep(ms_ns(5));
+            *res = 1;
+            return 0;
+        });
+        t[1] = spawn([](intptr_t *res) {
+            *res = 2;
+            return 0;
+        });
+        r = co_gather_fail_fast(t, 2, outs, co_deadline_in(ms_ns(10000)));
+    });
+    REQUIRE(r == 0);
+    REQUIRE(outs[0].value == 1);
+    REQUIRE(outs[1].value == 2);
+}
+
+TEST_CASE("co_deadline_in: past for a negative duration, none beyond the clock's range")
+{
+    int64_t now = co_now_ns();
+    int64_t past = co_deadline_in(-1), later = co_now_ns();
+    REQUIRE(past != CO_NO_DEADLINE);
+    REQUIRE(past <= later);
+    REQUIRE(co_deadline_in(INT64_MIN) == 0);
+    REQUIRE(co_deadline_in(INT64_MAX) == CO_NO_DEADLINE);
+    REQUIRE(co_deadline_in(ms_ns(1000)) > now);
+}

@@ -192,3 +192,38 @@ TEST_CASE("closing a queue wakes blocked putters with CO_ECLOSED")
     });
     REQUIRE(rc == 0);
 }
+
+TEST_CASE("co_queue_join waits for task_done, and returns CO_ECLOSED when the queue is destroyed")
+{
+    int rc = run_in_loop([] {
+        co_queue q;
+        CHECK(co_queue_init(&q, sizeof(int), 1) == 0);
+        int v = 1;
+        CHECK(co_queue_put(&q, &v, CO_NO_DEADLINE) == 0);
+        CHECK(co_queue_join(&q, co_deadline_in(ms_ns(5))) == CO_ETIMEDOUT);
+        CHECK(co_queue_get(&q, &v, CO_NO_DEADLINE) == 0);
+        CHECK(co_queue_join(&q, co_deadline_in(ms_ns(5))) == CO_ETIMEDOUT); // got, not done
+        CHECK(co_queue_task_done(&q) == 0);
+        CHECK(co_queue_join(&q, CO_NO_DEADLINE) == 0);
+        CHECK(co_queue_task_done(&q) == CO_EINVAL);
+
+        CHECK(co_queue_put(&q, &v, CO_NO_DEADLINE) == 0);
+        static int joined;
+        joined = 1;
+        co_task *t = spawn_named(
+            "joiner",
+            [](void *p, intptr_t *) -> int {
+                joined = co_queue_join(static_cast<co_queue *>(p), CO_NO_DEADLINE);
+                return 0;
+            },
+            &q);
+        co_yield ();
+        co_queue_destroy(&q);
+        CHECK(co_join(t, nullptr, CO_NO_DEADLINE) == 0);
+        CHECK(joined == CO_ECLOSED);
+        CHECK(co_queue_task_done(nullptr) == CO_EINVAL);
+        CHECK(co_queue_join(nullptr, 0) == CO_EINVAL);
+        return 0;
+    });
+    REQUIRE(rc == 0);
+}
