@@ -6,6 +6,8 @@
  *                    own cost shared by 100
  *   yield_rt_stats   yield_rt while the runtime keeps statistics (as when coscope stat or
  *                    bpftrace attaches to corun:stats: the bench sets the semaphore itself)
+ *   yield_rt_scoped  yield_rt inside an open co_timeout scope (each yield then reads the
+ *                    clock, so a loop of yields still times out)
  *   spawn_join       co_spawn + run + co_join of an empty task, pooled stacks
  *   idle_task_bytes  resident memory per parked task (RSS delta / tasks)
  * Each figure is the median of REPS repetitions. CS_BENCH_QUICK=1 runs fewer iterations.
@@ -92,6 +94,15 @@ static int yield_main(void *arg, intptr_t *result)
         co_yield ();
     yield_ns = (double)(cpu_ns() - t0) / (double)iterations;
     return 0;
+}
+
+static int yield_scoped_main(void *arg, intptr_t *result)
+{
+    struct co_timeout scope;
+    co_timeout_begin(&scope, co_deadline_in((int64_t)3600 * 1000000000));
+    int r = yield_main(arg, result);
+    co_timeout_end(&scope);
+    return r;
 }
 
 static int yielder(void *arg, intptr_t *result)
@@ -203,8 +214,8 @@ static int idle_main(void *arg, intptr_t *result)
 /* Queue ping-pong, lock hand-off, timer churn: defined after main(). */
 static int run_sync_benchmarks(const char *only);
 
-/* Usage: corun_micro [only]   (only = bare, yield, yield100, yield_stats, spawn, idle, queue, lock,
- * timer_fire or timer_cancel) */
+/* Usage: corun_micro [only]   (only = bare, yield, yield100, yield_stats, yield_scoped, spawn,
+ * idle, queue, lock, timer_fire or timer_cancel) */
 int main(int argc, char **argv)
 {
     const char *quick = getenv("CS_BENCH_QUICK");
@@ -212,7 +223,8 @@ int main(int argc, char **argv)
     if (quick && strcmp(quick, "1") == 0)
         iterations = 200000;
 #define WANT(name) (!*only || strcmp(only, name) == 0)
-    double bare[REPS], yield[REPS], yield100[REPS], yield_stats[REPS], spawn[REPS], idle[REPS];
+    double bare[REPS], yield[REPS], yield100[REPS], yield_stats[REPS], yield_scoped[REPS],
+        spawn[REPS], idle[REPS];
     for (int r = 0; r < REPS; r++) {
         /* Side by side: each repetition measures all of them. */
         if (WANT("bare"))
@@ -227,6 +239,10 @@ int main(int argc, char **argv)
         }
         if (WANT("yield_stats"))
             yield_stats[r] = yield_stats_run();
+        if (WANT("yield_scoped")) {
+            co_run(yield_scoped_main, NULL, NULL);
+            yield_scoped[r] = yield_ns;
+        }
         if (WANT("spawn")) {
             co_run(spawn_main, NULL, NULL);
             spawn[r] = spawn_ns;
@@ -244,6 +260,8 @@ int main(int argc, char **argv)
         report("yield_rt_100", median(yield100, REPS), "ns", iterations);
     if (WANT("yield_stats"))
         report("yield_rt_stats", median(yield_stats, REPS), "ns", iterations);
+    if (WANT("yield_scoped"))
+        report("yield_rt_scoped", median(yield_scoped, REPS), "ns", iterations);
     if (!*only) {
         /* Ratios of medians measured in the same run. */
         printf("{\"name\": \"yield_over_bare\", \"value\": %.2f, \"unit\": \"ratio\"}\n",

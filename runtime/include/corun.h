@@ -33,6 +33,8 @@
  * co_cancel(t) makes t's current suspension (or its next one, if t is not suspended)
  * return CO_ECANCELED, once. The task may then clean up — further calls work normally —
  * and must finish; returning CO_ECANCELED from the task function marks it "cancelled".
+ * A task cancelled before it first ran never runs its function; one that returns 0 with
+ * a cancellation still pending (it cancelled itself, say) ends cancelled too.
  * co_shield_begin()/co_shield_end() defer cancellation over a section. Cancelling a task
  * also cancels the children of the task groups it owns.
  */
@@ -75,7 +77,9 @@ CO_API const char *co_strerror(int err);
 
 /* CLOCK_MONOTONIC in nanoseconds: the clock of every deadline (and of bpf_ktime_get_ns). */
 CO_API int64_t co_now_ns(void);
-/* co_now_ns() + duration_ns; CO_NO_DEADLINE if duration_ns < 0. */
+/* co_now_ns() + duration_ns. A negative duration gives a deadline already past (a
+ * computed "time left" that went negative expires at once, like asyncio's timeout(-1));
+ * a duration beyond the clock's range gives CO_NO_DEADLINE. */
 CO_API int64_t co_deadline_in(int64_t duration_ns);
 
 /* ---- Loops --------------------------------------------------------------------------- */
@@ -142,18 +146,42 @@ struct co_outcome {
 CO_API int co_spawn(co_task **out, co_task_fn fn, void *arg, const struct co_spawn_opts *opts);
 
 /*
+ * A task cancelled before it first runs never calls its function. If that function would
+ * have freed its arg, set release here (after co_spawn, before the task runs): it is then
+ * called with arg instead, on the loop's thread. NULL removes it. Returns 0, CO_EINVAL for
+ * NULL t or a task of another loop.
+ */
+CO_API int co_set_arg_release(co_task *t, void (*release)(void *arg));
+
+/*
  * Waits until t finishes, then fills *out (may be NULL), frees t and returns 0.
  * Returns CO_ETIMEDOUT / CO_ECANCELED if the wait was cut short: t then keeps running and
- * the handle stays valid. CO_EINVAL for a detached task or one of another loop.
+ * the handle stays valid (unlike asyncio's `await task`, which cancels the task when the
+ * awaiting task is cancelled: that is co_wait_for). CO_EINVAL for a detached task, a
+ * group's child or one of another loop.
  */
 CO_API int co_join(co_task *t, struct co_outcome *out, int64_t deadline_ns);
+
+/*
+ * asyncio.wait_for(task, timeout): waits until t finishes or deadline_ns passes. If the
+ * wait is cut short (the deadline, or the caller is cancelled), t is cancelled and waited
+ * for (shielded: it cannot be interrupted again); with a deadline already past, t is
+ * cancelled at once (a task that has not started never runs). In every case t is then
+ * joined: *out (may be NULL) says how t ended and the handle is gone. Returns 0 if t
+ * finished in time, CO_ETIMEDOUT if the deadline passed, CO_ECANCELED if the caller was
+ * cancelled; CO_EINVAL as co_join.
+ */
+CO_API int co_wait_for(co_task *t, struct co_outcome *out, int64_t deadline_ns);
 
 /* Gives up the handle: t is freed when it finishes (if it fails, debug mode says so). */
 CO_API int co_detach(co_task *t);
 
 /*
- * Requests cancellation of t (see "Cancellation" above). A no-op (returns 0) on a
- * finished task. May be called on oneself: the next suspension returns CO_ECANCELED.
+ * Requests cancellation of t (see "Cancellation" above). Returns 0 when the request was
+ * made, 1 when t had already finished (nothing to cancel: asyncio's cancel() returning
+ * False), CO_EINVAL for NULL or a task of another loop. May be called on oneself: the
+ * next suspension returns CO_ECANCELED (or, if the task returns 0 first, it ends
+ * cancelled).
  */
 CO_API int co_cancel(co_task *t);
 
@@ -167,19 +195,36 @@ CO_API int co_task_done(const co_task *t);
 
 /* ---- Waiting ------------------------------------------------------------------------- */
 
-/* Lets every task that is ready now run once, then continues (asyncio.sleep(0)). */
+/* Lets every task that is ready now run once, then continues (asyncio.sleep(0)). Returns
+ * 0, or CO_ECANCELED if the task was cancelled meanwhile or the deadline of a co_timeout
+ * scope it is in has passed (so a loop of yields is cut short like any wait). */
 CO_API int co_yield (void);
 /* Waits duration_ns (co_sleep) or until deadline_ns (co_sleep_until). 0 when slept. */
 CO_API int co_sleep(int64_t duration_ns);
 CO_API int co_sleep_until(int64_t deadline_ns);
 
 /*
- * Waits for all n (distinct) tasks to finish, then joins them all, fills outs[i] (may
- * be NULL) and returns 0 if every task succeeded, otherwise the error of the first
- * failed task in array order. If the wait itself is cut short (deadline, cancellation), returns
- * CO_ETIMEDOUT / CO_ECANCELED and joins nothing: the handles stay valid.
+ * asyncio.gather(..., return_exceptions=True): waits for all n (distinct) tasks to
+ * finish, then joins them all, fills outs[i] (may be NULL) and returns 0 if every task
+ * succeeded, otherwise the error (CO_ECANCELED included) of the first unsuccessful task
+ * in array order. If the wait is cut short (deadline, the caller is cancelled), every
+ * task is cancelled and waited for (asyncio cancels a cancelled gather's children), then
+ * joined as well, and CO_ETIMEDOUT / CO_ECANCELED is returned. In every case but
+ * CO_EINVAL, CO_EPERM and CO_ENOMEM, the handles are gone when it returns.
  */
 CO_API int co_gather(co_task *const *tasks, size_t n, struct co_outcome *outs, int64_t deadline_ns);
+
+/*
+ * asyncio.gather's default (fail fast): as co_gather, but returns as soon as one task
+ * fails (an error other than CO_ECANCELED), with that error: the failure that happened
+ * first in time, not in array order. The other tasks are then cancelled and waited for
+ * (asyncio leaves them running; a C task nobody joins would leak), and all are joined;
+ * outs[i] says how each ended. Returns 0 if every task succeeded; if none failed but one
+ * was cancelled, CO_ECANCELED; CO_ETIMEDOUT / CO_ECANCELED if the wait was cut short
+ * (every task then cancelled and joined, as in co_gather).
+ */
+CO_API int co_gather_fail_fast(co_task *const *tasks, size_t n, struct co_outcome *outs,
+                               int64_t deadline_ns);
 
 /* Waits until one of the n tasks has finished; returns its index (it is not joined). */
 CO_API int co_wait_any(co_task *const *tasks, size_t n, int64_t deadline_ns);
@@ -204,10 +249,13 @@ CO_API int co_shield_end(void);
 
 /*
  * A scoped timeout (asyncio.timeout()): the caller provides the scope (usually on its
- * stack). When deadline_ns passes, every suspending call inside the scope returns
- * CO_ECANCELED (as if the task were cancelled, so a co_group inside it cancels its
- * children); co_timeout_end() then returns CO_ETIMEDOUT, or 0 if the deadline did not
- * pass. Scopes nest and must be ended in reverse order.
+ * stack). When deadline_ns passes, the suspending call running in the scope then (or the
+ * next one, co_yield included) returns CO_ECANCELED, once, as if the task were cancelled:
+ * a co_group created in the scope cancels its children, and clean-up code after it may
+ * wait again. co_timeout_end() returns CO_ETIMEDOUT if the scope's deadline cut a wait
+ * short, else 0. When nested scopes expire together, only the outermost reports
+ * CO_ETIMEDOUT (as in asyncio). A deadline already past expires at the first suspension.
+ * Scopes nest and must be ended in reverse order; CO_EINVAL otherwise.
  */
 struct co_timeout {
     /* private: filled by co_timeout_begin */
@@ -232,9 +280,23 @@ CO_API int co_group_create(co_group **out);
  */
 CO_API int co_group_spawn(co_group *g, co_task_fn fn, void *arg, const struct co_spawn_opts *opts);
 /*
- * Waits for every child. Returns 0 if all succeeded, else the first failure. If the wait
- * is cut short (deadline, cancellation of the owner), the children are cancelled and
- * waited for, and CO_ETIMEDOUT / CO_ECANCELED is returned.
+ * Like co_group_spawn, and *out receives the child's handle, to cancel that one child
+ * (co_cancel: a cancelled child is not a failure, the group goes on) or to ask
+ * co_task_done. The handle stays valid until co_group_destroy(g); co_join and co_detach
+ * refuse it (CO_EINVAL): the group owns the child. CO_EINVAL if out is NULL.
+ */
+CO_API int co_group_spawn_task(co_group *g, co_task **out, co_task_fn fn, void *arg,
+                               const struct co_spawn_opts *opts);
+/*
+ * Waits for every child. Returns 0 if all succeeded, else the first failure. A failure
+ * while the owner is not yet in co_group_wait also cancels the owner (its current or next
+ * wait returns CO_ECANCELED, asyncio's TaskGroup interrupting its body); co_group_wait
+ * takes that cancellation back and returns the failure. If the wait is cut short
+ * (deadline, cancellation of the owner), the children are cancelled and waited for, and
+ * CO_ETIMEDOUT / CO_ECANCELED is returned. If the owner was cancelled while the group was
+ * open (co_cancel, or an expired co_timeout scope the group was created in), it returns
+ * CO_ECANCELED even if the body consumed the cancellation. A child's failure outranks
+ * both.
  */
 CO_API int co_group_wait(co_group *g, int64_t deadline_ns);
 /* Cancels every child (they must still be waited for with co_group_wait). */
@@ -353,7 +415,7 @@ CO_API int co_cond_wait_for(struct co_cond *c, int (*pred)(void *arg), void *arg
 CO_API int co_cond_notify(struct co_cond *c, int n);
 CO_API int co_cond_notify_all(struct co_cond *c);
 
-/* A bounded FIFO queue of fixed-size items (copied in and out).
+/* A FIFO queue of fixed-size items (copied in and out), bounded or unbounded.
  * put waits while the queue is full, get while it is empty. After co_queue_close: put
  * returns CO_ECLOSED, get drains what is left and then returns CO_ECLOSED (the consumer's
  * "end of stream"). try_put/try_get return CO_EAGAIN instead of waiting. */
@@ -363,7 +425,15 @@ struct co_queue {
     size_t items_reserved, slots_reserved;
     int closed;
     struct co_waitq getters, putters;
+    int unbounded;
+    size_t unfinished; /* items put and not yet marked done */
+    struct co_waitq joiners;
 };
+/* co_queue_init's capacity for a queue without bound (asyncio.Queue(maxsize=0)): its
+ * buffer grows as needed, put never waits (it returns CO_ENOMEM if the buffer cannot). */
+#define CO_QUEUE_UNBOUNDED ((size_t)0)
+/* capacity: the most items the queue holds, or CO_QUEUE_UNBOUNDED. CO_EINVAL for a zero
+ * item size or a buffer size that overflows, CO_ENOMEM. */
 CO_API int co_queue_init(struct co_queue *q, size_t item_size, size_t capacity);
 /* Closes (waking every waiter) and frees the buffer. */
 CO_API void co_queue_destroy(struct co_queue *q);
@@ -372,6 +442,13 @@ CO_API int co_queue_get(struct co_queue *q, void *item, int64_t deadline_ns);
 CO_API int co_queue_try_put(struct co_queue *q, const void *item);
 CO_API int co_queue_try_get(struct co_queue *q, void *item);
 CO_API int co_queue_close(struct co_queue *q);
+/* asyncio's task_done()/join(): every item put counts as unfinished until a consumer
+ * calls co_queue_task_done for it (after processing it). co_queue_task_done returns
+ * CO_EINVAL when called more times than items were put. co_queue_join waits until no item
+ * is unfinished: 0 then (at once if none is), CO_ETIMEDOUT / CO_ECANCELED if cut short,
+ * CO_ECLOSED if the queue is destroyed meanwhile, CO_EPERM outside a task. */
+CO_API int co_queue_task_done(struct co_queue *q);
+CO_API int co_queue_join(struct co_queue *q, int64_t deadline_ns);
 CO_API size_t co_queue_len(const struct co_queue *q);
 CO_API int co_queue_closed(const struct co_queue *q);
 

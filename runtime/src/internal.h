@@ -79,6 +79,8 @@ enum co__task_flags {
     CO__TASK_CANCEL_SEEN = 1u << 3, /* co_cancel was called at least once */
     /* Stats: the task readied itself (co_yield); its ready time is its slice's end. */
     CO__TASK_READY_AT_SLICE_END = 1u << 4,
+    CO__TASK_IN_SCOPE = 1u << 5,   /* inside a co_timeout scope (t->scopes != NULL) */
+    CO__TASK_GROUP_KEPT = 1u << 6, /* a group child whose handle was given out */
 };
 
 /* co__park's internal result for "the deadline passed", before it is sorted into
@@ -111,6 +113,7 @@ struct co_task {
     size_t map_bytes;
     co_task_fn fn;
     void *arg;
+    void (*arg_release)(void *arg); /* co_set_arg_release */
     intptr_t result;
     int wake_result;
     uint32_t flags; /* enum co__task_flags */
@@ -124,6 +127,8 @@ struct co_task {
     struct co_task *group_next, *group_prev;
     struct co_group *owned_groups; /* groups this task created */
     int64_t resumed_ns;            /* slice start, while timing is on */
+    uint64_t done_seq;             /* the loop's finish order (gather's "first failure") */
+    uint32_t cancel_requests;      /* co_cancel calls (a group tells its own from others') */
 #if CO__ASAN
     void *asan_fake_stack;
 #endif
@@ -188,9 +193,10 @@ struct co_loop {
     /* While timing is on: the loop's last clock reading (after the poll, the timers, the
      * last switch). One reading per switch serves the slice that ends and the next. */
     int64_t clock_ns;
-    int64_t stats_since_ns; /* when statistics were last switched on */
-    uint32_t listen;        /* CO__LISTEN_*: the semaphores, read once per iteration */
-    uint64_t tasks_run;     /* in the current iteration */
+    int64_t stats_since_ns;  /* when statistics were last switched on */
+    uint32_t listen;         /* CO__LISTEN_*: the semaphores, read once per iteration */
+    uint64_t tasks_run;      /* in the current iteration */
+    uint64_t tasks_finished; /* numbers the tasks' ends (done_seq) */
 #if CO__ASAN
     void *asan_fake_stack;
     const void *asan_stack_lo;
@@ -277,10 +283,17 @@ int co__spawn_at(struct co_task **out, co_task_fn fn, void *arg, const struct co
 void co__task_free(struct co_task *t);
 /* Cancels every child of every group t owns (group.c). */
 void co__cancel_owned_groups(struct co_task *t);
+/* t's scope expired: cancels the groups t created inside it (group.c). */
+void co__cancel_scope_groups(struct co_task *t, const struct co_timeout *scope);
 /* A child of g finished (group.c). */
 void co__group_child_done(struct co_group *g, struct co_task *child);
 /* Waits (parked, JOIN) until t is done; does not consume t. */
 int co__wait_done(struct co_task *t, int64_t deadline_ns);
+/* CO_EINVAL unless t can be joined by hand here (a task of this loop, not detached, not
+ * a group's). */
+int co__check_joinable(const struct co_task *t);
+/* Fills *out (may be NULL) from finished t and frees it. */
+void co__task_consume(struct co_task *t, struct co_outcome *out);
 /* Removes w from t's waiters (after a wait that t's end did not finish). */
 void co__waiter_remove(struct co_task *t, struct co__waiter *w);
 /* g's owner task is being freed: forget it. Returns the owner's next group. */

@@ -42,7 +42,13 @@ int64_t co_now_ns(void)
 
 int64_t co_deadline_in(int64_t duration_ns)
 {
-    return duration_ns < 0 ? CO_NO_DEADLINE : co__clock_ns() + duration_ns;
+    int64_t now = co__clock_ns();
+    /* A negative duration is a deadline already past (asyncio's timeout(-1) expires at
+     * once): a computed "time left" that went negative must not mean "wait forever". */
+    if (duration_ns < 0)
+        return now + duration_ns >= 0 ? now + duration_ns : 0;
+    /* A deadline past the clock's range never comes. */
+    return duration_ns > INT64_MAX - now ? CO_NO_DEADLINE : now + duration_ns;
 }
 
 co_loop *co_loop_current(void)

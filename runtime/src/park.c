@@ -20,24 +20,33 @@ int64_t co__scope_deadline(const struct co_task *t)
     return dl;
 }
 
-static int scope_expired(const struct co_task *t)
-{
-    for (const struct co_timeout *s = t->scopes; s; s = s->outer)
-        if (scope_applies(t, s) && s->expired)
-            return 1;
-    return 0;
-}
-
-/* The timer fired at `when`: expire the scopes due by then. Returns 1 if any was. */
+/*
+ * A deadline of t's scopes passed at `when`: the scopes due by then are spent (their
+ * deadline no longer cuts waits short: asyncio delivers a timeout's cancellation once, so
+ * clean-up code in the scope can wait). Only the outermost of them reports the timeout:
+ * when nested timeouts expire together, asyncio's outer one raises TimeoutError and the
+ * inner ones let the cancellation through. Returns 1 if a scope was due.
+ */
 static int expire_scopes(struct co_task *t, int64_t when)
 {
-    int hit = 0;
+    struct co_timeout *outermost = NULL;
     for (struct co_timeout *s = t->scopes; s; s = s->outer)
-        if (scope_applies(t, s) && s->deadline_ns != CO_NO_DEADLINE && s->deadline_ns <= when) {
-            s->expired = 1;
-            hit = 1;
-        }
-    return hit;
+        if (scope_applies(t, s) && s->deadline_ns != CO_NO_DEADLINE && s->deadline_ns <= when)
+            outermost = s;
+    if (!outermost)
+        return 0;
+    for (struct co_timeout *s = t->scopes;; s = s->outer) {
+        if (scope_applies(t, s) && s->deadline_ns != CO_NO_DEADLINE && s->deadline_ns <= when)
+            s->deadline_ns = CO_NO_DEADLINE;
+        if (s == outermost)
+            break;
+    }
+    outermost->expired = 1;
+    /* As when the task is cancelled, the groups opened in the scope cancel their
+     * children (asyncio's timeout cancels the task, whose TaskGroups see it). */
+    if (t->owned_groups)
+        co__cancel_scope_groups(t, outermost);
+    return 1;
 }
 
 static int take_pending_cancel(struct co_task *t)
@@ -54,7 +63,7 @@ int co__park(enum corun_wait_reason why, const void *obj, int64_t deadline_ns)
     struct co_task *t = co__current();
     if (!t)
         return CO_EPERM;
-    if (take_pending_cancel(t) || scope_expired(t))
+    if (take_pending_cancel(t))
         return CO_ECANCELED;
     struct co_loop *loop = t->loop;
     int64_t effective = deadline_ns;
@@ -93,6 +102,43 @@ int co__unpark(struct co_task *t, int result)
     return 1;
 }
 
+/* How far CLOCK_MONOTONIC_COARSE may lag behind CLOCK_MONOTONIC: its resolution (one
+ * tick) in theory, but a late tick (a busy host, a VM descheduled) makes it lag more, so
+ * 50 ms are added. Past that, a yield loop would time out late, never not at all. 0
+ * until first needed. */
+static int64_t coarse_lag_ns;
+
+static int64_t coarse_clock_lag_ns(void)
+{
+    int64_t lag = __atomic_load_n(&coarse_lag_ns, __ATOMIC_RELAXED);
+    if (!lag) {
+        struct timespec res;
+        if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) != 0)
+            res = (struct timespec){.tv_sec = 0, .tv_nsec = 10000000};
+        lag = (int64_t)res.tv_sec * 1000000000 + res.tv_nsec + 50000000;
+        __atomic_store_n(&coarse_lag_ns, lag, __ATOMIC_RELAXED);
+    }
+    return lag;
+}
+
+/*
+ * co_yield's end inside a co_timeout scope: a loop of yields never parks, so no timer
+ * cuts it short; the clock is read here instead (only inside scopes). The coarse clock
+ * (a few ns) settles the usual case, a deadline more than a tick away; the precise one
+ * is read only near the deadline.
+ */
+static __attribute__((noinline)) int yield_scope_check(struct co_task *t)
+{
+    if (take_pending_cancel(t))
+        return CO_ECANCELED;
+    if (!t->scopes)
+        return 0;
+    int64_t dl = co__scope_deadline(t);
+    if (dl == CO_NO_DEADLINE || co__coarse_clock_ns() + coarse_clock_lag_ns() < dl)
+        return 0;
+    return expire_scopes(t, co__clock_ns()) ? CO_ECANCELED : 0;
+}
+
 int co_yield (void)
 {
     struct co_loop *loop = co__tls_loop;
@@ -106,11 +152,11 @@ int co_yield (void)
     co__ready_push(loop, t);
     co__suspend(t);
     t->wait_reason = CORUN_WAIT_NONE;
-    /* Nothing was acquired while ready: a cancellation that came meanwhile is this
-     * suspension's. */
-    return __builtin_expect(t->flags & CO__TASK_CANCEL_PENDING, 0) && take_pending_cancel(t)
-               ? CO_ECANCELED
-               : 0;
+    /* Nothing was acquired while ready: a cancellation that came meanwhile, or a scope
+     * deadline that passed, is this suspension's. One test of the flags covers both. */
+    if (__builtin_expect(t->flags & (CO__TASK_CANCEL_PENDING | CO__TASK_IN_SCOPE), 0))
+        return yield_scope_check(t);
+    return 0;
 }
 
 int co_sleep_until(int64_t deadline_ns)
@@ -138,6 +184,7 @@ int co_timeout_begin(struct co_timeout *scope, int64_t deadline_ns)
     scope->shield_level = t->shield_depth;
     scope->outer = t->scopes;
     t->scopes = scope;
+    t->flags |= CO__TASK_IN_SCOPE;
     return 0;
 }
 
@@ -149,5 +196,7 @@ int co_timeout_end(struct co_timeout *scope)
     if (!scope || t->scopes != scope)
         return CO_EINVAL; /* not the innermost scope */
     t->scopes = scope->outer;
+    if (!t->scopes)
+        t->flags &= ~(uint32_t)CO__TASK_IN_SCOPE;
     return scope->expired ? CO_ETIMEDOUT : 0;
 }

@@ -36,6 +36,7 @@ static void task_finish(struct co_task *t, int error)
 {
     struct co_loop *loop = t->loop;
     t->error = error;
+    t->done_seq = ++loop->tasks_finished;
     t->outcome = error == 0              ? CORUN_OUTCOME_OK
                  : error == CO_ECANCELED ? CORUN_OUTCOME_CANCELLED
                                          : CORUN_OUTCOME_ERROR;
@@ -50,6 +51,7 @@ static void task_finish(struct co_task *t, int error)
         co__debug_warn("task %llu \"%s\" returned inside a co_timeout scope",
                        (unsigned long long)t->id, t->name);
     t->scopes = NULL;
+    t->flags &= ~(uint32_t)CO__TASK_IN_SCOPE;
     struct co__waiter *w = t->waiters;
     t->waiters = NULL;
     while (w) {
@@ -70,7 +72,23 @@ static void task_entry(void *arg)
 #if CO__ASAN
     __sanitizer_finish_switch_fiber(NULL, &t->loop->asan_stack_lo, &t->loop->asan_stack_bytes);
 #endif
-    int error = t->fn(t->arg, &t->result);
+    int error;
+    if (t->flags & CO__TASK_CANCEL_PENDING) {
+        /* Cancelled before it first ran: asyncio throws CancelledError into a coroutine
+         * that never started, so none of its code runs. The caller may still own arg. */
+        t->flags &= ~(uint32_t)CO__TASK_CANCEL_PENDING;
+        if (t->arg_release)
+            t->arg_release(t->arg);
+        error = CO_ECANCELED;
+    } else {
+        error = t->fn(t->arg, &t->result);
+        /* A cancellation still pending when the task returns successfully makes it
+         * cancelled (asyncio: a task that cancels itself and returns is cancelled). */
+        if (error == 0 && (t->flags & CO__TASK_CANCEL_PENDING)) {
+            t->flags &= ~(uint32_t)CO__TASK_CANCEL_PENDING;
+            error = CO_ECANCELED;
+        }
+    }
     task_finish(t, error);
     co__suspend(t);
     abort(); /* a finished task is never resumed */
@@ -166,6 +184,14 @@ void co__task_free(struct co_task *t)
     co__stack_free(&loop->stacks, t->map, t->map_bytes);
 }
 
+int co_set_arg_release(co_task *t, void (*release)(void *arg))
+{
+    if (!t || t->loop != co__tls_loop)
+        return CO_EINVAL;
+    t->arg_release = release;
+    return 0;
+}
+
 /* ---- Waiting for a task's end ---- */
 
 void co__waiter_remove(struct co_task *t, struct co__waiter *w)
@@ -200,33 +226,38 @@ int co__wait_done(struct co_task *t, int64_t deadline_ns)
     return r;
 }
 
-static int check_joinable(const struct co_task *t)
+int co__check_joinable(const struct co_task *t)
 {
     if (!t || t->loop != co__tls_loop || (t->flags & CO__TASK_DETACHED) || t->group)
         return CO_EINVAL;
     return 0;
 }
 
-int co_join(co_task *t, struct co_outcome *out, int64_t deadline_ns)
+void co__task_consume(struct co_task *t, struct co_outcome *out)
 {
-    int r = check_joinable(t);
-    if (r != 0)
-        return r;
-    r = co__wait_done(t, deadline_ns);
-    if (r != 0)
-        return r;
     if (out) {
         out->error = t->error;
         out->value = t->result;
     }
     t->flags |= CO__TASK_JOINED;
     co__task_free(t);
+}
+
+int co_join(co_task *t, struct co_outcome *out, int64_t deadline_ns)
+{
+    int r = co__check_joinable(t);
+    if (r != 0)
+        return r;
+    r = co__wait_done(t, deadline_ns);
+    if (r != 0)
+        return r;
+    co__task_consume(t, out);
     return 0;
 }
 
 int co_detach(co_task *t)
 {
-    int r = check_joinable(t);
+    int r = co__check_joinable(t);
     if (r != 0)
         return r;
     if (t->state == CORUN_TASK_DONE) {
@@ -239,71 +270,6 @@ int co_detach(co_task *t)
     }
     t->flags |= CO__TASK_DETACHED;
     return 0;
-}
-
-int co_gather(co_task *const *tasks, size_t n, struct co_outcome *outs, int64_t deadline_ns)
-{
-    if (n && !tasks)
-        return CO_EINVAL;
-    for (size_t i = 0; i < n; i++) {
-        int r = check_joinable(tasks[i]);
-        if (r != 0)
-            return r;
-    }
-    /* All must finish, so waiting for them one by one takes no longer than for all. */
-    for (size_t i = 0; i < n; i++) {
-        int r = co__wait_done(tasks[i], deadline_ns);
-        if (r != 0)
-            return r;
-    }
-    int first_error = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (outs) {
-            outs[i].error = tasks[i]->error;
-            outs[i].value = tasks[i]->result;
-        }
-        if (!first_error)
-            first_error = tasks[i]->error;
-        tasks[i]->flags |= CO__TASK_JOINED;
-        co__task_free(tasks[i]);
-    }
-    return first_error;
-}
-
-int co_wait_any(co_task *const *tasks, size_t n, int64_t deadline_ns)
-{
-    if (!n || !tasks)
-        return CO_EINVAL;
-    for (size_t i = 0; i < n; i++) {
-        if (!tasks[i] || tasks[i]->loop != co__tls_loop)
-            return CO_EINVAL;
-        if (tasks[i]->state == CORUN_TASK_DONE)
-            return (int)i;
-    }
-    struct co_task *self = co__current();
-    if (!self)
-        return CO_EPERM;
-    struct co__waiter small[8], *w = n <= 8 ? small : malloc(n * sizeof *w);
-    if (!w)
-        return CO_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        w[i].task = self;
-        w[i].next = tasks[i]->waiters;
-        tasks[i]->waiters = &w[i];
-    }
-    self->awaited_task_id = tasks[0]->id;
-    int r = co__park(CORUN_WAIT_ANY, tasks, deadline_ns);
-    self->awaited_task_id = 0;
-    int found = -1;
-    for (size_t i = 0; i < n; i++) {
-        if (tasks[i]->state != CORUN_TASK_DONE)
-            co__waiter_remove(tasks[i], &w[i]);
-        else if (found < 0)
-            found = (int)i;
-    }
-    if (w != small)
-        free(w);
-    return found >= 0 ? found : r != 0 ? r : CO_EINVAL;
 }
 
 /* ---- Identity ---- */
@@ -339,10 +305,11 @@ int co_cancel(co_task *t)
     if (!t || t->loop != co__tls_loop)
         return CO_EINVAL;
     if (t->state == CORUN_TASK_DONE)
-        return 0;
+        return 1;
     struct co_task *self = co__current();
     CO_PROBE3(task_cancel, t, t->id, self ? self->id : 0);
     t->flags |= CO__TASK_CANCEL_PENDING | CO__TASK_CANCEL_SEEN;
+    t->cancel_requests++;
     co__cancel_owned_groups(t);
     if (t->state == CORUN_TASK_WAITING && t->shield_depth == 0) {
         t->flags &= ~(uint32_t)CO__TASK_CANCEL_PENDING;

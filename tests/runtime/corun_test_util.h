@@ -18,6 +18,12 @@ inline int corun_test_trampoline(void *arg, intptr_t *result)
     return r;
 }
 
+// A task cancelled before it first ran never calls the trampoline: free its body here.
+inline void corun_test_release(void *arg)
+{
+    delete static_cast<task_body *>(arg);
+}
+
 // Runs body as co_run's main task; returns co_run's status.
 inline int run_main(task_body body, intptr_t *result = nullptr)
 {
@@ -42,6 +48,8 @@ inline co_task *spawn(task_body body, const char *name = nullptr, unsigned flags
     int r = co_spawn((flags & CO_SPAWN_DETACHED) ? nullptr : &t, corun_test_trampoline, f, &opts);
     if (r != 0)
         delete f;
+    else if (t)
+        co_set_arg_release(t, corun_test_release);
     if (status)
         *status = r;
     return t;
@@ -55,6 +63,19 @@ inline int group_spawn(co_group *g, task_body body, const char *name = nullptr)
     if (r != 0)
         delete f;
     return r;
+}
+
+// group_spawn that also returns the child's handle (co_group_spawn_task).
+inline co_task *group_spawn_task(co_group *g, task_body body, const char *name = nullptr)
+{
+    co_spawn_opts opts{name, 0, 0};
+    auto *f = new task_body(std::move(body));
+    co_task *t = nullptr;
+    if (co_group_spawn_task(g, &t, corun_test_trampoline, f, &opts) != 0)
+        delete f;
+    else
+        co_set_arg_release(t, corun_test_release);
+    return t;
 }
 
 // Is this test binary running under an emulator (a cross build's exe_wrapper, qemu-user:

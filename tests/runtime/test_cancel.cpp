@@ -53,7 +53,7 @@ TEST_CASE("cancelling a task that is not suspended hits its next suspension")
     REQUIRE(r == CO_ECANCELED);
 }
 
-TEST_CASE("cancelling a finished task is a no-op")
+TEST_CASE("cancelling a finished task is a no-op that says so (returns 1)")
 {
     int r = -1;
     co_outcome out{};
@@ -67,7 +67,7 @@ TEST_CASE("cancelling a finished task is a no-op")
         r = co_cancel(t);
         co_join(t, &out, CO_NO_DEADLINE);
     });
-    REQUIRE(r == 0);
+    REQUIRE(r == 1);
     REQUIRE(out.error == 0);
     REQUIRE(out.value == 5);
 }
@@ -176,18 +176,23 @@ TEST_CASE("co_gather returns every outcome and the first failure in array order"
     REQUIRE(outs[2].value == 3);
 }
 
-TEST_CASE("co_gather cut short by its deadline joins nothing")
+TEST_CASE("co_gather cut short by its deadline cancels, waits for and joins every task")
 {
-    int r = 0, later = -1;
+    int r = 0, sleeper = 0;
+    co_outcome outs[2]{};
     run_main_void([&] {
         co_task *t[2];
         t[0] = spawn([](intptr_t *) { return 0; });
-        t[1] = spawn([](intptr_t *) { return co_sleep(ms_ns(40)); });
-        r = co_gather(t, 2, nullptr, co_deadline_in(ms_ns(5)));
-        later = co_gather(t, 2, nullptr, CO_NO_DEADLINE);
+        t[1] = spawn([&](intptr_t *) {
+            sleeper = co_sleep(ms_ns(60000));
+            return sleeper;
+        });
+        r = co_gather(t, 2, outs, co_deadline_in(ms_ns(5)));
     });
     REQUIRE(r == CO_ETIMEDOUT);
-    REQUIRE(later == 0);
+    REQUIRE(sleeper == CO_ECANCELED);
+    REQUIRE(outs[0].error == 0);
+    REQUIRE(outs[1].error == CO_ECANCELED);
 }
 
 TEST_CASE("co_wait_any returns the first task to finish")
@@ -295,16 +300,23 @@ TEST_CASE("a group wait cut short by a scoped timeout cancels the children")
 
 TEST_CASE("co_run cancels and joins the tasks still alive when main returns")
 {
-    int child = 0;
+    int child = 0, never_ran = 1;
     int r = run_main([&](intptr_t *) {
         spawn([&](intptr_t *) {
             child = co_sleep(ms_ns(60000));
             return child;
         });
+        co_yield (); // the child starts and parks
+        // cancelled before it first runs: its body never runs (asyncio's rule)
+        spawn([&](intptr_t *) {
+            never_ran = 0;
+            return 0;
+        });
         return 0;
     });
     REQUIRE(r == 0);
     REQUIRE(child == CO_ECANCELED);
+    REQUIRE(never_ran == 1);
 }
 
 TEST_CASE("cancel wakes a task waiting on an fd")
@@ -324,4 +336,86 @@ TEST_CASE("cancel wakes a task waiting on an fd")
     close(fds[0]);
     close(fds[1]);
     REQUIRE(r == CO_ECANCELED);
+}
+
+TEST_CASE("a group child's handle cancels that child alone and outlives it until the group "
+          "is destroyed")
+{
+    int r = -1, cancelled = 0, other = -1, refused = 0;
+    bool done = false;
+    run_main_void([&] {
+        co_group *g;
+        co_group_create(&g);
+        co_task *t = group_spawn_task(g, [&](intptr_t *) {
+            cancelled = co_sleep(ms_ns(60000));
+            return cancelled;
+        });
+        group_spawn(g, [&](intptr_t *) {
+            other = co_sleep(ms_ns(5));
+            return other;
+        });
+        co_yield ();
+        CHECK(co_cancel(t) == 0);
+        refused = co_join(t, nullptr, CO_NO_DEADLINE); // the group owns it
+        r = co_group_wait(g, CO_NO_DEADLINE);
+        done = co_task_done(t);
+        CHECK(co_cancel(t) == 1);
+        co_group_destroy(g);
+    });
+    REQUIRE(refused == CO_EINVAL);
+    REQUIRE(cancelled == CO_ECANCELED);
+    REQUIRE(other == 0);
+    REQUIRE(r == 0);
+    REQUIRE(done);
+}
+
+TEST_CASE("destroying a group with a kept child still running cancels it and frees it when it "
+          "ends")
+{
+    int child = 0;
+    run_main_void([&] {
+        co_group *g;
+        co_group_create(&g);
+        group_spawn_task(g, [&](intptr_t *) {
+            child = co_sleep(ms_ns(60000));
+            return child;
+        });
+        co_yield ();
+        co_group_destroy(g);
+        co_sleep(ms_ns(5));
+    });
+    REQUIRE(child == CO_ECANCELED);
+}
+
+TEST_CASE("co_gather_fail_fast with no failure waits for all and joins them")
+{
+    int r = -1;
+    co_outcome outs[2]{};
+    run_main_void([&] {
+        co_task *t[2];
+        t[0] = spawn([](intptr_t *res) {
+            co_sleep(ms_ns(5));
+            *res = 1;
+            return 0;
+        });
+        t[1] = spawn([](intptr_t *res) {
+            *res = 2;
+            return 0;
+        });
+        r = co_gather_fail_fast(t, 2, outs, co_deadline_in(ms_ns(10000)));
+    });
+    REQUIRE(r == 0);
+    REQUIRE(outs[0].value == 1);
+    REQUIRE(outs[1].value == 2);
+}
+
+TEST_CASE("co_deadline_in: past for a negative duration, none beyond the clock's range")
+{
+    int64_t now = co_now_ns();
+    int64_t past = co_deadline_in(-1), later = co_now_ns();
+    REQUIRE(past != CO_NO_DEADLINE);
+    REQUIRE(past <= later);
+    REQUIRE(co_deadline_in(INT64_MIN) == 0);
+    REQUIRE(co_deadline_in(INT64_MAX) == CO_NO_DEADLINE);
+    REQUIRE(co_deadline_in(ms_ns(1000)) > now);
 }
