@@ -113,7 +113,6 @@ struct co_task {
     size_t map_bytes;
     co_task_fn fn;
     void *arg;
-    void (*arg_release)(void *arg); /* co_set_arg_release */
     intptr_t result;
     int wake_result;
     uint32_t flags; /* enum co__task_flags */
@@ -125,10 +124,11 @@ struct co_task {
     struct co__waiter *waiters;
     struct co_group *group; /* the group this task is a child of */
     struct co_task *group_next, *group_prev;
-    struct co_group *owned_groups; /* groups this task created */
-    int64_t resumed_ns;            /* slice start, while timing is on */
-    uint64_t done_seq;             /* the loop's finish order (gather's "first failure") */
-    uint32_t cancel_requests;      /* co_cancel calls (a group tells its own from others') */
+    struct co_group *owned_groups;  /* groups this task created */
+    int64_t resumed_ns;             /* slice start, while timing is on */
+    uint64_t done_seq;              /* the loop's finish order (gather's "first failure") */
+    uint32_t cancel_requests;       /* co_cancel calls (a group tells its own from others') */
+    void (*arg_release)(void *arg); /* co_set_arg_release */
 #if CO__ASAN
     void *asan_fake_stack;
 #endif
