@@ -4,6 +4,7 @@
  *   probe-target leaf    calls a leaf function holding a probe and checks its results
  *   probe-target slices  runs a task whose slices last ~1 ms (slice_long, iter_long)
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -47,12 +48,26 @@ static long leaf_expected(long x)
     return sum;
 }
 
+/* The tracer says when it is ready (SIGUSR1, blocked in main): up to a minute. */
+static int wait_for_tracer(void)
+{
+    sigset_t go;
+    sigemptyset(&go);
+    sigaddset(&go, SIGUSR1);
+    struct timespec minute = {.tv_sec = 60};
+    if (sigtimedwait(&go, NULL, &minute) != SIGUSR1) {
+        printf("never attached\n");
+        return -1;
+    }
+    return 0;
+}
+
 static int run_leaf(void)
 {
-    for (int i = 0; i < 6000 && !LEAF_ATTACHED(); i++)
-        usleep(10000);
+    if (wait_for_tracer())
+        return 1;
     if (!LEAF_ATTACHED()) {
-        printf("never attached\n");
+        printf("attached, but the semaphore is 0\n");
         return 1;
     }
     long mismatches = 0, calls = 200000;
@@ -85,10 +100,6 @@ static int slices_main(void *arg, intptr_t *result)
 {
     (void)arg;
     (void)result;
-#if CORUN_WITH_PROBES
-    for (int i = 0; i < 6000 && !corun_slice_long_semaphore; i++)
-        co_sleep(10000000);
-#endif
     co_task *t;
     struct co_spawn_opts opts = {.name = "burner"};
     int r = co_spawn(&t, burner, NULL, &opts);
@@ -101,10 +112,17 @@ static int slices_main(void *arg, intptr_t *result)
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
+    sigset_t go;
+    sigemptyset(&go);
+    sigaddset(&go, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &go, NULL);
     if (argc == 2 && strcmp(argv[1], "leaf") == 0)
         return run_leaf();
-    if (argc == 2 && strcmp(argv[1], "slices") == 0)
+    if (argc == 2 && strcmp(argv[1], "slices") == 0) {
+        if (wait_for_tracer())
+            return 1;
         return co_run(slices_main, NULL, NULL) == 0 ? 0 : 1;
+    }
     fprintf(stderr, "usage: probe-target leaf|slices\n");
     return 2;
 }

@@ -18,7 +18,11 @@ struct traced_run {
     std::string target_out;
 };
 
-// Starts the probe target, attaches bpftrace to it with `script`, waits for both.
+// Starts the probe target, attaches bpftrace to it with `script`, waits for both. The
+// target starts its work on SIGUSR1, sent once bpftrace runs its BEGIN probe, which it
+// does after attaching every other probe: a USDT semaphore goes up when the uprobe is
+// registered, a moment before the BPF program is on it, so a target that started on the
+// semaphore could run its first calls unseen.
 traced_run trace_target(const std::string &mode, const std::string &script)
 {
     int out[2];
@@ -35,7 +39,23 @@ traced_run trace_target(const std::string &mode, const std::string &script)
     std::string pid_s = std::to_string(pid);
     std::string s = std::regex_replace(script, std::regex("TARGET"), PROBE_TARGET);
     traced_run r;
-    r.tracer = run_command("timeout 120 bpftrace -p " + pid_s + " -e '" + s + "'");
+    std::string cmd = "timeout 120 bpftrace -B none -p " + pid_s +
+                      " -e 'BEGIN { printf(\"attached\\n\"); } " + s + "' 2>&1";
+    FILE *tracer = popen(cmd.c_str(), "r");
+    REQUIRE(tracer);
+    char line[4096];
+    bool told = false;
+    while (fgets(line, sizeof line, tracer)) {
+        r.tracer.out += line;
+        if (!told && std::string(line) == "attached\n") {
+            kill(pid, SIGUSR1);
+            told = true;
+        }
+    }
+    int tracer_status = pclose(tracer);
+    r.tracer.status = WIFEXITED(tracer_status) ? WEXITSTATUS(tracer_status) : -1;
+    if (!told)
+        kill(pid, SIGKILL); // bpftrace never got going: do not wait a minute for the target
     char buf[512];
     ssize_t n;
     while ((n = read(out[0], buf, sizeof buf)) > 0)
