@@ -20,22 +20,6 @@ extern "C" {
 namespace
 {
 
-int layout_free_port()
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
 // A recording of a libcorun process whose loop thread was never found: two tasks, both
 // waiting in a sleep, and no loop or stall record.
 std::string write_loopless_recording(int pid = 4242)
@@ -110,7 +94,7 @@ TEST_CASE("with no loop found the header's note does not run into the task count
 TEST_CASE("at 80 columns the header drops whole fields, never a value cut in half")
 {
     tmux_screen term(120, 30);
-    std::string port = std::to_string(layout_free_port());
+    std::string port = std::to_string(free_tcp_port());
     REQUIRE(port != "0");
     term.type_line(COSCOPE_EXE " top -i 200ms -t 200ms -- " STALLGEN_EXE " --port " + port +
                    " --every 1s --stalls cpu:250ms; echo top-exit=$?");
@@ -171,7 +155,7 @@ std::string stray_heading_words(const std::string &line, const std::set<std::str
 TEST_CASE("the columns of every screen fit 80, 100 and 120 columns or go whole")
 {
     tmux_screen term(120, 30);
-    std::string port = std::to_string(layout_free_port());
+    std::string port = std::to_string(free_tcp_port());
     REQUIRE(port != "0");
     term.type_line(COSCOPE_EXE " top -i 200ms -t 40ms -- " STALLGEN_EXE " --port " + port +
                    " --every 1s --stalls sleep:62ms,cpu:250ms; echo top-exit=$?");
@@ -247,7 +231,7 @@ TEST_CASE("a replay never names spawn sites from the process that has its pid no
     // A live libcorun process whose pid the recording claims: symbolizing against it
     // would name the replayed tasks' spawn sites after its functions.
     child_proc live;
-    std::string port = std::to_string(layout_free_port());
+    std::string port = std::to_string(free_tcp_port());
     REQUIRE(live.start({STALLGEN_EXE, "--port", port, "--every", "60s"}));
     usleep(300000);
     std::string file = write_loopless_recording(live.pid);
