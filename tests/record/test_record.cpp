@@ -157,6 +157,43 @@ TEST_CASE("folded stacks parse and add up to the recorded stall time")
     unlink(svg.c_str());
 }
 
+TEST_CASE("report --format pprof is read by go tool pprof: stall count, time, stacks, labels")
+{
+    auto &rec = the_recording();
+    std::string json = tmp_path("report.json"), prof = tmp_path("stalls.pb.gz");
+    REQUIRE(report(rec.path, "json", json).status == 0);
+    auto r = report(rec.path, "pprof", prof);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    std::istringstream lines(py("stalls " + json));
+    size_t nstalls = 0;
+    std::string line;
+    while (std::getline(lines, line))
+        nstalls++;
+    // Debian's golang-go (./dev installs it); HOME: pprof keeps its settings there.
+    std::string pprof = "HOME=" + tmp_path("pprof-home") + " go tool pprof ";
+    auto count = run_command(pprof + "-top -sample_index=stalls " + prof);
+    INFO(count.out << count.err);
+    REQUIRE(count.status == 0);
+    CHECK(count.out.find("Type: stalls") != std::string::npos);
+    CHECK(count.out.find("Total samples = " + std::to_string(nstalls) + " ") != std::string::npos);
+    auto time = run_command(pprof + "-top -sample_index=stalled " + prof);
+    INFO(time.out << time.err);
+    REQUIRE(time.status == 0);
+    CHECK(time.out.find("stall_cpu_burn") != std::string::npos);
+    CHECK(time.out.find("stall_blocking_read") != std::string::npos);
+    auto traces = run_command(pprof + "-traces " + prof);
+    INFO(traces.out << traces.err);
+    REQUIRE(traces.status == 0);
+    CHECK(traces.out.find("task:  stall-cpu") != std::string::npos);
+    CHECK(traces.out.find("cause:  CPU") != std::string::npos);
+    CHECK(traces.out.find("syscall:  read") != std::string::npos);
+    CHECK(traces.out.find("stall_task") != std::string::npos); // callers with the frame
+    unlink(json.c_str());
+    unlink(prof.c_str());
+    run_command("rm -rf " + tmp_path("pprof-home"));
+}
+
 TEST_CASE("a truncated recording reports its whole records and warns")
 {
     auto &rec = the_recording();

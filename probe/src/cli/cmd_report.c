@@ -4,36 +4,41 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exit_codes.h"
 #include "recording_reader.h"
 #include "report_summary.h"
 #include "target_options.h"
 
-enum format { FMT_TEXT, FMT_JSON, FMT_CHROME, FMT_FOLDED, FMT_SVG };
-static const char *const format_names[] = {"text", "json", "chrome", "folded", "svg"};
+enum format { FMT_TEXT, FMT_JSON, FMT_CHROME, FMT_FOLDED, FMT_SVG, FMT_PPROF };
+static const char *const format_names[] = {"text", "json", "chrome", "folded", "svg", "pprof"};
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: coscope report FILE [--format text|json|chrome|folded|svg] [-o OUT]\n"
-                 "\n"
-                 "Reads a recording made by 'coscope record' and writes:\n"
-                 "  text    (default) loops, top stalls with stacks, slowest tasks by p99\n"
-                 "          scheduling latency, blocking calls by total time\n"
-                 "  json    the same, machine-readable (schema in docs/report.md)\n"
-                 "  chrome  Chrome trace-event JSON for Perfetto UI / chrome://tracing\n"
-                 "  folded  folded stall stacks weighted by µs (flamegraph.pl, speedscope)\n"
-                 "  svg     a flame graph of the same stacks\n"
-                 "\n"
-                 "  -f, --format FMT       output format (default text)\n"
-                 "  -o, --output OUT       write to OUT instead of standard output\n"
-                 "  -h, --help             this text\n"
-                 "\n"
-                 "A recording cut short (the recorder was killed, the disk filled up) is\n"
-                 "reported up to its last whole record with a warning on stderr (exit 0).\n"
-                 "Exit codes: 0 ok, 2 usage or unreadable file, 7 not a coscope recording,\n"
-                 "8 unsupported format version, 9 corrupt record (the records before it are\n"
-                 "still reported).\n");
+    fprintf(out,
+            "usage: coscope report FILE [--format text|json|chrome|folded|svg|pprof] [-o OUT]\n"
+            "\n"
+            "Reads a recording made by 'coscope record' and writes:\n"
+            "  text    (default) loops, top stalls with stacks, slowest tasks by p99\n"
+            "          scheduling latency, blocking calls by total time\n"
+            "  json    the same, machine-readable (schema in docs/report.md)\n"
+            "  chrome  Chrome trace-event JSON for Perfetto UI / chrome://tracing\n"
+            "  folded  folded stall stacks weighted by µs (flamegraph.pl, speedscope)\n"
+            "  svg     a flame graph of the same stacks\n"
+            "  pprof   the same stacks as a gzipped pprof profile (go tool pprof,\n"
+            "          Pyroscope, Parca, speedscope): stalls, stalled, on_cpu and\n"
+            "          off_cpu time; labels thread, task, cause, syscall (needs -o)\n"
+            "\n"
+            "  -f, --format FMT       output format (default text)\n"
+            "  -o, --output OUT       write to OUT instead of standard output\n"
+            "  -h, --help             this text\n"
+            "\n"
+            "A recording cut short (the recorder was killed, the disk filled up) is\n"
+            "reported up to its last whole record with a warning on stderr (exit 0).\n"
+            "Exit codes: 0 ok, 2 usage or unreadable file, 7 not a coscope recording,\n"
+            "8 unsupported format version, 9 corrupt record (the records before it are\n"
+            "still reported).\n");
 }
 
 int cs_cmd_report(int argc, char **argv)
@@ -57,7 +62,8 @@ int cs_cmd_report(int argc, char **argv)
                 k++;
             if (k == n)
                 return cs_target_bad_usage(
-                    "report", "bad --format '%s' (text, json, chrome, folded or svg)", optarg);
+                    "report", "bad --format '%s' (text, json, chrome, folded, svg or pprof)",
+                    optarg);
             fmt = (enum format)k;
             break;
         }
@@ -116,6 +122,14 @@ int cs_cmd_report(int argc, char **argv)
         case FMT_SVG:
             if (cs_report_write_svg(out, &r))
                 rc = CS_EXIT_FAILURE;
+            break;
+        case FMT_PPROF:
+            if (!out_path && isatty(fileno(out))) {
+                fprintf(stderr, "coscope: pprof is a binary format: give -o FILE\n");
+                rc = CS_EXIT_USAGE;
+            } else if (cs_report_write_pprof(out, &r)) {
+                rc = CS_EXIT_FAILURE;
+            }
             break;
         }
         if ((out_path ? fclose(out) : fflush(out)) != 0) {

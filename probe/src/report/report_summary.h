@@ -91,5 +91,7 @@ void cs_report_write_chrome(FILE *out, const struct cs_report *r);
 void cs_report_write_folded(FILE *out, const struct cs_report *r);
 /* 0 or -ENOMEM. */
 int cs_report_write_svg(FILE *out, const struct cs_report *r);
+/* The stall stacks as a gzipped pprof profile.proto. 0, -ENOMEM or -EIO. */
+int cs_report_write_pprof(FILE *out, const struct cs_report *r);
 
 #endif
