@@ -75,6 +75,22 @@ stall_tasks stall_tasks_of(const polls_recording &r)
     return st;
 }
 
+// Did the task that task `id`'s end woke (its joiner) run again inside the recording? A
+// poll still running when the recording stops is not in it, and an arrow needs the woken
+// task's poll to end in.
+bool joiner_ran_after(const polls_recording &r, uint64_t id)
+{
+    for (size_t i = 0; i < r.rec.nwakes; i++) {
+        const cs_rec_wake &w = r.rec.wakes[i];
+        if (w.waker_id != id)
+            continue;
+        for (size_t k = 0; k < r.rec.npolls; k++)
+            if (r.rec.polls[k].task_id == w.woken_id && r.rec.polls[k].start_ns >= w.t_ns)
+                return true;
+    }
+    return false;
+}
+
 polls_recording &with_polls()
 {
     static polls_recording r(true);
@@ -219,8 +235,10 @@ TEST_CASE("the Chrome trace draws wake edges as flows Perfetto binds to the righ
             to += e.second == id;
             from += e.first == id;
         }
-        CHECK(to == 1);   // spawned by main
-        CHECK(from == 1); // main, joining it, woken at its end
+        CHECK(to == 1); // spawned by main
+        // main, joining it, woken at its end: unless the recording stopped before main
+        // ran again (the last stall task can end a moment before the end of `-d`)
+        CHECK(from == (joiner_ran_after(r, id) ? 1u : 0u));
     }
 }
 
