@@ -326,7 +326,7 @@ def probe_cost(args):
 
 # USDT probes each probe-cost mode attaches to a libcorun target: the stall engine's slice
 # edges (stall_collector.c), the attribution's long slices and iterations
-# (corun_attribution.c), stat's and record's statistics (cmd_stat.c, task_source.c) and
+# (corun_attribution.c), stat's and record's statistics (cmd_stat.c, corun_tasks.c) and
 # record --polls' every poll and wake (corun_polls.c).
 MODE_PROBES = {
     "stalls": ("poll_enter", "poll_exit", "slice_long", "iter_long"),

@@ -13,7 +13,7 @@
 extern "C" {
 #include "corun_debug.h"
 #include "model_tasks.h"
-#include "task_source.h"
+#include "corun_tasks.h"
 }
 
 TEST_CASE("top's ended stall-cpu rows show the task's polls and busy time, not zeros")
@@ -22,14 +22,14 @@ TEST_CASE("top's ended stall-cpu rows show the task's polls and busy time, not z
     std::string port = std::to_string(20000 + (getpid() + 29) % 20000);
     REQUIRE(
         target.start({STALLGEN_EXE, "--port", port, "--every", "700ms", "--stalls", "cpu:120ms"}));
-    cs_task_source *src = cs_task_source_new(target.pid, 50000000);
+    cs_corun_tasks *src = cs_corun_tasks_new(target.pid, 50000000);
     REQUIRE(src);
     // Ended stall-cpu tasks by id: (polls, busy_ns) as the task source shows them.
     std::map<uint64_t, std::pair<uint64_t, uint64_t>> ended;
     double deadline = mono_ms() + 30000;
     while (ended.size() < 3 && mono_ms() < deadline) {
-        cs_task_source_process(src, (uint64_t)(mono_ms() * 1e6));
-        const cs_corun_snapshot *snap = cs_task_source_snapshot(src);
+        cs_corun_tasks_process(src, (uint64_t)(mono_ms() * 1e6));
+        const cs_corun_snapshot *snap = cs_corun_tasks_snapshot(src);
         for (size_t i = 0; snap && i < snap->nloops; i++)
             for (size_t k = 0; k < snap->loops[i].ntasks; k++) {
                 const cs_task &t = snap->loops[i].tasks[k];
@@ -38,7 +38,7 @@ TEST_CASE("top's ended stall-cpu rows show the task's polls and busy time, not z
             }
         usleep(20000);
     }
-    cs_task_source_free(src);
+    cs_corun_tasks_free(src);
     REQUIRE(ended.size() >= 3);
     for (auto &e : ended) {
         INFO("stall-cpu " << e.first << ": polls " << e.second.first << ", busy " << e.second.second

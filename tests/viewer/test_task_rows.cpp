@@ -10,7 +10,7 @@
 extern "C" {
 #include "model_tasks.h"
 #include "screens.h"
-#include "task_lints.h"
+#include "task_warnings.h"
 #include "view.h"
 }
 

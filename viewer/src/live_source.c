@@ -17,7 +17,7 @@
 #include "session.h"
 #include "stall_collector.h"
 #include "stalls.h"
-#include "task_source.h"
+#include "corun_tasks.h"
 #include "spawn_symbols.h"
 
 #define CPU_EVERY_NS     1000000000ull
@@ -45,7 +45,7 @@ struct cs_live {
     struct cs_session *sess;
     struct cs_model *model;               /* the session's */
     struct cs_collector *coll;            /* the session's */
-    struct cs_task_source *tasks;         /* the session's: NULL without libcorun */
+    struct cs_corun_tasks *tasks;         /* the session's: NULL without libcorun */
     struct cs_spawn_symbols *spawn_names; /* the tasks' spawn sites, symbolized here */
     bool exited;
     uint64_t next_cpu_ns, last_cpu_ns;
@@ -154,7 +154,7 @@ static bool thread_ticks(int pid, int tid, uint64_t *ticks)
 
 static const struct cs_corun_loop *corun_loop_of(const struct cs_live *l, int tid)
 {
-    const struct cs_corun_snapshot *snap = l->tasks ? cs_task_source_snapshot(l->tasks) : NULL;
+    const struct cs_corun_snapshot *snap = l->tasks ? cs_corun_tasks_snapshot(l->tasks) : NULL;
     for (size_t i = 0; snap && i < snap->nloops; i++)
         if (snap->loops[i].tid == tid)
             return &snap->loops[i];
@@ -291,7 +291,7 @@ int cs_live_open(const struct cs_live_opts *o, struct cs_live **out, char *why, 
     l->tasks = cs_session_tasks(l->sess);
     l->spawn_names = cs_spawn_symbols_new(o->pid);
     if (l->tasks)
-        cs_spawn_symbols_update(l->spawn_names, cs_task_source_snapshot(l->tasks));
+        cs_spawn_symbols_update(l->spawn_names, cs_corun_tasks_snapshot(l->tasks));
     uint64_t now = cs_mono_ns();
     sample_cpu(l, now);
     l->next_cpu_ns = now + CPU_EVERY_NS;
@@ -362,7 +362,7 @@ int cs_live_process(struct cs_live *l)
     if (l->exited)
         return 0;
     if (l->tasks)
-        cs_spawn_symbols_update(l->spawn_names, cs_task_source_snapshot(l->tasks));
+        cs_spawn_symbols_update(l->spawn_names, cs_corun_tasks_snapshot(l->tasks));
     if (now >= l->next_cpu_ns) {
         sample_cpu(l, now);
         l->next_cpu_ns = now + CPU_EVERY_NS;
@@ -380,15 +380,15 @@ void cs_live_view(const struct cs_live *l, struct cs_view *v)
                                                               : "per-thread tracepoints";
     v->launched = l->launched;
     v->target_exited = l->exited;
-    v->tasks = l->tasks ? cs_task_source_snapshot(l->tasks) : NULL;
+    v->tasks = l->tasks ? cs_corun_tasks_snapshot(l->tasks) : NULL;
     v->has_tasks = v->tasks != NULL;
     v->spawn_sites = cs_spawn_symbols_sites(l->spawn_names); /* SPAWN SITE names */
-    v->tasks_stats = l->tasks && cs_task_source_has_stats(l->tasks);
+    v->tasks_stats = l->tasks && cs_corun_tasks_has_stats(l->tasks);
     snprintf(v->tasks_why, sizeof v->tasks_why, "%s",
-             l->tasks ? cs_task_source_why(l->tasks) : "out of memory");
-    v->nslices = l->tasks ? cs_task_source_slices(l->tasks, v->slices, CS_VIEW_MAX_SLICES) : 0;
-    v->nended = l->tasks ? cs_task_source_ended(l->tasks, v->ended, CS_VIEW_MAX_ENDED) : 0;
-    v->lints = l->tasks ? cs_task_source_lints(l->tasks) : NULL;
+             l->tasks ? cs_corun_tasks_why(l->tasks) : "out of memory");
+    v->nslices = l->tasks ? cs_corun_tasks_slices(l->tasks, v->slices, CS_TASK_SLICES_MAX) : 0;
+    v->nended = l->tasks ? cs_corun_tasks_ended(l->tasks, v->ended, CS_TASK_ENDED_MAX) : 0;
+    v->lints = l->tasks ? cs_corun_tasks_lints(l->tasks) : NULL;
     v->threshold_ns = l->threshold_ns;
     v->now_ns = cs_mono_ns();
     v->now_wall = time(NULL);

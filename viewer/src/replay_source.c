@@ -14,7 +14,7 @@
 #include "model_tasks.h"
 #include "mono_clock.h"
 #include "recording_reader.h"
-#include "task_lints.h"
+#include "task_warnings.h"
 #include "term.h"
 #include "cs_sort.h"
 
@@ -47,7 +47,7 @@ struct cs_replay {
     bool have_snap;
     uint64_t snap_vt;
     struct cs_corun_snapshot snap;
-    struct cs_view_ended ended[CS_VIEW_MAX_ENDED];
+    struct cs_task_ended ended[CS_TASK_ENDED_MAX];
     size_t nended;
     struct cs_lint_table *lints; /* the warnings live would show, from the snapshots */
 };
@@ -354,7 +354,7 @@ static void build_snapshot(struct cs_replay *r, const struct cs_view *v)
         if (t->spawn.t_ns > r->vt)
             continue;
         bool ended = t->done && t->done_ns <= r->vt;
-        if (ended && r->vt - t->done_ns >= (uint64_t)CS_VIEW_FADE_NS)
+        if (ended && r->vt - t->done_ns >= (uint64_t)CS_TASK_FADE_NS)
             continue;
         struct cs_task *o = &tasks[n];
         o->id = t->spawn.id;
@@ -382,9 +382,9 @@ static void build_snapshot(struct cs_replay *r, const struct cs_view *v)
             o->outcome_known = t->outcome_known; /* "failed" as live marks it */
             o->outcome = t->outcome;
             o->error = t->error;
-            if (r->nended < CS_VIEW_MAX_ENDED) /* tasks are sorted by id */
+            if (r->nended < CS_TASK_ENDED_MAX) /* tasks are sorted by id */
                 r->ended[r->nended++] =
-                    (struct cs_view_ended){.task_id = o->id, .ended_ns = (int64_t)t->done_ns};
+                    (struct cs_task_ended){.task_id = o->id, .ended_ns = (int64_t)t->done_ns};
         }
         struct cs_corun_loop *l = snap_loop(s, t->spawn.loop_tid, 0);
         loop_of_task[n] = (size_t)(l - s->loops);
@@ -533,10 +533,10 @@ void cs_replay_view(struct cs_replay *r, struct cs_view *v)
         else
             hi = mid;
     }
-    size_t from = lo > CS_VIEW_MAX_SLICES ? lo - CS_VIEW_MAX_SLICES : 0;
+    size_t from = lo > CS_TASK_SLICES_MAX ? lo - CS_TASK_SLICES_MAX : 0;
     for (size_t i = from; i < lo; i++) {
         const struct cs_rec_slice *sl = r->slices_by_end[i];
-        struct cs_view_slice *o = &v->slices[v->nslices++];
+        struct cs_task_slice *o = &v->slices[v->nslices++];
         o->tid = sl->tid;
         o->task_id = sl->task_id;
         o->start_ns = sl->start_ns;

@@ -32,8 +32,8 @@
 #include "stall_collector.h"
 #include "stalls.h"
 #include "target_options.h"
-#include "task_source.h"
-#include "view.h"
+#include "corun_tasks.h"
+#include "model_tasks.h"
 
 #define POLL_MS           5
 #define MAX_TIDS          256
@@ -101,11 +101,11 @@ struct recorder {
     struct cs_model *model;    /* the session's */
     struct cs_collector *coll; /* the session's */
     struct cs_rec_tasks *tasks;
-    struct cs_task_source *tsrc; /* the session's: NULL only when out of memory */
+    struct cs_corun_tasks *tsrc; /* the session's: NULL only when out of memory */
     struct cs_rec_polls *polls;  /* --polls */
     int64_t last_snap_ns;
     uint64_t next_stats_ns;
-    struct cs_view_slice last_slice; /* the newest slice written */
+    struct cs_task_slice last_slice; /* the newest slice written */
     bool have_last_slice;
     uint64_t lost_written, suppressed_written;
     uint64_t stalls;
@@ -264,8 +264,8 @@ static void print_note(const char *line, void *arg)
 /* Long task slices the task source saw since the last call. */
 static void write_slices(struct recorder *r)
 {
-    static struct cs_view_slice got[CS_VIEW_MAX_SLICES];
-    size_t n = cs_task_source_slices(r->tsrc, got, CS_VIEW_MAX_SLICES), from = 0;
+    static struct cs_task_slice got[CS_TASK_SLICES_MAX];
+    size_t n = cs_corun_tasks_slices(r->tsrc, got, CS_TASK_SLICES_MAX), from = 0;
     if (r->have_last_slice)
         for (size_t i = n; i-- > 0;)
             if (got[i].tid == r->last_slice.tid && got[i].start_ns == r->last_slice.start_ns) {
@@ -308,7 +308,7 @@ static void tick_tasks(struct recorder *r, uint64_t now, bool force_stats)
         return;
     write_slices(r);
     cs_rec_polls_tick(r->polls);
-    const struct cs_corun_snapshot *snap = cs_task_source_snapshot(r->tsrc);
+    const struct cs_corun_snapshot *snap = cs_corun_tasks_snapshot(r->tsrc);
     if (!snap || (snap->taken_ns == r->last_snap_ns && !force_stats))
         return;
     r->last_snap_ns = snap->taken_ns;
@@ -325,7 +325,7 @@ static void tick_tasks(struct recorder *r, uint64_t now, bool force_stats)
  */
 static void write_engine_stats(struct recorder *r, uint64_t now, bool force)
 {
-    if ((r->tsrc && cs_task_source_snapshot(r->tsrc)) || (!force && now < r->next_engine_stats_ns))
+    if ((r->tsrc && cs_corun_tasks_snapshot(r->tsrc)) || (!force && now < r->next_engine_stats_ns))
         return;
     r->next_engine_stats_ns = now + STATS_EVERY_NS;
     for (size_t i = 0; i < r->ntids; i++) {

@@ -16,7 +16,7 @@
 #include "loop_detect.h"
 #include "mono_clock.h"
 #include "proc.h"
-#include "task_source.h"
+#include "corun_tasks.h"
 
 #define SCAN_ROUNDS      20          /* /proc samples per loop-thread verdict */
 #define SCAN_INTERVAL_MS 10          /* between two samples of the first scan */
@@ -35,7 +35,7 @@ struct cs_session {
     struct cs_model *model;
     struct cs_collector *coll;
     struct cs_corun_attrib *attrib;
-    struct cs_task_source *tasks;
+    struct cs_corun_tasks *tasks;
     struct cs_corun_target corun;
     struct cs_corun_stat *cstat;
     struct cs_loop_scan *scan;
@@ -68,7 +68,7 @@ static void on_stall(const struct cs_stall *st, void *arg)
     if (st->ongoing && s->exited)
         return; /* a slice cut short by the exit is not a stall */
     if (!st->ongoing && s->tasks)
-        cs_task_source_note_stall(s->tasks, st, cs_mono_ns());
+        cs_corun_tasks_note_stall(s->tasks, st, cs_mono_ns());
     if (s->hooks.stall)
         s->hooks.stall(st, s->hooks.arg);
 }
@@ -248,9 +248,9 @@ int cs_session_open(const struct cs_session_opts *opts, const struct cs_session_
         }
     }
     if (opts->watch & CS_WATCH_TASKS) {
-        s->tasks = cs_task_source_new(opts->pid, opts->stall.threshold_ns);
+        s->tasks = cs_corun_tasks_new(opts->pid, opts->stall.threshold_ns);
         if (s->tasks)
-            cs_task_source_process(s->tasks, cs_mono_ns());
+            cs_corun_tasks_process(s->tasks, cs_mono_ns());
     }
     *out = s;
     return 0;
@@ -286,7 +286,7 @@ int cs_session_poll(struct cs_session *s, int timeout_ms)
     }
     uint64_t now = cs_mono_ns();
     if (s->tasks)
-        cs_task_source_process(s->tasks, now);
+        cs_corun_tasks_process(s->tasks, now);
     if (s->exited)
         return 0;
     /* New threads may become loops: one scan round per tick, a verdict every SCAN_ROUNDS. */
@@ -341,7 +341,7 @@ struct cs_collector *cs_session_collector(const struct cs_session *s)
     return s->coll;
 }
 
-struct cs_task_source *cs_session_tasks(const struct cs_session *s)
+struct cs_corun_tasks *cs_session_tasks(const struct cs_session *s)
 {
     return s->tasks;
 }
@@ -382,7 +382,7 @@ void cs_session_close(struct cs_session *s)
         return;
     /* Both detach uprobes and perf events, each waiting for RCU: overlap them. */
     struct cs_teardown *td = cs_teardown_start(free_attrib, s->attrib);
-    cs_task_source_free(s->tasks);
+    cs_corun_tasks_free(s->tasks);
     cs_corun_stat_free(s->cstat);
     cs_loop_scan_free(s->scan);
     cs_collector_close(s->coll);

@@ -62,7 +62,7 @@ struct cs_session_opts {
 };
 
 struct cs_session;
-struct cs_task_source;
+struct cs_corun_tasks;
 struct cs_corun_attrib;
 struct cs_corun_stat;
 struct cs_corun_target;
@@ -104,7 +104,7 @@ int cs_session_event_fd(const struct cs_session *s);
 /* The parts, for the verbs that read more of them. Tasks and attribution may be NULL. */
 struct cs_model *cs_session_model(const struct cs_session *s);
 struct cs_collector *cs_session_collector(const struct cs_session *s);
-struct cs_task_source *cs_session_tasks(const struct cs_session *s);
+struct cs_corun_tasks *cs_session_tasks(const struct cs_session *s);
 struct cs_corun_attrib *cs_session_attrib(const struct cs_session *s);
 /* CS_WATCH_CORUN_STAT on a libcorun target: its statistics and the runtime found (NULL
  * for a target without libcorun: the stall engine's figures stand in). */

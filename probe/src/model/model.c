@@ -177,3 +177,20 @@ uint64_t cs_model_suppressed(const struct cs_model *m)
 {
     return m->suppressed;
 }
+
+const char *cs_stall_cause(const struct cs_stall *s)
+{
+    const struct cs_syscall_time *top = NULL;
+    for (unsigned i = 0; i < s->nsyscalls; i++)
+        if (!top || s->syscalls[i].total_ns > top->total_ns)
+            top = &s->syscalls[i];
+    if (s->on_cpu_ns >= s->off_cpu_ns)
+        return "CPU";
+    /*
+     * Mostly off-CPU: the blocking call if it accounts for a fair share of it (on a busy
+     * machine preemption adds to the same off-CPU time), else preemption/faults.
+     */
+    if (top && top->total_ns * 4 >= s->off_cpu_ns)
+        return top->name;
+    return "off-CPU";
+}

@@ -90,4 +90,8 @@ void cs_stall_release(struct cs_stall *s);
 /* Deep copy of `src` into `dst`. 0 or -ENOMEM. */
 int cs_stall_copy(struct cs_stall *dst, const struct cs_stall *src);
 
+/* What held the loop in a stall: "CPU", the system call it blocked in longest (when that
+ * call is a fair share of the off-CPU time), or "off-CPU" (preemption, faults). */
+const char *cs_stall_cause(const struct cs_stall *s);
+
 #endif

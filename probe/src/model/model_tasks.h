@@ -133,4 +133,23 @@ int cs_stat_add_long_slice(struct cs_stat *st, int tid, uint64_t task_id, const 
                            uint64_t duration_ns);
 void cs_stat_free(struct cs_stat *st);
 
+/* A long slice of a libcorun task (corun:slice_long): what a loop thread ran, and for how
+ * long. */
+struct cs_task_slice {
+    int tid;
+    uint64_t task_id;
+    uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC */
+    char task[40];
+};
+
+/* A task that ended recently: kept, drawn dim, for CS_TASK_FADE_NS. */
+struct cs_task_ended {
+    uint64_t task_id;
+    int64_t ended_ns; /* CLOCK_MONOTONIC: the first snapshot without it */
+};
+
+#define CS_TASK_SLICES_MAX 128
+#define CS_TASK_ENDED_MAX  256
+#define CS_TASK_FADE_NS    5000000000ll
+
 #endif

@@ -12,7 +12,7 @@
 #include <zlib.h>
 
 #include "report_summary.h"
-#include "view.h"
+#include "model.h"
 
 /* ---- a growing byte buffer and the protobuf wire format ---------------------------- */
 

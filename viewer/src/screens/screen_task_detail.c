@@ -4,7 +4,7 @@
 
 #include "model_tasks.h"
 #include "screens.h"
-#include "task_lints.h"
+#include "task_warnings.h"
 #include "task_tree.h"
 #include "term.h"
 
@@ -29,7 +29,7 @@ static int draw_outcome(const struct cs_view *v, const struct cs_task *t, int y,
     return y;
 }
 
-/* One line per warning (task_lints.h), with the figure behind it. */
+/* One line per warning (task_warnings.h), with the figure behind it. */
 static int draw_lints(const struct cs_view *v, const struct cs_task *t, int y, int bottom)
 {
     const struct cs_task_lint *l = cs_lints_find(v->lints, t->id);

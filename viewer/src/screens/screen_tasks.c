@@ -10,7 +10,7 @@
 #include "model_tasks.h"
 #include "screens.h"
 #include "spawn_sites.h"
-#include "task_lints.h"
+#include "task_warnings.h"
 #include "task_tree.h"
 #include "term.h"
 
@@ -152,7 +152,7 @@ void cs_screen_tasks(const struct cs_view *v, struct cs_ui *ui, int top, int bot
     snprintf(heads[CS_TCOL_ID], sizeof heads[CS_TCOL_ID], " %s%s", col_names[CS_TCOL_ID],
              ui->sort_col == CS_TCOL_ID ? (ui->sort_desc ? "v" : "^") : "");
     cs_cols_row(top, 1, CS_ROLE_LABEL, head_cols, CS_TCOL_COUNT, shown, width, head_of);
-    cs_term_put(top, 0, CS_ROLE_LABEL, "!"); /* the warnings column (task_lints.h) */
+    cs_term_put(top, 0, CS_ROLE_LABEL, "!"); /* the warnings column (task_warnings.h) */
     top++;
     /* The last line above the key line says how the tree is drawn, and the filter. */
     int info_y = bottom - 1;

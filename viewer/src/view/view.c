@@ -47,7 +47,7 @@ uint64_t cs_view_stall_task_id(const struct cs_view *v, const struct cs_stall *s
 int64_t cs_view_task_ended_ns(const struct cs_view *v, uint64_t task_id)
 {
     size_t lo = cs_lower_bound_u64(v->ended, v->nended, sizeof *v->ended,
-                                   offsetof(struct cs_view_ended, task_id), task_id);
+                                   offsetof(struct cs_task_ended, task_id), task_id);
     return lo < v->nended && v->ended[lo].task_id == task_id ? v->ended[lo].ended_ns : 0;
 }
 
@@ -95,23 +95,6 @@ void cs_view_release(struct cs_view *v)
         v->tasks_copy = NULL;
         v->tasks = NULL;
     }
-}
-
-const char *cs_stall_cause(const struct cs_stall *s)
-{
-    const struct cs_syscall_time *top = NULL;
-    for (unsigned i = 0; i < s->nsyscalls; i++)
-        if (!top || s->syscalls[i].total_ns > top->total_ns)
-            top = &s->syscalls[i];
-    if (s->on_cpu_ns >= s->off_cpu_ns)
-        return "CPU";
-    /*
-     * Mostly off-CPU: the blocking call if it accounts for a fair share of it (on a busy
-     * machine preemption adds to the same off-CPU time), else preemption/faults.
-     */
-    if (top && top->total_ns * 4 >= s->off_cpu_ns)
-        return top->name;
-    return "off-CPU";
 }
 
 char *cs_fmt_duration(uint64_t ns, char *buf, size_t len)

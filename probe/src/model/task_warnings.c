@@ -1,4 +1,4 @@
-#include "task_lints.h"
+#include "task_warnings.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "task_source.h"
+#include "corun_tasks.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,17 +11,17 @@
 #include "corun_probes.h"
 #include "corun_target.h"
 #include "corun_usdt.h"
+#include "model.h"
 #include "model_tasks.h"
-#include "task_lints.h"
+#include "task_warnings.h"
 #include "task_tree.h"
-#include "view.h"
 #include "cs_sort.h"
 
 #define SNAPSHOT_EVERY_NS 250000000ull  /* tasks change fast; a snapshot is cheap */
 #define RETRY_OPEN_NS     2000000000ull /* libcorun may be mapped later (dlopen, exec) */
 
 #define SLICES_KEPT   256
-#define GHOSTS_MAX    CS_VIEW_MAX_ENDED
+#define GHOSTS_MAX    CS_TASK_ENDED_MAX
 #define PENDING_MAX   64
 #define PENDING_NS    3000000000ull /* a stall waits this long for its task's slice event */
 #define LINTS_KEEP_NS 30000000000ll /* warnings of a task gone this long are forgotten */
@@ -35,7 +35,7 @@ struct task_end {
     struct cs_task task;
 };
 
-/* A task that ended: still drawn, dimmed, for CS_VIEW_FADE_NS. */
+/* A task that ended: still drawn, dimmed, for CS_TASK_FADE_NS. */
 struct ghost {
     uint64_t loop_id;
     int64_t ended_ns;
@@ -51,14 +51,14 @@ struct pending_stall {
     char syscall[32];
 };
 
-struct cs_task_source {
+struct cs_corun_tasks {
     int pid;
     uint64_t threshold_ns;
     bool open;
     struct cs_corun_target target;
     struct cs_corun_probes *probes;           /* corun:stats and corun:slice_long */
     struct ring_buffer *rb;                   /* long slices, owned by the probes */
-    struct cs_view_slice slices[SLICES_KEPT]; /* ring of long task slices */
+    struct cs_task_slice slices[SLICES_KEPT]; /* ring of long task slices */
     size_t slices_head, nslices;
     uint64_t slices_total;   /* ever received: slices_total - nslices is the ring's first */
     uint64_t slices_at_snap; /* slices_total when the last snapshot was taken */
@@ -78,9 +78,9 @@ struct cs_task_source {
     char why[256];
 };
 
-struct cs_task_source *cs_task_source_new(int pid, uint64_t threshold_ns)
+struct cs_corun_tasks *cs_corun_tasks_new(int pid, uint64_t threshold_ns)
 {
-    struct cs_task_source *s = calloc(1, sizeof *s);
+    struct cs_corun_tasks *s = calloc(1, sizeof *s);
     if (s) {
         s->pid = pid;
         s->threshold_ns = threshold_ns;
@@ -93,14 +93,14 @@ struct cs_task_source *cs_task_source_new(int pid, uint64_t threshold_ns)
     return s;
 }
 
-static void drop_snapshot(struct cs_task_source *s)
+static void drop_snapshot(struct cs_corun_tasks *s)
 {
     if (s->have_snap)
         cs_corun_snapshot_free(&s->snap);
     s->have_snap = false;
 }
 
-void cs_task_source_free(struct cs_task_source *s)
+void cs_corun_tasks_free(struct cs_corun_tasks *s)
 {
     if (!s)
         return;
@@ -113,7 +113,7 @@ void cs_task_source_free(struct cs_task_source *s)
 
 static int on_slice(void *ctx, void *data, size_t len)
 {
-    struct cs_task_source *s = ctx;
+    struct cs_corun_tasks *s = ctx;
     const struct cs_corun_slice_event *e = data;
     if (len < sizeof *e)
         return 0;
@@ -122,7 +122,7 @@ static int on_slice(void *ctx, void *data, size_t len)
         s->slices_head = (s->slices_head + 1) % SLICES_KEPT;
     else
         s->nslices++;
-    struct cs_view_slice *v = &s->slices[slot];
+    struct cs_task_slice *v = &s->slices[slot];
     s->slices_total++;
     v->tid = (int)e->tid;
     v->task_id = e->task_id;
@@ -140,7 +140,7 @@ static int on_slice(void *ctx, void *data, size_t len)
  * busy time and histograms while it is up. corun:slice_long names the task of each long
  * slice, which names the task of a stall. Without them the tree still shows, minus those.
  */
-static void hold_stats(struct cs_task_source *s)
+static void hold_stats(struct cs_corun_tasks *s)
 {
     char why[256];
     const struct cs_corun_probe_params params = {.min_slice_ns = s->threshold_ns / 2};
@@ -151,7 +151,7 @@ static void hold_stats(struct cs_task_source *s)
         s->rb = cs_corun_probes_ring(s->probes, CS_CORUN_MAP_SLICES, on_slice, s);
 }
 
-size_t cs_task_source_slices(const struct cs_task_source *s, struct cs_view_slice *out, size_t max)
+size_t cs_corun_tasks_slices(const struct cs_corun_tasks *s, struct cs_task_slice *out, size_t max)
 {
     size_t n = s->nslices < max ? s->nslices : max;
     for (size_t i = 0; i < n; i++)
@@ -161,7 +161,7 @@ size_t cs_task_source_slices(const struct cs_task_source *s, struct cs_view_slic
 
 static void on_life(const struct cs_corun_poll_event *e, void *arg)
 {
-    struct cs_task_source *s = arg;
+    struct cs_corun_tasks *s = arg;
     if (e->kind != CS_CORUN_EV_END)
         return;
     const struct cs_corun_life_event *l = (const struct cs_corun_life_event *)e;
@@ -190,7 +190,7 @@ static void on_life(const struct cs_corun_poll_event *e, void *arg)
         t->sched_hist[k] = l->sched_hist[k];
 }
 
-static const struct task_end *end_of(const struct cs_task_source *s, uint64_t task_id)
+static const struct task_end *end_of(const struct cs_corun_tasks *s, uint64_t task_id)
 {
     for (size_t i = s->nends; i-- > 0;) {
         const struct task_end *e = &s->ends[(s->ends_head + i) % ENDS_KEPT];
@@ -202,7 +202,7 @@ static const struct task_end *end_of(const struct cs_task_source *s, uint64_t ta
 
 /* A ghost's figures are its end's, when corun:task_done was seen: the snapshot before the
  * end may predate the task's last slices (or all of them). */
-static void apply_end(const struct cs_task_source *s, struct ghost *g)
+static void apply_end(const struct cs_corun_tasks *s, struct ghost *g)
 {
     const struct task_end *e = end_of(s, g->task.id);
     if (!e)
@@ -223,7 +223,7 @@ static void apply_end(const struct cs_task_source *s, struct ghost *g)
     g->ended_ns = e->ended_ns;
 }
 
-static void try_open(struct cs_task_source *s)
+static void try_open(struct cs_corun_tasks *s)
 {
     char why[256] = "";
     int err = cs_corun_open(s->pid, &s->target, why, sizeof why);
@@ -255,7 +255,7 @@ static long task_index_in(const struct cs_corun_snapshot *snap, uint64_t loop_id
     return loop ? cs_task_index(loop, id) : -1;
 }
 
-static bool is_ghost(const struct cs_task_source *s, uint64_t task_id)
+static bool is_ghost(const struct cs_corun_tasks *s, uint64_t task_id)
 {
     for (size_t i = 0; i < s->nghosts; i++)
         if (s->ghosts[i].task.id == task_id)
@@ -263,7 +263,7 @@ static bool is_ghost(const struct cs_task_source *s, uint64_t task_id)
     return false;
 }
 
-static void add_ghost(struct cs_task_source *s, uint64_t loop_id, const struct cs_task *t,
+static void add_ghost(struct cs_corun_tasks *s, uint64_t loop_id, const struct cs_task *t,
                       int64_t ended_ns)
 {
     if (s->nghosts == GHOSTS_MAX) { /* the oldest goes first */
@@ -278,7 +278,7 @@ static void add_ghost(struct cs_task_source *s, uint64_t loop_id, const struct c
 
 /* The loop of thread `tid` in `next` if task `task_id` ran there and neither snapshot nor
  * a ghost shows it (born and gone between the two), else NULL. */
-static const struct cs_corun_loop *unseen_loop(const struct cs_task_source *s,
+static const struct cs_corun_loop *unseen_loop(const struct cs_corun_tasks *s,
                                                const struct cs_corun_snapshot *next, int tid,
                                                uint64_t task_id)
 {
@@ -297,11 +297,11 @@ static const struct cs_corun_loop *unseen_loop(const struct cs_task_source *s,
  * a long-slice event ever showed (born and gone between two snapshots). Both are kept as
  * ghosts for a few seconds; ghosts older than that are dropped.
  */
-static void note_ended(struct cs_task_source *s, const struct cs_corun_snapshot *next)
+static void note_ended(struct cs_corun_tasks *s, const struct cs_corun_snapshot *next)
 {
     size_t keep = 0;
     for (size_t i = 0; i < s->nghosts; i++)
-        if (next->taken_ns - s->ghosts[i].ended_ns < CS_VIEW_FADE_NS &&
+        if (next->taken_ns - s->ghosts[i].ended_ns < CS_TASK_FADE_NS &&
             task_index_in(next, s->ghosts[i].loop_id, s->ghosts[i].task.id) < 0)
             s->ghosts[keep++] = s->ghosts[i];
     s->nghosts = keep;
@@ -320,7 +320,7 @@ static void note_ended(struct cs_task_source *s, const struct cs_corun_snapshot 
     uint64_t first = s->slices_total - s->nslices;
     for (uint64_t q = s->slices_at_snap > first ? s->slices_at_snap : first; q < s->slices_total;
          q++) {
-        const struct cs_view_slice *sl = &s->slices[(s->slices_head + (q - first)) % SLICES_KEPT];
+        const struct cs_task_slice *sl = &s->slices[(s->slices_head + (q - first)) % SLICES_KEPT];
         const struct cs_corun_loop *loop = unseen_loop(s, next, sl->tid, sl->task_id);
         if (!loop)
             continue;
@@ -351,7 +351,7 @@ static int by_task_id(const void *a, const void *b)
 }
 
 /* The ghosts join the new snapshot's task arrays (kept sorted by id) to be drawn. */
-static void merge_ghosts(struct cs_task_source *s)
+static void merge_ghosts(struct cs_corun_tasks *s)
 {
     for (size_t i = 0; i < s->snap.nloops; i++) {
         struct cs_corun_loop *loop = &s->snap.loops[i];
@@ -378,14 +378,14 @@ static void merge_ghosts(struct cs_task_source *s)
 }
 
 /* Pins pending stalls on tasks: by the collector's attribution or an overlapping slice. */
-static void resolve_pending(struct cs_task_source *s, uint64_t now_ns)
+static void resolve_pending(struct cs_corun_tasks *s, uint64_t now_ns)
 {
     size_t keep = 0;
     for (size_t i = 0; i < s->npending; i++) {
         struct pending_stall *p = &s->pending[i];
         uint64_t id = p->task_id, best_ns = 0;
         for (size_t k = 0; !id && k < s->nslices; k++) {
-            const struct cs_view_slice *sl = &s->slices[(s->slices_head + k) % SLICES_KEPT];
+            const struct cs_task_slice *sl = &s->slices[(s->slices_head + k) % SLICES_KEPT];
             if (sl->tid != p->tid || sl->end_ns <= p->start_ns || sl->start_ns >= p->end_ns)
                 continue;
             uint64_t lo = sl->start_ns > p->start_ns ? sl->start_ns : p->start_ns;
@@ -403,7 +403,7 @@ static void resolve_pending(struct cs_task_source *s, uint64_t now_ns)
     s->npending = keep;
 }
 
-void cs_task_source_note_stall(struct cs_task_source *s, const struct cs_stall *st, uint64_t now_ns)
+void cs_corun_tasks_note_stall(struct cs_corun_tasks *s, const struct cs_stall *st, uint64_t now_ns)
 {
     /* The call the loop thread was blocked in longest, if it matters against the stall. */
     const struct cs_syscall_time *top = NULL;
@@ -424,11 +424,11 @@ void cs_task_source_note_stall(struct cs_task_source *s, const struct cs_stall *
     snprintf(p->syscall, sizeof p->syscall, "%s", top->name);
 }
 
-size_t cs_task_source_ended(const struct cs_task_source *s, struct cs_view_ended *out, size_t max)
+size_t cs_corun_tasks_ended(const struct cs_corun_tasks *s, struct cs_task_ended *out, size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->nghosts && n < max; i++) {
-        struct cs_view_ended e = {s->ghosts[i].task.id, s->ghosts[i].ended_ns};
+        struct cs_task_ended e = {s->ghosts[i].task.id, s->ghosts[i].ended_ns};
         size_t j = n++;
         while (j > 0 && out[j - 1].task_id > e.task_id) {
             out[j] = out[j - 1];
@@ -439,12 +439,12 @@ size_t cs_task_source_ended(const struct cs_task_source *s, struct cs_view_ended
     return n;
 }
 
-const struct cs_lint_table *cs_task_source_lints(const struct cs_task_source *s)
+const struct cs_lint_table *cs_corun_tasks_lints(const struct cs_corun_tasks *s)
 {
     return s->lints;
 }
 
-void cs_task_source_process(struct cs_task_source *s, uint64_t now_ns)
+void cs_corun_tasks_process(struct cs_corun_tasks *s, uint64_t now_ns)
 {
     if (s->rb)
         ring_buffer__poll(s->rb, 0);
@@ -482,17 +482,17 @@ void cs_task_source_process(struct cs_task_source *s, uint64_t now_ns)
     }
 }
 
-const struct cs_corun_snapshot *cs_task_source_snapshot(const struct cs_task_source *s)
+const struct cs_corun_snapshot *cs_corun_tasks_snapshot(const struct cs_corun_tasks *s)
 {
     return s->have_snap ? &s->snap : NULL;
 }
 
-bool cs_task_source_has_stats(const struct cs_task_source *s)
+bool cs_corun_tasks_has_stats(const struct cs_corun_tasks *s)
 {
     return (cs_corun_probes_attached(s->probes) & CS_CORUN_PROG_STATS) != 0;
 }
 
-const char *cs_task_source_why(const struct cs_task_source *s)
+const char *cs_corun_tasks_why(const struct cs_corun_tasks *s)
 {
     return s->why;
 }

@@ -13,8 +13,7 @@
 #include <time.h>
 
 #include "model.h"
-
-struct cs_corun_snapshot; /* model_tasks.h */
+#include "model_tasks.h"
 
 #define CS_VIEW_MAX_LOOPS    64
 #define CS_VIEW_UTIL_SAMPLES 60
@@ -51,26 +50,7 @@ static inline double cs_view_loop_util(const struct cs_view_loop *l)
     return l->util_from ? l->util_pct : l->cpu_pct;
 }
 
-/* A long slice of a libcorun task: names the task of a stall on that loop thread. */
-struct cs_view_slice {
-    int tid;
-    uint64_t task_id;
-    uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC */
-    char task[40];
-};
-
-/* A task that ended recently: it stays in the snapshot, drawn dim, for CS_VIEW_FADE_NS. */
-struct cs_view_ended {
-    uint64_t task_id;
-    int64_t ended_ns; /* CLOCK_MONOTONIC: the first snapshot without it */
-};
-
-#define CS_VIEW_MAX_ENDED 256
-#define CS_VIEW_FADE_NS   5000000000ll
-
-struct cs_lint_table; /* task_lints.h */
-
-#define CS_VIEW_MAX_SLICES 128
+struct cs_lint_table; /* task_warnings.h */
 
 struct cs_view {
     int pid;
@@ -101,9 +81,9 @@ struct cs_view {
     char tasks_why[160];
     struct cs_corun_snapshot *tasks_copy; /* owned by a frozen picture */
     size_t nslices;                       /* recent long task slices, oldest first */
-    struct cs_view_slice slices[CS_VIEW_MAX_SLICES];
+    struct cs_task_slice slices[CS_TASK_SLICES_MAX];
     size_t nended; /* tasks of `tasks` that have ended (fading out), sorted by task id */
-    struct cs_view_ended ended[CS_VIEW_MAX_ENDED];
+    struct cs_task_ended ended[CS_TASK_ENDED_MAX];
     const struct cs_lint_table *lints; /* per-task warnings (NULL: none kept) */
 
     /* Finished stalls come from the model; those added after this picture are hidden. */
@@ -132,9 +112,6 @@ uint64_t cs_view_stall_duration_ns(const struct cs_view *v, const struct cs_stal
 int cs_view_freeze(struct cs_view *dst, const struct cs_view *src);
 /* Frees what cs_view_freeze copied. */
 void cs_view_release(struct cs_view *v);
-
-/* What held the loop: "CPU", the top blocking system call ("read"), or "off-CPU". */
-const char *cs_stall_cause(const struct cs_stall *s);
 
 /* "512ns", "850us", "12.3ms", "1.20s", "2m05s" into buf; returns buf. */
 char *cs_fmt_duration(uint64_t ns, char *buf, size_t len);

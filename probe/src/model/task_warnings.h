@@ -13,15 +13,15 @@
  * The table is fed by the live source (snapshots, long slices, stalls) and read by the
  * screens through a const pointer in the view.
  */
-#ifndef CS_TASK_LINTS_H
-#define CS_TASK_LINTS_H
+#ifndef CS_TASK_WARNINGS_H
+#define CS_TASK_WARNINGS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct cs_corun_snapshot;
-struct cs_view_slice;
+struct cs_task_slice;
 
 enum cs_lint_kind {
     CS_LINT_LONG_SLICE = 1u << 0,
