@@ -66,6 +66,22 @@ struct {
     __type(value, struct cs_raw_stack_event);
 } raw_scratch SEC(".maps");
 
+/* The stack window of a thread blocked at attach (seed_slices runs one at a time). */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct cs_raw_stack_event);
+} seed_scratch SEC(".maps");
+
+/* Wait calls per thread of the target that is not a loop thread (stalls.h). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 4096);
+    __type(key, __u32); /* TID */
+    __type(value, __u64);
+} wait_counts SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 8192);
@@ -285,7 +301,7 @@ static __always_inline int slice_end(__u32 tid, struct cs_thread_state *st, int 
     ev->end_ns = now;
     ev->off_cpu_ns = st->off_cpu_ns;
     ev->nsys = st->nsys;
-    ev->pad = 0;
+    ev->start_kind = st->start_kind;
     __builtin_memcpy(ev->sys, st->sys, sizeof(ev->sys));
     struct task_struct *self = bpf_get_current_task_btf();
     __u64 exec_now = task_exec_ns(self);
@@ -309,6 +325,7 @@ static __always_inline int slice_begin(__u32 tid, struct cs_thread_state *st, in
     if (nr == NR_IO_URING_ENTER && !st->in_wait)
         return 0;
     st->in_wait = 0;
+    st->start_kind = CS_START_EXACT;
     st->slice_start_ns = bpf_ktime_get_ns();
     if (collect_stats)
         stat_wait_end(tid, st->slice_start_ns);
@@ -326,41 +343,119 @@ static __always_inline int slice_begin(__u32 tid, struct cs_thread_state *st, in
     return 0;
 }
 
+static __always_inline bool is_wait_nr(long nr)
+{
+    return nr == 232 /* epoll_wait */ || nr == 281 /* epoll_pwait */ ||
+           nr == 441 /* epoll_pwait2 */ || nr == 7 /* poll */ || nr == 271 /* ppoll */ ||
+           nr == 23 /* select */ || nr == 270 /* pselect6 */ || nr == NR_IO_URING_ENTER;
+}
+
+/* What wait call `nr` with its first two arguments waits on (enum cs_wait_class). */
+static __always_inline __u32 wait_class(long nr, __u64 arg0, __u64 arg1, __u64 *obj)
+{
+    *obj = arg0;
+    if (nr == 232 || nr == 281 || nr == 441)
+        return CS_WAIT_EPOLL;
+    if (nr == NR_IO_URING_ENTER)
+        return CS_WAIT_URING;
+    if (nr == 7 || nr == 271) /* poll(fds, nfds, ...) */
+        return arg1 ? CS_WAIT_POLL : CS_WAIT_NONE;
+    return arg0 ? CS_WAIT_SELECT : CS_WAIT_NONE; /* select(nfds, ...) */
+}
+
+/* One more vote for the loop's own wait (stalls.h, cs_loop_wait). */
+static __always_inline void vote_loop_wait(struct cs_loop_wait *w, __u32 cls, __u64 obj)
+{
+    if (w->learned || (cls != CS_WAIT_EPOLL && cls != CS_WAIT_URING))
+        return;
+    if (w->cand_votes && w->cand_cls == cls && w->cand_obj == obj) {
+        w->cand_votes++;
+    } else if (w->cand_votes) {
+        w->cand_votes--;
+        return;
+    } else {
+        w->cand_cls = cls;
+        w->cand_obj = obj;
+        w->cand_votes = 1;
+    }
+    if (w->cand_votes >= CS_WAIT_LEARN_MIN) {
+        w->cls = cls;
+        w->obj = obj;
+        w->learned = 1;
+    }
+}
+
 /*
- * Attached per loop thread to syscalls:sys_enter_<wait call> (a perf event per thread).
- * Reads nothing past the syscall number: the kernel refuses to attach a program that
- * reads beyond the shortest record it is attached to (poll has 3 arguments).
+ * A thread of the target enters wait call `nr`. A loop thread's own wait ends its slice;
+ * any other wait (a sleep through select/poll on no descriptors, another epoll fd or
+ * ring than the loop's) is a blocking call inside the slice: its off-CPU time is
+ * tallied at sched_switch like any other. Other threads' waits are counted.
  */
-SEC("tracepoint")
-int wait_enter(struct sys_enter_rec *rec)
+static __always_inline int on_wait_enter(long nr, __u64 arg0, __u64 arg1,
+                                         unsigned long io_uring_flags)
+{
+    __u32 tid;
+    if (!cs_current_of(targ_tgid, &tid))
+        return 0;
+    __u64 obj;
+    __u32 cls = wait_class(nr, arg0, arg1, &obj);
+    struct cs_thread_state *st = bpf_map_lookup_elem(&threads, &tid);
+    if (!st) {
+        if (cls == CS_WAIT_NONE)
+            return 0;
+        __u64 one = 1, *n = bpf_map_lookup_elem(&wait_counts, &tid);
+        if (n)
+            __sync_fetch_and_add(n, 1);
+        else
+            bpf_map_update_elem(&wait_counts, &tid, &one, BPF_NOEXIST);
+        return 0;
+    }
+    if (nr == NR_IO_URING_ENTER && !(io_uring_flags & IORING_ENTER_GETEVENTS_FLAG))
+        return 0;
+    if (cls == CS_WAIT_NONE || (st->wait.learned && (st->wait.cls != cls || st->wait.obj != obj))) {
+        st->nested_wait = 1;
+        return 0;
+    }
+    vote_loop_wait(&st->wait, cls, obj);
+    return slice_end(tid, st, (int)nr, io_uring_flags);
+}
+
+static __always_inline int on_wait_exit(long nr)
 {
     __u32 tid;
     struct cs_thread_state *st = current_loop_thread(&tid);
     if (!st)
         return 0;
-    return slice_end(tid, st, rec->nr, IORING_ENTER_GETEVENTS_FLAG);
+    if (st->nested_wait) {
+        st->nested_wait = 0; /* the slice goes on */
+        return 0;
+    }
+    return slice_begin(tid, st, (int)nr);
+}
+
+/*
+ * Attached per loop thread to syscalls:sys_enter_<wait call>. Reads no argument past
+ * the second: the kernel refuses to attach a program that reads beyond the shortest
+ * record it is attached to (poll has 3 arguments).
+ */
+SEC("tracepoint")
+int wait_enter(struct sys_enter_rec *rec)
+{
+    return on_wait_enter(rec->nr, rec->args[0], rec->args[1], IORING_ENTER_GETEVENTS_FLAG);
 }
 
 /* sys_enter_io_uring_enter only: it waits only with IORING_ENTER_GETEVENTS in flags. */
 SEC("tracepoint")
 int wait_enter_uring(struct sys_enter_rec *rec)
 {
-    __u32 tid;
-    struct cs_thread_state *st = current_loop_thread(&tid);
-    if (!st)
-        return 0;
-    return slice_end(tid, st, NR_IO_URING_ENTER, rec->args[3]);
+    return on_wait_enter(NR_IO_URING_ENTER, rec->args[0], rec->args[1], rec->args[3]);
 }
 
 /* Attached per loop thread to syscalls:sys_exit_<wait call>. */
 SEC("tracepoint")
 int wait_exit(struct sys_exit_rec *rec)
 {
-    __u32 tid;
-    struct cs_thread_state *st = current_loop_thread(&tid);
-    if (!st)
-        return 0;
-    return slice_begin(tid, st, rec->nr);
+    return on_wait_exit(rec->nr);
 }
 
 /*
@@ -398,36 +493,25 @@ int BPF_USDT(corun_poll_exit, void *loop, __s64 nevents)
  * raw syscall tracepoints, filtered by tgid first thing. Costs every syscall on the
  * machine ~200 ns, so coscope says so when it uses them.
  */
-static __always_inline bool is_wait_nr(long nr)
-{
-    return nr == 232 /* epoll_wait */ || nr == 281 /* epoll_pwait */ ||
-           nr == 441 /* epoll_pwait2 */ || nr == 7 /* poll */ || nr == 271 /* ppoll */ ||
-           nr == 23 /* select */ || nr == 270 /* pselect6 */ || nr == NR_IO_URING_ENTER;
-}
-
 SEC("raw_tp/sys_enter")
 int BPF_PROG(raw_sys_enter, struct pt_regs *regs, long id)
 {
     if (!is_wait_nr(id))
         return 0;
-    __u32 tid;
-    struct cs_thread_state *st = current_loop_thread(&tid);
-    if (!st)
-        return 0;
-    return slice_end(tid, st, (int)id, BPF_CORE_READ(regs, r10));
+    return on_wait_enter(id, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si),
+                         BPF_CORE_READ(regs, r10));
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(raw_sys_exit, struct pt_regs *regs, long ret)
 {
     __u32 tid;
-    struct cs_thread_state *st = current_loop_thread(&tid);
-    if (!st)
+    if (!cs_current_of(targ_tgid, &tid))
         return 0;
     long id = BPF_CORE_READ(regs, orig_ax);
     if (!is_wait_nr(id))
         return 0;
-    return slice_begin(tid, st, (int)id);
+    return on_wait_exit(id);
 }
 
 static __always_inline void tally_syscall(struct cs_thread_state *st, int nr, __u64 off_ns)
@@ -551,6 +635,129 @@ int on_cpu_sample(struct bpf_perf_event_data *ctx)
             send_raw(raw);
         }
     }
+    return 0;
+}
+
+/*
+ * A blocked thread's user stack window, copied from its own memory (it is not current:
+ * bpf_copy_from_user_task, which may fault pages in, so this program is sleepable).
+ */
+static __always_inline void copy_task_stack(struct cs_raw_stack_event *raw,
+                                            struct task_struct *task, struct pt_regs *regs)
+{
+    raw->regs.ip = BPF_CORE_READ(regs, ip);
+    raw->regs.sp = BPF_CORE_READ(regs, sp);
+    raw->regs.bp = BPF_CORE_READ(regs, bp);
+    raw->regs.bx = BPF_CORE_READ(regs, bx);
+    raw->regs.r12 = BPF_CORE_READ(regs, r12);
+    raw->regs.r13 = BPF_CORE_READ(regs, r13);
+    raw->regs.r14 = BPF_CORE_READ(regs, r14);
+    raw->regs.r15 = BPF_CORE_READ(regs, r15);
+    raw->size = 0;
+    __u64 sp = raw->regs.sp;
+    /* stat asks for no stack windows (stack_bytes 0): a stuck thread's stack is still
+     * worth a default window. */
+    __u64 want = stack_bytes >= 4096 ? stack_bytes : 16384;
+    __u64 end = (sp + want) & ~(CS_PAGE_BYTES - 1);
+    /* As capture_raw: the window may run past the top of the stack mapping. */
+    for (int i = 0; i < CS_MAX_STACK_BYTES / CS_PAGE_BYTES; i++) {
+        if (end <= sp)
+            break;
+        __u64 part = end - sp;
+        barrier_var(part);
+        if (part < 8 || part > CS_MAX_STACK_BYTES)
+            break;
+        if (bpf_copy_from_user_task(raw->data, part, (void *)sp, task, 0) == 0) {
+            raw->size = (__u32)part;
+            break;
+        }
+        end -= CS_PAGE_BYTES;
+    }
+}
+
+/*
+ * Run by user space (a task iterator read to its end) right after it adds loop threads:
+ * gives each thread whose state is still unknown the slice it is in at attach, so that
+ * a loop stuck since before coscope came is seen at once, not at its next wait call.
+ *   - blocked in a wait call: waiting (an epoll fd or ring is its own wait, learned);
+ *   - blocked elsewhere: a slice since it last ran on a CPU (sched_info.last_arrival
+ *     plus the CPU time of that run, on the runqueue clock, turned into
+ *     CLOCK_MONOTONIC through this CPU's runqueue clock: a tick early at most), off-CPU
+ *     in that syscall, with
+ *     its stack window sent as the blocking stack;
+ *   - running or runnable: a slice at least since now (CS_START_ATTACH).
+ */
+SEC("iter.s/task")
+int seed_slices(struct bpf_iter__task *ctx)
+{
+    struct task_struct *task = ctx->task;
+    if (!task || task->tgid != targ_tgid)
+        return 0;
+    __u32 tid = task->pid;
+    struct cs_thread_state *st = bpf_map_lookup_elem(&threads, &tid);
+    if (!st || st->slice_start_ns || st->in_wait)
+        return 0;
+    struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+    long nr = BPF_CORE_READ(regs, orig_ax);
+    bool blocked = task->__state != 0;
+    __u64 obj = 0;
+    __u32 cls = CS_WAIT_NONE;
+    if (blocked && is_wait_nr(nr)) {
+        cls = wait_class(nr, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), &obj);
+        if (nr == NR_IO_URING_ENTER && !(BPF_CORE_READ(regs, r10) & IORING_ENTER_GETEVENTS_FLAG))
+            cls = CS_WAIT_NONE; /* submitting, not waiting: work of a slice */
+    }
+    if (cls != CS_WAIT_NONE) {
+        st->in_wait = 1;
+        if (cls == CS_WAIT_EPOLL || cls == CS_WAIT_URING) {
+            st->wait.cls = cls;
+            st->wait.obj = obj;
+            st->wait.learned = 1;
+        }
+        return 0;
+    }
+
+    __u64 now = bpf_ktime_get_ns();
+    st->slice_seq++;
+    st->off_cpu_ns = 0;
+    st->best_off_ns = 0;
+    st->pending_stack_id = -1;
+    st->best_stack_id = -1;
+    st->nsys = 0;
+    st->switches_seen = 0;
+    st->csw_begin = task->nvcsw + task->nivcsw;
+    st->exec_begin_ns = task->se.sum_exec_runtime;
+    st->exec_at_out_ns = st->exec_begin_ns;
+    if (!blocked) {
+        st->switch_out_ns = 0;
+        st->start_kind = CS_START_ATTACH;
+        st->slice_start_ns = now;
+        return 0;
+    }
+    /* This CPU's runqueue clock (updated at its last scheduling event or tick), reached
+     * through the reader's own runqueue: `runqueues` is not in kallsyms. */
+    __u64 rq_now = BPF_CORE_READ(bpf_get_current_task_btf(), se.cfs_rq, rq, clock);
+    __u64 left =
+        task->sched_info.last_arrival + task->se.sum_exec_runtime - task->se.prev_sum_exec_runtime;
+    __u64 ago = rq_now > left ? rq_now - left : 0;
+    __u64 start = ago < now ? now - ago : now;
+    st->switch_out_ns = start;
+    st->off_voluntary = 1;
+    st->off_syscall = nr >= 0 ? (int)nr : CS_NO_SYSCALL;
+    st->start_kind = CS_START_LAST_RAN;
+    st->slice_start_ns = start;
+
+    __u32 zero = 0;
+    struct cs_raw_stack_event *raw = bpf_map_lookup_elem(&seed_scratch, &zero);
+    if (!raw)
+        return 0;
+    raw->kind = CS_EV_RAW_STACK;
+    raw->tid = tid;
+    raw->seq = st->slice_seq;
+    raw->why = CS_RAW_BLOCKING;
+    copy_task_stack(raw, task, regs);
+    if (raw->size)
+        send_raw(raw);
     return 0;
 }
 

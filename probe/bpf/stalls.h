@@ -13,6 +13,37 @@
 #define CS_MAX_STACK_BYTES (64 * 1024)           /* largest user-stack window for DWARF unwinding */
 #define CS_RAW_EVERY_NS    (10ull * 1000 * 1000) /* DWARF on-CPU samples: at most 100/s */
 
+/* How the start of a slice is known (cs_stall_event.start_kind). */
+enum cs_start_kind {
+    CS_START_EXACT = 0,    /* seen leaving its wait call */
+    CS_START_LAST_RAN = 1, /* began before attach: blocked since it last ran on a CPU */
+    CS_START_ATTACH = 2,   /* began before attach, running then: at least since attach */
+};
+
+/* What a wait call waits on. */
+enum cs_wait_class {
+    CS_WAIT_NONE = 0,   /* poll/select on no descriptors: a sleep, never a loop's wait */
+    CS_WAIT_EPOLL = 1,  /* object: the epoll fd */
+    CS_WAIT_URING = 2,  /* object: the io_uring fd */
+    CS_WAIT_POLL = 3,   /* object: the pollfd array's address */
+    CS_WAIT_SELECT = 4, /* object: nfds */
+};
+
+/*
+ * A loop's own wait call, learned per thread in BPF: an epoll fd or io_uring ring seen
+ * CS_WAIT_LEARN_MIN times more than any other (a majority vote over epoll/io_uring
+ * waits only: a poll or select inside a handler is never the loop's wait once one is
+ * known). poll/select loops are not learned: each of their waits ends the slice.
+ */
+#define CS_WAIT_LEARN_MIN 3
+struct cs_loop_wait {
+    unsigned int learned;
+    unsigned int cls; /* enum cs_wait_class */
+    unsigned long long obj;
+    unsigned int cand_cls, cand_votes;
+    unsigned long long cand_obj;
+};
+
 /*
  * Per loop thread, in the `threads` hash map keyed by TID. User space creates the
  * entry (that is what makes a thread a loop thread) and reads it every few ms to
@@ -40,6 +71,11 @@ struct cs_thread_state {
     unsigned long long csw_begin;      /* nvcsw + nivcsw when the slice began */
     unsigned long long exec_begin_ns;  /* se.sum_exec_runtime when the slice began */
     unsigned long long exec_at_out_ns; /* se.sum_exec_runtime at the last switch-out */
+    unsigned int start_kind;           /* enum cs_start_kind of the current slice */
+    unsigned int nested_wait;          /* in a wait call that is not the loop's own */
+    /* The loop's own wait, learned (cs_loop_wait); any other wait inside a slice is a
+     * blocking call. Until learned, every wait ends the slice. */
+    struct cs_loop_wait wait;
 };
 
 /*
@@ -87,6 +123,10 @@ struct cs_block_stat {
     unsigned long long hist[CS_STAT_HIST_BUCKETS]; /* off-CPU time of each period */
 };
 
+/* Wait calls of the target's threads that are not (yet) loop threads, per TID
+ * (`wait_counts`): a busy loop rarely sits in its wait call when /proc is sampled, but
+ * it makes many of them. Sleeps (CS_WAIT_NONE) are not counted. */
+
 enum cs_event_kind {
     CS_EV_STALL = 1,     /* struct cs_stall_event: a stall ended */
     CS_EV_RAW_STACK = 2, /* struct cs_raw_stack_event: registers + user stack window */
@@ -104,7 +144,7 @@ struct cs_stall_event {
     unsigned long long end_ns;
     unsigned long long off_cpu_ns;
     unsigned int nsys;
-    unsigned int pad;
+    unsigned int start_kind; /* enum cs_start_kind */
     struct cs_syscall_slot sys[CS_MAX_SYSCALLS];
     /* Cross-check (see cs_thread_state): what the kernel counted in the slice. */
     unsigned long long exec_ns;           /* CPU time by se.sum_exec_runtime (tick-stale) */

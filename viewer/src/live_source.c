@@ -117,9 +117,11 @@ const char *cs_live_note(const struct cs_live *l, size_t i)
 }
 
 /* The session watches a new loop thread. */
-static void on_loop_added(int tid, const char *comm, void *arg)
+static void on_loop_added(const struct cs_session_loop *loop, void *arg)
 {
     struct cs_live *l = arg;
+    int tid = loop->tid;
+    const char *comm = loop->comm;
     if (l->nloops == CS_VIEW_MAX_LOOPS)
         return;
     struct live_loop *lp = &l->loops[l->nloops++];

@@ -16,6 +16,8 @@ enum cs_exit {
     CS_EXIT_NOT_RECORDING = 7, /* not a coscope recording */
     CS_EXIT_REC_VERSION = 8,   /* a format version this coscope cannot read */
     CS_EXIT_REC_CORRUPT = 9,   /* a damaged record (the records before it are used) */
+
+    CS_EXIT_NOT_A_LOOP = 10, /* the process is not an event loop (a Go program) */
 };
 
 #endif

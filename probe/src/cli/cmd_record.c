@@ -244,9 +244,11 @@ static void on_slow_iter(const struct cs_slow_iter *it, void *arg)
 }
 
 /* The session watches a new loop thread: a LOOP record. */
-static void on_loop_added(int tid, const char *comm, void *arg)
+static void on_loop_added(const struct cs_session_loop *loop, void *arg)
 {
     struct recorder *r = arg;
+    int tid = loop->tid;
+    const char *comm = loop->comm;
     struct cs_rec_loop l = {.t_ns = cs_mono_ns(), .tid = tid};
     snprintf(l.comm, sizeof l.comm, "%s", comm);
     if (r->ntids < MAX_TIDS)
@@ -449,7 +451,8 @@ static int run(struct recorder *r, bool launched, char **cmd)
         write_lost(r, false);
         writer_failed(r);
     }
-    cs_session_poll(r->sess, 0);                           /* what the kernel already produced */
+    cs_session_poll(r->sess, 0); /* what the kernel already produced */
+    cs_session_finish(r->sess);  /* stalls still going: their final, unfinished records */
     if (r->fired && !cs_rec_writer_fired(r->w) && fire(r)) /* fired by that last batch */
         rc = CS_EXIT_FAILURE;
     tick_tasks(r, cs_mono_ns(), true); /* the last slices and figures (kept if it exited) */

@@ -43,12 +43,18 @@ static void usage(FILE *out)
                  "  -h, --help             this text\n"
                  "\n"
                  "Durations take ns, us, ms or s suffixes (a bare number is ms).\n"
+                 "Loop threads are found by what they do (docs/stalls.md): in a wait call, busy\n"
+                 "making wait calls, listed by libcorun, or stuck at attach; a stall already in\n"
+                 "progress at attach is reported at once, and one still going at exit gets a\n"
+                 "final record marked unfinished.\n"
+                 "\n"
                  "Exit codes: 0 ok, 2 usage, 3 no such process / it exited, 4 permission,\n"
-                 "5 the kernel lacks something needed.\n");
+                 "5 the kernel lacks something needed, 10 not an event loop (a Go program).\n");
 }
 
 struct output {
     bool json;
+    int pid;
 };
 
 static void print_stall(const struct cs_stall *s, void *arg)
@@ -67,6 +73,17 @@ static void print_slow_iter(const struct cs_slow_iter *it, void *arg)
         cs_slow_iter_write_json(stdout, it);
     else
         cs_slow_iter_write_text(stdout, it);
+}
+
+/* Each loop thread as it starts being watched, the ones found later included. */
+static void print_loop(const struct cs_session_loop *loop, void *arg)
+{
+    const struct output *o = arg;
+    if (o->json)
+        cs_loop_write_json(stdout, o->pid, loop->tid, loop->comm, loop->found_by);
+    else
+        fprintf(stderr, "coscope: loop thread %d (%s), found by: %s\n", loop->tid, loop->comm,
+                loop->found_by);
 }
 
 static void print_note(const char *line, void *arg)
@@ -134,7 +151,7 @@ int cs_cmd_stalls(int argc, char **argv)
     int prc = cs_target_begin(&cli, argc, argv, &to);
     if (prc)
         return cs_target_exit_code(prc);
-    struct output out = {.json = to.json};
+    struct output out = {.json = to.json, .pid = to.pid};
     opts.threshold_ns = to.threshold_ns;
     const struct cs_session_opts so = {
         .pid = to.pid,
@@ -147,6 +164,7 @@ int cs_cmd_stalls(int argc, char **argv)
     const struct cs_session_hooks hooks = {
         .stall = print_stall,
         .slow_iter = print_slow_iter,
+        .loop_added = print_loop,
         .note = print_note,
         .arg = &out,
     };
@@ -161,8 +179,8 @@ int cs_cmd_stalls(int argc, char **argv)
     }
     if (!cs_session_loop_count(sess))
         fprintf(stderr,
-                "coscope: no event-loop thread found in process %d yet; "
-                "watching for one (or give -T TID)\n",
+                "coscope: no event-loop thread found in process %d yet (none in a wait call, "
+                "making wait calls, or stuck); watching for one (or give -T TID)\n",
                 to.pid);
     if (cs_session_start(sess) != 0) {
         fprintf(stderr, "coscope: cannot start '%s': %s\n", to.cmd[0], strerror(errno));

@@ -212,6 +212,7 @@ int cs_target_attach_exit(int err)
 {
     return err == -EPERM || err == -EACCES ? CS_EXIT_PERMISSION
            : err == -ESRCH                 ? CS_EXIT_NO_PROCESS
+           : err == -EMEDIUMTYPE           ? CS_EXIT_NOT_A_LOOP
                                            : CS_EXIT_KERNEL;
 }
 

@@ -1,7 +1,13 @@
 #include "proc.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void read_line(const char *path, char *buf, unsigned len)
 {
@@ -28,4 +34,68 @@ void cs_thread_comm(int pid, int tid, char *buf, unsigned len)
     if (len)
         buf[0] = 0;
     read_line(path, buf, len);
+}
+
+int cs_thread_syscall(int pid, int tid)
+{
+    char path[96], buf[64] = "";
+    snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", pid, tid);
+    read_line(path, buf, sizeof buf);
+    if (!buf[0])
+        return -2;
+    if (!strncmp(buf, "running", 7))
+        return -1;
+    return atoi(buf);
+}
+
+bool cs_proc_is_go(int pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/exe", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool go = false;
+    elf_version(EV_CURRENT);
+    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    size_t shstrndx;
+    if (elf && elf_getshdrstrndx(elf, &shstrndx) == 0) {
+        for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn && !go; scn = elf_nextscn(elf, scn)) {
+            GElf_Shdr sh;
+            const char *name =
+                gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+            go = name && (!strcmp(name, ".go.buildinfo") || !strcmp(name, ".note.go.buildid"));
+        }
+    }
+    elf_end(elf);
+    close(fd);
+    return go;
+}
+
+bool cs_proc_has_event_fd(int pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", pid);
+    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        return false;
+    }
+    bool found = false;
+    struct dirent *de;
+    while (!found && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char target[64];
+        ssize_t n = readlinkat(dfd, de->d_name, target, sizeof target - 1);
+        if (n <= 0)
+            continue;
+        target[n] = 0;
+        found =
+            !strcmp(target, "anon_inode:[eventpoll]") || !strcmp(target, "anon_inode:[io_uring]");
+    }
+    closedir(d);
+    return found;
 }

@@ -8,4 +8,18 @@ void cs_proc_comm(int pid, char *buf, unsigned len);
 /* A thread's comm into buf ("" if it is gone). */
 void cs_thread_comm(int pid, int tid, char *buf, unsigned len);
 
+#include <stdbool.h>
+
+/* The system call thread `tid` is blocked in (/proc/PID/task/TID/syscall): its number,
+ * -1 if it is running, -2 if it is gone or unreadable. */
+int cs_thread_syscall(int pid, int tid);
+
+/* Is the process a Go program (its executable has Go's build-info section)? Go's
+ * runtime multiplexes goroutines over threads that park in futex: no thread is an
+ * event loop coscope can watch. */
+bool cs_proc_is_go(int pid);
+
+/* Does the process hold an epoll fd or an io_uring ring (it runs an event loop)? */
+bool cs_proc_has_event_fd(int pid);
+
 #endif

@@ -16,12 +16,23 @@
 #include "loop_detect.h"
 #include "mono_clock.h"
 #include "proc.h"
+#include "syscall_names.h"
 #include "corun_tasks.h"
 
 #define SCAN_ROUNDS      20          /* /proc samples per loop-thread verdict */
 #define SCAN_INTERVAL_MS 10          /* between two samples of the first scan */
 #define SCAN_EVERY_NS    50000000ull /* one round of the background scan this often */
 #define MAX_LOOPS        256
+/* A thread not yet watched that makes this many wait calls between two scan rounds is a
+ * busy loop (an idle one is found in its wait call). */
+#define BUSY_MIN_WAITS 4
+/* Calls a process's main thread parks in when it is not a loop (a launcher, a runtime
+ * that runs its loops elsewhere): never taken for a stuck loop. */
+static bool parked_call(int nr)
+{
+    return nr == 202 /* futex */ || nr == 61 /* wait4 */ || nr == 247 /* waitid */ ||
+           nr == 34 /* pause */ || nr == 130 /* rt_sigsuspend */ || nr == 128 /* rt_sigtimedwait */;
+}
 /* A launched command not held at its entry point maps libcorun once its dynamic loader has
  * run: wait this long at most for it, so that its first stalls already name their tasks
  * (the attribution finds a runtime mapped later too) — and, for `stat`, which must know
@@ -40,7 +51,7 @@ struct cs_session {
     struct cs_corun_stat *cstat;
     struct cs_loop_scan *scan;
     int pidfd;
-    bool exited, released;
+    bool exited, released, finished;
     uint64_t next_scan_ns;
     size_t nloops;
     struct cs_session_loop loops[MAX_LOOPS];
@@ -80,7 +91,7 @@ static void on_slow_iter(const struct cs_slow_iter *it, void *arg)
         s->hooks.slow_iter(it, s->hooks.arg);
 }
 
-static void add_loop(struct cs_session *s, int tid)
+static void add_loop(struct cs_session *s, int tid, const char *found_by)
 {
     if (cs_collector_has_thread(s->coll, tid) || s->nloops == MAX_LOOPS)
         return;
@@ -93,10 +104,11 @@ static void add_loop(struct cs_session *s, int tid)
     }
     struct cs_session_loop *l = &s->loops[s->nloops++];
     l->tid = tid;
+    l->found_by = found_by;
     cs_thread_comm(s->opts.pid, tid, l->comm, sizeof l->comm);
     cs_model_add_loop(s->model, tid, l->comm);
     if (s->hooks.loop_added)
-        s->hooks.loop_added(tid, l->comm, s->hooks.arg);
+        s->hooks.loop_added(l, s->hooks.arg);
 }
 
 /* libcorun knows its loop threads: its debug table lists them, stalled or not (a loop
@@ -110,29 +122,56 @@ static int add_corun_loops(struct cs_session *s)
         return 0;
     int n = 0;
     for (size_t i = 0; i < snap.nloops; i++, n++)
-        add_loop(s, snap.loops[i].tid);
+        add_loop(s, snap.loops[i].tid, "debug_table");
     cs_corun_snapshot_free(&snap);
     return n;
 }
 
+/* Threads that made many wait calls since the last look (busy loops). */
+static void add_busy_loops(struct cs_session *s)
+{
+    int tids[MAX_LOOPS];
+    int n = cs_collector_busy_waiters(s->coll, BUSY_MIN_WAITS, tids, MAX_LOOPS);
+    for (int i = 0; i < n; i++)
+        add_loop(s, tids[i], "wait_calls");
+}
+
+/*
+ * Nothing waits and nothing is busy waiting: a process with an event fd whose main thread
+ * is blocked outside a wait call (or running) is a loop stuck since before attach.
+ */
+static void add_stuck_main(struct cs_session *s)
+{
+    int nr = cs_thread_syscall(s->opts.pid, s->opts.pid);
+    if (nr == -2 || cs_syscall_is_wait(nr) || parked_call(nr) || !cs_proc_has_event_fd(s->opts.pid))
+        return;
+    add_loop(s, s->opts.pid, "stuck");
+}
+
 /* The loop threads to watch from the start: -T, the launched command's only thread, the
- * loops of libcorun's table, or the threads found in a wait call most of the time. -ESRCH
- * if the process is gone. */
+ * loops of libcorun's table, the threads found in a wait call most of the time or making
+ * many of them, or a stuck main thread. -ESRCH if the process is gone, -EMEDIUMTYPE if it
+ * is not an event loop (Go). */
 static int find_loops(struct cs_session *s)
 {
     if (s->opts.tid) {
-        add_loop(s, s->opts.tid);
+        add_loop(s, s->opts.tid, "given");
         return 0;
     }
+    if (cs_proc_is_go(s->opts.pid))
+        return -EMEDIUMTYPE;
     if (s->opts.launched) {
-        add_loop(s, s->opts.pid); /* the only thread so far */
+        add_loop(s, s->opts.pid, "launched"); /* the only thread so far */
     } else if (!add_corun_loops(s)) {
         int tids[MAX_LOOPS];
         int n = cs_loop_detect(s->opts.pid, SCAN_ROUNDS, SCAN_INTERVAL_MS, tids, MAX_LOOPS);
         if (n < 0)
             return -ESRCH;
         for (int i = 0; i < n; i++)
-            add_loop(s, tids[i]);
+            add_loop(s, tids[i], "waiting");
+        add_busy_loops(s);
+        if (!s->nloops)
+            add_stuck_main(s);
     }
     s->scan = cs_loop_scan_new(s->opts.pid, SCAN_ROUNDS);
     s->next_scan_ns = cs_mono_ns() + SCAN_EVERY_NS;
@@ -225,7 +264,16 @@ int cs_session_open(const struct cs_session_opts *opts, const struct cs_session_
         err = cs_collector_open(&s->opts.stall, s->model, on_stall, s, &s->coll, why, why_len);
         if (err)
             goto fail;
-        if (find_loops(s)) {
+        err = find_loops(s);
+        if (err == -EMEDIUMTYPE) {
+            snprintf(why, why_len,
+                     "process %d is a Go program: its goroutines run on threads that park in "
+                     "futex, none of them an event loop coscope can watch (give -T TID to watch "
+                     "one thread anyway)",
+                     opts->pid);
+            goto fail;
+        }
+        if (err) {
             err = -ESRCH;
             snprintf(why, why_len, "no such process %d", opts->pid);
             goto fail;
@@ -292,11 +340,12 @@ int cs_session_poll(struct cs_session *s, int timeout_ms)
     /* New threads may become loops: one scan round per tick, a verdict every SCAN_ROUNDS. */
     if (s->scan && now >= s->next_scan_ns) {
         s->next_scan_ns = now + SCAN_EVERY_NS;
+        add_busy_loops(s);
         if (cs_loop_scan_round(s->scan) > 0) {
             int tids[MAX_LOOPS];
             int n = cs_loop_scan_result(s->scan, tids, MAX_LOOPS);
             for (int i = 0; i < n; i++)
-                add_loop(s, tids[i]);
+                add_loop(s, tids[i], "waiting");
         }
     }
     return 0;
@@ -313,7 +362,16 @@ int cs_session_run(struct cs_session *s, uint64_t duration_ns, int poll_ms,
         err = cs_session_poll(s, poll_ms);
     }
     cs_session_poll(s, 0); /* what the kernel already produced */
+    cs_session_finish(s);
     return err;
+}
+
+void cs_session_finish(struct cs_session *s)
+{
+    if (s->coll && !s->exited && !s->finished) {
+        s->finished = true;
+        cs_collector_finish(s->coll);
+    }
 }
 
 bool cs_session_exited(const struct cs_session *s)

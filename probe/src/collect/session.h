@@ -38,13 +38,15 @@ enum cs_watch {
     CS_WATCH_CORUN_STAT = 1u << 3,
 };
 
+struct cs_session_loop;
+
 struct cs_session_hooks {
     /* Each stall that passes the rate limit, ongoing and final (after attribution). */
     void (*stall)(const struct cs_stall *s, void *arg);
     /* libcorun: an iteration over the threshold although none of its slices was. */
     void (*slow_iter)(const struct cs_slow_iter *it, void *arg);
     /* A thread starts being watched as a loop (its comm may be ""). */
-    void (*loop_added)(int tid, const char *comm, void *arg);
+    void (*loop_added)(const struct cs_session_loop *loop, void *arg);
     /* Something the user should know, one line without "coscope: " (NULL: dropped). */
     void (*note)(const char *line, void *arg);
     void *arg;
@@ -94,6 +96,12 @@ int cs_session_poll(struct cs_session *s, int timeout_ms);
 int cs_session_run(struct cs_session *s, uint64_t duration_ns, int poll_ms,
                    const volatile sig_atomic_t *stop);
 
+/*
+ * Coscope stops while the target runs on: each stall still in progress gets one final
+ * record, marked unfinished (cs_session_run does this itself).
+ */
+void cs_session_finish(struct cs_session *s);
+
 /* Has the target exited (seen by cs_session_poll)? */
 bool cs_session_exited(const struct cs_session *s);
 
@@ -115,6 +123,11 @@ const struct cs_corun_target *cs_session_corun_target(const struct cs_session *s
 struct cs_session_loop {
     int tid;
     char comm[CS_MODEL_COMM_LEN]; /* as it was when the thread was added */
+    /* How it was found (docs/stalls.md): "given" (-T), "launched" (the command coscope
+     * started), "debug_table" (libcorun's), "waiting" (in a wait call when sampled),
+     * "wait_calls" (busy making them), "stuck" (the main thread of a process with an
+     * event fd, stuck outside its wait call when nothing else qualified). */
+    const char *found_by;
 };
 size_t cs_session_loop_count(const struct cs_session *s);
 const struct cs_session_loop *cs_session_loop(const struct cs_session *s, size_t i);

@@ -1,4 +1,5 @@
 #include "stall_collector.h"
+#include "stall_collector_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,50 +26,6 @@
 #include "corun_target.h"
 #include "tracefs.h"
 
-#define MAX_LINKS_PER_THREAD 24
-
-struct loop_thread {
-    int tid;
-    struct bpf_link *links[MAX_LINKS_PER_THREAD];
-    int nlinks;
-    uint64_t ongoing_seq; /* slice last reported as ongoing */
-    uint64_t ongoing_last_ns;
-    uint64_t ongoing_start_ns; /* start of the record last announced (annotators move it) */
-    uint64_t decided_seq;      /* rate-limit decision for this slice */
-    bool decided_allowed;
-};
-
-struct tp_pair {
-    int enter_id, exit_id;
-    bool uring;
-};
-
-struct cs_collector {
-    struct cs_stall_opts opts;
-    struct cs_model *model;
-    cs_stall_cb cb;
-    void *cb_arg;
-    struct stalls_bpf *skel;
-    struct ring_buffer *rb;
-    struct cs_stall_stacks *stacks;
-    struct tp_pair tps[16];
-    int ntps;
-    bool fallback;
-    bool corun_edges; /* slice edges from libcorun's poll probes, no syscall tracepoints */
-    struct bpf_link *global_links[6];
-    int nglobal;
-    struct bpf_link *tp_links[MAX_LINKS_PER_THREAD]; /* the wait-call tracepoints */
-    int ntp_links;
-    struct loop_thread *threads;
-    size_t nthreads, cap_threads;
-    uint64_t window_start_ns;
-    unsigned window_count;
-    struct cs_raw_stack_event *raw_buf; /* DWARF mode: a window read back from a map */
-    cs_stall_annotate_fn annotate;      /* libcorun task attribution, or NULL */
-    void *annotate_arg;
-    uint64_t repaired_slices; /* slices whose missed context switch was repaired */
-};
-
 void cs_collector_set_annotator(struct cs_collector *c, cs_stall_annotate_fn fn, void *arg)
 {
     c->annotate = fn;
@@ -91,7 +48,7 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
     return vfprintf(stderr, fmt, args);
 }
 
-static struct loop_thread *find_thread(const struct cs_collector *c, int tid)
+struct loop_thread *cs_collector_find_thread(const struct cs_collector *c, int tid)
 {
     for (size_t i = 0; i < c->nthreads; i++)
         if (c->threads[i].tid == tid)
@@ -101,7 +58,7 @@ static struct loop_thread *find_thread(const struct cs_collector *c, int tid)
 
 bool cs_collector_has_thread(const struct cs_collector *c, int tid)
 {
-    return find_thread(c, tid) != NULL;
+    return cs_collector_find_thread(c, tid) != NULL;
 }
 
 size_t cs_collector_thread_count(const struct cs_collector *c)
@@ -135,7 +92,7 @@ static bool allowed(struct cs_collector *c, struct loop_thread *t, uint64_t seq,
     return t->decided_allowed;
 }
 
-static void fill_syscalls(struct cs_stall *s, const struct cs_syscall_slot *sys, unsigned n)
+void cs_collector_fill_syscalls(struct cs_stall *s, const struct cs_syscall_slot *sys, unsigned n)
 {
     s->nsyscalls = 0;
     for (unsigned i = 0; i < n && i < CS_MAX_SYSCALLS && i < CS_MODEL_MAX_SYSCALLS; i++) {
@@ -152,8 +109,8 @@ static void fill_syscalls(struct cs_stall *s, const struct cs_syscall_slot *sys,
  * stall_collector.h), then through the rate limit to the model and the callback. Stacks are
  * symbolized only for a record that is kept. Returns whether anything was delivered.
  */
-static bool deliver(struct cs_collector *c, struct loop_thread *t, struct cs_stall *s, int stack_id,
-                    const struct cs_raw_stack_event *raw, uint64_t now)
+bool cs_collector_deliver(struct cs_collector *c, struct loop_thread *t, struct cs_stall *s,
+                          int stack_id, const struct cs_raw_stack_event *raw, uint64_t now)
 {
     bool collected = false, any = false;
     for (unsigned i = 0;; i++) {
@@ -208,7 +165,7 @@ static int on_event(void *ctx, void *data, size_t size)
     if (kind != CS_EV_STALL || size < sizeof(struct cs_stall_event))
         return 0;
     const struct cs_stall_event *ev = data;
-    struct loop_thread *t = find_thread(c, (int)ev->tid);
+    struct loop_thread *t = cs_collector_find_thread(c, (int)ev->tid);
     if (!t)
         return 0;
     struct cs_stall s = {0};
@@ -236,78 +193,10 @@ static int on_event(void *ctx, void *data, size_t size)
     }
     s.off_cpu_ns = off < s.duration_ns ? off : s.duration_ns;
     s.on_cpu_ns = s.duration_ns - s.off_cpu_ns;
-    fill_syscalls(&s, sys, nsys);
-    deliver(c, t, &s, ev->stack_id, NULL, ev->end_ns);
+    cs_collector_fill_syscalls(&s, sys, nsys);
+    s.start = (enum cs_stall_start)ev->start_kind;
+    cs_collector_deliver(c, t, &s, ev->stack_id, NULL, ev->end_ns);
     return 0;
-}
-
-/* Reports slices that are already stalls but have not ended (polled from the map). */
-static void check_ongoing(struct cs_collector *c)
-{
-    int fd = bpf_map__fd(c->skel->maps.threads);
-    uint64_t now = cs_mono_ns();
-    for (size_t i = 0; i < c->nthreads; i++) {
-        struct loop_thread *t = &c->threads[i];
-        struct cs_thread_state st;
-        __u32 key = (__u32)t->tid;
-        if (bpf_map_lookup_elem(fd, &key, &st) != 0 || !st.slice_start_ns)
-            continue;
-        if (now < st.slice_start_ns || now - st.slice_start_ns < c->opts.threshold_ns)
-            continue;
-        /* With an annotator the record it makes decides (deliver), not the engine's slice. */
-        if (!c->annotate && t->ongoing_seq == st.slice_seq &&
-            now - t->ongoing_last_ns < c->opts.ongoing_every_ns)
-            continue;
-
-        struct cs_stall s = {0};
-        s.pid = c->opts.pid;
-        s.tid = t->tid;
-        cs_thread_comm(c->opts.pid, t->tid, s.comm, sizeof s.comm);
-        s.seq = st.slice_seq;
-        s.start_ns = st.slice_start_ns;
-        s.duration_ns = now - st.slice_start_ns;
-        s.ongoing = true;
-        /* The off-CPU period in progress counts too, and names its syscall. */
-        unsigned n = st.nsys < CS_MAX_SYSCALLS ? st.nsys : CS_MAX_SYSCALLS;
-        uint64_t off = st.off_cpu_ns;
-        int stack_id = st.best_stack_id;
-        const struct cs_raw_stack_event *raw = NULL;
-        bool raw_pending = false;
-        if (st.switch_out_ns && now > st.switch_out_ns) {
-            uint64_t cur = now - st.switch_out_ns;
-            off += cur;
-            if (st.off_voluntary) {
-                unsigned j = 0;
-                while (j < n && st.sys[j].nr != st.off_syscall)
-                    j++;
-                if (j < n || n < CS_MAX_SYSCALLS) {
-                    if (j == n) {
-                        st.sys[j].nr = st.off_syscall;
-                        st.sys[j].count = 0;
-                        st.sys[j].total_ns = 0;
-                        n++;
-                    }
-                    st.sys[j].count++;
-                    st.sys[j].total_ns += cur;
-                }
-                if (cur > st.best_off_ns) {
-                    stack_id = st.pending_stack_id;
-                    raw_pending = true;
-                }
-            }
-        }
-        s.off_cpu_ns = off < s.duration_ns ? off : s.duration_ns;
-        s.on_cpu_ns = s.duration_ns - s.off_cpu_ns;
-        fill_syscalls(&s, st.sys, n);
-        if (c->raw_buf && (raw_pending || st.best_off_ns)) {
-            int map = bpf_map__fd(raw_pending ? c->skel->maps.raw_pending : c->skel->maps.raw_best);
-            if (bpf_map_lookup_elem(map, &key, c->raw_buf) == 0 && c->raw_buf->seq == st.slice_seq)
-                raw = c->raw_buf;
-        }
-        /* deliver() decides whether this is news (after the annotator: a libcorun slice
-         * may cross the threshold a few ms after this engine slice did). */
-        deliver(c, t, &s, stack_id, raw, now);
-    }
 }
 
 /*
@@ -339,7 +228,7 @@ int cs_collector_poll(struct cs_collector *c, int timeout_ms)
     int n = ring_buffer__poll(c->rb, timeout_ms);
     if (n < 0 && n != -EINTR)
         return n;
-    check_ongoing(c);
+    cs_collector_check_ongoing(c);
     cs_model_set_lost(c->model, c->skel->bss->lost_events + cs_stall_stacks_lost(c->stacks) +
                                     recursion_misses(c) + c->repaired_slices);
     return 0;
@@ -376,9 +265,47 @@ static void detach_thread(struct loop_thread *t)
     t->nlinks = 0;
 }
 
+/*
+ * The kernel keeps the BPF programs of a syscall tracepoint per tracepoint, not per perf
+ * event: once attached through one thread's perf events they run for every thread that
+ * makes that wait call (and filter on the target and the threads map), and a second
+ * attach of the same program is refused with EEXIST. So attach once, through any thread
+ * of the target: at open, so that the wait calls of threads not watched yet are counted.
+ */
+static int attach_wait_tracepoints(struct cs_collector *c, int tid)
+{
+    if (c->fallback || c->corun_edges || c->ntp_links)
+        return 0;
+    struct perf_event_attr attr;
+    struct loop_thread tp = {.tid = tid};
+    int err = 0;
+    for (int i = 0; i < c->ntps && !err; i++) {
+        memset(&attr, 0, sizeof attr);
+        attr.size = sizeof attr;
+        attr.type = PERF_TYPE_TRACEPOINT;
+        attr.sample_period = 1;
+        attr.sample_type = PERF_SAMPLE_RAW;
+        attr.config = (__u64)c->tps[i].enter_id;
+        err = attach_perf(
+            c, &tp, c->tps[i].uring ? c->skel->progs.wait_enter_uring : c->skel->progs.wait_enter,
+            &attr);
+        if (!err) {
+            attr.config = (__u64)c->tps[i].exit_id;
+            err = attach_perf(c, &tp, c->skel->progs.wait_exit, &attr);
+        }
+    }
+    if (err) {
+        detach_thread(&tp);
+        return err;
+    }
+    memcpy(c->tp_links, tp.links, sizeof tp.links);
+    c->ntp_links = tp.nlinks;
+    return 0;
+}
+
 int cs_collector_add_thread(struct cs_collector *c, int tid, char *why, size_t why_len)
 {
-    if (find_thread(c, tid))
+    if (cs_collector_find_thread(c, tid))
         return -EEXIST;
     if (c->nthreads == c->cap_threads) {
         size_t cap = c->cap_threads ? 2 * c->cap_threads : 8;
@@ -409,38 +336,12 @@ int cs_collector_add_thread(struct cs_collector *c, int tid, char *why, size_t w
         snprintf(why, why_len, "cannot register thread %d: %s", tid, strerror(-err));
         return err;
     }
-    struct perf_event_attr attr;
-    /*
-     * The kernel keeps the BPF programs of a syscall tracepoint per tracepoint, not per
-     * perf event: once attached through the first loop thread's perf events they run for
-     * every thread that makes that wait call (and filter on the threads map), and a
-     * second attach of the same program is refused with EEXIST. So attach once.
-     */
-    if (!c->fallback && !c->corun_edges && !c->ntp_links) {
-        struct loop_thread tp = {.tid = tid};
-        for (int i = 0; i < c->ntps && !err; i++) {
-            memset(&attr, 0, sizeof attr);
-            attr.size = sizeof attr;
-            attr.type = PERF_TYPE_TRACEPOINT;
-            attr.sample_period = 1;
-            attr.sample_type = PERF_SAMPLE_RAW;
-            attr.config = (__u64)c->tps[i].enter_id;
-            err = attach_perf(c, &tp,
-                              c->tps[i].uring ? c->skel->progs.wait_enter_uring
-                                              : c->skel->progs.wait_enter,
-                              &attr);
-            if (!err) {
-                attr.config = (__u64)c->tps[i].exit_id;
-                err = attach_perf(c, &tp, c->skel->progs.wait_exit, &attr);
-            }
-        }
-        if (err) {
-            detach_thread(&tp);
-            goto fail;
-        }
-        memcpy(c->tp_links, tp.links, sizeof tp.links);
-        c->ntp_links = tp.nlinks;
+    int err2 = attach_wait_tracepoints(c, tid);
+    if (err2) {
+        err = err2;
+        goto fail;
     }
+    struct perf_event_attr attr;
     if (c->raw_buf) {
         memset(c->raw_buf, 0, sizeof *c->raw_buf);
         if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.raw_pending), &key, c->raw_buf,
@@ -459,6 +360,8 @@ int cs_collector_add_thread(struct cs_collector *c, int tid, char *why, size_t w
     if (err)
         goto fail;
     c->nthreads++;
+    /* Not seeded (an older kernel): a stall in progress is seen when it ends. */
+    (void)cs_collector_seed(c);
     return 0;
 fail:
     snprintf(why, why_len, "cannot attach to thread %d: %s", tid, strerror(-err));
@@ -489,7 +392,7 @@ static int find_tracepoints(struct cs_collector *c)
 }
 
 /* Opens the skeleton, sets the options as read-only data, and loads it. */
-static int open_and_load(struct cs_collector *c, bool raw_switch)
+static int open_and_load(struct cs_collector *c, bool raw_switch, bool seed)
 {
     stalls_bpf__destroy(c->skel);
     c->skel = stalls_bpf__open();
@@ -508,6 +411,7 @@ static int open_and_load(struct cs_collector *c, bool raw_switch)
     bpf_program__set_autoload(c->skel->progs.switch_raw, raw_switch);
     bpf_program__set_autoload(c->skel->progs.corun_poll_enter, c->corun_edges);
     bpf_program__set_autoload(c->skel->progs.corun_poll_exit, c->corun_edges);
+    bpf_program__set_autoload(c->skel->progs.seed_slices, seed);
     return stalls_bpf__load(c->skel);
 }
 
@@ -560,14 +464,31 @@ int cs_collector_open(const struct cs_stall_opts *opts, struct cs_model *model, 
             goto fail;
         }
     }
-    /* tp_btf first; raw_tp only where BTF-typed tracepoints are refused. */
-    err = force_switch ? -EOPNOTSUPP : open_and_load(c, false);
-    if (err && err != -EPERM) {
-        err = open_and_load(c, true);
-        if (!err)
-            note(c, "sched_switch through raw_tp (%s)",
-                 force_switch ? "COSCOPE_FORCE_RAW_TP" : "tp_btf refused by this kernel");
+    /* tp_btf first; raw_tp only where BTF-typed tracepoints are refused; the task
+     * iterator that sees stalls in progress at attach where the kernel has it. */
+    bool seed = true;
+    bool raw_switch = force_switch;
+    err = open_and_load(c, raw_switch, seed);
+    if (err && err != -EPERM && !raw_switch) {
+        raw_switch = true;
+        err = open_and_load(c, raw_switch, seed);
     }
+    if (err && err != -EPERM) {
+        seed = false;
+        raw_switch = force_switch;
+        err = open_and_load(c, raw_switch, seed);
+        if (err && err != -EPERM && !raw_switch) {
+            raw_switch = true;
+            err = open_and_load(c, raw_switch, seed);
+        }
+        if (!err)
+            note(c, "%s",
+                 "this kernel refused the task iterator: a stall in progress at attach is seen "
+                 "only when it ends");
+    }
+    if (!err && raw_switch)
+        note(c, "sched_switch through raw_tp (%s)",
+             force_switch ? "COSCOPE_FORCE_RAW_TP" : "tp_btf refused by this kernel");
     if (err) {
         snprintf(why, why_len, "loading the stall BPF programs: %s", strerror(-err));
         goto fail;
@@ -621,6 +542,20 @@ int cs_collector_open(const struct cs_stall_opts *opts, struct cs_model *model, 
     if (!c->rb) {
         err = -errno;
         snprintf(why, why_len, "opening the BPF ring buffer: %s", strerror(-err));
+        goto fail;
+    }
+    if (seed) {
+        c->seed_link = bpf_program__attach_iter(c->skel->progs.seed_slices, NULL);
+        if (!c->seed_link)
+            note(c,
+                 "attaching the task iterator: %s: a stall in progress at attach is seen only "
+                 "when it ends",
+                 strerror(errno));
+    }
+    /* Through the target's main thread (any of its threads would do). */
+    err = attach_wait_tracepoints(c, opts->pid);
+    if (err) {
+        snprintf(why, why_len, "attaching to the wait-call tracepoints: %s", strerror(-err));
         goto fail;
     }
     *out = c;
@@ -684,6 +619,7 @@ void cs_collector_close(struct cs_collector *c)
         bpf_link__destroy(c->tp_links[i]);
     for (int i = 0; i < c->nglobal; i++)
         bpf_link__destroy(c->global_links[i]);
+    bpf_link__destroy(c->seed_link);
     ring_buffer__free(c->rb);
     cs_stall_stacks_free(c->stacks);
     stalls_bpf__destroy(c->skel);

@@ -66,6 +66,27 @@ int cs_collector_poll(struct cs_collector *c, int timeout_ms);
  */
 int cs_collector_fd(const struct cs_collector *c);
 
+/*
+ * Gives each watched thread whose state is still unknown the slice it is in right now
+ * (stalls.bpf.c, seed_slices): a thread stuck since before attach is reported at once,
+ * with its start and stack. Called by cs_collector_add_thread; 0, or -EOPNOTSUPP when
+ * the kernel refused the task iterator (then such a stall is seen when it ends).
+ */
+int cs_collector_seed(struct cs_collector *c);
+
+/*
+ * Threads of the target, not watched yet, that made at least `min_waits` wait calls
+ * (on an epoll fd, ring, or descriptors: not sleeps) since the last call: busy loops,
+ * which /proc sampling rarely finds in their wait call. Up to `max` TIDs; how many.
+ */
+int cs_collector_busy_waiters(struct cs_collector *c, uint64_t min_waits, int *tids, size_t max);
+
+/*
+ * Coscope stops while the target runs on: each stall still in progress gets its final
+ * record (unfinished), counted like any other.
+ */
+void cs_collector_finish(struct cs_collector *c);
+
 /* Detaches everything (the target keeps running) and frees. */
 void cs_collector_close(struct cs_collector *c);
 

@@ -194,3 +194,16 @@ const char *cs_stall_cause(const struct cs_stall *s)
         return top->name;
     return "off-CPU";
 }
+
+const char *cs_stall_start_name(enum cs_stall_start start)
+{
+    switch (start) {
+    case CS_STALL_START_LAST_RAN:
+        return "last_ran";
+    case CS_STALL_START_ATTACH:
+        return "attach";
+    case CS_STALL_START_SEEN:
+        break;
+    }
+    return "seen";
+}

@@ -37,6 +37,16 @@ struct cs_syscall_time {
     uint64_t total_ns;
 };
 
+/* How a stall's start is known. */
+enum cs_stall_start {
+    CS_STALL_START_SEEN = 0,     /* seen: the loop thread left its wait call then */
+    CS_STALL_START_LAST_RAN = 1, /* began before attach; blocked since it last ran */
+    CS_STALL_START_ATTACH = 2,   /* began before attach; at least since attach */
+};
+
+/* The word for it in every output: "seen", "last_ran", "attach". */
+const char *cs_stall_start_name(enum cs_stall_start start);
+
 struct cs_stall {
     int pid;
     int tid;
@@ -44,7 +54,9 @@ struct cs_stall {
     uint64_t seq;      /* slice number on this thread: (tid, seq) names a stall */
     uint64_t start_ns; /* CLOCK_MONOTONIC */
     uint64_t duration_ns;
-    bool ongoing;     /* still in progress (duration so far) */
+    bool ongoing;    /* still in progress (duration so far) */
+    bool unfinished; /* a final record of a stall still going when coscope stopped */
+    enum cs_stall_start start;
     const char *task; /* the task that ran, NULL for a foreign loop */
     uint64_t task_id; /* with `task`: the libcorun task's id (corun_attribution.h) */
     uint64_t on_cpu_ns;

@@ -52,6 +52,10 @@ void cs_stall_write_json(FILE *out, const struct cs_stall *s)
     cs_json_uint(&w, s->duration_ns / 1000);
     cs_json_key(&w, "ongoing");
     cs_json_bool(&w, s->ongoing);
+    cs_json_key(&w, "unfinished");
+    cs_json_bool(&w, s->unfinished);
+    cs_json_key(&w, "start");
+    cs_json_string(&w, cs_stall_start_name(s->start));
     cs_json_key(&w, "task");
     if (s->task) { /* libcorun: {"id","name"} of the task whose slice stalled */
         cs_json_begin_object(&w);
@@ -121,9 +125,17 @@ static void write_frame_text(FILE *out, const struct cs_frame *f)
 
 void cs_stall_write_text(FILE *out, const struct cs_stall *s)
 {
-    fprintf(out, "%s %.1f ms on thread %d (%s) of pid %d%s\n",
-            s->ongoing ? "STALL (ongoing)" : "STALL", (double)s->duration_ns / 1e6, s->tid, s->comm,
-            s->pid, s->ongoing ? ", so far" : "");
+    const char *since = "";
+    if (s->start == CS_STALL_START_LAST_RAN)
+        since = ", began before attach (blocked since it last ran)";
+    else if (s->start == CS_STALL_START_ATTACH)
+        since = ", began before attach (at least this long)";
+    fprintf(out, "%s %.1f ms on thread %d (%s) of pid %d%s%s\n",
+            s->ongoing      ? "STALL (ongoing)"
+            : s->unfinished ? "STALL (unfinished: still going at exit)"
+                            : "STALL",
+            (double)s->duration_ns / 1e6, s->tid, s->comm, s->pid, s->ongoing ? ", so far" : "",
+            since);
     if (s->task)
         fprintf(out, "  task %s #%" PRIu64 "\n", s->task, s->task_id);
     fprintf(out, "  on-CPU %.1f ms, off-CPU %.1f ms\n", (double)s->on_cpu_ns / 1e6,
@@ -158,6 +170,28 @@ void cs_summary_write_json(FILE *out, const struct cs_model *m)
     cs_json_uint(&w, cs_model_lost(m));
     cs_json_key(&w, "suppressed");
     cs_json_uint(&w, cs_model_suppressed(m));
+    cs_json_key(&w, "loops_watched");
+    cs_json_uint(&w, cs_model_loop_count(m));
+    cs_json_end_object(&w);
+    fputc('\n', out);
+    fflush(out);
+}
+
+void cs_loop_write_json(FILE *out, int pid, int tid, const char *comm, const char *found_by)
+{
+    struct cs_json w;
+    cs_json_init(&w, out);
+    cs_json_begin_object(&w);
+    cs_json_key(&w, "type");
+    cs_json_string(&w, "loop");
+    cs_json_key(&w, "pid");
+    cs_json_int(&w, pid);
+    cs_json_key(&w, "tid");
+    cs_json_int(&w, tid);
+    cs_json_key(&w, "comm");
+    cs_json_string(&w, comm);
+    cs_json_key(&w, "found_by");
+    cs_json_string(&w, found_by);
     cs_json_end_object(&w);
     fputc('\n', out);
     fflush(out);

@@ -14,6 +14,8 @@ void cs_stall_write_text(FILE *out, const struct cs_stall *s);
 
 /* {"type":"summary","stalls":N,"lost_events":N,"suppressed":N} and a newline. */
 void cs_summary_write_json(FILE *out, const struct cs_model *m);
+/* A thread starts being watched as a loop: {"type":"loop",...,"found_by"}. */
+void cs_loop_write_json(FILE *out, int pid, int tid, const char *comm, const char *found_by);
 void cs_summary_write_text(FILE *out, const struct cs_model *m);
 
 /* {"type":"slow_iteration",...} on one line (docs/cli.md). */

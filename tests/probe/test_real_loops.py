@@ -1,0 +1,364 @@
+#!/usr/bin/env python3
+"""Loops as they really are, against real programs started here: a loop stuck when
+coscope attaches (CPython asyncio, a raw epoll loop), wait calls inside a handler
+(CPython select and a socket with a timeout, Node's execSync), a busy asyncio server
+under load, and a Go server (not an event loop: exit 10).
+
+    test_real_loops.py COSCOPE_EXE EPOLL_TARGET SCRATCH_DIR
+
+Each case prints "ok: ..." or "FAILED: ..."; the exit status is the number of failures.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+COSCOPE, EPOLL_TARGET, SCRATCH = sys.argv[1:4]
+PYTHON = "/usr/bin/python3"
+failures = []
+
+
+def check(what, ok, detail=""):
+    print("%s: %s" % ("ok" if ok else "FAILED", what), flush=True)
+    if not ok:
+        failures.append(what)
+        if detail:
+            print("    " + str(detail)[:3000], flush=True)
+
+
+def mono_ns():
+    return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+
+
+class Coscope:
+    """`coscope stalls ... --json` with each stdout line and the "watching" stderr line
+    time-stamped as they arrive."""
+
+    def __init__(self, args):
+        self.p = subprocess.Popen([COSCOPE, "stalls", "--json"] + args, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        self.lines, self.stderr, self.watching_ns = [], [], None
+        self.t_out = threading.Thread(target=self._read_out)
+        self.t_err = threading.Thread(target=self._read_err)
+        self.t_out.start()
+        self.t_err.start()
+
+    def _read_out(self):
+        for line in self.p.stdout:
+            try:
+                self.lines.append((mono_ns(), json.loads(line)))
+            except ValueError:
+                self.lines.append((mono_ns(), {"type": "not-json", "text": line}))
+
+    def _read_err(self):
+        for line in self.p.stderr:
+            if "watching" in line and self.watching_ns is None:
+                self.watching_ns = mono_ns()
+            self.stderr.append(line)
+
+    def wait(self, timeout=60):
+        try:
+            rc = self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            rc = "hung"
+        self.t_out.join()
+        self.t_err.join()
+        return rc
+
+    def of(self, kind):
+        return [(t, o) for t, o in self.lines if o.get("type") == kind]
+
+    def err(self):
+        return "".join(self.stderr)
+
+
+def stall_with(stalls, syscall, min_off_us):
+    """The first stall off-CPU at least min_off_us in `syscall` (a name or a tuple)."""
+    names = (syscall,) if isinstance(syscall, str) else syscall
+    for _, s in stalls:
+        if s["off_cpu_us"] >= min_off_us and any(c["name"] in names for c in s["syscalls"]):
+            return s
+    return None
+
+
+def python(code, *args):
+    path = os.path.join(SCRATCH, "prog_%d.py" % abs(hash(code)))
+    with open(path, "w") as f:
+        f.write(code)
+    return subprocess.Popen([PYTHON, path] + list(args), stdout=subprocess.PIPE, text=True)
+
+
+def stop(p):
+    if p.poll() is None:
+        p.kill()
+    p.wait()
+
+
+STUCK_PY = """
+import asyncio, time
+async def main():
+    await asyncio.sleep(0.2)
+    print("sleep", time.clock_gettime_ns(time.CLOCK_MONOTONIC), flush=True)
+    time.sleep(30)
+asyncio.run(main())
+"""
+
+
+def case_python_stuck():
+    """A CPython asyncio loop stuck in time.sleep when coscope attaches (found as stuck,
+    reported at once with its real start, final record marked unfinished)."""
+    p = python(STUCK_PY)
+    sleep_ns = int(p.stdout.readline().split()[1])
+    time.sleep(1.0)
+    c = Coscope(["-p", str(p.pid), "-d", "2500ms"])
+    rc = c.wait()
+    stop(p)
+    loops = c.of("loop")
+    check("python stuck: coscope exits 0", rc == 0, c.err())
+    check("python stuck: the main thread is found as stuck",
+          len(loops) == 1 and loops[0][1]["found_by"] == "stuck" and loops[0][1]["tid"] == p.pid,
+          loops)
+    stalls = c.of("stall")
+    ongoing = [(t, s) for t, s in stalls if s["ongoing"]]
+    check("python stuck: announced as ongoing", bool(ongoing), c.lines)
+    if not ongoing:
+        return
+    t0, first = ongoing[0]
+    check("python stuck: first record within 1 s of attaching",
+          c.watching_ns is not None and t0 - c.watching_ns < 1_000_000_000,
+          (t0 - (c.watching_ns or 0)) / 1e6)
+    check("python stuck: start is when the thread last ran (within 100 ms of the sleep)",
+          first["start"] == "last_ran" and abs(first["start_ns"] - sleep_ns) < 100_000_000,
+          (first["start"], (first["start_ns"] - sleep_ns) / 1e6))
+    check("python stuck: off-CPU in clock_nanosleep, with its stack",
+          stall_with(ongoing, "clock_nanosleep", 900_000) is not None and
+          any("clock_nanosleep" in (f.get("symbol") or "") for f in first["stack"]), first)
+    final = [s for _, s in stalls if not s["ongoing"]]
+    check("python stuck: one final record, unfinished, counted",
+          len(final) == 1 and final[0]["unfinished"] and final[0]["start"] == "last_ran" and
+          c.of("summary")[0][1]["stalls"] == 1 and c.of("summary")[0][1]["loops_watched"] == 1,
+          final + [s for _, s in c.of("summary")])
+
+
+def case_epoll_stuck():
+    """A raw epoll loop stuck in a 4 s nanosleep, attached 1 s in."""
+    p = subprocess.Popen([EPOLL_TARGET], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    sent_ns = mono_ns()
+    p.stdin.write("sleep 4000\n")
+    p.stdin.flush()
+    time.sleep(1.0)
+    c = Coscope(["-p", str(p.pid), "-d", "1500ms"])
+    rc = c.wait()
+    stop(p)
+    stalls = c.of("stall")
+    s = stall_with([x for x in stalls if x[1]["ongoing"]], "clock_nanosleep", 900_000)
+    check("epoll stuck: exit 0, found, ongoing in clock_nanosleep", rc == 0 and s is not None,
+          c.err() + str(c.lines)[:2000])
+    if s:
+        check("epoll stuck: start within 100 ms of the command",
+              s["start"] == "last_ran" and abs(s["start_ns"] - sent_ns) < 100_000_000,
+              (s["start_ns"] - sent_ns) / 1e6)
+        check("epoll stuck: the stack names the sleeping function",
+              any(f.get("symbol") == "stall_blocking_sleep" for f in s["stack"]), s["stack"])
+
+
+NESTED_PY = """
+import asyncio, select, socket, sys, time
+mode = sys.argv[1]
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(8)
+async def ticker():
+    while True:
+        await asyncio.sleep(0.01)
+async def blocker():
+    while True:
+        await asyncio.sleep(0.5)
+        if mode == "select":
+            select.select([], [], [], 0.25)
+        else:
+            c = socket.create_connection(srv.getsockname())
+            c.settimeout(0.25)
+            try:
+                c.recv(10)
+            except socket.timeout:
+                pass
+            c.close()
+async def main():
+    print("ready", flush=True)
+    await asyncio.gather(ticker(), blocker())
+asyncio.run(main())
+"""
+
+
+def case_python_nested(mode, syscall):
+    """A wait call inside a coroutine (select on no fds, a socket with a timeout, which
+    polls) is a blocking call of the stall, not the end of the slice."""
+    p = python(NESTED_PY, mode)
+    p.stdout.readline()
+    c = Coscope(["-p", str(p.pid), "-d", "3s", "-t", "150ms"])
+    rc = c.wait()
+    stop(p)
+    stalls = [x for x in c.of("stall") if not x[1]["ongoing"]]
+    s = stall_with(stalls, syscall, 200_000)
+    check("python %s: stalls of ~250 ms off-CPU in %s (%d found)" % (mode, "/".join(
+        (syscall,) if isinstance(syscall, str) else syscall), len(stalls)),
+          rc == 0 and s is not None and len(stalls) >= 3 and
+          all(200_000 <= x["duration_us"] <= 400_000 for _, x in stalls),
+          c.err() + str([(x["duration_us"], x["syscalls"]) for _, x in stalls]))
+
+
+NODE_JS = """
+const { execSync } = require('child_process');
+setInterval(() => {}, 10);
+function blockOnChild() { execSync('sleep 0.25'); }
+setInterval(blockOnChild, 600);
+console.log('ready');
+"""
+
+
+def case_node_execsync():
+    node = shutil.which("node") or shutil.which("nodejs")
+    if not node:
+        check("node execSync: node is installed", False)
+        return
+    path = os.path.join(SCRATCH, "exec_sync.js")
+    with open(path, "w") as f:
+        f.write(NODE_JS)
+    p = subprocess.Popen([node, path], stdout=subprocess.PIPE, text=True)
+    p.stdout.readline()
+    time.sleep(0.5)
+    c = Coscope(["-p", str(p.pid), "-d", "3s", "-t", "150ms"])
+    rc = c.wait()
+    stop(p)
+    stalls = [x for x in c.of("stall") if not x[1]["ongoing"]]
+    ok = rc == 0 and len(stalls) >= 3 and all(
+        200_000 <= s["duration_us"] <= 500_000 and s["off_cpu_us"] >= 150_000 for _, s in stalls)
+    check("node execSync: every ~250 ms child wait is a stall, off-CPU (%d found)" % len(stalls),
+          ok, c.err() + str([(s["duration_us"], s["syscalls"]) for _, s in stalls]))
+
+
+BUSY_PY = """
+import asyncio, sys, time
+async def handle(reader, writer):
+    while True:
+        data = await reader.read(100)
+        if not data:
+            break
+        if data.startswith(b"stall"):
+            time.sleep(0.25)
+        writer.write(data)
+        await writer.drain()
+async def main():
+    srv = await asyncio.start_server(handle, "127.0.0.1", 0)
+    print(srv.sockets[0].getsockname()[1], flush=True)
+    await srv.serve_forever()
+asyncio.run(main())
+"""
+
+
+def load(port, stop_evt, conns=16):
+    def one():
+        s = socket.create_connection(("127.0.0.1", port))
+        while not stop_evt.is_set():
+            s.sendall(b"x" * 32)
+            s.recv(100)
+        s.close()
+    ts = [threading.Thread(target=one) for _ in range(conns)]
+    for t in ts:
+        t.start()
+    return ts
+
+
+def case_busy_asyncio():
+    """An asyncio server under a 16-connection load is found at every attach (busy making
+    wait calls), and its injected 250 ms sleeps are seen."""
+    p = python(BUSY_PY)
+    port = int(p.stdout.readline())
+    stop_evt = threading.Event()
+    ts = load(port, stop_evt)
+    found = 0
+    seen = 0
+    attaches = 5
+    for i in range(attaches):
+        time.sleep(0.1 * i)
+        c = Coscope(["-p", str(p.pid), "-d", "1500ms", "-t", "150ms"])
+        time.sleep(0.8)
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"stall")
+        s.recv(100)
+        s.close()
+        c.wait()
+        if any(l["tid"] == p.pid for _, l in c.of("loop")):
+            found += 1
+        if stall_with([x for x in c.of("stall") if not x[1]["ongoing"]], "clock_nanosleep",
+                      200_000):
+            seen += 1
+    stop_evt.set()
+    for t in ts:
+        t.join()
+    stop(p)
+    check("busy asyncio: loop found in %d of %d attaches, sleeps seen in %d" % (
+        found, attaches, seen), found == attaches and seen == attaches)
+
+
+GO_SRC = """
+package main
+import ("fmt"; "net"; "net/http")
+func main() {
+    l, _ := net.Listen("tcp", "127.0.0.1:0")
+    fmt.Println("ready")
+    http.Serve(l, nil)
+}
+"""
+
+
+def case_go():
+    go = shutil.which("go")
+    if not go:
+        check("go: golang-go is installed", False)
+        return
+    d = os.path.join(SCRATCH, "goserver")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "main.go"), "w") as f:
+        f.write(GO_SRC)
+    env = dict(os.environ, GOCACHE=os.path.join(SCRATCH, "gocache"), GO111MODULE="off",
+               GOFLAGS="", HOME=SCRATCH)
+    b = subprocess.run([go, "build", "-o", os.path.join(d, "server"), "main.go"], cwd=d,
+                       env=env, capture_output=True, text=True, timeout=300)
+    check("go: the server builds", b.returncode == 0, b.stderr)
+    if b.returncode:
+        return
+    p = subprocess.Popen([os.path.join(d, "server")], stdout=subprocess.PIPE, text=True)
+    p.stdout.readline()
+    c = Coscope(["-p", str(p.pid), "-d", "2s"])
+    rc = c.wait()
+    stop(p)
+    check("go: exit 10 with one line saying it is a Go program, no stalls",
+          rc == 10 and "Go program" in c.err() and not c.of("stall") and
+          len([l for l in c.stderr if l.strip()]) == 1, (rc, c.err()))
+
+
+def main():
+    os.makedirs(SCRATCH, exist_ok=True)
+    for case in (case_python_stuck, case_epoll_stuck,
+                 lambda: case_python_nested("select", ("select", "pselect6")),
+                 lambda: case_python_nested("socket", "poll"),
+                 case_node_execsync, case_busy_asyncio, case_go):
+        t0 = time.time()
+        try:
+            case()
+        except Exception as e:  # a case that breaks is a failure, the others still run
+            check("%s ran" % getattr(case, "__name__", "case"), False, repr(e))
+        print("    (%.1f s)" % (time.time() - t0), flush=True)
+    print("%d failed" % len(failures))
+    return min(len(failures), 100)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
