@@ -3,9 +3,12 @@
  * (docs/architecture.md, "Definitions").
  *
  * For a foreign event loop (any epoll/poll/select/io_uring loop):
- *   slice         the time from a loop thread leaving its wait call (epoll_wait,
+ *   slice         the time from a loop thread leaving its own wait call (epoll_wait,
  *                 epoll_pwait, epoll_pwait2, poll, ppoll, select, pselect6,
- *                 io_uring_enter with IORING_ENTER_GETEVENTS) to entering one again.
+ *                 io_uring_enter with IORING_ENTER_GETEVENTS) to entering it again.
+ *                 Its own: the epoll fd or ring learned per thread (stalls.h,
+ *                 cs_loop_wait); any other wait inside a slice (a sleep through
+ *                 select/poll on no descriptors, another epoll fd) is a blocking call.
  *   stall         a slice longer than the threshold.
  *   on-CPU time   the part of a slice the thread spent running.
  *   off-CPU time  the part of a slice the thread spent switched out (blocked or

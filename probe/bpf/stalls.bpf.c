@@ -16,6 +16,8 @@
 #define CS_STACK_MODE_FP            0   /* enum cs_stack_mode */
 #define CS_STACK_MODE_DWARF         1
 #define CS_PAGE_BYTES               4096ull /* x86-64 */
+#define CS_TASK_STOPPED             0x4     /* __TASK_STOPPED, __TASK_TRACED */
+#define CS_TASK_TRACED              0x8
 
 /* Set by user space before load; the verifier prunes what they switch off. */
 const volatile __u32 targ_tgid = 0;
@@ -699,7 +701,12 @@ int seed_slices(struct bpf_iter__task *ctx)
         return 0;
     struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
     long nr = BPF_CORE_READ(regs, orig_ax);
-    bool blocked = task->__state != 0;
+    unsigned int state = task->__state;
+    /* Stopped or traced (a command coscope launched, held at its entry point): in no
+     * slice; it is seen at its first wait call. */
+    if (state & (CS_TASK_STOPPED | CS_TASK_TRACED))
+        return 0;
+    bool blocked = state != 0;
     __u64 obj = 0;
     __u32 cls = CS_WAIT_NONE;
     if (blocked && is_wait_nr(nr)) {

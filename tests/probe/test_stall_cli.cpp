@@ -110,7 +110,8 @@ TEST_CASE("coscope stalls -- CMD starts the command, watches it from its start, 
     child_proc cs;
     REQUIRE(cs.start({COSCOPE_EXE, "stalls", "--json", "-t", "50ms", "--", TARGET_EPOLL_NOFP}));
     REQUIRE(cs.wait_err("watching 1 loop thread", 20000));
-    // The command shares coscope's stdin and stdout.
+    // The command shares coscope's stdin and stdout, after the line announcing its loop.
+    REQUIRE(json_has(cs.read_line(10000), "\"found_by\":\"launched\""));
     REQUIRE(cs.read_line(10000) == "ready");
     cs.send("sleep 120");
     std::vector<std::string> lines;
