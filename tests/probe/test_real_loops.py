@@ -4,7 +4,7 @@ coscope attaches (CPython asyncio, a raw epoll loop), wait calls inside a handle
 (CPython select and a socket with a timeout, Node's execSync), a busy asyncio server
 under load, and a Go server (not an event loop: exit 10).
 
-    test_real_loops.py COSCOPE_EXE EPOLL_TARGET SCRATCH_DIR
+    test_real_loops.py COSCOPE_EXE EPOLL_TARGET STALLGEN SCRATCH_DIR
 
 Each case prints "ok: ..." or "FAILED: ..."; the exit status is the number of failures.
 """
@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 
-COSCOPE, EPOLL_TARGET, SCRATCH = sys.argv[1:4]
+COSCOPE, EPOLL_TARGET, STALLGEN, SCRATCH = sys.argv[1:5]
 PYTHON = "/usr/bin/python3"
 failures = []
 
@@ -29,6 +29,12 @@ def check(what, ok, detail=""):
         failures.append(what)
         if detail:
             print("    " + str(detail)[:3000], flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def mono_ns():
@@ -167,6 +173,29 @@ def case_epoll_stuck():
               (s["start_ns"] - sent_ns) / 1e6)
         check("epoll stuck: the stack names the sleeping function",
               any(f.get("symbol") == "stall_blocking_sleep" for f in s["stack"]), s["stack"])
+
+
+def case_corun_stuck():
+    """A libcorun task stuck in an 8 s nanosleep when coscope attaches: reported at once,
+    naming the task, then unfinished at exit."""
+    p = subprocess.Popen([STALLGEN, "--port", str(free_port()), "--every", "500ms", "--stalls", "sleep:8s"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2.0)
+    c = Coscope(["-p", str(p.pid), "-d", "1500ms"])
+    rc = c.wait()
+    stop(p)
+    stalls = c.of("stall")
+    ongoing = [s for _, s in stalls if s["ongoing"]]
+    final = [s for _, s in stalls if not s["ongoing"]]
+    check("corun stuck: exit 0, ongoing at once, the task named, blocked in clock_nanosleep",
+          rc == 0 and ongoing and ongoing[0]["start"] == "last_ran" and
+          (ongoing[0]["task"] or {}).get("name") == "stall-sleep" and
+          stall_with([(0, ongoing[0])], "clock_nanosleep", 500_000) is not None and
+          any(f.get("symbol") == "stall_blocking_sleep" for f in ongoing[0]["stack"]),
+          c.err() + str(c.lines)[:2000])
+    check("corun stuck: one final record, unfinished, with the task",
+          len(final) == 1 and final[0]["unfinished"] and
+          (final[0]["task"] or {}).get("name") == "stall-sleep", final)
 
 
 NESTED_PY = """
@@ -346,7 +375,7 @@ def case_go():
 
 def main():
     os.makedirs(SCRATCH, exist_ok=True)
-    for case in (case_python_stuck, case_epoll_stuck,
+    for case in (case_python_stuck, case_epoll_stuck, case_corun_stuck,
                  lambda: case_python_nested("select", ("select", "pselect6")),
                  lambda: case_python_nested("socket", "poll"),
                  case_node_execsync, case_busy_asyncio, case_go):

@@ -450,8 +450,9 @@ static int annotate_ongoing(struct cs_corun_attrib *a, struct cs_stall *s)
     if (read_loop(a, s->tid, &v) != 0 || !v.current_task ||
         read_task(a, v.current_task, &id, name) != 0 || !id)
         return -1;
-    /* Without slice timing (no slice_long): the engine's record, with the task. */
-    if (a->rb_slices) {
+    /* Without slice timing (no slice_long): the engine's record, with the task. So too for
+     * a slice that began before coscope attached: the runtime was not timing it then. */
+    if (a->rb_slices && s->start == CS_STALL_START_SEEN) {
         if (v.slice_start_ns <= 0 || now < (uint64_t)v.slice_start_ns ||
             now - (uint64_t)v.slice_start_ns < a->threshold_ns)
             return -1;
