@@ -4,7 +4,7 @@ coscope attaches (CPython asyncio, a raw epoll loop), wait calls inside a handle
 (CPython select and a socket with a timeout, Node's execSync), a busy asyncio server
 under load, and a Go server (not an event loop: exit 10).
 
-    test_real_loops.py COSCOPE_EXE EPOLL_TARGET STALLGEN SCRATCH_DIR
+    test_real_loops.py COSCOPE_EXE EPOLL_TARGET STALLGEN MEMCACHED_LOAD SCRATCH_DIR
 
 Each case prints "ok: ..." or "FAILED: ..."; the exit status is the number of failures.
 """
@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 
-COSCOPE, EPOLL_TARGET, STALLGEN, SCRATCH = sys.argv[1:5]
+COSCOPE, EPOLL_TARGET, STALLGEN, MEMCACHED_LOAD, SCRATCH = sys.argv[1:6]
 PYTHON = "/usr/bin/python3"
 failures = []
 
@@ -198,6 +198,27 @@ def case_corun_stuck():
           (final[0]["task"] or {}).get("name") == "stall-sleep", final)
 
 
+def case_stallgen_attaches():
+    """20 attaches at random phases of stallgen (stalling every 300 ms): the loop is found
+    and stalls are seen every time, the ones in progress at attach included."""
+    import random
+    p = subprocess.Popen([STALLGEN, "--port", str(free_port()), "--every", "300ms", "--stalls",
+                          "sleep:150ms,cpu:100ms"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    rng = random.Random(12)
+    found = seen = 0
+    for _ in range(20):
+        time.sleep(rng.uniform(0, 0.3))
+        c = Coscope(["-p", str(p.pid), "-d", "800ms"])
+        c.wait()
+        found += any(l["found_by"] == "debug_table" for _, l in c.of("loop"))
+        seen += any(not x["ongoing"] for _, x in c.of("stall"))
+    stop(p)
+    check("stallgen: loop found in %d of 20 attaches, stalls seen in %d" % (found, seen),
+          found == 20 and seen == 20)
+
+
 NESTED_PY = """
 import asyncio, select, socket, sys, time
 mode = sys.argv[1]
@@ -336,6 +357,156 @@ def case_busy_asyncio():
         found, attaches, seen), found == attaches and seen == attaches)
 
 
+NGINX_CONF = """
+load_module /usr/lib/nginx/modules/ngx_http_perl_module.so;
+user root;
+daemon off;
+worker_processes 1;
+error_log %(dir)s/error.log;
+pid %(dir)s/nginx.pid;
+events {}
+http {
+    access_log off;
+    client_body_temp_path %(dir)s/body;
+    proxy_temp_path %(dir)s/proxy;
+    fastcgi_temp_path %(dir)s/fastcgi;
+    uwsgi_temp_path %(dir)s/uwsgi;
+    scgi_temp_path %(dir)s/scgi;
+    server {
+        listen 127.0.0.1:%(port)d;
+        location /slow {
+            perl 'sub { my $r = shift; select(undef, undef, undef, 0.3);
+                        $r->send_http_header("text/plain"); $r->print("slow\\n"); return 0; }';
+        }
+        location / { return 200 "ok\\n"; }
+    }
+}
+"""
+
+
+def http_get(port, path):
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(("GET %s HTTP/1.0\r\nHost: x\r\n\r\n" % path).encode())
+        while s.recv(4096):
+            pass
+
+
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def case_nginx_perl():
+    """An nginx worker whose embedded Perl handler calls select(undef, undef, undef, 0.3):
+    each request is a stall off-CPU in select."""
+    nginx = "/usr/sbin/nginx"
+    if not os.path.exists(nginx) or not os.path.exists(
+            "/usr/lib/nginx/modules/ngx_http_perl_module.so"):
+        check("nginx: nginx-light and libnginx-mod-http-perl are installed", False)
+        return
+    d = os.path.join(SCRATCH, "nginx")
+    os.makedirs(d, exist_ok=True)
+    port = free_port()
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(NGINX_CONF % {"dir": d, "port": port})
+    master = subprocess.Popen([nginx, "-c", conf, "-p", d], stderr=subprocess.PIPE, text=True)
+    worker = None
+    for _ in range(100):
+        kids = children(master.pid)
+        if kids:
+            worker = kids[0]
+            try:
+                http_get(port, "/")
+                break
+            except OSError:
+                pass
+        time.sleep(0.1)
+    if not worker:
+        stop(master)
+        check("nginx: a worker starts", False, master.stderr.read() if master.stderr else "")
+        return
+    c = Coscope(["-p", str(worker), "-d", "3s", "-t", "150ms"])
+    while c.watching_ns is None and c.p.poll() is None:
+        time.sleep(0.05)
+    for _ in range(4):
+        http_get(port, "/slow")
+        time.sleep(0.2)
+    rc = c.wait()
+    master.send_signal(signal.SIGQUIT)
+    try:
+        master.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        stop(master)
+    stalls = [x for x in c.of("stall") if not x[1]["ongoing"]]
+    found = [x for x in stalls if stall_with([x], ("select", "pselect6"), 250_000)]
+    check("nginx perl select: 4 requests, 4 stalls off-CPU in select (%d found)" % len(found),
+          rc == 0 and len(found) == 4, c.err() + str([(x["duration_us"], x["syscalls"])
+                                                     for _, x in stalls]))
+
+
+HAPROXY_CONF = """
+global
+    nbthread 2
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    bind 127.0.0.1:%(front)d
+    default_backend be
+backend be
+    server mc 127.0.0.1:%(back)d
+"""
+
+
+def case_haproxy_busy():
+    """haproxy with 2 threads under a memcached-protocol load: both threads are found at
+    every attach (busy loops rarely sit in their wait call)."""
+    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    memcached = shutil.which("memcached") or "/usr/bin/memcached"
+    if not os.path.exists(haproxy) or not os.path.exists(memcached):
+        check("haproxy: haproxy and memcached are installed", False)
+        return
+    back, front = free_port(), free_port()
+    mc = subprocess.Popen([memcached, "-p", str(back), "-U", "0", "-t", "1", "-u", "root",
+                           "-l", "127.0.0.1"])
+    d = os.path.join(SCRATCH, "haproxy")
+    os.makedirs(d, exist_ok=True)
+    conf = os.path.join(d, "haproxy.cfg")
+    with open(conf, "w") as f:
+        f.write(HAPROXY_CONF % {"front": front, "back": back})
+    hp = subprocess.Popen([haproxy, "-db", "-f", conf], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", front), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    attaches, both = 5, 0
+    ld = subprocess.Popen([MEMCACHED_LOAD, str(front), "50", "20"], stdout=subprocess.DEVNULL)
+    time.sleep(0.5)
+    counts = []
+    for i in range(attaches):
+        time.sleep(0.13 * i)
+        c = Coscope(["-p", str(hp.pid), "-d", "1s"])
+        c.wait()
+        tids = {l["tid"] for _, l in c.of("loop")}
+        counts.append(len(tids))
+        both += len(tids) >= 2
+    ld.kill()
+    ld.wait()
+    stop(hp)
+    stop(mc)
+    check("haproxy under load: both threads found in %d of %d attaches" % (both, attaches),
+          both == attaches, counts)
+
+
 GO_SRC = """
 package main
 import ("fmt"; "net"; "net/http")
@@ -375,10 +546,11 @@ def case_go():
 
 def main():
     os.makedirs(SCRATCH, exist_ok=True)
-    for case in (case_python_stuck, case_epoll_stuck, case_corun_stuck,
+    for case in (case_python_stuck, case_epoll_stuck, case_corun_stuck, case_stallgen_attaches,
                  lambda: case_python_nested("select", ("select", "pselect6")),
                  lambda: case_python_nested("socket", "poll"),
-                 case_node_execsync, case_busy_asyncio, case_go):
+                 case_node_execsync, case_nginx_perl, case_busy_asyncio, case_haproxy_busy,
+                 case_go):
         t0 = time.time()
         try:
             case()
