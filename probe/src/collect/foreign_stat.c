@@ -48,7 +48,14 @@ int cs_foreign_stat_read(struct cs_foreign_stat *st, const struct cs_session *se
         if (cs_collector_loop_stat(coll, l->tid, &l->stat, &slice_start) != 0)
             continue;
         uint64_t end = (uint64_t)st->end_ns;
-        l->busy_ns = l->stat.busy_ns + (slice_start && end > slice_start ? end - slice_start : 0);
+        /* Busy time inside the window only: a slice stuck since before attach began
+         * before the statistics did. */
+        uint64_t from = slice_start > (uint64_t)st->start_ns ? slice_start : (uint64_t)st->start_ns;
+        l->busy_ns = l->stat.busy_ns + (slice_start && end > from ? end - from : 0);
+        l->stall_in_progress_ns = 0;
+        if (slice_start && end > slice_start && end - slice_start >= st->threshold_ns)
+            l->stall_in_progress_ns = end - slice_start;
+        l->stalls = l->stat.stalls + (l->stall_in_progress_ns ? 1 : 0);
         uint64_t ws = l->stat.wait_start_ns;
         l->wait_ns = l->stat.wait_ns + (ws && end > ws ? end - ws : 0);
     }

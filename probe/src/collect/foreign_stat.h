@@ -25,6 +25,11 @@ struct cs_foreign_loop {
     char comm[CS_COMM_LEN];
     struct cs_loop_stat stat;  /* ended slices and waits */
     uint64_t busy_ns, wait_ns; /* including the slice / wait still in progress at the end */
+    /* A slice still in progress at the end and longer than the threshold: a stall counted
+     * in `stalls` (unfinished); its length so far, from before the statistics began if it
+     * started then (stuck at attach). 0: none. */
+    uint64_t stall_in_progress_ns;
+    uint64_t stalls; /* ended slices over the threshold, plus the one in progress */
     size_t nblocking;          /* sorted by total off-CPU time, longest first */
     struct cs_foreign_blocking blocking[CS_FOREIGN_MAX_BLOCKING];
 };

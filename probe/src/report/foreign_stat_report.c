@@ -51,8 +51,15 @@ void cs_foreign_stat_write_text(FILE *out, const struct cs_foreign_stat *st)
                 "loop %zu (thread %d, %s): %" PRIu64 " iterations (%.0f/s), utilisation %.1f%% "
                 "(busy %s, waiting in wait calls %s), %llu stall%s\n",
                 i + 1, l->tid, l->comm, iters, secs > 0 ? (double)iters / secs : 0.0,
-                (double)utilisation_permille(l) / 10.0, a, b, l->stat.stalls,
-                l->stat.stalls == 1 ? "" : "s");
+                (double)utilisation_permille(l) / 10.0, a, b, (unsigned long long)l->stalls,
+                l->stalls == 1 ? "" : "s");
+        if (l->stall_in_progress_ns) {
+            cs_stat_format_ns(l->stall_in_progress_ns, a, sizeof a);
+            fprintf(out, "  a stall still in progress (unfinished, counted): %s so far%s\n", a,
+                    st->end_ns - (int64_t)l->stall_in_progress_ns < st->start_ns
+                        ? ", began before coscope attached"
+                        : "");
+        }
         write_hist_text(out, "iteration", l->stat.slice_hist, l->stat.max_slice_ns, "");
         if (!l->nblocking)
             continue;
@@ -94,7 +101,12 @@ static void write_loop_json(struct cs_json *w, size_t id, const struct cs_foreig
     cs_json_null(w); /* no ready queue to see without a runtime */
     /* Slices over the stall threshold: what libcorun calls long slices. */
     cs_json_kv_uint(w, "long_slices", l->stat.stalls);
-    cs_json_kv_uint(w, "stalls", l->stat.stalls);
+    cs_json_kv_uint(w, "stalls", l->stalls);
+    cs_json_key(w, "stall_in_progress_us");
+    if (l->stall_in_progress_ns)
+        cs_json_uint(w, l->stall_in_progress_ns / 1000);
+    else
+        cs_json_null(w);
     cs_json_key(w, "sched_latency");
     cs_json_null(w);
     cs_json_key(w, "iteration");
