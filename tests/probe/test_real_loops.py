@@ -84,6 +84,15 @@ class Coscope:
         return "".join(self.stderr)
 
 
+def stat_json(pid, duration="1s"):
+    r = subprocess.run([COSCOPE, "stat", "-p", str(pid), "-d", duration, "--json"],
+                       capture_output=True, text=True, timeout=60)
+    try:
+        return r.returncode, json.loads(r.stdout)
+    except ValueError:
+        return r.returncode, {"stdout": r.stdout, "stderr": r.stderr}
+
+
 def stall_with(stalls, syscall, min_off_us):
     """The first stall off-CPU at least min_off_us in `syscall` (a name or a tuple)."""
     names = (syscall,) if isinstance(syscall, str) else syscall
@@ -124,7 +133,12 @@ def case_python_stuck():
     time.sleep(1.0)
     c = Coscope(["-p", str(p.pid), "-d", "2500ms"])
     rc = c.wait()
+    src, st = stat_json(p.pid)
     stop(p)
+    loop = (st.get("loops") or [{}])[0]
+    check("python stuck: stat counts the stall in progress",
+          src == 0 and loop.get("stalls") == 1 and (loop.get("stall_in_progress_us") or 0) > 3e6,
+          st)
     loops = c.of("loop")
     check("python stuck: coscope exits 0", rc == 0, c.err())
     check("python stuck: the main thread is found as stuck",
@@ -183,7 +197,12 @@ def case_corun_stuck():
     time.sleep(2.0)
     c = Coscope(["-p", str(p.pid), "-d", "1500ms"])
     rc = c.wait()
+    src, st = stat_json(p.pid)
     stop(p)
+    stuck = (st.get("loops") or [{}])[0].get("stuck_task") or {}
+    check("corun stuck: stat names the task holding the loop",
+          src == 0 and stuck.get("name") == "stall-sleep" and stuck.get("at_least_us", 0) > 9e5,
+          st)
     stalls = c.of("stall")
     ongoing = [s for _, s in stalls if s["ongoing"]]
     final = [s for _, s in stalls if not s["ongoing"]]

@@ -29,8 +29,8 @@ struct cs_foreign_loop {
      * in `stalls` (unfinished); its length so far, from before the statistics began if it
      * started then (stuck at attach). 0: none. */
     uint64_t stall_in_progress_ns;
-    uint64_t stalls; /* ended slices over the threshold, plus the one in progress */
-    size_t nblocking;          /* sorted by total off-CPU time, longest first */
+    uint64_t stalls;  /* ended slices over the threshold, plus the one in progress */
+    size_t nblocking; /* sorted by total off-CPU time, longest first */
     struct cs_foreign_blocking blocking[CS_FOREIGN_MAX_BLOCKING];
 };
 

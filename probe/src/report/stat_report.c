@@ -26,6 +26,22 @@ static int64_t alive_ns(const struct cs_stat *st, const struct cs_stat_task *t)
     return (t->gone ? t->last_seen_ns : st->end_ns) - t->created_ns;
 }
 
+/*
+ * The task that held loop `l` for the whole run: the same slice (task and slice number)
+ * at the first and the last reading — a stall still in progress, at least as long as the
+ * run. NULL if the loop ran more than one slice, or its task is unknown.
+ */
+static const struct cs_stat_task *stuck_task(const struct cs_stat *st, const struct cs_stat_loop *l)
+{
+    if (!l->base.current_task_id || l->base.current_task_id != l->last.current_task_id ||
+        l->base.slice_seq != l->last.slice_seq || l->last.iterations != l->base.iterations)
+        return NULL;
+    for (size_t j = 0; j < st->ntasks; j++)
+        if (st->tasks[j].id == l->last.current_task_id)
+            return &st->tasks[j];
+    return NULL;
+}
+
 void cs_stat_write_text(FILE *out, const struct cs_stat *st)
 {
     char a[24], b[24];
@@ -48,6 +64,14 @@ void cs_stat_write_text(FILE *out, const struct cs_stat *st)
                 busy + wait ? 100.0 * (double)busy / (double)(busy + wait) : 0.0, a, b,
                 l->ready_samples ? (double)l->ready_sum / (double)l->ready_samples : 0.0,
                 l->ready_max, l->long_slices);
+        const struct cs_stat_task *stuck = stuck_task(st, l);
+        if (stuck) {
+            cs_stat_format_ns((uint64_t)(st->end_ns - st->start_ns), a, sizeof a);
+            fprintf(out,
+                    "  stuck: task %s #%" PRIu64 " held the loop the whole run (at least %s), "
+                    "a stall still in progress\n",
+                    stuck->name, stuck->id, a);
+        }
         uint64_t h[CS_TASK_HIST_BUCKETS];
         hist_delta(l->last.sched_hist, l->base.sched_hist, h);
         cs_stat_hist_text(out, "sched latency", h);
@@ -127,6 +151,19 @@ void cs_stat_write_json(FILE *out, const struct cs_stat *st)
         kv_uint(&w, "max", l->ready_max);
         cs_json_end_object(&w);
         kv_uint(&w, "long_slices", l->long_slices);
+        /* {"id","name","at_least_us"}: the task holding the loop the whole run, or null. */
+        const struct cs_stat_task *stuck = stuck_task(st, l);
+        cs_json_key(&w, "stuck_task");
+        if (stuck) {
+            cs_json_begin_object(&w);
+            kv_uint(&w, "id", stuck->id);
+            cs_json_key(&w, "name");
+            cs_json_string(&w, stuck->name);
+            kv_uint(&w, "at_least_us", (uint64_t)(st->end_ns - st->start_ns) / 1000);
+            cs_json_end_object(&w);
+        } else {
+            cs_json_null(&w);
+        }
         uint64_t h[CS_TASK_HIST_BUCKETS];
         hist_delta(l->last.sched_hist, l->base.sched_hist, h);
         cs_stat_hist_json(&w, "sched_latency", h);
