@@ -416,6 +416,11 @@ static int run(struct recorder *r, bool launched, char **cmd)
     tick_tasks(r, cs_mono_ns(), false);
     /* Tools and tests wait for this line: from here on, everything seen is recorded. */
     size_t nloops = cs_session_loop_count(r->sess);
+    if (!nloops)
+        fprintf(stderr,
+                "coscope: no event-loop thread found in process %d yet (none in a wait call, "
+                "making wait calls, or stuck); watching for one (or give -T TID)\n",
+                r->pid);
     fprintf(stderr, "coscope: recording %zu loop thread%s of process %d to %s%s\n", nloops,
             nloops == 1 ? "" : "s", r->pid, o->path,
             o->flight_ns ? " (flight recorder: written when a trigger fires)" : "");

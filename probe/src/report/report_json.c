@@ -125,6 +125,8 @@ static void write_target(struct cs_json *w, const struct cs_report *r)
 
 static void write_loops(struct cs_json *w, const struct cs_report *r)
 {
+    /* 0: nothing was watched, so no stall could be seen (not a healthy loop). */
+    cs_json_kv_uint(w, "loops_watched", r->nloops);
     cs_json_key(w, "loops");
     cs_json_begin_array(w);
     for (size_t i = 0; i < r->nloops; i++) {

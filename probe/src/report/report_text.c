@@ -72,6 +72,12 @@ static void write_header(FILE *out, const struct cs_report *r)
 static void write_loops(FILE *out, const struct cs_report *r)
 {
     fprintf(out, "\nloops (%zu)\n", r->nloops);
+    if (!r->nloops) {
+        /* A recording of nothing must not read as a healthy loop. */
+        fprintf(out, "  no loop thread was watched: coscope found none in the process (no "
+                     "stall could be seen; record again with -T TID)\n");
+        return;
+    }
     fprintf(out, "  %-8s %-16s %7s %10s %9s %12s %9s %9s\n", "TID", "COMM", "STALLS", "STALLED_MS",
             "WORST_MS", "ITERATIONS", "SCHED_P50", "SCHED_P99");
     for (size_t i = 0; i < r->nloops; i++) {
