@@ -171,12 +171,19 @@ def case_epoll_stuck():
     p = subprocess.Popen([EPOLL_TARGET], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     time.sleep(0.5)
     sent_ns = mono_ns()
-    p.stdin.write("sleep 4000\n")
+    p.stdin.write("sleep 5000\n")
     p.stdin.flush()
     time.sleep(1.0)
     c = Coscope(["-p", str(p.pid), "-d", "1500ms"])
     rc = c.wait()
+    fp = Coscope(["-p", str(p.pid), "-d", "300ms", "--stack=fp"])
+    fp.wait()
     stop(p)
+    fp_stall = stall_with(fp.of("stall"), "clock_nanosleep", 900_000)
+    check("epoll stuck, --stack=fp: frame pointers walked over the copied window",
+          fp_stall is not None and
+          any(f.get("symbol") == "stall_run_command" for f in fp_stall["stack"]),
+          fp.err() + str(fp.lines)[:2000])
     stalls = c.of("stall")
     s = stall_with([x for x in stalls if x[1]["ongoing"]], "clock_nanosleep", 900_000)
     check("epoll stuck: exit 0, found, ongoing in clock_nanosleep", rc == 0 and s is not None,

@@ -70,7 +70,11 @@ uint64_t cs_stall_stacks_lost(const struct cs_stall_stacks *ss)
 void cs_stall_stacks_add_raw(struct cs_stall_stacks *ss, const void *data, size_t size)
 {
     const struct cs_raw_stack_event *ev = data;
-    if (size < RAW_HEADER_BYTES || ev->size > size - RAW_HEADER_BYTES || !ss->unwinder)
+    if (size < RAW_HEADER_BYTES || ev->size > size - RAW_HEADER_BYTES)
+        return;
+    /* Without an unwinder (--stack=fp) only the window of a thread blocked at attach is
+     * kept: its frame pointers are walked here. */
+    if (!ss->unwinder && ev->why != CS_RAW_BLOCKING)
         return;
     if (ss->nraws == MAX_RAWS) {
         ss->lost++;
@@ -302,6 +306,40 @@ static const struct cs_raw_stack_event *find_blocking_raw(struct cs_stall_stacks
     return NULL;
 }
 
+/*
+ * Frame pointers walked over a stack window (--stack=fp has no unwinder): the window of a
+ * thread blocked at attach is all there is of its stack, the kernel having walked none.
+ */
+static int fp_raw_stack(struct cs_stall_stacks *ss, const struct cs_raw_stack_event *raw,
+                        struct cs_stack *out)
+{
+    uint64_t pcs[CS_MAX_STACK];
+    unsigned n = 0;
+    pcs[n++] = raw->regs.ip;
+    uint64_t sp = raw->regs.sp, fp = raw->regs.bp;
+    while (n < CS_MAX_STACK && fp >= sp && fp - sp + 16 <= raw->size && fp % 8 == 0) {
+        uint64_t next, ret;
+        memcpy(&next, raw->data + (fp - sp), 8);
+        memcpy(&ret, raw->data + (fp - sp) + 8, 8);
+        if (!ret)
+            break;
+        pcs[n++] = ret;
+        if (next <= fp)
+            break;
+        fp = next;
+    }
+    if (n < 2)
+        return -ENOENT;
+    out->frames = calloc(n, sizeof *out->frames);
+    if (!out->frames)
+        return -ENOMEM;
+    out->nframes = n;
+    out->count = 1;
+    for (unsigned i = 0; i < n; i++)
+        cs_symbolize(ss->sym, pcs[i], i > 0, &out->frames[i]);
+    return 0;
+}
+
 /* Turns a kernel frame-pointer stack (stack map entry) into symbolized frames. */
 static int fp_stack(struct cs_stall_stacks *ss, int stack_id, unsigned count, struct cs_stack *out)
 {
@@ -344,6 +382,12 @@ void cs_stall_stacks_collect(struct cs_stall_stacks *ss, struct cs_stall *s, int
         have_blocking = dwarf_stack(ss, blocking_raw, 1, &blocking) == 0;
     if (!have_blocking && blocking_stack_id >= 0 && ss->mode != CS_STACK_DWARF)
         have_blocking = fp_stack(ss, blocking_stack_id, 1, &blocking) == 0;
+    if (!have_blocking && !ss->unwinder) {
+        const struct cs_raw_stack_event *raw =
+            blocking_raw ? blocking_raw : find_blocking_raw(ss, s->tid, s->seq);
+        if (raw)
+            have_blocking = fp_raw_stack(ss, raw, &blocking) == 0;
+    }
 
     bool blocking_first = s->off_cpu_ns >= s->on_cpu_ns;
     if (have_blocking && blocking_first)
