@@ -165,6 +165,32 @@ TEST_CASE("every record type reads back as it was written")
     cs_recording_free(&r);
 }
 
+TEST_CASE("a stall whose frames have no symbol, module or file encodes without copying from NULL")
+{
+    // Unsymbolized frames carry NULL strings; the encoder writes them as empty strings and
+    // never hands NULL to memcpy (UBSan flags that even for 0 bytes: the sanitizer build).
+    cs_frame frames[3] = {{0x1, nullptr, 0, nullptr, nullptr, 0},
+                          {0x2, "f", 0, nullptr, nullptr, 0},
+                          {0x3, nullptr, 0, "/lib/x.so", nullptr, 0}};
+    cs_stack stack{1, 3, frames};
+    cs_stall st{};
+    st.duration_ns = 1;
+    st.nstacks = 1;
+    st.stacks = &stack;
+    bytes out;
+    REQUIRE(cs_rec_encode_header(&out.b) == 0);
+    REQUIRE(cs_rec_encode_stall(&out.b, &st) == 0);
+    cs_recording r;
+    REQUIRE(cs_recording_parse(out.b.data, out.b.len, &r) == CS_REC_OK);
+    REQUIRE(r.nstalls == 1);
+    REQUIRE(r.stalls[0].stacks[0].nframes == 3);
+    CHECK(r.stalls[0].stacks[0].frames[0].symbol == nullptr);
+    CHECK(r.stalls[0].stacks[0].frames[0].module == nullptr);
+    CHECK(std::string(r.stalls[0].stacks[0].frames[1].symbol) == "f");
+    CHECK(std::string(r.stalls[0].stacks[0].frames[2].module) == "/lib/x.so");
+    cs_recording_free(&r);
+}
+
 TEST_CASE("a file cut anywhere reads as the whole records before the cut")
 {
     auto f = sample_recording();
