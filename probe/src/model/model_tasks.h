@@ -53,6 +53,10 @@ struct cs_corun_loop {
     uint64_t ready_count, task_count;
     uint64_t sched_hist[CS_TASK_HIST_BUCKETS];
     uint64_t iter_hist[CS_TASK_HIST_BUCKETS];
+    /* The longest iteration so far (iter_hist's last bucket has no upper bound); known
+     * from libcorun tables that carry it. */
+    bool iter_max_known;
+    uint64_t iter_max_ns;
     size_t ntasks;
     struct cs_task *tasks; /* in the loop's list order */
 };
