@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "recording_format.h"
+
 /* One record held by a flight window. */
 struct held {
     struct held *next;
@@ -33,8 +35,10 @@ struct cs_rec_writer {
     struct held_list sticky, window;
 };
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+/* Writes n bytes; `*done` says how many reached the file, even when it fails part-way. */
+static int write_all(int fd, const uint8_t *p, size_t n, size_t *done)
 {
+    *done = 0;
     while (n) {
         ssize_t k = write(fd, p, n);
         if (k < 0 && errno == EINTR)
@@ -45,8 +49,30 @@ static int write_all(int fd, const uint8_t *p, size_t n)
             return -ENOSPC;
         p += k;
         n -= (size_t)k;
+        *done += (size_t)k;
     }
     return 0;
+}
+
+/*
+ * The whole records in the first `n` bytes of encoded records. A batch cut by a full
+ * disk leaves its first records whole in the file; the reader counts them, so the writer
+ * must count them too.
+ */
+static uint64_t whole_records(const uint8_t *p, size_t n)
+{
+    uint64_t count = 0;
+    size_t at = 0;
+    while (n - at >= CS_REC_HEAD_LEN) {
+        uint32_t plen = (uint32_t)p[at + 4] | (uint32_t)p[at + 5] << 8 | (uint32_t)p[at + 6] << 16 |
+                        (uint32_t)p[at + 7] << 24;
+        size_t len = CS_REC_HEAD_LEN + (size_t)plen + CS_REC_CRC_LEN;
+        if (n - at < len)
+            break;
+        at += len;
+        count++;
+    }
+    return count;
 }
 
 static int create_file(struct cs_rec_writer *w, char *why, size_t why_len)
@@ -59,8 +85,9 @@ static int create_file(struct cs_rec_writer *w, char *why, size_t why_len)
     }
     struct cs_rec_buf h = {0};
     int err = cs_rec_encode_header(&h);
+    size_t done;
     if (!err)
-        err = write_all(w->fd, h.data, h.len);
+        err = write_all(w->fd, h.data, h.len, &done);
     cs_rec_buf_free(&h);
     if (err) {
         snprintf(why, why_len, "cannot write %.300s: %s", w->path, strerror(-err));
@@ -160,9 +187,11 @@ static int commit(struct cs_rec_writer *w, uint64_t t_ns, bool sticky, uint64_t 
     if (!records)
         return 0;
     if (w->fd >= 0) {
-        int err = write_all(w->fd, w->buf.data, w->buf.len);
+        size_t done;
+        int err = write_all(w->fd, w->buf.data, w->buf.len, &done);
         if (err) {
             w->error = err;
+            w->records += whole_records(w->buf.data, done);
             return err;
         }
         w->records += records;
@@ -195,10 +224,14 @@ int cs_rec_writer_fire(struct cs_rec_writer *w, char *why, size_t why_len)
         return 0;
     int err = create_file(w, why, why_len);
     struct held_list *lists[2] = {&w->sticky, &w->window};
+    uint64_t written = 0; /* held records counted so far; from now on, those in the file */
     for (int i = 0; i < 2; i++)
         while (lists[i]->head) {
             if (!err) {
-                err = write_all(w->fd, lists[i]->head->data, lists[i]->head->len);
+                size_t done;
+                struct held *h = lists[i]->head;
+                err = write_all(w->fd, h->data, h->len, &done);
+                written += err ? whole_records(h->data, done) : h->records;
                 if (err) {
                     w->error = err;
                     snprintf(why, why_len, "cannot write %.300s: %s", w->path, strerror(-err));
@@ -206,6 +239,7 @@ int cs_rec_writer_fire(struct cs_rec_writer *w, char *why, size_t why_len)
             }
             held_drop_head(lists[i]);
         }
+    w->records = written;
     return err;
 }
 
