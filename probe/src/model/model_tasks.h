@@ -131,6 +131,9 @@ struct cs_stat {
 void cs_stat_init(struct cs_stat *st, int pid);
 /* Folds one snapshot in. 0 or -ENOMEM. */
 int cs_stat_add(struct cs_stat *st, const struct cs_corun_snapshot *snap);
+/* Drops the tasks gone and last seen before `seen_before_ns`: a long session over short
+ * tasks (the recorder) keeps memory for the live ones only. */
+void cs_stat_forget_gone(struct cs_stat *st, int64_t seen_before_ns);
 /* Counts one long slice (corun:slice_long) of a task on the loop thread `tid`; a task no
  * snapshot saw (born and gone between two) is added with what the event says. */
 int cs_stat_add_long_slice(struct cs_stat *st, int tid, uint64_t task_id, const char *name,
