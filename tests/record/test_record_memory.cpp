@@ -33,6 +33,11 @@ long rss_kb(pid_t pid)
 TEST_CASE("record and the flight recorder keep their memory flat on a target spawning short "
           "tasks")
 {
+#ifdef __SANITIZE_ADDRESS__
+    // ASan holds freed memory in quarantine (256 MB): RSS says nothing about bounds there.
+    WARN("skipped in the sanitizer build: RSS is not the program's own");
+    return;
+#endif
     child_proc target;
     REQUIRE(target.start({TARGET_CORUN_STORM, "8", "120"}));
     REQUIRE(target.read_line(20000) == "ready");

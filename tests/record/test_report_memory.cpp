@@ -24,6 +24,13 @@ using namespace record_e2e;
 namespace
 {
 
+#ifdef __SANITIZE_ADDRESS__
+// ASan's shadow and quarantine are in RSS too: only the verdicts are checked there.
+const bool measure_rss = false;
+#else
+const bool measure_rss = true;
+#endif
+
 // A recording of 20 tasks on one loop over `rounds` snapshots: each round their statistics,
 // the loop's, 50 polls and 50 wakes (~20 KB a round), and 3 stalls in all.
 std::string write_recording(const std::string &what, long rounds)
@@ -142,7 +149,8 @@ TEST_CASE("report's peak memory does not grow with the recording's size")
         CHECK(s.first == 0);
         CHECK(l.first == 0);
         // Reading it all in would take the file's size and more.
-        CHECK(l.second < s.second + 8 * 1024);
+        if (measure_rss)
+            CHECK(l.second < s.second + 8 * 1024);
         unlink(out.c_str());
     }
     unlink(small.c_str());
@@ -166,11 +174,11 @@ TEST_CASE("report refuses a 2 GB sparse file with a bad header without reading i
     auto r = run_measured({"report", path});
     INFO("peak " << r.second << " KB");
     CHECK(r.first == 7); // CS_EXIT_NOT_RECORDING
-    CHECK(r.second < 64 * 1024);
+    CHECK((!measure_rss || r.second < 64 * 1024));
     auto v = run_measured({"report", bad_version});
     INFO("peak " << v.second << " KB");
     CHECK(v.first == 8); // CS_EXIT_REC_VERSION
-    CHECK(v.second < 64 * 1024);
+    CHECK((!measure_rss || v.second < 64 * 1024));
     unlink(path.c_str());
     unlink(bad_version.c_str());
 }
