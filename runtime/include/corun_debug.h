@@ -182,6 +182,9 @@ struct corun_debug {
     struct corun_debug_loop_offsets loop;
     struct corun_debug_task_offsets task;
     struct corun_debug_stats_offsets stats;
+    /* Appended within version 2: a table without it is shorter (`size` says so). */
+    uint32_t loop_iter_max_ns; /* uint64, the loop's longest iteration so far, stats; an
+                                * offset in the loop (iter_hist's last bucket is open) */
 };
 
 #ifndef __bpf__

@@ -111,4 +111,5 @@ __attribute__((visibility("default"))) const struct corun_debug corun_debug = {
             .sched_hist = SOFF(sched_hist),
             .poll_hist = SOFF(poll_hist),
         },
+    .loop_iter_max_ns = LOFF(iter_max_ns),
 };

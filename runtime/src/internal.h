@@ -169,6 +169,7 @@ struct co_loop {
     struct co_loop *next_loop;
     uint64_t sched_hist[CORUN_HIST_BUCKETS];
     uint64_t iter_hist[CORUN_HIST_BUCKETS];
+    uint64_t iter_max_ns; /* exact, where iter_hist's last bucket has no upper bound */
     struct corun_slice_rec top_slices[CORUN_ITER_TOP_SLICES];
     uint32_t top_count;
 

@@ -103,8 +103,11 @@ static inline void co__iter_end(struct co_loop *loop)
     loop->poll_enter_ns = now;
     if (duration_ns >= CORUN_LONG_SLICE_FLOOR_NS)
         CO_PROBE5(iter_long, loop, start, duration_ns, loop->tasks_run, loop->top_slices);
-    if (loop->listen & CO__LISTEN_STATS)
+    if (loop->listen & CO__LISTEN_STATS) {
         loop->iter_hist[corun_hist_bucket(duration_ns)]++;
+        if (duration_ns > loop->iter_max_ns)
+            loop->iter_max_ns = duration_ns;
+    }
 }
 
 #endif

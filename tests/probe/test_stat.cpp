@@ -140,6 +140,31 @@ TEST_CASE("stat counts a task's long slice and its busy time")
     CHECK(json_number(lines[0], "long_slices") >= 1);
 }
 
+TEST_CASE("stat gives an iteration over 2.1 s its real length in 64 bits")
+{
+    // The runtime's iteration histogram ends in an open bucket (2^30 ns and up); the
+    // maximum comes from the runtime's exact longest iteration, never that bucket's bound.
+    tree_target t;
+    t.start();
+    child_proc cs;
+    REQUIRE(cs.start({coscope, "stat", "-p", std::to_string(t.proc.pid), "--json"}));
+    INFO(cs.err());
+    REQUIRE(cs.wait_err("coscope: collecting statistics", 20000));
+    t.proc.send("burn 2600");
+    REQUIRE(t.proc.read_line(30000) == "done 2600");
+    usleep(300000);
+    kill(cs.pid, SIGINT);
+    auto lines = cs.read_all(20000);
+    REQUIRE(cs.wait_exit(20000) == 0);
+    REQUIRE(lines.size() == 1);
+    INFO(lines[0]);
+    auto iter = lines[0].substr(lines[0].find("\"iteration\":{"));
+    long long max_ns = json_number(iter, "max_ns");
+    CHECK(max_ns >= 2550000000LL);
+    CHECK(max_ns < 60000000000LL);
+    CHECK(json_number(iter, "p99_ns") <= max_ns);
+}
+
 TEST_CASE("stat on a process with no libcorun and no event loop says so, on no process 3")
 {
     // Without libcorun stat watches foreign event loops (test_stat_foreign.cpp).

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 #include <csignal>
+#include <cstring>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -376,7 +377,21 @@ TEST_CASE("a recorder killed with SIGKILL leaves a file report reads to its last
     unlink(json.c_str());
 }
 
-TEST_CASE("a full disk stops the recording with a clear line, and the file stays readable")
+namespace
+{
+
+// The number in "the recording stops after N records" (-1 if absent).
+long long records_said(const std::string &err)
+{
+    auto at = err.find("the recording stops after ");
+    if (at == std::string::npos)
+        return -1;
+    return atoll(err.c_str() + at + strlen("the recording stops after "));
+}
+
+// Records into a 12 KB tmpfs until it is full; the writer's count must be the reader's,
+// batches of polls cut by the full disk included.
+void record_to_full_disk(const std::string &extra)
 {
     char dir[] = "/tmp/cs-full-XXXXXX";
     REQUIRE(mkdtemp(dir));
@@ -388,7 +403,8 @@ TEST_CASE("a full disk stops the recording with a clear line, and the file stays
     }
     stallgen_proc target("150ms", 43);
     std::string file = mnt + "/rec.csrec", err = tmp_path("full.err");
-    pid_t rec = start_record("-p " + std::to_string(target.pid) + " -t 40ms -o " + file, err);
+    pid_t rec =
+        start_record("-p " + std::to_string(target.pid) + " -t 40ms " + extra + " -o " + file, err);
     int status = -1;
     for (int i = 0; i < 600 && waitpid(rec, &status, WNOHANG) == 0; i++)
         usleep(100000);
@@ -396,18 +412,37 @@ TEST_CASE("a full disk stops the recording with a clear line, and the file stays
         kill(rec, SIGKILL);
         waitpid(rec, &status, 0);
     }
-    INFO(slurp_file(err));
+    std::string said = slurp_file(err);
+    INFO(said);
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 1);
-    CHECK(slurp_file(err).find("No space left on device") != std::string::npos);
-    CHECK(slurp_file(err).find("the recording stops after") != std::string::npos);
+    CHECK(said.find("No space left on device") != std::string::npos);
+    CHECK(said.find("the recording stops after") != std::string::npos);
     auto r = run_command(coscope + " report " + file);
     INFO(r.err);
     CHECK(r.status == 0);
     CHECK(r.out.find("recording of process") != std::string::npos);
+    auto j = run_command(coscope + " report --format json " + file);
+    CHECK(j.status == 0);
+    CHECK(records_said(said) > 0);
+    auto at = j.out.find("\"records\":");
+    REQUIRE(at != std::string::npos);
+    CHECK(atoll(j.out.c_str() + at + 10) == records_said(said));
     run_command("umount " + mnt);
     rmdir(dir);
     unlink(err.c_str());
+}
+
+} // namespace
+
+TEST_CASE("a full disk stops the recording with a clear line, and the file stays readable")
+{
+    record_to_full_disk("");
+}
+
+TEST_CASE("on a full disk the recorder counts the records the reader finds, batches of polls too")
+{
+    record_to_full_disk("--polls");
 }
 
 TEST_CASE("a foreign event loop is recorded with its stalls and the engine's loop figures")

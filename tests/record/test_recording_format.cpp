@@ -165,6 +165,32 @@ TEST_CASE("every record type reads back as it was written")
     cs_recording_free(&r);
 }
 
+TEST_CASE("a stall whose frames have no symbol, module or file encodes without copying from NULL")
+{
+    // Unsymbolized frames carry NULL strings; the encoder writes them as empty strings and
+    // never hands NULL to memcpy (UBSan flags that even for 0 bytes: the sanitizer build).
+    cs_frame frames[3] = {{0x1, nullptr, 0, nullptr, nullptr, 0},
+                          {0x2, "f", 0, nullptr, nullptr, 0},
+                          {0x3, nullptr, 0, "/lib/x.so", nullptr, 0}};
+    cs_stack stack{1, 3, frames};
+    cs_stall st{};
+    st.duration_ns = 1;
+    st.nstacks = 1;
+    st.stacks = &stack;
+    bytes out;
+    REQUIRE(cs_rec_encode_header(&out.b) == 0);
+    REQUIRE(cs_rec_encode_stall(&out.b, &st) == 0);
+    cs_recording r;
+    REQUIRE(cs_recording_parse(out.b.data, out.b.len, &r) == CS_REC_OK);
+    REQUIRE(r.nstalls == 1);
+    REQUIRE(r.stalls[0].stacks[0].nframes == 3);
+    CHECK(r.stalls[0].stacks[0].frames[0].symbol == nullptr);
+    CHECK(r.stalls[0].stacks[0].frames[0].module == nullptr);
+    CHECK(std::string(r.stalls[0].stacks[0].frames[1].symbol) == "f");
+    CHECK(std::string(r.stalls[0].stacks[0].frames[2].module) == "/lib/x.so");
+    cs_recording_free(&r);
+}
+
 TEST_CASE("a file cut anywhere reads as the whole records before the cut")
 {
     auto f = sample_recording();
@@ -436,4 +462,42 @@ TEST_CASE("batches of polls keep the flight window under its byte bound")
     CHECK(cs_rec_writer_records(w) % 40 == 0); // whole batches age out
     CHECK(cs_rec_writer_records(w) >= 40);
     cs_rec_writer_close(w);
+}
+
+TEST_CASE("a flight window of records of every size keeps the newest ones, in order, whole")
+{
+    // The window is one buffer that wraps around: whatever the sizes, a fired file holds
+    // the newest records, oldest first, and the writer counts what the reader finds.
+    std::string path = "/tmp/cs-ring-" + std::to_string(getpid()) + ".csrec";
+    cs_rec_writer *w;
+    REQUIRE(cs_rec_writer_open_flight(path.c_str(), UINT64_MAX / 2, 8 * 1024, &w) == 0);
+    cs_rec_target t{};
+    t.pid = 7;
+    REQUIRE(cs_rec_encode_target(cs_rec_writer_begin(w), &t) == 0);
+    REQUIRE(cs_rec_writer_commit(w, 0, true) == 0);
+    const uint64_t n = 5000;
+    for (uint64_t i = 1; i <= n; i++) {
+        cs_rec_slice sl{i, 1, 1, i, "", 0, 0};
+        snprintf(sl.name, sizeof sl.name, "%.*s", (int)(i * 7919 % 60),
+                 std::string(60, 'x').c_str());
+        REQUIRE(cs_rec_encode_slice(cs_rec_writer_begin(w), &sl) == 0);
+        REQUIRE(cs_rec_writer_commit(w, i, false) == 0);
+        REQUIRE(cs_rec_writer_window_bytes(w) <= 8 * 1024 + 256);
+    }
+    uint64_t held = cs_rec_writer_records(w);
+    char why[256];
+    REQUIRE(cs_rec_writer_fire(w, why, sizeof why) == 0);
+    CHECK(cs_rec_writer_records(w) == held);
+    cs_rec_writer_close(w);
+    cs_recording r;
+    REQUIRE(cs_recording_load(path.c_str(), &r) == CS_REC_OK);
+    CHECK(r.nrecords == held);
+    REQUIRE(r.nslices > 40);
+    CHECK(r.nslices == held - 1); // and the target
+    for (size_t i = 0; i < r.nslices; i++) {
+        CHECK(r.slices[i].task_id == n - r.nslices + 1 + i); // the newest, oldest first
+        CHECK(strlen(r.slices[i].name) == r.slices[i].task_id * 7919 % 60);
+    }
+    cs_recording_free(&r);
+    unlink(path.c_str());
 }

@@ -14,6 +14,7 @@
 #include "model_tasks.h"
 #include "mono_clock.h"
 #include "recording_reader.h"
+#include "screens.h"
 #include "task_warnings.h"
 #include "term.h"
 #include "cs_sort.h"
@@ -616,6 +617,7 @@ int cs_replay_top(const char *path, uint64_t interval_ns, uint64_t duration_ns,
     if (ui.have_detail)
         cs_stall_release(&ui.detail);
     free(ui.task_detail);
+    cs_tasks_rows_free(&ui);
     fprintf(stderr, "coscope: replayed %s up to +%.1f s of %.1f s\n", path,
             (double)(r->vt - r->t_begin) / 1e9, (double)(r->t_end - r->t_begin) / 1e9);
     cs_replay_close(r);

@@ -83,8 +83,11 @@ int cs_cmd_report(int argc, char **argv)
             "report", optind < argc ? "one recording at a time%s" : "which recording? give FILE%s",
             "");
     const char *path = argv[optind];
+    /* Each record holds a task's totals so far: the latest will do. Only the timeline
+     * (chrome) draws every slice and wake; the others count them. */
+    unsigned flags = CS_REC_LOAD_LATEST_STATS | (fmt == FMT_CHROME ? 0 : CS_REC_LOAD_NO_EVENTS);
     struct cs_recording rec;
-    int st = cs_recording_load(path, &rec);
+    int st = cs_recording_load_opts(path, &rec, flags);
     if (st == -ENOMEM) {
         fprintf(stderr, "coscope: out of memory reading %s\n", path);
         cs_recording_free(&rec);

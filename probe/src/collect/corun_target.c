@@ -203,7 +203,7 @@ int cs_corun_find_symbol(int pid, const char *symbol, uint64_t *addr, char *modu
 /* ---- The table ----------------------------------------------------------------------- */
 
 /* Every offset the reader uses must lie inside its struct. */
-static bool offsets_fit(const uint32_t *offs, const uint8_t *widths, size_t n, uint32_t size)
+static bool offsets_fit(const uint32_t *offs, const uint16_t *widths, size_t n, uint32_t size)
 {
     for (size_t i = 0; i < n; i++)
         if ((uint64_t)offs[i] + widths[i] > size)
@@ -216,7 +216,7 @@ static bool table_layout_ok(const struct corun_debug *d)
     const struct corun_debug_loop_offsets *l = &d->loop;
     const struct corun_debug_task_offsets *t = &d->task;
     const struct corun_debug_stats_offsets *s = &d->stats;
-    const uint8_t H = (uint8_t)(8 * CORUN_HIST_BUCKETS);
+    const uint16_t H = (uint16_t)(8 * CORUN_HIST_BUCKETS); /* 256: wider than a byte */
     uint32_t lo[] = {l->id,
                      l->tid,
                      l->state,
@@ -233,7 +233,7 @@ static bool table_layout_ok(const struct corun_debug *d)
                      l->next_loop,
                      l->sched_hist,
                      l->iter_hist};
-    uint8_t lw[] = {8, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, H, H};
+    uint16_t lw[] = {8, 4, 4, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, H, H};
     uint32_t to[] = {t->id,
                      t->parent_id,
                      t->loop,
@@ -246,11 +246,13 @@ static bool table_layout_ok(const struct corun_debug *d)
                      t->created_ns,
                      t->next_task,
                      t->stats};
-    uint8_t tw[] = {8, 8, 8, 4, 4, 8, 8, 8, 8, 8, 8, 8};
+    uint16_t tw[] = {8, 8, 8, 4, 4, 8, 8, 8, 8, 8, 8, 8};
     uint32_t to2[] = {t->outcome, t->error}; /* version 2 */
-    uint8_t tw2[] = {4, 4};
+    uint16_t tw2[] = {4, 4};
+    uint32_t lmax[] = {d->loop_iter_max_ns}; /* appended to version 2; 0: absent */
+    uint16_t lmaxw[] = {8};
     uint32_t so[] = {s->polls, s->busy_ns, s->wakes, s->last_ready_ns, s->sched_hist, s->poll_hist};
-    uint8_t sw[] = {8, 8, 8, 8, H, H};
+    uint16_t sw[] = {8, 8, 8, 8, H, H};
     return d->pointer_size == 8 && d->hist_buckets == CORUN_HIST_BUCKETS &&
            l->size <= MAX_STRUCT_BYTES && t->size <= MAX_STRUCT_BYTES &&
            s->size <= MAX_STRUCT_BYTES && t->name_size >= 1 &&
@@ -258,6 +260,7 @@ static bool table_layout_ok(const struct corun_debug *d)
            offsets_fit(lo, lw, sizeof lo / sizeof lo[0], l->size) &&
            offsets_fit(to, tw, sizeof to / sizeof to[0], t->size) &&
            (d->version < 2 || offsets_fit(to2, tw2, 2, t->size)) &&
+           (!d->loop_iter_max_ns || offsets_fit(lmax, lmaxw, 1, l->size)) &&
            offsets_fit(so, sw, sizeof so / sizeof so[0], s->size);
 }
 
@@ -266,6 +269,8 @@ static bool table_layout_ok(const struct corun_debug *d)
 #define V1_TASK_OFFSETS_BYTES offsetof(struct corun_debug_task_offsets, outcome)
 #define V1_STATS_AT           (offsetof(struct corun_debug, task) + V1_TASK_OFFSETS_BYTES)
 #define V1_TABLE_BYTES        (V1_STATS_AT + sizeof(struct corun_debug_stats_offsets))
+/* Version 2 as first written, before loop_iter_max_ns was appended. */
+#define V2_TABLE_BYTES offsetof(struct corun_debug, loop_iter_max_ns)
 /* A table claiming more than this is corrupt (ours is ~200 bytes). */
 #define MAX_TABLE_BYTES 4096u
 
@@ -291,7 +296,7 @@ int cs_corun_parse_table(const void *raw, size_t len, struct corun_debug *out, c
                  d.version, CS_CORUN_MIN_VERSION, CS_CORUN_MAX_VERSION);
         return -EPROTO;
     }
-    size_t need = d.version == 1 ? V1_TABLE_BYTES : sizeof d;
+    size_t need = d.version == 1 ? V1_TABLE_BYTES : V2_TABLE_BYTES;
     if (d.size < need || len < need) {
         snprintf(why, why_len, "libcorun debug table too small (%u bytes for version %u)", d.size,
                  d.version);
@@ -302,7 +307,10 @@ int cs_corun_parse_table(const void *raw, size_t len, struct corun_debug *out, c
         memcpy(&d.stats, (const char *)raw + V1_STATS_AT, sizeof d.stats);
         d.task.outcome = d.task.error = 0; /* absent: read_task looks at the version */
     } else {
-        memcpy(&d, raw, sizeof d); /* a later minor layout may append more: ignored */
+        /* Fields appended within version 2 are there when the table is long enough; a
+         * later minor layout may append more: ignored. */
+        size_t have = d.size < len ? d.size : len;
+        memcpy(&d, raw, have < sizeof d ? have : sizeof d);
     }
     if (!table_layout_ok(&d)) {
         snprintf(why, why_len, "libcorun debug table describes a layout this coscope cannot read");
@@ -472,6 +480,9 @@ static void read_loop_fields(const struct cs_corun_target *t, const unsigned cha
     l->task_count = u64_at(b, o->task_count);
     memcpy(l->sched_hist, b + o->sched_hist, sizeof l->sched_hist);
     memcpy(l->iter_hist, b + o->iter_hist, sizeof l->iter_hist);
+    uint32_t max_at = t->table.loop_iter_max_ns;
+    l->iter_max_known = max_at != 0;
+    l->iter_max_ns = max_at ? u64_at(b, max_at) : 0;
 }
 
 /* Reads one loop and its task list. Retries (bounded) while the loop switches tasks under

@@ -196,6 +196,24 @@ int cs_stat_add(struct cs_stat *st, const struct cs_corun_snapshot *snap)
     return 0;
 }
 
+void cs_stat_forget_gone(struct cs_stat *st, int64_t seen_before_ns)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < st->ntasks; i++)
+        if (!st->tasks[i].gone || st->tasks[i].last_seen_ns >= seen_before_ns)
+            st->tasks[keep++] = st->tasks[i];
+    st->ntasks = keep;
+    /* The array shrinks too once mostly empty: a burst's peak is not kept for good. */
+    if (st->cap_tasks > 256 && st->ntasks < st->cap_tasks / 4) {
+        size_t cap = st->cap_tasks / 2;
+        struct cs_stat_task *nt = realloc(st->tasks, cap * sizeof *nt);
+        if (nt) {
+            st->tasks = nt;
+            st->cap_tasks = cap;
+        }
+    }
+}
+
 int cs_stat_add_long_slice(struct cs_stat *st, int tid, uint64_t task_id, const char *name,
                            uint64_t duration_ns)
 {

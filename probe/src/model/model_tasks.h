@@ -53,6 +53,10 @@ struct cs_corun_loop {
     uint64_t ready_count, task_count;
     uint64_t sched_hist[CS_TASK_HIST_BUCKETS];
     uint64_t iter_hist[CS_TASK_HIST_BUCKETS];
+    /* The longest iteration so far (iter_hist's last bucket has no upper bound); known
+     * from libcorun tables that carry it. */
+    bool iter_max_known;
+    uint64_t iter_max_ns;
     size_t ntasks;
     struct cs_task *tasks; /* in the loop's list order */
 };
@@ -127,6 +131,9 @@ struct cs_stat {
 void cs_stat_init(struct cs_stat *st, int pid);
 /* Folds one snapshot in. 0 or -ENOMEM. */
 int cs_stat_add(struct cs_stat *st, const struct cs_corun_snapshot *snap);
+/* Drops the tasks gone and last seen before `seen_before_ns`: a long session over short
+ * tasks (the recorder) keeps memory for the live ones only. */
+void cs_stat_forget_gone(struct cs_stat *st, int64_t seen_before_ns);
 /* Counts one long slice (corun:slice_long) of a task on the loop thread `tid`; a task no
  * snapshot saw (born and gone between two) is added with what the event says. */
 int cs_stat_add_long_slice(struct cs_stat *st, int tid, uint64_t task_id, const char *name,

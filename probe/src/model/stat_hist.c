@@ -24,7 +24,8 @@ static uint64_t top_bucket_bound_ns(const uint64_t *h)
     return 0;
 }
 
-/* A quantile is its bucket's upper bound, but never more than a largest value known. */
+/* A quantile is its bucket's upper bound, but never more than a largest value known; in
+ * the last bucket, which has no upper bound, it is that largest value. */
 static void figures(const uint64_t *h, const uint64_t *exact_max_ns, struct hist_figures *f)
 {
     f->count = cs_hist_total(h);
@@ -32,7 +33,8 @@ static void figures(const uint64_t *h, const uint64_t *exact_max_ns, struct hist
     f->max_ns = f->max_exact ? *exact_max_ns : top_bucket_bound_ns(h);
     for (int i = 0; i < 3; i++) {
         uint64_t v = cs_hist_quantile_ns(h, quantiles[i]);
-        f->p_ns[i] = f->max_exact && v > f->max_ns ? f->max_ns : v;
+        bool open = v == (1ull << (CS_TASK_HIST_BUCKETS - 1)) - 1;
+        f->p_ns[i] = f->max_exact && (v > f->max_ns || open) ? f->max_ns : v;
     }
 }
 

@@ -32,7 +32,8 @@ uint32_t cs_crc32(uint32_t crc, const void *data, size_t len)
 
 static void put(struct cs_rec_buf *b, const void *src, size_t n)
 {
-    if (b->oom)
+    /* Nothing to copy: `src` may be NULL (an unknown frame's missing name). */
+    if (b->oom || !n)
         return;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 256;

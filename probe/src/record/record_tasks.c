@@ -13,12 +13,23 @@
 struct known {
     uint64_t id;
     bool done;
+    int64_t done_ns; /* when `done` was set (CLOCK_MONOTONIC) */
 };
+
+/*
+ * A task ended this long ago is forgotten: its snapshot figures and its entry here. Late
+ * news of it (a ghost in a snapshot, an end event still in the ring buffer) comes within
+ * a few seconds (CS_TASK_FADE_NS); without forgetting, a target spawning thousands of
+ * short tasks a second grows the recorder without bound.
+ */
+#define FORGET_NS (15 * 1000000000ll)
 
 struct cs_rec_tasks {
     struct cs_stat stat;
     struct known *known; /* sorted by id */
     size_t nknown, cap_known;
+    size_t seen;       /* tasks ever entered in `known` */
+    int64_t pruned_ns; /* the last forgetting */
 };
 
 struct cs_rec_tasks *cs_rec_tasks_new(int pid)
@@ -40,7 +51,35 @@ void cs_rec_tasks_free(struct cs_rec_tasks *t)
 
 size_t cs_rec_tasks_seen(const struct cs_rec_tasks *t)
 {
-    return t->nknown;
+    return t->seen;
+}
+
+static void mark_done(struct known *k, int64_t now_ns)
+{
+    k->done = true;
+    k->done_ns = now_ns;
+}
+
+/* Forgets the tasks ended more than FORGET_NS before `now_ns` (at most once a second). */
+static void forget_ended(struct cs_rec_tasks *t, int64_t now_ns)
+{
+    if (now_ns - t->pruned_ns < 1000000000ll)
+        return;
+    t->pruned_ns = now_ns;
+    size_t keep = 0;
+    for (size_t i = 0; i < t->nknown; i++)
+        if (!t->known[i].done || now_ns - t->known[i].done_ns < FORGET_NS)
+            t->known[keep++] = t->known[i];
+    t->nknown = keep;
+    if (t->cap_known > 256 && t->nknown < t->cap_known / 4) {
+        size_t cap = t->cap_known / 2;
+        struct known *k = realloc(t->known, cap * sizeof *k);
+        if (k) {
+            t->known = k;
+            t->cap_known = cap;
+        }
+    }
+    cs_stat_forget_gone(&t->stat, now_ns - FORGET_NS);
 }
 
 /* The entry for `id`, inserted (done=false, *fresh=true) if absent; NULL if out of memory. */
@@ -62,6 +101,7 @@ static struct known *known_get(struct cs_rec_tasks *t, uint64_t id, bool *fresh)
     memmove(&t->known[lo + 1], &t->known[lo], (t->nknown - lo) * sizeof *t->known);
     t->nknown++;
     t->known[lo] = (struct known){.id = id};
+    t->seen++;
     *fresh = true;
     return &t->known[lo];
 }
@@ -148,13 +188,13 @@ int cs_rec_tasks_add(struct cs_rec_tasks *t, struct cs_rec_writer *w,
         if (!k)
             return -ENOMEM;
         if (fresh && s->gone) {
-            k->done = true; /* never seen alive by a snapshot: nothing to say */
+            mark_done(k, now); /* never seen alive by a snapshot: nothing to say */
             continue;
         }
         if (fresh)
             err = write_spawn(t, w, s, now);
         if (!err && s->gone && !k->done) {
-            k->done = true;
+            mark_done(k, now);
             err = write_task_stats(w, s, now); /* its last figures */
             struct cs_rec_task_done d = {.t_ns = now, .id = s->id};
             if (!err)
@@ -167,6 +207,7 @@ int cs_rec_tasks_add(struct cs_rec_tasks *t, struct cs_rec_writer *w,
     }
     for (size_t i = 0; stats && i < t->stat.nloops && !err; i++)
         err = write_loop_stats(w, &t->stat.loops[i], now);
+    forget_ended(t, (int64_t)now);
     return err;
 }
 
@@ -232,7 +273,7 @@ int cs_rec_tasks_ended(struct cs_rec_tasks *t, struct cs_rec_buf *b,
         return -ENOMEM;
     if (k->done)
         return 0;
-    k->done = true;
+    mark_done(k, (int64_t)e->head.start_ns);
     int n = 0;
     /* Born before the programs were attached and never in a snapshot: named at its end. */
     if (fresh && encode_spawn(b, e, 0) == 1)

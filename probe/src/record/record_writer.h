@@ -23,8 +23,8 @@ int cs_rec_writer_open(const char *path, struct cs_rec_writer **out, char *why, 
 
 /*
  * A flight recorder: nothing is written until cs_rec_writer_fire(). It keeps the records
- * of the last `window_ns` and at most `max_bytes` of them, counting ~24 bytes of
- * bookkeeping per record (the oldest go first), plus the sticky ones (target, loops)
+ * of the last `window_ns` in one buffer of `max_bytes` (entry headers included; the
+ * oldest go first), plus the sticky ones (target, loops)
  * which are always written.
  */
 int cs_rec_writer_open_flight(const char *path, uint64_t window_ns, size_t max_bytes,

@@ -107,8 +107,48 @@ static void *grow(void **arr, size_t *n, size_t *cap, size_t elem)
     return slot;
 }
 
+/* Task id -> index in r->task_stats (CS_REC_LOAD_LATEST_STATS): open addressing, id 0
+ * marks a free slot. */
+struct stats_index {
+    struct slot {
+        uint64_t id;
+        size_t at;
+    } * slots;
+    size_t cap, n;
+};
+
+static size_t *stats_index_find(struct stats_index *x, uint64_t id, bool *found)
+{
+    size_t mask = x->cap - 1, i = (size_t)(id * 0x9e3779b97f4a7c15ull) & mask;
+    while (x->slots[i].id && x->slots[i].id != id)
+        i = (i + 1) & mask;
+    *found = x->slots[i].id == id;
+    x->slots[i].id = id; /* the caller fills `at` when it was not found */
+    return &x->slots[i].at;
+}
+
+static bool stats_index_grow(struct stats_index *x)
+{
+    if (x->n * 2 < x->cap)
+        return true;
+    size_t cap = x->cap ? x->cap * 2 : 1024;
+    struct stats_index bigger = {calloc(cap, sizeof *bigger.slots), cap, x->n};
+    if (!bigger.slots)
+        return false;
+    for (size_t i = 0; i < x->cap; i++)
+        if (x->slots[i].id) {
+            bool found;
+            *stats_index_find(&bigger, x->slots[i].id, &found) = x->slots[i].at;
+        }
+    free(x->slots);
+    *x = bigger;
+    return true;
+}
+
 struct parse {
     struct cs_recording *r;
+    unsigned flags; /* CS_REC_LOAD_* */
+    struct stats_index stats_at;
     size_t cap_loops, cap_tasks, cap_slices, cap_wakes, cap_stalls, cap_ls, cap_ts, cap_trig;
     size_t cap_slow, cap_polls;
     struct cs_rec_task_done *dones;
@@ -176,6 +216,31 @@ static int parse_stall(struct cur *c, struct cs_stall *s)
     return 0;
 }
 
+/* A task's statistics: appended, or (CS_REC_LOAD_LATEST_STATS) in place of its earlier
+ * ones, each record holding the task's totals so far. 0 or -ENOMEM. */
+static int add_task_stats(struct parse *ps, const struct cs_rec_task_stats *ts)
+{
+    struct cs_recording *r = ps->r;
+    size_t *at = NULL;
+    if ((ps->flags & CS_REC_LOAD_LATEST_STATS) && ts->task_id) {
+        if (!stats_index_grow(&ps->stats_at))
+            return -ENOMEM;
+        bool found;
+        at = stats_index_find(&ps->stats_at, ts->task_id, &found);
+        if (found) {
+            r->task_stats[*at] = *ts;
+            return 0;
+        }
+        ps->stats_at.n++;
+        *at = r->ntask_stats;
+    }
+    struct cs_rec_task_stats *t = APPEND(ps, r->task_stats, r->ntask_stats, cap_ts);
+    if (!t)
+        return -ENOMEM;
+    *t = *ts;
+    return 0;
+}
+
 /* One record's payload. 0, -EINVAL (does not parse) or -ENOMEM. */
 static int parse_record(struct parse *ps, unsigned type, struct cur *c)
 {
@@ -232,6 +297,7 @@ static int parse_record(struct parse *ps, unsigned type, struct cur *c)
     }
     case CS_REC_SLICE: {
         struct cs_rec_slice s = {0};
+        struct cs_rec_slice *to;
         s.start_ns = get_u64(c);
         s.duration_ns = get_u64(c);
         s.tid = (int)get_u32(c);
@@ -243,23 +309,36 @@ static int parse_record(struct parse *ps, unsigned type, struct cur *c)
         }
         if (c->bad)
             break;
-        struct cs_rec_slice *to = s.flags & CS_REC_SLICE_POLL
-                                      ? APPEND(ps, r->polls, r->npolls, cap_polls)
-                                      : APPEND(ps, r->slices, r->nslices, cap_slices);
+        if (s.flags & CS_REC_SLICE_POLL)
+            r->polls_seen++;
+        else
+            r->slices_seen++;
+        if (ps->flags & CS_REC_LOAD_NO_EVENTS)
+            break;
+        to = s.flags & CS_REC_SLICE_POLL ? APPEND(ps, r->polls, r->npolls, cap_polls)
+                                         : APPEND(ps, r->slices, r->nslices, cap_slices);
         if (!to)
             return -ENOMEM;
         *to = s;
         break;
     }
     case CS_REC_WAKE: {
+        struct cs_rec_wake wk = {0};
+        wk.t_ns = get_u64(c);
+        wk.waker_id = get_u64(c);
+        wk.woken_id = get_u64(c);
+        if (!c->bad && c->end - c->p >= 4) /* added with record --polls */
+            wk.loop_tid = (int)get_u32(c);
+        if (c->bad)
+            break;
+        r->wakes_seen++;
+        r->wakes_from_loop += wk.waker_id == 0;
+        if (ps->flags & CS_REC_LOAD_NO_EVENTS)
+            break;
         struct cs_rec_wake *w = APPEND(ps, r->wakes, r->nwakes, cap_wakes);
         if (!w)
             return -ENOMEM;
-        w->t_ns = get_u64(c);
-        w->waker_id = get_u64(c);
-        w->woken_id = get_u64(c);
-        if (!c->bad && c->end - c->p >= 4) /* added with record --polls */
-            w->loop_tid = (int)get_u32(c);
+        *w = wk;
         break;
     }
     case CS_REC_STALL: {
@@ -275,9 +354,7 @@ static int parse_record(struct parse *ps, unsigned type, struct cur *c)
         break;
     }
     case CS_REC_LOOP_STATS: {
-        struct cs_rec_loop_stats *l = APPEND(ps, r->loop_stats, r->nloop_stats, cap_ls);
-        if (!l)
-            return -ENOMEM;
+        struct cs_rec_loop_stats ls = {0}, *l = &ls;
         l->t_ns = get_u64(c);
         l->loop_id = get_u64(c);
         l->tid = (int)get_u32(c);
@@ -289,12 +366,20 @@ static int parse_record(struct parse *ps, unsigned type, struct cur *c)
             return -EINVAL;
         get_hist(c, l->sched_hist, l->nbuckets);
         get_hist(c, l->iter_hist, l->nbuckets);
+        if (c->bad)
+            break;
+        struct cs_rec_loop_stats *to = NULL;
+        if (ps->flags & CS_REC_LOAD_LATEST_STATS) /* a loop's latest holds its totals */
+            for (size_t i = 0; i < r->nloop_stats && !to; i++)
+                if (r->loop_stats[i].tid == ls.tid && r->loop_stats[i].loop_id == ls.loop_id)
+                    to = &r->loop_stats[i];
+        if (!to && !(to = APPEND(ps, r->loop_stats, r->nloop_stats, cap_ls)))
+            return -ENOMEM;
+        *to = ls;
         break;
     }
     case CS_REC_TASK_STATS: {
-        struct cs_rec_task_stats *t = APPEND(ps, r->task_stats, r->ntask_stats, cap_ts);
-        if (!t)
-            return -ENOMEM;
+        struct cs_rec_task_stats ts = {0}, *t = &ts;
         t->t_ns = get_u64(c);
         t->task_id = get_u64(c);
         t->loop_id = get_u64(c);
@@ -309,7 +394,9 @@ static int parse_record(struct parse *ps, unsigned type, struct cur *c)
             t->state = get_u32(c);
             t->wait_reason = get_u32(c);
         }
-        break;
+        if (c->bad)
+            break;
+        return add_task_stats(ps, &ts);
     }
     case CS_REC_LOST:
         r->lost.t_ns = get_u64(c);
@@ -443,9 +530,9 @@ static int verdict(struct cs_recording *r, enum cs_rec_status st, uint64_t offse
     return st;
 }
 
-int cs_recording_parse(const uint8_t *data, size_t len, struct cs_recording *r)
+/* The 16-byte header: CS_REC_OK or the verdict (NOT_RECORDING, TRUNCATED, BAD_VERSION). */
+static int check_header(const uint8_t *data, size_t len, struct cs_recording *r)
 {
-    memset(r, 0, sizeof *r);
     if (len < CS_REC_MAGIC_LEN || memcmp(data, CS_REC_MAGIC, CS_REC_MAGIC_LEN))
         return verdict(r, CS_REC_NOT_RECORDING, 0, "");
     if (len < CS_REC_HEADER_LEN)
@@ -454,58 +541,126 @@ int cs_recording_parse(const uint8_t *data, size_t len, struct cs_recording *r)
     r->version = get_u32(&hc);
     if (r->version != CS_REC_VERSION)
         return verdict(r, CS_REC_BAD_VERSION, CS_REC_MAGIC_LEN, "");
+    r->valid_bytes = CS_REC_HEADER_LEN;
+    return CS_REC_OK;
+}
 
-    struct parse ps = {.r = r};
+/*
+ * A record's head (8 bytes at `head`): its payload length, or a verdict (CORRUPT) through
+ * *rc. Returns false when the record cannot be read.
+ */
+static bool check_head(const uint8_t *head, uint64_t off, struct cs_recording *r, unsigned *type,
+                       uint32_t *plen, int *rc)
+{
+    struct cur c = {head, head + CS_REC_HEAD_LEN, false};
+    *type = get_u16(&c);
+    (void)get_u16(&c); /* flags, reserved: version 1 writes 0 and reads any */
+    *plen = get_u32(&c);
+    if (*plen > CS_REC_MAX_PAYLOAD || *type == 0) {
+        *rc = verdict(r, CS_REC_CORRUPT, off, *type ? "impossible length" : "type 0");
+        return false;
+    }
+    return true;
+}
+
+/* One whole record (head, payload, CRC: `rec`) at `off`: 0 when read, else the verdict or
+ * -ENOMEM. */
+static int take_record(struct parse *ps, const uint8_t *rec, unsigned type, uint32_t plen,
+                       uint64_t off)
+{
+    struct cs_recording *r = ps->r;
+    struct cur tail = {rec + CS_REC_HEAD_LEN + plen, rec + CS_REC_HEAD_LEN + plen + CS_REC_CRC_LEN,
+                       false};
+    uint32_t crc = get_u32(&tail);
+    if (crc != cs_crc32(0, rec, CS_REC_HEAD_LEN + plen))
+        return verdict(r, CS_REC_CORRUPT, off, "bad CRC");
+    struct cur c = {rec + CS_REC_HEAD_LEN, rec + CS_REC_HEAD_LEN + plen, false};
+    int err = parse_record(ps, type, &c);
+    if (err == -ENOMEM)
+        return -ENOMEM;
+    if (err)
+        return verdict(r, CS_REC_CORRUPT, off, "a field runs past the record's end");
+    r->nrecords++;
+    r->valid_bytes = off + CS_REC_HEAD_LEN + plen + CS_REC_CRC_LEN;
+    return 0;
+}
+
+static void finish(struct parse *ps)
+{
+    finish_tasks(ps);
+    name_polls(ps->r);
+    free(ps->dones);
+    free(ps->stats_at.slots);
+}
+
+int cs_recording_parse_opts(const uint8_t *data, size_t len, struct cs_recording *r, unsigned flags)
+{
+    memset(r, 0, sizeof *r);
+    int rc = check_header(data, len, r);
+    if (rc != CS_REC_OK)
+        return rc;
+    struct parse ps = {.r = r, .flags = flags};
     size_t off = CS_REC_HEADER_LEN;
-    int rc = CS_REC_OK;
-    r->valid_bytes = off;
     while (off < len) {
         size_t left = len - off;
         if (left < CS_REC_HEAD_LEN) {
             rc = verdict(r, CS_REC_TRUNCATED, off, "");
             break;
         }
-        struct cur head = {data + off, data + off + CS_REC_HEAD_LEN, false};
-        unsigned type = get_u16(&head);
-        unsigned flags = get_u16(&head);
-        uint32_t plen = get_u32(&head);
-        if (plen > CS_REC_MAX_PAYLOAD || type == 0) {
-            rc = verdict(r, CS_REC_CORRUPT, off, type ? "impossible length" : "type 0");
+        unsigned type;
+        uint32_t plen;
+        if (!check_head(data + off, off, r, &type, &plen, &rc))
             break;
-        }
         if (left < CS_REC_HEAD_LEN + (size_t)plen + CS_REC_CRC_LEN) {
             rc = verdict(r, CS_REC_TRUNCATED, off, "");
             break;
         }
-        struct cur tail = {data + off + CS_REC_HEAD_LEN + plen,
-                           data + off + CS_REC_HEAD_LEN + plen + CS_REC_CRC_LEN, false};
-        uint32_t crc = get_u32(&tail);
-        if (crc != cs_crc32(0, data + off, CS_REC_HEAD_LEN + plen)) {
-            rc = verdict(r, CS_REC_CORRUPT, off, "bad CRC");
+        rc = take_record(&ps, data + off, type, plen, off);
+        if (rc)
             break;
-        }
-        (void)flags; /* reserved: version 1 writes 0 and reads any */
-        struct cur c = {data + off + CS_REC_HEAD_LEN, data + off + CS_REC_HEAD_LEN + plen, false};
-        int err = parse_record(&ps, type, &c);
-        if (err == -ENOMEM) {
-            rc = -ENOMEM;
-            break;
-        }
-        if (err) {
-            rc = verdict(r, CS_REC_CORRUPT, off, "a field runs past the record's end");
-            break;
-        }
-        r->nrecords++;
         off += CS_REC_HEAD_LEN + plen + CS_REC_CRC_LEN;
-        r->valid_bytes = off;
     }
-    finish_tasks(&ps);
-    name_polls(r);
-    free(ps.dones);
+    finish(&ps);
     return rc;
 }
 
-int cs_recording_load(const char *path, struct cs_recording *r)
+int cs_recording_parse(const uint8_t *data, size_t len, struct cs_recording *r)
+{
+    return cs_recording_parse_opts(data, len, r, 0);
+}
+
+/* The file through a fixed buffer: records are small, a read(2) each would be slow. */
+struct in {
+    int fd;
+    size_t pos, len;
+    uint8_t buf[64 * 1024];
+};
+
+/* Reads up to n bytes (fewer only at the end of the file); -errno on a read error. */
+static ssize_t read_full(struct in *f, uint8_t *p, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        if (f->pos == f->len) {
+            ssize_t k = read(f->fd, f->buf, sizeof f->buf);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k < 0)
+                return -errno;
+            if (k == 0)
+                break;
+            f->pos = 0;
+            f->len = (size_t)k;
+        }
+        size_t k = f->len - f->pos < n - got ? f->len - f->pos : n - got;
+        memcpy(p + got, f->buf + f->pos, k);
+        f->pos += k;
+        got += k;
+    }
+    return (ssize_t)got;
+}
+
+int cs_recording_load_opts(const char *path, struct cs_recording *r, unsigned flags)
 {
     memset(r, 0, sizeof *r);
     char why[200];
@@ -518,24 +673,83 @@ int cs_recording_load(const char *path, struct cs_recording *r)
             close(fd);
         return verdict(r, CS_REC_IO_ERROR, 0, why);
     }
-    size_t size = (size_t)st.st_size, got = 0;
-    uint8_t *buf = malloc(size ? size : 1);
-    if (!buf) {
+    /* The header first: a file that is not a recording is refused before anything more
+     * is read. Then one record at a time, so memory holds the largest record, never the
+     * file (a file still being written may grow: what was there is read). */
+    struct in *f = malloc(sizeof *f);
+    if (!f) {
         close(fd);
         return -ENOMEM;
     }
-    while (got < size) { /* a file still being written may grow: read what was there */
-        ssize_t n = read(fd, buf + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
+    f->fd = fd;
+    f->pos = f->len = 0;
+    uint8_t header[CS_REC_HEADER_LEN];
+    ssize_t n = read_full(f, header, sizeof header);
+    int rc = n < 0 ? verdict(r, CS_REC_IO_ERROR, 0, strerror((int)-n))
+                   : check_header(header, (size_t)n, r);
+    if (rc != CS_REC_OK) {
+        free(f);
+        close(fd);
+        return rc;
     }
-    close(fd);
-    int rc = cs_recording_parse(buf, got, r);
+    struct parse ps = {.r = r, .flags = flags};
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    uint64_t off = CS_REC_HEADER_LEN;
+    for (;;) {
+        uint8_t head[CS_REC_HEAD_LEN];
+        n = read_full(f, head, sizeof head);
+        if (n == 0)
+            break;
+        if (n < 0) {
+            snprintf(why, sizeof why, "reading %.150s: %s", path, strerror((int)-n));
+            rc = verdict(r, CS_REC_IO_ERROR, off, why);
+            break;
+        }
+        if ((size_t)n < sizeof head) {
+            rc = verdict(r, CS_REC_TRUNCATED, off, "");
+            break;
+        }
+        unsigned type;
+        uint32_t plen;
+        if (!check_head(head, off, r, &type, &plen, &rc))
+            break;
+        size_t whole = CS_REC_HEAD_LEN + (size_t)plen + CS_REC_CRC_LEN;
+        if (whole > cap) {
+            uint8_t *b = realloc(buf, whole);
+            if (!b) {
+                rc = -ENOMEM;
+                break;
+            }
+            buf = b;
+            cap = whole;
+        }
+        memcpy(buf, head, sizeof head);
+        n = read_full(f, buf + CS_REC_HEAD_LEN, whole - CS_REC_HEAD_LEN);
+        if (n < 0) {
+            snprintf(why, sizeof why, "reading %.150s: %s", path, strerror((int)-n));
+            rc = verdict(r, CS_REC_IO_ERROR, off, why);
+            break;
+        }
+        if ((size_t)n < whole - CS_REC_HEAD_LEN) {
+            rc = verdict(r, CS_REC_TRUNCATED, off, "");
+            break;
+        }
+        rc = take_record(&ps, buf, type, plen, off);
+        if (rc)
+            break;
+        off += whole;
+    }
     free(buf);
+    free(f);
+    close(fd);
+    finish(&ps);
     return rc;
+}
+
+int cs_recording_load(const char *path, struct cs_recording *r)
+{
+    return cs_recording_load_opts(path, r, 0);
 }
 
 void cs_recording_free(struct cs_recording *r)

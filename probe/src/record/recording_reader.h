@@ -39,6 +39,9 @@ struct cs_recording {
     size_t nloops;
     struct cs_rec_task *tasks; /* sorted by id */
     size_t ntasks;
+    /* Every SLICE, poll and WAKE record counted, kept or not (CS_REC_LOAD_NO_EVENTS). */
+    uint64_t slices_seen, polls_seen, wakes_seen;
+    uint64_t wakes_from_loop;    /* wakes with waker 0: a timer, an fd, a post */
     struct cs_rec_slice *slices; /* long slices (flags 0) */
     size_t nslices;
     struct cs_rec_slice *polls; /* every poll (record --polls: CS_REC_SLICE_POLL) */
@@ -75,8 +78,24 @@ struct cs_recording {
  */
 int cs_recording_parse(const uint8_t *data, size_t len, struct cs_recording *r);
 
-/* Reads and parses a file (CS_REC_IO_ERROR if it cannot be read). */
+/*
+ * Reads and parses a file (CS_REC_IO_ERROR if it cannot be read). The 16-byte header is
+ * checked before anything more is read; then one record at a time, so the reader's own
+ * buffer holds the largest record, never the file.
+ */
 int cs_recording_load(const char *path, struct cs_recording *r);
+
+/* What a reader that only summarizes may leave out (report, but for its timelines). */
+enum cs_rec_load_flags {
+    /* Only the latest TASK_STATS of each task and LOOP_STATS of each loop (each holds the
+     * totals so far): memory grows with the tasks, not with the snapshots. */
+    CS_REC_LOAD_LATEST_STATS = 1u << 0,
+    /* SLICE and WAKE records counted (slices_seen, polls_seen, wakes_seen), not kept. */
+    CS_REC_LOAD_NO_EVENTS = 1u << 1,
+};
+int cs_recording_load_opts(const char *path, struct cs_recording *r, unsigned flags);
+int cs_recording_parse_opts(const uint8_t *data, size_t len, struct cs_recording *r,
+                            unsigned flags);
 
 void cs_recording_free(struct cs_recording *r);
 

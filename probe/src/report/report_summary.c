@@ -224,10 +224,9 @@ int cs_report_build(struct cs_report *r, const struct cs_recording *rec)
     if (!r->t0_ns && rec->nstalls) /* no TARGET record: count from the first stall */
         r->t0_ns = rec->stalls[0].start_ns;
     r->duration_ns = end > r->t0_ns ? end - r->t0_ns : 0;
-    r->polls = rec->npolls;
-    r->wakes = rec->nwakes;
-    for (size_t i = 0; i < rec->nwakes; i++)
-        r->wakes_by_loop += rec->wakes[i].waker_id == 0;
+    r->polls = rec->polls_seen;
+    r->wakes = rec->wakes_seen;
+    r->wakes_by_loop = rec->wakes_from_loop;
     r->nstalls = rec->nstalls;
     if (r->nstalls) {
         r->by_duration = malloc(r->nstalls * sizeof *r->by_duration);

@@ -19,6 +19,23 @@ static void hist_delta(const uint64_t *last, const uint64_t *base, uint64_t *out
         out[k] = delta(last[k], base ? base[k] : 0);
 }
 
+/*
+ * The longest iteration of the session, when the runtime keeps it: exact if it was set
+ * during the session; otherwise, when the longest ones fell in the histogram's last
+ * bucket (over 2^30 ns, no upper bound), the runtime's maximum bounds them. False: the
+ * bucket bounds say enough.
+ */
+static bool iter_max_ns(const struct cs_stat_loop *l, const uint64_t *h, uint64_t *max_ns)
+{
+    if (!l->last.iter_max_known || !cs_hist_total(h))
+        return false;
+    if (l->last.iter_max_ns > l->base.iter_max_ns || h[CS_TASK_HIST_BUCKETS - 1]) {
+        *max_ns = l->last.iter_max_ns;
+        return true;
+    }
+    return false;
+}
+
 static int64_t alive_ns(const struct cs_stat *st, const struct cs_stat_task *t)
 {
     if (!t->created_ns)
@@ -76,7 +93,11 @@ void cs_stat_write_text(FILE *out, const struct cs_stat *st)
         hist_delta(l->last.sched_hist, l->base.sched_hist, h);
         cs_stat_hist_text(out, "sched latency", h);
         hist_delta(l->last.iter_hist, l->base.iter_hist, h);
-        cs_stat_hist_text(out, "iteration", h);
+        uint64_t mx;
+        if (iter_max_ns(l, h, &mx))
+            cs_stat_hist_text_max(out, "iteration", h, mx, "");
+        else
+            cs_stat_hist_text(out, "iteration", h);
         fprintf(out, "  %-16s %6s %8s %9s %8s %9s %9s %9s %6s\n", "TASK", "ID", "POLLS", "BUSY",
                 "WAKES", "SCHED p50", "SCHED p99", "ALIVE", "LONG");
         for (size_t j = 0; j < st->ntasks; j++) {
@@ -168,7 +189,15 @@ void cs_stat_write_json(FILE *out, const struct cs_stat *st)
         hist_delta(l->last.sched_hist, l->base.sched_hist, h);
         cs_stat_hist_json(&w, "sched_latency", h);
         hist_delta(l->last.iter_hist, l->base.iter_hist, h);
-        cs_stat_hist_json(&w, "iteration", h);
+        uint64_t mx;
+        if (iter_max_ns(l, h, &mx)) {
+            cs_json_key(&w, "iteration");
+            cs_json_begin_object(&w);
+            cs_stat_hist_json_members_max(&w, h, mx);
+            cs_json_end_object(&w);
+        } else {
+            cs_stat_hist_json(&w, "iteration", h);
+        }
         cs_json_end_object(&w);
     }
     cs_json_end_array(&w);
