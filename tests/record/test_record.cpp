@@ -194,6 +194,46 @@ TEST_CASE("report --format pprof is read by go tool pprof: stall count, time, st
     run_command("rm -rf " + tmp_path("pprof-home"));
 }
 
+TEST_CASE("stalls --pprof writes a profile go tool pprof reads: top function and traces")
+{
+    std::string prof = tmp_path("live-stalls.pb.gz");
+    std::string port = std::to_string(20000 + (getpid() + 7) % 20000);
+    auto run = run_command(coscope + " stalls -t 80ms --pprof " + prof + " -- " + stallgen +
+                           " --port " + port + " --every 500ms --count 2 --stalls cpu:150ms");
+    INFO(run.out << run.err);
+    REQUIRE(run.status == 0);
+    std::string pprof = "HOME=" + tmp_path("pprof-home-live") + " go tool pprof ";
+    auto top = run_command(pprof + "-top -sample_index=stalled " + prof);
+    INFO(top.out << top.err);
+    REQUIRE(top.status == 0);
+    // -top's first row after the "flat  flat%" header is the function with most stalled time.
+    std::istringstream lines(top.out);
+    std::string line, first;
+    bool header = false;
+    while (std::getline(lines, line)) {
+        if (header) {
+            first = line;
+            break;
+        }
+        header = line.find("flat%") != std::string::npos;
+    }
+    CHECK(first.find("stall_cpu_burn") != std::string::npos);
+    auto traces = run_command(pprof + "-traces " + prof);
+    INFO(traces.out << traces.err);
+    REQUIRE(traces.status == 0);
+    CHECK(traces.out.find("cause:  CPU") != std::string::npos);
+    CHECK(traces.out.find("stall_task") != std::string::npos);
+    unlink(prof.c_str());
+    run_command("rm -rf " + tmp_path("pprof-home-live"));
+}
+
+TEST_CASE("stalls --pprof into a path that cannot be created fails before attaching")
+{
+    auto r = run_command(coscope + " stalls -p 1 --pprof /nonexistent-dir/x.pb.gz");
+    CHECK(r.status == 2);
+    CHECK(r.err.find("cannot create /nonexistent-dir/x.pb.gz") != std::string::npos);
+}
+
 TEST_CASE("a truncated recording reports its whole records and warns")
 {
     auto &rec = the_recording();
