@@ -152,6 +152,14 @@ TEST_CASE("folded stacks parse and add up to the recorded stall time")
     CHECK(drawing.rfind("<?xml", 0) == 0);
     CHECK(drawing.find("stall_blocking_sleep") != std::string::npos);
     CHECK(drawing.find("</svg>") != std::string::npos);
+    // Well-formed XML, its zoom/reset/search script inside, no URL to fetch anything from.
+    std::istringstream svg_check(py("svg " + svg));
+    long frames = 0;
+    std::string has_search, has_reset;
+    svg_check >> frames >> has_search >> has_reset;
+    CHECK(frames > 3);
+    CHECK(has_search == "True");
+    CHECK(has_reset == "True");
     unlink(json.c_str());
     unlink(folded.c_str());
     unlink(svg.c_str());
