@@ -194,7 +194,7 @@ TEST_CASE("compare exits 2 on bad input with one clear line")
         {base + " " + base + " --max-regress p99=lots", "bad limit 'lots'"},
         {base + " " + base + " --max-regress p99=+5KiB", "cannot convert KiB"},
         {base, "expected two files"},
-        {base + " " + base + " " + base, "expected two files"},
+        {base + " -- " + d.write("bad.json", "{"), "not valid JSON"},
         {base + " " + base + " --bogus", "unknown or incomplete option"},
     };
     for (const bad_case &c : cases) {
@@ -206,6 +206,43 @@ TEST_CASE("compare exits 2 on bad input with one clear line")
         CHECK(r.err.rfind("coscope compare: ", 0) == 0);
         // Exactly one line.
         CHECK(r.err.find('\n') == r.err.size() - 1);
+    }
+}
+
+TEST_CASE("several baselines: only a change outside their spread plus the limit fails")
+{
+    scratch_dir d;
+    // Three runs of the same code: p99 100, 130, 110 us (mean 113.3); rps 90000, 80000, 85000.
+    std::string b1 = d.write("b1.json", metrics_json(100, 90000, 0)),
+                b2 = d.write("b2.json", metrics_json(130, 80000, 0)),
+                b3 = d.write("b3.json", metrics_json(110, 85000, 0));
+    std::string bases = b1 + " " + b2 + " " + b3;
+    SECTION("inside the spread: 125 us would fail against b1 alone, not against all three")
+    {
+        std::string cur = d.write("new.json", metrics_json(125, 82000, 0));
+        CHECK(compare(b1 + " " + cur).status == 1);
+        command_result r = compare(bases + " -- " + cur);
+        INFO(r.out << r.err);
+        CHECK(r.status == 0);
+        CHECK(r.out.find("base: coscope-bench") != std::string::npos);
+    }
+    SECTION("outside the spread by more than the limit (10% of the mean): fails")
+    {
+        // worst baseline 130 + 11.33 allowed = 141.3; 145 breaks it.
+        std::string cur = d.write("new.json", metrics_json(145, 85000, 0));
+        command_result r = compare(bases + " -- " + cur);
+        INFO(r.out << r.err);
+        CHECK(r.status == 1);
+        size_t row = r.out.find("echo.corun-echo.p99");
+        REQUIRE(row != std::string::npos);
+        std::string line = r.out.substr(row, r.out.find('\n', row) - row);
+        CHECK(line.find("113.333") != std::string::npos); // the baselines' mean
+        CHECK(line.find("REGRESSED") != std::string::npos);
+    }
+    SECTION("throughput under the lowest baseline by more than the limit fails")
+    {
+        std::string cur = d.write("new.json", metrics_json(110, 70000, 0));
+        CHECK(compare(bases + " " + cur).status == 1); // "--" is optional
     }
 }
 
