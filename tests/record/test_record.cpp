@@ -334,6 +334,15 @@ TEST_CASE("coscope compare holds a report against itself, and fails on one more 
     auto same = run_command(coscope + " compare " + base + " " + base);
     INFO(same.out << same.err);
     CHECK(same.status == 0);
+    // The rates over watched loop time are there, and agree with the count and the time.
+    auto rates = run_command(
+        "python3 -c \"import json;d=json.load(open('" + base +
+        "'));m=d['metrics'];l=max(len(d.get('loops',[])),1);"
+        "print(m['stall_rate']['value']>0,m['stalled_pct']['value']>0,"
+        "m['stall_rate']['unit'],round(m['stalled_pct']['value']/100*"
+        "m['stalls']['value']/m['stall_rate']['value']*1e9/m['stalled_time']['value'],2))\"");
+    INFO(rates.err);
+    CHECK(rates.out == "True True 1/s 1.0\n");
     auto doctored = run_command("python3 -c \"import json;d=json.load(open('" + base +
                                 "'));d['metrics']['stalls']['value']+=1;json.dump(d,open('" +
                                 worse + "','w'))\"");
