@@ -246,6 +246,25 @@ TEST_CASE("several baselines: only a change outside their spread plus the limit 
     }
 }
 
+TEST_CASE("a percentile of too few samples gets no verdict")
+{
+    scratch_dir d;
+    auto file = [&](const char *name, double p99, int samples) {
+        return d.write(name, "{\"kind\": \"coscope-report\", \"metrics_version\": 1, "
+                             "\"metrics\": {\"loop.0.iteration.p99\": {\"value\": " +
+                                 std::to_string(p99) + ", \"unit\": \"ns\", \"samples\": " +
+                                 std::to_string(samples) + "}}}");
+    };
+    // p99 needs 10 / 0.01 = 1000 samples: 50 is too few, whatever the change.
+    command_result few = compare(file("b.json", 100, 50) + " " + file("n.json", 400, 50));
+    INFO(few.out << few.err);
+    CHECK(few.status == 0);
+    CHECK(few.out.find("not enough samples") != std::string::npos);
+    command_result many = compare(file("b2.json", 100, 5000) + " " + file("n2.json", 400, 5000));
+    INFO(many.out << many.err);
+    CHECK(many.status == 1);
+}
+
 TEST_CASE("the committed bench baseline is a metrics file that compares clean with itself")
 {
     const char *root = std::getenv("COSCOPE_SOURCE_ROOT");

@@ -193,6 +193,7 @@ struct metric {
     const char *unit; /* "" when none */
     bool higher_better;
     const char *limit; /* the file's suggested limit, or NULL */
+    double samples;    /* how many samples a percentile stands on; < 0 when not given */
 };
 
 struct metrics_file {
@@ -214,6 +215,9 @@ static int load_metric(struct metrics_file *f, const char *name, const struct cs
     const struct cs_jv *unit = cs_jv_get(v, "unit");
     const struct cs_jv *better = cs_jv_get(v, "better");
     const struct cs_jv *limit = cs_jv_get(v, "limit");
+    const struct cs_jv *samples = cs_jv_get(v, "samples");
+    if (samples && (samples->type != CS_JV_NUMBER || samples->u.number < 0))
+        return bad_input("%s: metric \"%s\": \"samples\" must be a number >= 0", f->path, name);
     if (!value || value->type != CS_JV_NUMBER)
         return bad_input("%s: metric \"%s\" has no numeric \"value\"", f->path, name);
     if (unit && unit->type != CS_JV_STRING)
@@ -234,6 +238,7 @@ static int load_metric(struct metrics_file *f, const char *name, const struct cs
         .unit = unit ? unit->u.string.chars : "",
         .higher_better = better && strcmp(better->u.string.chars, "higher") == 0,
         .limit = limit ? limit->u.string.chars : NULL,
+        .samples = samples ? samples->u.number : -1,
     };
     return 0;
 }
@@ -324,8 +329,24 @@ enum verdict {
     VERDICT_REGRESSED,
     VERDICT_IMPROVED,
     VERDICT_ONLY_BASE,
-    VERDICT_ONLY_NEW
+    VERDICT_ONLY_NEW,
+    VERDICT_FEW_SAMPLES
 };
+
+/* A percentile pNN (the name's last part) of fewer than 10 / (1 - NN%) samples rests on
+ * fewer than 10 samples above it: one more or less moves it, so no verdict is given. */
+static bool too_few_samples(const struct metric *m)
+{
+    const char *last = strrchr(m->name, '.');
+    last = last ? last + 1 : m->name;
+    char *end;
+    if (m->samples < 0 || last[0] != 'p')
+        return false;
+    double q = strtod(last + 1, &end) / 100.0;
+    if (*end || end == last + 1 || q <= 0 || q >= 1)
+        return false;
+    return m->samples < 10.0 / (1.0 - q);
+}
 
 static const char *verdict_name(enum verdict v)
 {
@@ -340,6 +361,8 @@ static const char *verdict_name(enum verdict v)
         return "only in base";
     case VERDICT_ONLY_NEW:
         return "only in new";
+    case VERDICT_FEW_SAMPLES:
+        return "not enough samples";
     }
     return "?";
 }
@@ -479,6 +502,8 @@ static int compare_files(const struct metrics_file *bases, size_t nbases,
         enum verdict v;
         if (judge(b, b->higher_better ? lo : hi, b->higher_better ? hi : lo, n->value, l, &v))
             return CS_EXIT_USAGE;
+        if (l->kind != LIMIT_OFF && (too_few_samples(&base->metrics[i]) || too_few_samples(n)))
+            v = VERDICT_FEW_SAMPLES;
         format_value(n->value, nv, sizeof nv);
         format_delta(b->value, n->value, delta, sizeof delta);
         print_row(name_w, b->name, b->unit, bv, nv, delta, l->text, verdict_name(v));

@@ -279,8 +279,15 @@ static void write_metrics(struct cs_json *w, const struct cs_report *r)
         metric(w, name, l->stalls, "count", NULL);
         if (!l->has_stats)
             continue;
+        /* With its sample count: compare gives no verdict on a p99 of too few samples. */
         snprintf(name, sizeof name, "loop.%zu.iteration.p99", i);
-        metric(w, name, l->iter_p99_ns, "ns", NULL);
+        cs_json_key(w, name);
+        cs_json_begin_object(w);
+        cs_json_kv_uint(w, "value", l->iter_p99_ns);
+        cs_json_kv_string(w, "unit", "ns");
+        cs_json_kv_string(w, "better", "lower");
+        cs_json_kv_uint(w, "samples", l->iterations);
+        cs_json_end_object(w);
         if (l->engine)
             continue;
         snprintf(name, sizeof name, "loop.%zu.sched_latency.p50", i);
