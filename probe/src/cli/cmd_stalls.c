@@ -120,43 +120,11 @@ static int on_option(int opt, const char *arg, void *ctx)
     return CS_EXIT_USAGE;
 }
 
-static uint64_t cs_now_ns(clockid_t clk)
+static uint64_t now_ns(clockid_t clk)
 {
     struct timespec ts;
     clock_gettime(clk, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* The stalls the model kept (its most recent ones), as report --format pprof writes a
- * recording's; closes `f`. 0, or -1 with errno set. */
-static int write_pprof(FILE *f, const struct cs_model *model, int pid, uint64_t wall_ns,
-                       uint64_t duration_ns)
-{
-    size_t n = cs_model_recent_count(model);
-    const struct cs_stall **stalls = calloc(n ? n : 1, sizeof *stalls);
-    char exe[4096] = "", link[64];
-    snprintf(link, sizeof link, "/proc/%d/exe", pid);
-    ssize_t len = readlink(link, exe, sizeof exe - 1);
-    exe[len > 0 ? len : 0] = '\0';
-    int err = -ENOMEM;
-    if (stalls) {
-        for (size_t i = 0; i < n; i++)
-            stalls[i] = cs_model_recent(model, i);
-        const struct cs_pprof_input in = {
-            .stalls = stalls,
-            .nstalls = n,
-            .exe = exe,
-            .time_ns = wall_ns,
-            .duration_ns = duration_ns,
-        };
-        err = cs_pprof_write(f, &in);
-        free(stalls);
-    }
-    if (fclose(f) && !err)
-        err = -EIO;
-    if (err)
-        errno = -err;
-    return err ? -1 : 0;
 }
 
 int cs_cmd_stalls(int argc, char **argv)
@@ -234,7 +202,7 @@ int cs_cmd_stalls(int argc, char **argv)
 
     cs_target_catch_stop();
 
-    uint64_t run_start = cs_now_ns(CLOCK_MONOTONIC), run_wall = cs_now_ns(CLOCK_REALTIME);
+    uint64_t run_start = now_ns(CLOCK_MONOTONIC), run_wall = now_ns(CLOCK_REALTIME);
     err = cs_session_run(sess, to.duration_ns, POLL_MS, &cs_stop_requested);
     if (err) {
         fprintf(stderr, "coscope: reading BPF events: %s\n", strerror(-err));
@@ -245,8 +213,8 @@ int cs_cmd_stalls(int argc, char **argv)
         cs_summary_write_json(stdout, model);
     else
         cs_summary_write_text(stdout, model);
-    if (pprof &&
-        write_pprof(pprof, model, to.pid, run_wall, cs_now_ns(CLOCK_MONOTONIC) - run_start) != 0) {
+    if (pprof && cs_pprof_write_model(pprof, model, to.pid, run_wall,
+                                      now_ns(CLOCK_MONOTONIC) - run_start) != 0) {
         fprintf(stderr, "coscope: cannot write %s: %s\n", args.pprof, strerror(errno));
         rc = CS_EXIT_FAILURE;
     }

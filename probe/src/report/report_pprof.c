@@ -7,6 +7,8 @@
  * github.com/google/pprof/proto/profile.proto): no dependency beyond zlib.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -358,4 +360,34 @@ int cs_report_write_pprof(FILE *out, const struct cs_report *r)
         .duration_ns = r->duration_ns,
     };
     return cs_pprof_write(out, &in);
+}
+
+int cs_pprof_write_model(FILE *f, const struct cs_model *model, int pid, uint64_t wall_ns,
+                         uint64_t duration_ns)
+{
+    size_t n = cs_model_recent_count(model);
+    const struct cs_stall **stalls = calloc(n ? n : 1, sizeof *stalls);
+    char exe[4096] = "", link[64];
+    snprintf(link, sizeof link, "/proc/%d/exe", pid);
+    ssize_t len = readlink(link, exe, sizeof exe - 1);
+    exe[len > 0 ? len : 0] = '\0';
+    int err = -ENOMEM;
+    if (stalls) {
+        for (size_t i = 0; i < n; i++)
+            stalls[i] = cs_model_recent(model, i);
+        const struct cs_pprof_input in = {
+            .stalls = stalls,
+            .nstalls = n,
+            .exe = exe,
+            .time_ns = wall_ns,
+            .duration_ns = duration_ns,
+        };
+        err = cs_pprof_write(f, &in);
+        free(stalls);
+    }
+    if (fclose(f) && !err)
+        err = -EIO;
+    if (err)
+        errno = -err;
+    return err ? -1 : 0;
 }

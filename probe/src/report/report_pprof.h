@@ -22,4 +22,9 @@ struct cs_pprof_input {
 /* The stalls as a gzipped profile.proto. 0, -ENOMEM or -EIO. */
 int cs_pprof_write(FILE *out, const struct cs_pprof_input *in);
 
+/* The stalls `model` kept (its most recent ones), with the executable of /proc/PID/exe;
+ * closes `f`. 0, or -1 with errno set. */
+int cs_pprof_write_model(FILE *f, const struct cs_model *model, int pid, uint64_t wall_ns,
+                         uint64_t duration_ns);
+
 #endif
