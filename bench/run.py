@@ -684,7 +684,7 @@ def parse_args(argv):
                     "build-noprobes/ for this")
     ap.add_argument("--fuzz", dest="fuzz_s", type=int,
                     help="seconds of fuzzing the recording reader (default 60; --quick 0)")
-    ap.add_argument("--only", choices=["echo", "probe-cost", "micro", "fuzz"],
+    ap.add_argument("--only", choices=["echo", "probe-cost", "micro", "fuzz", "ci-noise"],
                     help="run one part only")
     ap.add_argument("--stalls-cmd", default="stalls -p {pid}",
                     help="coscope arguments for the stall mode ({pid} is the server)")
@@ -758,6 +758,12 @@ def main(argv):
     res["probe_hits"] = probe_hits(args) if args.only in (None, "probe-cost") else skipped
     res["micro"] = micro_benchmarks(args) if args.only in (None, "micro") else skipped
     res["fuzz"] = fuzz_reader(args) if args.only in (None, "fuzz") else skipped
+    if args.only in (None, "ci-noise"):
+        import ci_noise  # bench/ci_noise.py: the docs/ci.md recipe's false/true verdicts
+
+        res["ci_noise"] = ci_noise.measure(args.build, 3 if args.quick else 20, 3, 6)
+        log("ci_noise: %(false_regressions)d/%(pairs)d false regressions, "
+            "%(detected)d/%(pairs)d regressions detected" % res["ci_noise"])
     res["load_average"] = {"before": [round(x, 2) for x in load_before],
                            "after": [round(x, 2) for x in os.getloadavg()]}
     res["wall_s"] = round(time.monotonic() - started, 1)

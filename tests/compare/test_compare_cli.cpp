@@ -194,7 +194,7 @@ TEST_CASE("compare exits 2 on bad input with one clear line")
         {base + " " + base + " --max-regress p99=lots", "bad limit 'lots'"},
         {base + " " + base + " --max-regress p99=+5KiB", "cannot convert KiB"},
         {base, "expected two files"},
-        {base + " " + base + " " + base, "expected two files"},
+        {base + " -- " + d.write("bad.json", "{"), "not valid JSON"},
         {base + " " + base + " --bogus", "unknown or incomplete option"},
     };
     for (const bad_case &c : cases) {
@@ -207,6 +207,62 @@ TEST_CASE("compare exits 2 on bad input with one clear line")
         // Exactly one line.
         CHECK(r.err.find('\n') == r.err.size() - 1);
     }
+}
+
+TEST_CASE("several baselines: only a change outside their spread plus the limit fails")
+{
+    scratch_dir d;
+    // Three runs of the same code: p99 100, 130, 110 us (mean 113.3); rps 90000, 80000, 85000.
+    std::string b1 = d.write("b1.json", metrics_json(100, 90000, 0)),
+                b2 = d.write("b2.json", metrics_json(130, 80000, 0)),
+                b3 = d.write("b3.json", metrics_json(110, 85000, 0));
+    std::string bases = b1 + " " + b2 + " " + b3;
+    SECTION("inside the spread: 125 us would fail against b1 alone, not against all three")
+    {
+        std::string cur = d.write("new.json", metrics_json(125, 82000, 0));
+        CHECK(compare(b1 + " " + cur).status == 1);
+        command_result r = compare(bases + " -- " + cur);
+        INFO(r.out << r.err);
+        CHECK(r.status == 0);
+        CHECK(r.out.find("base: coscope-bench") != std::string::npos);
+    }
+    SECTION("outside the spread by more than the limit (10% of the mean): fails")
+    {
+        // worst baseline 130 + 11.33 allowed = 141.3; 145 breaks it.
+        std::string cur = d.write("new.json", metrics_json(145, 85000, 0));
+        command_result r = compare(bases + " -- " + cur);
+        INFO(r.out << r.err);
+        CHECK(r.status == 1);
+        size_t row = r.out.find("echo.corun-echo.p99");
+        REQUIRE(row != std::string::npos);
+        std::string line = r.out.substr(row, r.out.find('\n', row) - row);
+        CHECK(line.find("113.333") != std::string::npos); // the baselines' mean
+        CHECK(line.find("REGRESSED") != std::string::npos);
+    }
+    SECTION("throughput under the lowest baseline by more than the limit fails")
+    {
+        std::string cur = d.write("new.json", metrics_json(110, 70000, 0));
+        CHECK(compare(bases + " " + cur).status == 1); // "--" is optional
+    }
+}
+
+TEST_CASE("a percentile of too few samples gets no verdict")
+{
+    scratch_dir d;
+    auto file = [&](const char *name, double p99, int samples) {
+        return d.write(name, "{\"kind\": \"coscope-report\", \"metrics_version\": 1, "
+                             "\"metrics\": {\"loop.0.iteration.p99\": {\"value\": " +
+                                 std::to_string(p99) + ", \"unit\": \"ns\", \"samples\": " +
+                                 std::to_string(samples) + "}}}");
+    };
+    // p99 needs 10 / 0.01 = 1000 samples: 50 is too few, whatever the change.
+    command_result few = compare(file("b.json", 100, 50) + " " + file("n.json", 400, 50));
+    INFO(few.out << few.err);
+    CHECK(few.status == 0);
+    CHECK(few.out.find("not enough samples") != std::string::npos);
+    command_result many = compare(file("b2.json", 100, 5000) + " " + file("n2.json", 400, 5000));
+    INFO(many.out << many.err);
+    CHECK(many.status == 1);
 }
 
 TEST_CASE("the committed bench baseline is a metrics file that compares clean with itself")

@@ -129,5 +129,28 @@ def folded(path):
     print(total)
 
 
+
+def svg(path):
+    """The flame graph is well-formed XML with its interaction script, and refers to no
+    http(s) URL but the SVG namespace (it must work offline). Prints the number of frames,
+    whether the search and reset controls are there, and the script's size."""
+    import xml.etree.ElementTree as ET
+
+    text = open(path, encoding="utf-8").read()
+    root = ET.fromstring(text)  # raises on malformed XML
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.tag == ns + "svg", root.tag
+    urls = set(re.findall(r"https?://[^\s\"'<>)]*", text))
+    assert urls <= {"http://www.w3.org/2000/svg"}, "external URLs: %s" % sorted(urls)
+    scripts = [e.text or "" for e in root.iter(ns + "script")]
+    assert len(scripts) == 1, "want one <script>, found %d" % len(scripts)
+    for word in ("function zoom", "function reset", "function search", "addEventListener"):
+        assert word in scripts[0], "script lacks %r" % word
+    frames = [g for g in root.iter(ns + "g") if g.get("class") == "f"]
+    assert frames and all(g.get("data-n") for g in frames)
+    ids = {e.get("id") for e in root.iter() if e.get("id")}
+    print(len(frames), "search" in ids, "reset" in ids, len(scripts[0]))
+
+
 if __name__ == "__main__":
     globals()[sys.argv[1]](*sys.argv[2:])

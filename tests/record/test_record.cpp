@@ -153,6 +153,14 @@ TEST_CASE("folded stacks parse and add up to the recorded stall time")
     CHECK(drawing.rfind("<?xml", 0) == 0);
     CHECK(drawing.find("stall_blocking_sleep") != std::string::npos);
     CHECK(drawing.find("</svg>") != std::string::npos);
+    // Well-formed XML, its zoom/reset/search script inside, no URL to fetch anything from.
+    std::istringstream svg_check(py("svg " + svg));
+    long frames = 0;
+    std::string has_search, has_reset;
+    svg_check >> frames >> has_search >> has_reset;
+    CHECK(frames > 3);
+    CHECK(has_search == "True");
+    CHECK(has_reset == "True");
     unlink(json.c_str());
     unlink(folded.c_str());
     unlink(svg.c_str());
@@ -193,6 +201,46 @@ TEST_CASE("report --format pprof is read by go tool pprof: stall count, time, st
     unlink(json.c_str());
     unlink(prof.c_str());
     run_command("rm -rf " + tmp_path("pprof-home"));
+}
+
+TEST_CASE("stalls --pprof writes a profile go tool pprof reads: top function and traces")
+{
+    std::string prof = tmp_path("live-stalls.pb.gz");
+    std::string port = std::to_string(20000 + (getpid() + 7) % 20000);
+    auto run = run_command(coscope + " stalls -t 80ms --pprof " + prof + " -- " + stallgen +
+                           " --port " + port + " --every 500ms --count 2 --stalls cpu:150ms");
+    INFO(run.out << run.err);
+    REQUIRE(run.status == 0);
+    std::string pprof = "HOME=" + tmp_path("pprof-home-live") + " go tool pprof ";
+    auto top = run_command(pprof + "-top -sample_index=stalled " + prof);
+    INFO(top.out << top.err);
+    REQUIRE(top.status == 0);
+    // -top's first row after the "flat  flat%" header is the function with most stalled time.
+    std::istringstream lines(top.out);
+    std::string line, first;
+    bool header = false;
+    while (std::getline(lines, line)) {
+        if (header) {
+            first = line;
+            break;
+        }
+        header = line.find("flat%") != std::string::npos;
+    }
+    CHECK(first.find("stall_cpu_burn") != std::string::npos);
+    auto traces = run_command(pprof + "-traces " + prof);
+    INFO(traces.out << traces.err);
+    REQUIRE(traces.status == 0);
+    CHECK(traces.out.find("cause:  CPU") != std::string::npos);
+    CHECK(traces.out.find("stall_task") != std::string::npos);
+    unlink(prof.c_str());
+    run_command("rm -rf " + tmp_path("pprof-home-live"));
+}
+
+TEST_CASE("stalls --pprof into a path that cannot be created fails before attaching")
+{
+    auto r = run_command(coscope + " stalls -p 1 --pprof /nonexistent-dir/x.pb.gz");
+    CHECK(r.status == 2);
+    CHECK(r.err.find("cannot create /nonexistent-dir/x.pb.gz") != std::string::npos);
 }
 
 TEST_CASE("a truncated recording reports its whole records and warns")
@@ -287,6 +335,15 @@ TEST_CASE("coscope compare holds a report against itself, and fails on one more 
     auto same = run_command(coscope + " compare " + base + " " + base);
     INFO(same.out << same.err);
     CHECK(same.status == 0);
+    // The rates over watched loop time are there, and agree with the count and the time.
+    auto rates = run_command(
+        "python3 -c \"import json;d=json.load(open('" + base +
+        "'));m=d['metrics'];l=max(len(d.get('loops',[])),1);"
+        "print(m['stall_rate']['value']>0,m['stalled_pct']['value']>0,"
+        "m['stall_rate']['unit'],round(m['stalled_pct']['value']/100*"
+        "m['stalls']['value']/m['stall_rate']['value']*1e9/m['stalled_time']['value'],2))\"");
+    INFO(rates.err);
+    CHECK(rates.out == "True True 1/s 1.0\n");
     auto doctored = run_command("python3 -c \"import json;d=json.load(open('" + base +
                                 "'));d['metrics']['stalls']['value']+=1;json.dump(d,open('" +
                                 worse + "','w'))\"");

@@ -25,11 +25,14 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: coscope compare BASE.json NEW.json [--max-regress PATTERN=LIMIT[,...]]...\n"
+            "usage: coscope compare BASE.json [BASE2.json...] [--] NEW.json\n"
+            "                       [--max-regress PATTERN=LIMIT[,...]]...\n"
             "\n"
-            "Compares the \"metrics\" of two files of the same kind (bench/results/*.json,\n"
+            "Compares the \"metrics\" of files of the same kind (bench/results/*.json,\n"
             "`coscope report --format json`) and fails when one got worse by more than its\n"
-            "limit (docs/ci.md).\n"
+            "limit (docs/ci.md). With several baselines (runs of the same code), a metric\n"
+            "fails only when it is worse than the worst baseline by more than the limit\n"
+            "(relative limits are taken of the baselines' mean, shown as base).\n"
             "\n"
             "  --max-regress RULES  comma-separated PATTERN=LIMIT; PATTERN is a glob matched\n"
             "                       against the metric's name or its last dotted part;\n"
@@ -190,6 +193,7 @@ struct metric {
     const char *unit; /* "" when none */
     bool higher_better;
     const char *limit; /* the file's suggested limit, or NULL */
+    double samples;    /* how many samples a percentile stands on; < 0 when not given */
 };
 
 struct metrics_file {
@@ -211,6 +215,9 @@ static int load_metric(struct metrics_file *f, const char *name, const struct cs
     const struct cs_jv *unit = cs_jv_get(v, "unit");
     const struct cs_jv *better = cs_jv_get(v, "better");
     const struct cs_jv *limit = cs_jv_get(v, "limit");
+    const struct cs_jv *samples = cs_jv_get(v, "samples");
+    if (samples && (samples->type != CS_JV_NUMBER || samples->u.number < 0))
+        return bad_input("%s: metric \"%s\": \"samples\" must be a number >= 0", f->path, name);
     if (!value || value->type != CS_JV_NUMBER)
         return bad_input("%s: metric \"%s\" has no numeric \"value\"", f->path, name);
     if (unit && unit->type != CS_JV_STRING)
@@ -231,6 +238,7 @@ static int load_metric(struct metrics_file *f, const char *name, const struct cs
         .unit = unit ? unit->u.string.chars : "",
         .higher_better = better && strcmp(better->u.string.chars, "higher") == 0,
         .limit = limit ? limit->u.string.chars : NULL,
+        .samples = samples ? samples->u.number : -1,
     };
     return 0;
 }
@@ -321,8 +329,24 @@ enum verdict {
     VERDICT_REGRESSED,
     VERDICT_IMPROVED,
     VERDICT_ONLY_BASE,
-    VERDICT_ONLY_NEW
+    VERDICT_ONLY_NEW,
+    VERDICT_FEW_SAMPLES
 };
+
+/* A percentile pNN (the name's last part) of fewer than 10 / (1 - NN%) samples rests on
+ * fewer than 10 samples above it: one more or less moves it, so no verdict is given. */
+static bool too_few_samples(const struct metric *m)
+{
+    const char *last = strrchr(m->name, '.');
+    last = last ? last + 1 : m->name;
+    char *end;
+    if (m->samples < 0 || last[0] != 'p')
+        return false;
+    double q = strtod(last + 1, &end) / 100.0;
+    if (*end || end == last + 1 || q <= 0 || q >= 1)
+        return false;
+    return m->samples < 10.0 / (1.0 - q);
+}
 
 static const char *verdict_name(enum verdict v)
 {
@@ -337,6 +361,8 @@ static const char *verdict_name(enum verdict v)
         return "only in base";
     case VERDICT_ONLY_NEW:
         return "only in new";
+    case VERDICT_FEW_SAMPLES:
+        return "not enough samples";
     }
     return "?";
 }
@@ -359,14 +385,22 @@ static const struct limit *limit_for(const struct rules *defaults, const struct 
 
 /* Judges new against base under l. -1 (message printed) when the limit's unit does not
  * convert to the metric's. */
-static int judge(const struct metric *base, double new_value, const struct limit *l,
-                 enum verdict *out)
+/* `worst` and `best` are the baselines' values furthest in the bad and the good direction
+ * (both base->value with one baseline): a change inside the baselines' own spread is
+ * noise, not a regression. */
+static int judge(const struct metric *base, double worst, double best, double new_value,
+                 const struct limit *l, enum verdict *out)
 {
     *out = VERDICT_OK;
     if (l->kind == LIMIT_OFF)
         return 0;
     int bad_dir = l->sign ? l->sign : (base->higher_better ? -1 : 1);
-    double worse_by = (new_value - base->value) * bad_dir;
+    if (l->sign && l->sign != (base->higher_better ? -1 : 1)) { /* the rule flips it */
+        double t = worst;
+        worst = best;
+        best = t;
+    }
+    double worse_by = (new_value - worst) * bad_dir, better_by = (best - new_value) * bad_dir;
     double allowed;
     if (l->kind == LIMIT_RELATIVE) {
         allowed = l->amount / 100.0 * fabs(base->value);
@@ -386,7 +420,7 @@ static int judge(const struct metric *base, double new_value, const struct limit
     double slack = 1e-9 * larger;
     if (worse_by > allowed + slack)
         *out = VERDICT_REGRESSED;
-    else if (-worse_by > allowed + slack)
+    else if (better_by > allowed + slack)
         *out = VERDICT_IMPROVED;
     return 0;
 }
@@ -422,9 +456,11 @@ static void print_row(size_t name_w, const char *name, const char *unit, const c
            verdict);
 }
 
-static int compare_files(const struct metrics_file *base, const struct metrics_file *cur,
-                         const struct rules *defaults, const struct rules *user, struct tally *t)
+static int compare_files(const struct metrics_file *bases, size_t nbases,
+                         const struct metrics_file *cur, const struct rules *defaults,
+                         const struct rules *user, struct tally *t)
 {
+    const struct metrics_file *base = &bases[0];
     size_t name_w = 6;
     for (size_t i = 0; i < base->len; i++)
         if (strlen(base->metrics[i].name) > name_w)
@@ -436,8 +472,22 @@ static int compare_files(const struct metrics_file *base, const struct metrics_f
         name_w = 60;
     print_row(name_w, "metric", "unit", "base", "new", "delta", "limit", "verdict");
     for (size_t i = 0; i < base->len; i++) {
-        const struct metric *b = &base->metrics[i];
+        struct metric mean = base->metrics[i];
+        const struct metric *b = &mean;
         const struct metric *n = find_metric(cur, b->name);
+        /* The baselines' mean and extremes; a baseline without the metric is left out. */
+        double lo = mean.value, hi = mean.value, sum = mean.value;
+        size_t have = 1;
+        for (size_t k = 1; k < nbases; k++) {
+            const struct metric *o = find_metric(&bases[k], b->name);
+            if (!o)
+                continue;
+            lo = o->value < lo ? o->value : lo;
+            hi = o->value > hi ? o->value : hi;
+            sum += o->value;
+            have++;
+        }
+        mean.value = sum / (double)have;
         char bv[32], nv[32], delta[32];
         format_value(b->value, bv, sizeof bv);
         if (!n) {
@@ -450,8 +500,10 @@ static int compare_files(const struct metrics_file *base, const struct metrics_f
             parse_limit(b->limit, &base_limit); /* checked when loaded */
         const struct limit *l = limit_for(defaults, b, &base_limit, user);
         enum verdict v;
-        if (judge(b, n->value, l, &v))
+        if (judge(b, b->higher_better ? lo : hi, b->higher_better ? hi : lo, n->value, l, &v))
             return CS_EXIT_USAGE;
+        if (l->kind != LIMIT_OFF && (too_few_samples(&base->metrics[i]) || too_few_samples(n)))
+            v = VERDICT_FEW_SAMPLES;
         format_value(n->value, nv, sizeof nv);
         format_delta(b->value, n->value, delta, sizeof delta);
         print_row(name_w, b->name, b->unit, bv, nv, delta, l->text, verdict_name(v));
@@ -480,7 +532,8 @@ int cs_cmd_compare(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct rules defaults = {0}, user = {0};
-    struct metrics_file base = {0}, cur = {0};
+    struct metrics_file *bases = NULL, cur = {0};
+    size_t nbases = 0;
     char default_spec[] = DEFAULT_RULE;
     int rc = parse_rules(default_spec, &defaults), opt;
     optind = 1;
@@ -501,22 +554,33 @@ int cs_cmd_compare(int argc, char **argv)
     }
     if (rc)
         goto out;
-    if (argc - optind != 2) {
-        rc = bad_input("expected two files, BASE.json NEW.json (see 'coscope compare --help')");
+    if (argc - optind < 2) {
+        rc = bad_input("expected two files or more, BASE.json... NEW.json (see 'coscope compare "
+                       "--help')");
         goto out;
     }
-    if ((rc = load_metrics_file(argv[optind], &base)) ||
-        (rc = load_metrics_file(argv[optind + 1], &cur)))
-        goto out;
-    if (strcmp(base.kind, cur.kind) != 0) {
-        rc = bad_input("%s is \"%s\" and %s is \"%s\": only files of the same kind compare",
-                       base.path, base.kind, cur.path, cur.kind);
+    /* getopt has taken a "--" away: every operand but the last is a baseline. */
+    nbases = (size_t)(argc - optind - 1);
+    if (!(bases = calloc(nbases, sizeof *bases))) {
+        rc = bad_input("out of memory");
         goto out;
     }
-    print_about("base:", &base);
+    for (size_t k = 0; k < nbases; k++)
+        if ((rc = load_metrics_file(argv[optind + (int)k], &bases[k])))
+            goto out;
+    if ((rc = load_metrics_file(argv[argc - 1], &cur)))
+        goto out;
+    for (size_t k = 0; k < nbases; k++)
+        if (strcmp(bases[k].kind, cur.kind) != 0) {
+            rc = bad_input("%s is \"%s\" and %s is \"%s\": only files of the same kind compare",
+                           bases[k].path, bases[k].kind, cur.path, cur.kind);
+            goto out;
+        }
+    for (size_t k = 0; k < nbases; k++)
+        print_about("base:", &bases[k]);
     print_about("new: ", &cur);
     struct tally t = {0};
-    if ((rc = compare_files(&base, &cur, &defaults, &user, &t)))
+    if ((rc = compare_files(bases, nbases, &cur, &defaults, &user, &t)))
         goto out;
     printf("compare: %zu metrics compared, %zu regressed (limit broken), %zu improved", t.compared,
            t.regressed, t.improved);
@@ -525,7 +589,9 @@ int cs_cmd_compare(int argc, char **argv)
     printf("\n");
     rc = t.regressed ? CS_EXIT_FAILURE : CS_EXIT_OK;
 out:
-    free_metrics_file(&base);
+    for (size_t k = 0; k < nbases; k++)
+        free_metrics_file(&bases[k]);
+    free(bases);
     free_metrics_file(&cur);
     free(defaults.items);
     free(user.items);

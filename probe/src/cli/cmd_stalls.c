@@ -15,6 +15,7 @@
 #include "cs_defs.h"
 #include "duration.h"
 #include "exit_codes.h"
+#include "report_pprof.h"
 #include "session.h"
 #include "stall_format.h"
 #include "target_options.h"
@@ -40,6 +41,7 @@ static void usage(FILE *out)
                  "      --stack=MODE       fp, dwarf or auto (default auto)\n"
                  "      --stack-bytes N    user stack copied for DWARF unwinding (default 16k)\n"
                  "      --max-rate N       report at most N stalls per second (default 10)\n"
+                 "      --pprof FILE       at exit, write the stalls as a gzipped pprof profile\n"
                  "  -h, --help             this text\n"
                  "\n"
                  "Durations take ns, us, ms or s suffixes (a bare number is ms).\n"
@@ -93,11 +95,17 @@ static void print_note(const char *line, void *arg)
 }
 
 /* stalls' own options: how stacks are taken and how many stalls are reported */
-enum { OPT_STACK = 256, OPT_STACK_BYTES, OPT_MAX_RATE };
+enum { OPT_STACK = 256, OPT_STACK_BYTES, OPT_MAX_RATE, OPT_PPROF };
+
+struct stalls_args {
+    struct cs_stall_opts opts;
+    const char *pprof; /* --pprof FILE, or NULL */
+};
 
 static int on_option(int opt, const char *arg, void *ctx)
 {
-    struct cs_stall_opts *opts = ctx;
+    struct stalls_args *args = ctx;
+    struct cs_stall_opts *opts = &args->opts;
     char *end;
     uint64_t v;
     switch (opt) {
@@ -122,8 +130,18 @@ static int on_option(int opt, const char *arg, void *ctx)
             return cs_target_bad_usage("stalls", "bad --max-rate '%s'", arg);
         opts->max_per_sec = (unsigned)v;
         return 0;
+    case OPT_PPROF:
+        args->pprof = arg;
+        return 0;
     }
     return CS_EXIT_USAGE;
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 int cs_cmd_stalls(int argc, char **argv)
@@ -132,27 +150,34 @@ int cs_cmd_stalls(int argc, char **argv)
         {"stack", required_argument, NULL, OPT_STACK},
         {"stack-bytes", required_argument, NULL, OPT_STACK_BYTES},
         {"max-rate", required_argument, NULL, OPT_MAX_RATE},
+        {"pprof", required_argument, NULL, OPT_PPROF},
         {NULL, 0, NULL, 0},
     };
-    struct cs_stall_opts opts = {
-        .stack_mode = CS_STACK_AUTO,
-        .stack_bytes = 16384,
-        .max_per_sec = 10,
+    struct stalls_args args = {
+        .opts = {.stack_mode = CS_STACK_AUTO, .stack_bytes = 16384, .max_per_sec = 10},
     };
+    struct cs_stall_opts opts;
     const struct cs_target_cli cli = {
         .name = "stalls",
         .flags = CS_TARGET_TID | CS_TARGET_THRESHOLD | CS_TARGET_JSON,
         .usage = usage,
         .own_long = own_long,
         .on_option = on_option,
-        .ctx = &opts,
+        .ctx = &args,
     };
     struct cs_target_opts to = {.threshold_ns = CS_DEFAULT_THRESHOLD_NS};
     int prc = cs_target_begin(&cli, argc, argv, &to);
     if (prc)
         return cs_target_exit_code(prc);
     struct output out = {.json = to.json, .pid = to.pid};
+    opts = args.opts;
     opts.threshold_ns = to.threshold_ns;
+    /* Opened before attaching: a path that cannot be written fails now, not after a run. */
+    FILE *pprof = NULL;
+    if (args.pprof && !(pprof = fopen(args.pprof, "wb"))) {
+        fprintf(stderr, "coscope: cannot create %s: %s\n", args.pprof, strerror(errno));
+        return CS_EXIT_USAGE;
+    }
     const struct cs_session_opts so = {
         .pid = to.pid,
         .tid = to.tid,
@@ -195,6 +220,7 @@ int cs_cmd_stalls(int argc, char **argv)
 
     cs_target_catch_stop();
 
+    uint64_t run_start = now_ns(CLOCK_MONOTONIC), run_wall = now_ns(CLOCK_REALTIME);
     err = cs_session_run(sess, to.duration_ns, POLL_MS, &cs_stop_requested);
     if (err) {
         fprintf(stderr, "coscope: reading BPF events: %s\n", strerror(-err));
@@ -205,9 +231,19 @@ int cs_cmd_stalls(int argc, char **argv)
         cs_summary_write_json(stdout, model);
     else
         cs_summary_write_text(stdout, model);
+    if (pprof && cs_pprof_write_model(pprof, model, to.pid, run_wall,
+                                      now_ns(CLOCK_MONOTONIC) - run_start) != 0) {
+        fprintf(stderr, "coscope: cannot write %s: %s\n", args.pprof, strerror(errno));
+        rc = CS_EXIT_FAILURE;
+    }
+    pprof = NULL;
     if (cs_session_exited(sess) && cs_target_exited(to.pid, to.launched))
         rc = CS_EXIT_NO_PROCESS;
 cleanup:
+    if (pprof) {
+        fclose(pprof);
+        unlink(args.pprof); /* nothing was watched: leave no empty profile behind */
+    }
     cs_session_close(sess);
     return rc;
 }

@@ -236,6 +236,19 @@ static void metric(struct cs_json *w, const char *name, uint64_t value, const ch
     cs_json_end_object(w);
 }
 
+/* A metric with three decimals, given in thousandths (cs_json_milli: exact, no float text). */
+static void metric_milli(struct cs_json *w, const char *name, uint64_t thousandths,
+                         const char *unit)
+{
+    cs_json_key(w, name);
+    cs_json_begin_object(w);
+    cs_json_key(w, "value");
+    cs_json_milli(w, thousandths);
+    cs_json_kv_string(w, "unit", unit);
+    cs_json_kv_string(w, "better", "lower");
+    cs_json_end_object(w);
+}
+
 /* The flat "metrics" object `coscope compare` holds against a baseline (docs/ci.md); the
  * names are listed in docs/report.md. Loops are numbered in the order they were found
  * (thread ids change from run to run). */
@@ -250,6 +263,17 @@ static void write_metrics(struct cs_json *w, const struct cs_report *r)
     metric(w, "worst_stall", worst, "ns", NULL);
     metric(w, "lost_events", rec->lost.lost_events, "count", "0");
     metric(w, "slow_iterations", rec->nslow_iters, "count", NULL);
+    /* Rates over the watched loop time (duration x loops): unlike raw counts they do not
+     * depend on how long the window was or where it fell, so runs of different lengths
+     * compare. */
+    double watched_s = (double)r->duration_ns / 1e9 * (double)(r->nloops ? r->nloops : 1);
+    if (watched_s > 0) {
+        metric_milli(w, "stall_rate", (uint64_t)((double)r->nstalls / watched_s * 1000.0 + 0.5),
+                     "1/s");
+        metric_milli(w, "stalled_pct",
+                     (uint64_t)((double)r->stalled_ns / 1e9 / watched_s * 100.0 * 1000.0 + 0.5),
+                     "pct");
+    }
     for (size_t i = 0; i < r->nloops; i++) {
         const struct cs_report_loop *l = &r->loops[i];
         char name[96];
@@ -257,8 +281,15 @@ static void write_metrics(struct cs_json *w, const struct cs_report *r)
         metric(w, name, l->stalls, "count", NULL);
         if (!l->has_stats)
             continue;
+        /* With its sample count: compare gives no verdict on a p99 of too few samples. */
         snprintf(name, sizeof name, "loop.%zu.iteration.p99", i);
-        metric(w, name, l->iter_p99_ns, "ns", NULL);
+        cs_json_key(w, name);
+        cs_json_begin_object(w);
+        cs_json_kv_uint(w, "value", l->iter_p99_ns);
+        cs_json_kv_string(w, "unit", "ns");
+        cs_json_kv_string(w, "better", "lower");
+        cs_json_kv_uint(w, "samples", l->iterations);
+        cs_json_end_object(w);
         if (l->engine)
             continue;
         snprintf(name, sizeof name, "loop.%zu.sched_latency.p50", i);

@@ -7,10 +7,13 @@
  * github.com/google/pprof/proto/profile.proto): no dependency beyond zlib.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
+#include "report_pprof.h"
 #include "report_summary.h"
 #include "model.h"
 
@@ -281,7 +284,7 @@ static void value_type(struct writer *w, unsigned field, const char *type, const
 }
 
 /* The profile, uncompressed, into w->out. */
-static void build(struct writer *w, const struct cs_report *r)
+static void build(struct writer *w, const struct cs_pprof_input *in)
 {
     w->strings.next_id = 0;
     w->functions.next_id = w->locations.next_id = 1;
@@ -292,8 +295,7 @@ static void build(struct writer *w, const struct cs_report *r)
     value_type(w, 1, "off_cpu", "nanoseconds");
     /* One mapping for the whole process, its frames already symbolized: tools must not try
      * to symbolize the addresses again (has_functions, has_filenames, has_line_numbers). */
-    const struct cs_recording *target = r->rec;
-    uint64_t exe = str_id(w, target && target->has_target ? target->target.exe : "");
+    uint64_t exe = str_id(w, in->exe ? in->exe : "");
     pb_uint(&w->sub, 1, 1);
     pb_uint(&w->sub, 3, UINT64_MAX); /* memory_limit: every address */
     pb_uint(&w->sub, 5, exe);
@@ -301,13 +303,11 @@ static void build(struct writer *w, const struct cs_report *r)
     pb_uint(&w->sub, 8, 1);
     pb_uint(&w->sub, 9, 1);
     pb_message(&w->out, 3, &w->sub);
-    for (size_t i = 0; i < r->nstalls; i++)
-        write_stall(w, r->by_start[i]);
-    const struct cs_recording *rec = r->rec;
-    if (rec && rec->has_target)
-        pb_uint(&w->out, 9, rec->target.start_realtime_ns); /* time_nanos */
-    pb_uint(&w->out, 10, r->duration_ns);                   /* duration_nanos */
-    pb_uint(&w->out, 14, str_id(w, "stalled"));             /* default_sample_type: a type's name */
+    for (size_t i = 0; i < in->nstalls; i++)
+        write_stall(w, in->stalls[i]);
+    pb_uint(&w->out, 9, in->time_ns);           /* time_nanos */
+    pb_uint(&w->out, 10, in->duration_ns);      /* duration_nanos */
+    pb_uint(&w->out, 14, str_id(w, "stalled")); /* default_sample_type: a type's name */
 }
 
 /* Gzips `data` to `out` (pprof files are gzipped). 0, or -EIO / -ENOMEM. */
@@ -332,12 +332,12 @@ static int write_gzip(FILE *out, const unsigned char *data, size_t len)
     return err ? err : zr == Z_STREAM_END ? 0 : -EIO;
 }
 
-int cs_report_write_pprof(FILE *out, const struct cs_report *r)
+int cs_pprof_write(FILE *out, const struct cs_pprof_input *in)
 {
     struct writer *w = calloc(1, sizeof *w);
     if (!w)
         return -ENOMEM;
-    build(w, r);
+    build(w, in);
     int err = w->out.oom ? -ENOMEM : write_gzip(out, w->out.b, w->out.len);
     free(w->out.b);
     free(w->sub.b);
@@ -347,4 +347,47 @@ int cs_report_write_pprof(FILE *out, const struct cs_report *r)
     table_free(&w->locations);
     free(w);
     return err;
+}
+
+int cs_report_write_pprof(FILE *out, const struct cs_report *r)
+{
+    const struct cs_recording *rec = r->rec;
+    const struct cs_pprof_input in = {
+        .stalls = r->by_start,
+        .nstalls = r->nstalls,
+        .exe = rec && rec->has_target ? rec->target.exe : NULL,
+        .time_ns = rec && rec->has_target ? rec->target.start_realtime_ns : 0,
+        .duration_ns = r->duration_ns,
+    };
+    return cs_pprof_write(out, &in);
+}
+
+int cs_pprof_write_model(FILE *f, const struct cs_model *model, int pid, uint64_t wall_ns,
+                         uint64_t duration_ns)
+{
+    size_t n = cs_model_recent_count(model);
+    const struct cs_stall **stalls = calloc(n ? n : 1, sizeof *stalls);
+    char exe[4096] = "", link[64];
+    snprintf(link, sizeof link, "/proc/%d/exe", pid);
+    ssize_t len = readlink(link, exe, sizeof exe - 1);
+    exe[len > 0 ? len : 0] = '\0';
+    int err = -ENOMEM;
+    if (stalls) {
+        for (size_t i = 0; i < n; i++)
+            stalls[i] = cs_model_recent(model, i);
+        const struct cs_pprof_input in = {
+            .stalls = stalls,
+            .nstalls = n,
+            .exe = exe,
+            .time_ns = wall_ns,
+            .duration_ns = duration_ns,
+        };
+        err = cs_pprof_write(f, &in);
+        free(stalls);
+    }
+    if (fclose(f) && !err)
+        err = -EIO;
+    if (err)
+        errno = -err;
+    return err ? -1 : 0;
 }

@@ -1,7 +1,9 @@
 /*
  * `coscope report --format svg`: a flame graph of the folded stall stacks, drawn here as
- * plain SVG (no script): the root at the bottom, each frame as wide as the µs spent in it,
- * a tooltip (<title>) on every box.
+ * SVG: the root at the bottom, each frame as wide as the µs spent in it, a tooltip
+ * (<title>) on every box. A small embedded script adds click-to-zoom, reset and search;
+ * the file stays self-contained (no network access), and without script it still reads
+ * as a static picture.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +18,58 @@
 #define TITLE_PX   30
 #define MIN_BOX_PX 0.3 /* narrower boxes are not drawn */
 #define CHAR_PX    7.0
+
+/*
+ * The interactions. Every frame is a <g class="f"> whose rect keeps its unzoomed x and width
+ * in data-x / data-w and whose full name is in data-n, so zooming recomputes boxes and
+ * labels from the drawn picture without a second copy of the tree. Written in plain ES5
+ * with single quotes so it embeds in a C string and a CDATA section.
+ */
+static const char svg_script[] =
+    "var W=0,M=0,CH=0,zoomed=null;\n"
+    "function frames(){return document.querySelectorAll('g.f');}\n"
+    "function box(g){var r=g.querySelector('rect');return {r:r,x:+r.getAttribute('data-x'),"
+    "w:+r.getAttribute('data-w'),y:+r.getAttribute('y')};}\n"
+    "function label(g,w){var t=g.querySelector('text'),n=g.getAttribute('data-n');"
+    "var c=Math.floor((w-6)/CH);if(c<3){t.textContent='';return;}"
+    "t.textContent=n.length<=c?n:n.substring(0,c-2)+'..';}\n"
+    "function place(g,x,w){var "
+    "b=box(g),t=g.querySelector('text');b.r.setAttribute('x',x.toFixed(1));"
+    "b.r.setAttribute('width',w.toFixed(1));t.setAttribute('x',(x+3).toFixed(1));label(g,w);"
+    "g.style.display='';}\n"
+    "function zoom(g){var z=box(g),fs=frames(),k=(W-2*M)/z.w;zoomed=g;"
+    "for(var i=0;i<fs.length;i++){var f=fs[i],b=box(f);"
+    "var inside=b.x>=z.x-0.05&&b.x+b.w<=z.x+z.w+0.05;"
+    "if(b.y<=z.y&&inside){place(f,M+(b.x-z.x)*k,Math.min(b.w*k,W-2*M));f.style.opacity='';}"
+    "else if(b.y>z.y&&b.x<=z.x+0.05&&b.x+b.w>=z.x+z.w-0.05){place(f,M,W-2*M);"
+    "f.style.opacity='0.6';}"
+    "else f.style.display='none';}"
+    "document.getElementById('reset').style.display='';}\n"
+    "function reset(){var fs=frames();zoomed=null;for(var i=0;i<fs.length;i++){var b=box(fs[i]);"
+    "place(fs[i],b.x,b.w);fs[i].style.opacity='';}"
+    "document.getElementById('reset').style.display='none';}\n"
+    "function search(){var q=prompt('Search frames (a regular expression; empty: clear)','');"
+    "if(q===null)return;var re=null;if(q!==''){try{re=new RegExp(q);}catch(e){alert(e);return;}}"
+    "var fs=frames(),iv=[];"
+    "for(var i=0;i<fs.length;i++){var f=fs[i],r=f.querySelector('rect');"
+    "if(re&&re.test(f.getAttribute('data-n'))){if(!r.hasAttribute('data-fill'))"
+    "r.setAttribute('data-fill',r.getAttribute('fill'));r.setAttribute('fill','rgb(230,0,230)');"
+    "var b=box(f);iv.push([b.x,b.x+b.w]);}"
+    "else if(r.hasAttribute('data-fill'))r.setAttribute('fill',r.getAttribute('data-fill'));}"
+    "iv.sort(function(a,b){return a[0]-b[0];});var sum=0,end=-1;"
+    "for(var j=0;j<iv.length;j++){var a=Math.max(iv[j][0],end);"
+    "if(iv[j][1]>a)sum+=iv[j][1]-a;end=Math.max(end,iv[j][1]);}"
+    "document.getElementById('matched').textContent=re?'matched: '+"
+    "(100*sum/(W-2*M)).toFixed(1)+'% of the stalled time':'';}\n"
+    "function init(evt){var s=document.documentElement;W=+s.getAttribute('width');"
+    "M=+s.getAttribute('data-margin');CH=+s.getAttribute('data-char');"
+    "var fs=frames();for(var i=0;i<fs.length;i++)fs[i].addEventListener('click',"
+    "function(e){zoom(e.currentTarget);});"
+    "document.getElementById('reset').addEventListener('click',reset);"
+    "document.getElementById('search').addEventListener('click',search);"
+    "document.addEventListener('keydown',function(e){if(e.key==='Escape')reset();"
+    "else if((e.ctrlKey||e.metaKey)&&e.key==='f'){e.preventDefault();search();}});}\n"
+    "window.addEventListener('load',init);\n";
 
 struct node {
     char *name;
@@ -105,24 +159,26 @@ static void draw(FILE *out, const struct node *n, double x, int level, int heigh
             int y = height - MARGIN_PX - (level + 1) * ROW_PX;
             int r, g, b;
             colour(c->name, &r, &g, &b);
-            fprintf(out, "<g><title>");
+            fputs("<g class=\"f\" data-n=\"", out);
+            xml_text(out, c->name, 1000);
+            fputs("\"><title>", out);
             xml_text(out, c->name, 1000);
             fprintf(out, " (%.1f ms, %.1f%%)</title>", (double)c->value / 1e3,
                     100.0 * (double)c->value / (double)total);
             fprintf(out,
                     "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
-                    "fill=\"rgb(%d,%d,%d)\" rx=\"2\"/>",
-                    x, y, w, ROW_PX - 1, r, g, b);
+                    "data-x=\"%.3f\" data-w=\"%.3f\" fill=\"rgb(%d,%d,%d)\" rx=\"2\"/>",
+                    x, y, w, ROW_PX - 1, x, w, r, g, b);
             size_t chars = (size_t)((w - 6) / CHAR_PX);
+            /* Always a <text>, empty when too narrow: a zoom may widen the box. */
+            fprintf(out, "<text x=\"%.1f\" y=\"%d\">", x + 3, y + ROW_PX - 4);
             if (chars >= 3) {
-                fprintf(out, "<text x=\"%.1f\" y=\"%d\">", x + 3, y + ROW_PX - 4);
                 size_t len = strlen(c->name);
                 xml_text(out, c->name, len <= chars ? len : chars - 2);
                 if (len > chars)
                     fputs("..", out);
-                fputs("</text>", out);
             }
-            fputs("</g>\n", out);
+            fputs("</text></g>\n", out);
             draw(out, c->child, x, level + 1, height, scale, total);
         }
         x += w;
@@ -158,10 +214,21 @@ int cs_report_write_svg(FILE *out, const struct cs_report *r)
         fprintf(out,
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%d\" "
-                "viewBox=\"0 0 %.0f %d\" font-family=\"monospace\" font-size=\"11\">\n"
+                "viewBox=\"0 0 %.0f %d\" font-family=\"monospace\" font-size=\"11\" "
+                "data-margin=\"%d\" data-char=\"%.1f\">\n"
+                "<style>g.f{cursor:pointer}g.f:hover rect{stroke:#333;stroke-width:0.5}"
+                ".btn{cursor:pointer;fill:#336}</style>\n"
+                "<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n"
                 "<rect width=\"100%%\" height=\"100%%\" fill=\"#fdfdf6\"/>\n"
-                "<text x=\"%d\" y=\"20\" font-size=\"14\">coscope: stall stacks of ",
-                WIDTH_PX, height, WIDTH_PX, height, MARGIN_PX);
+                "<text id=\"reset\" class=\"btn\" x=\"%d\" y=\"20\" style=\"display:none\">"
+                "Reset zoom</text>\n"
+                "<text id=\"search\" class=\"btn\" x=\"%.0f\" y=\"20\" "
+                "text-anchor=\"end\">Search</text>\n"
+                "<text id=\"matched\" x=\"%.0f\" y=\"%d\" text-anchor=\"end\"></text>\n"
+                "<text x=\"%d\" y=\"20\" font-size=\"14\" pointer-events=\"none\">"
+                "coscope: stall stacks of ",
+                WIDTH_PX, height, WIDTH_PX, height, MARGIN_PX, CHAR_PX, svg_script, MARGIN_PX,
+                WIDTH_PX - MARGIN_PX, WIDTH_PX - MARGIN_PX, height - 2, MARGIN_PX + 90);
         xml_text(out, r->rec->has_target ? r->rec->target.comm : "?", 64);
         fprintf(out, " (%zu stalls, %.1f ms)</text>\n", r->nstalls, (double)root.value / 1e3);
         if (root.value) {
