@@ -509,7 +509,8 @@ int cs_recording_load(const char *path, struct cs_recording *r)
 {
     memset(r, 0, sizeof *r);
     char why[200];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO or a device must not hang the open; only regular files pass */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
         snprintf(why, sizeof why, "cannot read %.150s: %s", path,
@@ -518,6 +519,7 @@ int cs_recording_load(const char *path, struct cs_recording *r)
             close(fd);
         return verdict(r, CS_REC_IO_ERROR, 0, why);
     }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     size_t size = (size_t)st.st_size, got = 0;
     uint8_t *buf = malloc(size ? size : 1);
     if (!buf) {
