@@ -28,7 +28,7 @@ std::string write_loopless_recording(int pid = 4242)
                        std::to_string(pid) + ".csrec";
     char why[256];
     cs_rec_writer *w = nullptr;
-    REQUIRE(cs_rec_writer_open(path.c_str(), &w, why, sizeof why) == 0);
+    REQUIRE(cs_rec_writer_open(path.c_str(), false, &w, why, sizeof why) == 0);
     const uint64_t t0 = 1000000000000ull;
     cs_rec_target t{};
     t.pid = pid;

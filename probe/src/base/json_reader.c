@@ -3,6 +3,8 @@
 #include "cs_sort.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -593,9 +595,13 @@ int cs_json_parse_file(const char *path, struct cs_jv **out, struct cs_json_erro
 {
     memset(err, 0, sizeof *err);
     *out = NULL;
-    FILE *f = fopen(path, "rb");
+    /* O_NONBLOCK: a FIFO or a device must not hang the open; only regular files pass */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
         int e = errno;
+        if (fd >= 0)
+            close(fd);
         snprintf(err->message, sizeof err->message, "%s", strerror(e));
         return -e;
     }

@@ -70,6 +70,8 @@ static void usage(FILE *out)
                  "                         not from corun:task_spawn/task_done (2 probe hits\n"
                  "                         per task): short tasks go unnamed, ended ones keep\n"
                  "                         their last snapshot's figures (not with --polls)\n"
+                 "      --force            write FILE even if it is a symbolic link (or has\n"
+                 "                         other hard links)\n"
                  "  -h, --help             this text\n"
                  "\n"
                  "Durations take ns, us, ms or s suffixes (a bare number is ms).\n"
@@ -91,6 +93,8 @@ struct rec_opts {
     int ntriggers;
     bool polls;
     bool no_lifecycle;
+    bool after_given; /* --after: only with --flight */
+    bool force;       /* --force */
 };
 
 struct recorder {
@@ -126,7 +130,15 @@ static int parse_trigger(const char *text, struct trigger *t)
     return 0;
 }
 
-enum { OPT_FLIGHT = 256, OPT_TRIGGER, OPT_AFTER, OPT_FLIGHT_MAX, OPT_POLLS, OPT_NO_LIFECYCLE };
+enum {
+    OPT_FLIGHT = 256,
+    OPT_TRIGGER,
+    OPT_AFTER,
+    OPT_FLIGHT_MAX,
+    OPT_POLLS,
+    OPT_NO_LIFECYCLE,
+    OPT_FORCE
+};
 
 /* record's own options: the file, and the flight recorder */
 static int on_option(int opt, const char *arg, void *ctx)
@@ -151,6 +163,7 @@ static int on_option(int opt, const char *arg, void *ctx)
     case OPT_AFTER:
         if (cs_parse_duration_ns(arg, &o->after_ns))
             return cs_target_bad_usage("record", "bad --after '%s' (e.g. 2s)", arg);
+        o->after_given = true;
         return 0;
     case OPT_FLIGHT_MAX:
         o->flight_max_bytes = strtoull(arg, &end, 10);
@@ -164,6 +177,9 @@ static int on_option(int opt, const char *arg, void *ctx)
     case OPT_NO_LIFECYCLE:
         o->no_lifecycle = true;
         return 0;
+    case OPT_FORCE:
+        o->force = true;
+        return 0;
     }
     return CS_EXIT_USAGE;
 }
@@ -176,6 +192,10 @@ static int check(void *ctx)
         return cs_target_bad_usage("record", "where to? give -o FILE");
     if (o->ntriggers && !o->flight_ns)
         return cs_target_bad_usage("record", "--trigger needs --flight DUR");
+    if (o->after_given && !o->flight_ns)
+        return cs_target_bad_usage("record", "--after needs --flight DUR");
+    if (o->polls && o->no_lifecycle)
+        return cs_target_bad_usage("record", "--polls and --no-lifecycle do not go together");
     if (o->flight_ns && !o->ntriggers)
         return cs_target_bad_usage("record", "--flight needs at least one --trigger");
     return 0;
@@ -192,6 +212,7 @@ static int begin(int argc, char **argv, struct rec_opts *o)
         {"flight-max", required_argument, NULL, OPT_FLIGHT_MAX},
         {"polls", no_argument, NULL, OPT_POLLS},
         {"no-lifecycle", no_argument, NULL, OPT_NO_LIFECYCLE},
+        {"force", no_argument, NULL, OPT_FORCE},
         {NULL, 0, NULL, 0},
     };
     const struct cs_target_cli cli = {
@@ -508,11 +529,12 @@ int cs_cmd_record(int argc, char **argv)
     int rc = CS_EXIT_FAILURE;
     int err = o.flight_ns
                   ? cs_rec_writer_open_flight(o.path, o.flight_ns, (size_t)o.flight_max_bytes, &r.w)
-                  : cs_rec_writer_open(o.path, &r.w, why, sizeof why);
+                  : cs_rec_writer_open(o.path, o.force, &r.w, why, sizeof why);
     if (err) {
         fprintf(stderr, "coscope: %s\n", o.flight_ns ? "out of memory" : why);
         goto cleanup;
     }
+    cs_rec_writer_set_force(r.w, o.force);
     struct cs_rec_target t;
     cs_rec_target_describe(r.pid, o.target.threshold_ns, o.flight_ns ? CS_REC_TARGET_FLIGHT : 0,
                            &t);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include "exit_codes.h"
 #include "recording_reader.h"
 #include "report_summary.h"
+#include "safe_file.h"
 #include "target_options.h"
 
 enum format { FMT_TEXT, FMT_JSON, FMT_CHROME, FMT_FOLDED, FMT_SVG, FMT_PPROF };
@@ -31,7 +33,9 @@ static void usage(FILE *out)
             "          off_cpu time; labels thread, task, cause, syscall (needs -o)\n"
             "\n"
             "  -f, --format FMT       output format (default text)\n"
-            "  -o, --output OUT       write to OUT instead of standard output\n"
+            "  -o, --output OUT       write to OUT instead of standard output (created\n"
+            "                         0600; never through a symbolic link)\n"
+            "      --force            write OUT even if it is a symbolic link\n"
             "  -h, --help             this text\n"
             "\n"
             "A recording cut short (the recorder was killed, the disk filled up) is\n"
@@ -47,9 +51,11 @@ int cs_cmd_report(int argc, char **argv)
         {"format", required_argument, NULL, 'f'},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
+        {"force", no_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
     enum format fmt = FMT_TEXT;
+    bool force = false;
     const char *out_path = NULL;
     int opt;
     opterr = 0;
@@ -69,6 +75,9 @@ int cs_cmd_report(int argc, char **argv)
         }
         case 'o':
             out_path = optarg;
+            break;
+        case 'F':
+            force = true;
             break;
         case 'h':
             usage(stdout);
@@ -104,9 +113,10 @@ int cs_cmd_report(int argc, char **argv)
         cs_recording_free(&rec);
         return rc;
     }
-    FILE *out = out_path ? fopen(out_path, "w") : stdout;
+    char why[400] = "";
+    FILE *out = out_path ? cs_fopen_output(out_path, force, why, sizeof why) : stdout;
     if (!out) {
-        fprintf(stderr, "coscope: cannot create %s: %s\n", out_path, strerror(errno));
+        fprintf(stderr, "coscope: %s\n", why);
         rc = CS_EXIT_USAGE;
     } else {
         switch (fmt) {

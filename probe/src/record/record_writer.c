@@ -1,5 +1,7 @@
 #include "record_writer.h"
 
+#include "safe_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -51,6 +53,7 @@ struct cs_rec_writer {
     struct cs_rec_buf buf;
     uint64_t records;
     bool flight;
+    bool force; /* --force: the path may be a link */
     uint64_t window_ns;
     size_t max_bytes;
     struct held_list sticky;
@@ -99,10 +102,10 @@ static uint64_t whole_records(const uint8_t *p, size_t n)
 
 static int create_file(struct cs_rec_writer *w, char *why, size_t why_len)
 {
-    w->fd = open(w->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    w->fd = cs_create_output(w->path, w->force, why, why_len);
     if (w->fd < 0) {
-        int err = -errno;
-        snprintf(why, why_len, "cannot create %.300s: %s", w->path, strerror(errno));
+        int err = w->fd;
+        w->fd = -1;
         return err;
     }
     struct cs_rec_buf h = {0};
@@ -132,13 +135,15 @@ static struct cs_rec_writer *writer_new(const char *path)
     return w;
 }
 
-int cs_rec_writer_open(const char *path, struct cs_rec_writer **out, char *why, size_t why_len)
+int cs_rec_writer_open(const char *path, bool force, struct cs_rec_writer **out, char *why,
+                       size_t why_len)
 {
     struct cs_rec_writer *w = writer_new(path);
     if (!w) {
         snprintf(why, why_len, "out of memory");
         return -ENOMEM;
     }
+    w->force = force;
     int err = create_file(w, why, why_len);
     if (err) {
         cs_rec_writer_close(w);
@@ -159,6 +164,11 @@ int cs_rec_writer_open_flight(const char *path, uint64_t window_ns, size_t max_b
     w->max_bytes = max_bytes;
     *out = w;
     return 0;
+}
+
+void cs_rec_writer_set_force(struct cs_rec_writer *w, bool force)
+{
+    w->force = force;
 }
 
 struct cs_rec_buf *cs_rec_writer_begin(struct cs_rec_writer *w)

@@ -18,8 +18,12 @@
 
 struct cs_rec_writer;
 
-/* Creates (truncates) `path` and writes the file header. 0 or -errno (message in `why`). */
-int cs_rec_writer_open(const char *path, struct cs_rec_writer **out, char *why, size_t why_len);
+/*
+ * Creates (truncates) `path`, mode 0600, and writes the file header. Refuses a symbolic
+ * link unless `force` (base/safe_file.h). 0 or -errno (message in `why`).
+ */
+int cs_rec_writer_open(const char *path, bool force, struct cs_rec_writer **out, char *why,
+                       size_t why_len);
 
 /*
  * A flight recorder: nothing is written until cs_rec_writer_fire(). It keeps the records
@@ -29,6 +33,9 @@ int cs_rec_writer_open(const char *path, struct cs_rec_writer **out, char *why, 
  */
 int cs_rec_writer_open_flight(const char *path, uint64_t window_ns, size_t max_bytes,
                               struct cs_rec_writer **out);
+
+/* A flight recorder's file, once a trigger fires, may be a symbolic link (--force). */
+void cs_rec_writer_set_force(struct cs_rec_writer *w, bool force);
 
 /* An empty buffer to encode one record into. */
 struct cs_rec_buf *cs_rec_writer_begin(struct cs_rec_writer *w);

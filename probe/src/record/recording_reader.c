@@ -664,7 +664,8 @@ int cs_recording_load_opts(const char *path, struct cs_recording *r, unsigned fl
 {
     memset(r, 0, sizeof *r);
     char why[200];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO or a device must not hang the open; only regular files pass */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
         snprintf(why, sizeof why, "cannot read %.150s: %s", path,
@@ -673,6 +674,7 @@ int cs_recording_load_opts(const char *path, struct cs_recording *r, unsigned fl
             close(fd);
         return verdict(r, CS_REC_IO_ERROR, 0, why);
     }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     /* The header first: a file that is not a recording is refused before anything more
      * is read. Then one record at a time, so memory holds the largest record, never the
      * file (a file still being written may grow: what was there is read). */
