@@ -38,7 +38,7 @@ std::string write_recording(const std::string &what, long rounds)
     std::string path = tmp_path(what);
     char why[256];
     cs_rec_writer *w = nullptr;
-    REQUIRE(cs_rec_writer_open(path.c_str(), &w, why, sizeof why) == 0);
+    REQUIRE(cs_rec_writer_open(path.c_str(), false, &w, why, sizeof why) == 0);
     const uint64_t t0 = 1000000000000ull;
     cs_rec_target t{};
     t.pid = 4242;

@@ -16,6 +16,7 @@
 #include "duration.h"
 #include "exit_codes.h"
 #include "report_pprof.h"
+#include "safe_file.h"
 #include "session.h"
 #include "stall_format.h"
 #include "target_options.h"
@@ -42,6 +43,8 @@ static void usage(FILE *out)
                  "      --stack-bytes N    user stack copied for DWARF unwinding (default 16k)\n"
                  "      --max-rate N       report at most N stalls per second (default 10)\n"
                  "      --pprof FILE       at exit, write the stalls as a gzipped pprof profile\n"
+                 "      --force            write FILE even if it is a symbolic link (or has\n"
+                 "                         other hard links)\n"
                  "  -h, --help             this text\n"
                  "\n"
                  "Durations take ns, us, ms or s suffixes (a bare number is ms).\n"
@@ -95,11 +98,12 @@ static void print_note(const char *line, void *arg)
 }
 
 /* stalls' own options: how stacks are taken and how many stalls are reported */
-enum { OPT_STACK = 256, OPT_STACK_BYTES, OPT_MAX_RATE, OPT_PPROF };
+enum { OPT_STACK = 256, OPT_STACK_BYTES, OPT_MAX_RATE, OPT_PPROF, OPT_FORCE };
 
 struct stalls_args {
     struct cs_stall_opts opts;
     const char *pprof; /* --pprof FILE, or NULL */
+    bool force;        /* --force: FILE may be a symbolic link */
 };
 
 static int on_option(int opt, const char *arg, void *ctx)
@@ -133,6 +137,9 @@ static int on_option(int opt, const char *arg, void *ctx)
     case OPT_PPROF:
         args->pprof = arg;
         return 0;
+    case OPT_FORCE:
+        args->force = true;
+        return 0;
     }
     return CS_EXIT_USAGE;
 }
@@ -151,6 +158,7 @@ int cs_cmd_stalls(int argc, char **argv)
         {"stack-bytes", required_argument, NULL, OPT_STACK_BYTES},
         {"max-rate", required_argument, NULL, OPT_MAX_RATE},
         {"pprof", required_argument, NULL, OPT_PPROF},
+        {"force", no_argument, NULL, OPT_FORCE},
         {NULL, 0, NULL, 0},
     };
     struct stalls_args args = {
@@ -174,8 +182,9 @@ int cs_cmd_stalls(int argc, char **argv)
     opts.threshold_ns = to.threshold_ns;
     /* Opened before attaching: a path that cannot be written fails now, not after a run. */
     FILE *pprof = NULL;
-    if (args.pprof && !(pprof = fopen(args.pprof, "wb"))) {
-        fprintf(stderr, "coscope: cannot create %s: %s\n", args.pprof, strerror(errno));
+    char why[400] = "";
+    if (args.pprof && !(pprof = cs_fopen_output(args.pprof, args.force, why, sizeof why))) {
+        fprintf(stderr, "coscope: %s\n", why);
         return CS_EXIT_USAGE;
     }
     const struct cs_session_opts so = {
@@ -193,7 +202,6 @@ int cs_cmd_stalls(int argc, char **argv)
         .note = print_note,
         .arg = &out,
     };
-    char why[256] = "";
     int rc = CS_EXIT_OK;
     struct cs_session *sess = NULL;
     int err = cs_session_open(&so, &hooks, &sess, why, sizeof why);
