@@ -134,7 +134,22 @@ def case_python_stuck():
     c = Coscope(["-p", str(p.pid), "-d", "2500ms"])
     rc = c.wait()
     src, st = stat_json(p.pid)
+    rec = os.path.join(SCRATCH, "stuck.csrec")
+    if os.path.exists(rec):
+        os.unlink(rec)
+    rrc = subprocess.run([COSCOPE, "record", "-p", str(p.pid), "-d", "1500ms", "-o", rec],
+                         capture_output=True, text=True, timeout=60)
     stop(p)
+    rep = subprocess.run([COSCOPE, "report", "--format", "json", rec], capture_output=True,
+                         text=True, timeout=60)
+    txt = subprocess.run([COSCOPE, "report", rec], capture_output=True, text=True, timeout=60)
+    rstalls = json.loads(rep.stdout).get("stalls", []) if rep.returncode == 0 else []
+    check("python stuck: record keeps the stall in progress, unfinished, with its start",
+          rrc.returncode == 0 and len(rstalls) == 1 and rstalls[0]["unfinished"] and
+          rstalls[0]["start"] == "last_ran" and rstalls[0]["duration_ns"] > 3e9 and
+          "unfinished: still going when the recording stopped" in txt.stdout and
+          "blocked since the thread last ran" in txt.stdout,
+          (rrc.stderr, rep.stderr, rstalls, txt.stdout))
     loop = (st.get("loops") or [{}])[0]
     check("python stuck: stat counts the stall in progress",
           src == 0 and loop.get("stalls") == 1 and (loop.get("stall_in_progress_us") or 0) > 3e6,

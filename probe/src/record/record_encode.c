@@ -232,6 +232,10 @@ int cs_rec_encode_stall(struct cs_rec_buf *b, const struct cs_stall *s)
             put_u32(b, (uint32_t)f->line);
         }
     }
+    /* Appended fields (older readers ignore them): a stall still going when coscope
+     * stopped, and how its start is known (one that began before attach). */
+    put_u8(b, s->unfinished ? 1 : 0);
+    put_u8(b, (uint8_t)s->start);
     return end(b, at);
 }
 

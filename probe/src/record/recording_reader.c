@@ -213,6 +213,13 @@ static int parse_stall(struct cur *c, struct cs_stall *s)
             f->line = (int)get_u32(c);
         }
     }
+    /* Appended later: absent in older files (a stall seen whole, from its start). */
+    if (!c->bad && c->end - c->p >= 2) {
+        s->unfinished = get_u8(c) != 0;
+        uint8_t start = get_u8(c);
+        s->start = start <= CS_STALL_START_ATTACH ? (enum cs_stall_start)start
+                                                  : CS_STALL_START_SEEN;
+    }
     return 0;
 }
 

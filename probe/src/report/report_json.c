@@ -54,6 +54,9 @@ static void write_stall(struct cs_json *w, const struct cs_report *r, const stru
     }
     cs_json_kv_uint(w, "on_cpu_ns", s->on_cpu_ns);
     cs_json_kv_uint(w, "off_cpu_ns", s->off_cpu_ns);
+    cs_json_key(w, "unfinished");
+    cs_json_bool(w, s->unfinished);
+    cs_json_kv_string(w, "start", cs_stall_start_name(s->start));
     cs_json_key(w, "syscalls");
     cs_json_begin_array(w);
     for (unsigned i = 0; i < s->nsyscalls; i++) {

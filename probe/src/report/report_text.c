@@ -101,6 +101,12 @@ static void write_stall(FILE *out, const struct cs_report *r, const struct cs_st
     if (s->task)
         fprintf(out, ", task %" PRIu64 " %s", s->task_id, s->task);
     fprintf(out, ": on-CPU %.1f ms, off-CPU %.1f ms\n", ms(s->on_cpu_ns), ms(s->off_cpu_ns));
+    if (s->start == CS_STALL_START_LAST_RAN)
+        fprintf(out, "      began before the recording: blocked since the thread last ran\n");
+    else if (s->start == CS_STALL_START_ATTACH)
+        fprintf(out, "      began before the recording: at least this long\n");
+    if (s->unfinished)
+        fprintf(out, "      unfinished: still going when the recording stopped\n");
     for (unsigned i = 0; i < s->nsyscalls; i++)
         fprintf(out, "      blocked in %s: %u call%s, %.1f ms\n", s->syscalls[i].name,
                 s->syscalls[i].count, s->syscalls[i].count == 1 ? "" : "s",
