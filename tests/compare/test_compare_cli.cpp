@@ -196,6 +196,14 @@ TEST_CASE("compare exits 2 on bad input with one clear line")
         {base, "expected two files"},
         {base + " -- " + d.write("bad.json", "{"), "not valid JSON"},
         {base + " " + base + " --bogus", "unknown or incomplete option"},
+        // A report of a recording that watched no loop: its zero stalls measure nothing.
+        {d.write("r0.json", "{\"type\": \"coscope-report\", \"metrics_version\": 1, "
+                            "\"loops_watched\": 0, \"metrics\": {\"stalls\": {\"value\": 0}}}") +
+             " " +
+             d.write("r1.json", "{\"type\": \"coscope-report\", \"metrics_version\": 1, "
+                                "\"loops_watched\": 1, \"metrics\": {\"stalls\": "
+                                "{\"value\": 0}}}"),
+         "r0.json: the recording watched no loop thread (loops_watched 0)"},
     };
     for (const bad_case &c : cases) {
         INFO("args: " << c.args);

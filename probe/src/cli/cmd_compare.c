@@ -276,6 +276,13 @@ static int load_metrics_file(const char *path, struct metrics_file *f)
     if (metrics->type != CS_JV_OBJECT)
         return bad_input("%s: \"metrics\" is %s, expected an object", path,
                          cs_jv_type_name(metrics->type));
+    /* A recording that watched no loop thread has no stall to count: its zeros would read
+     * as a perfect run and hide that nothing was measured. */
+    const struct cs_jv *watched = cs_jv_get(root, "loops_watched");
+    if (watched && watched->type == CS_JV_NUMBER && watched->u.number == 0)
+        return bad_input("%s: the recording watched no loop thread (loops_watched 0): its "
+                         "figures measure nothing; record again with -T TID",
+                         path);
     f->kind = kind->u.string.chars;
     f->about = cs_jv_get(root, "about");
     size_t n = metrics->u.object.len;

@@ -217,8 +217,8 @@ static int parse_stall(struct cur *c, struct cs_stall *s)
     if (!c->bad && c->end - c->p >= 2) {
         s->unfinished = get_u8(c) != 0;
         uint8_t start = get_u8(c);
-        s->start = start <= CS_STALL_START_ATTACH ? (enum cs_stall_start)start
-                                                  : CS_STALL_START_SEEN;
+        s->start =
+            start <= CS_STALL_START_ATTACH ? (enum cs_stall_start)start : CS_STALL_START_SEEN;
     }
     return 0;
 }
