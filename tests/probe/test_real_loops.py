@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Loops as they really are, against real programs started here: a loop stuck when
-coscope attaches (CPython asyncio, a raw epoll loop), wait calls inside a handler
+coscope attaches (CPython asyncio — with stalls, stat, record and top —, a raw epoll
+loop, libcorun), wait calls inside a handler
 (CPython select and a socket with a timeout, Node's execSync), a busy asyncio server
 under load, and a Go server (not an event loop: exit 10).
 
@@ -179,6 +180,41 @@ def case_python_stuck():
           len(final) == 1 and final[0]["unfinished"] and final[0]["start"] == "last_ran" and
           c.of("summary")[0][1]["stalls"] == 1 and c.of("summary")[0][1]["loops_watched"] == 1,
           final + [s for _, s in c.of("summary")])
+
+
+def case_top_stuck():
+    """`coscope top` on a CPython loop stuck when it attaches: the stall in progress is on
+    its first screens, with its real start (longer than coscope has been attached)."""
+    p = python(STUCK_PY)
+    p.stdout.readline()
+    time.sleep(2.0)
+    session = "cs-real-loops-%d" % os.getpid()
+    subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "30",
+                    "%s top -p %d; sleep 30" % (COSCOPE, p.pid)], check=True)
+    t0, screen, row = time.time(), "", None
+    try:
+        while time.time() - t0 < 10 and row is None:
+            time.sleep(0.2)
+            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
+                                    capture_output=True, text=True).stdout
+            row = next((l for l in screen.splitlines()
+                        if "ongoing" in l and "clock_nanosleep" in l), None)
+        seen_after = time.time() - t0
+    finally:
+        subprocess.run(["tmux", "send-keys", "-t", session, "q"], capture_output=True)
+        time.sleep(0.5)
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        stop(p)
+    check("top stuck: the stall in progress is shown within 3 s", row is not None and
+          seen_after < 3.0, screen)
+    if row is None:
+        return
+    # "ongoing      3.87s+": blocked since 2 s before top started.
+    dur = next((w for w in row.split() if w.endswith("s+")), "")
+    secs = float(dur[:-2]) if dur[:-2].replace(".", "", 1).isdigit() else 0.0
+    check("top stuck: its duration counts from its real start, before top attached",
+          secs > seen_after + 1.5, (row, seen_after))
 
 
 def case_epoll_stuck():
@@ -587,7 +623,7 @@ def case_go():
 
 def main():
     os.makedirs(SCRATCH, exist_ok=True)
-    for case in (case_python_stuck, case_epoll_stuck, case_corun_stuck, case_stallgen_attaches,
+    for case in (case_python_stuck, case_top_stuck, case_epoll_stuck, case_corun_stuck, case_stallgen_attaches,
                  lambda: case_python_nested("select", ("select", "pselect6")),
                  lambda: case_python_nested("socket", "poll"),
                  case_node_execsync, case_nginx_perl, case_busy_asyncio, case_haproxy_busy,
