@@ -78,17 +78,24 @@ static void report_in_progress(struct cs_collector *c, struct loop_thread *t,
     cs_collector_deliver(c, t, &s, stack_id, raw, now);
 }
 
+/* Reads loop thread t's state into *st; true when a slice past the threshold is going. */
+static bool long_slice_going(const struct cs_collector *c, const struct loop_thread *t,
+                             struct cs_thread_state *st, uint64_t now)
+{
+    __u32 key = (__u32)t->tid;
+    if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.threads), &key, st) != 0 ||
+        !st->slice_start_ns)
+        return false;
+    return now >= st->slice_start_ns && now - st->slice_start_ns >= c->opts.threshold_ns;
+}
+
 void cs_collector_check_ongoing(struct cs_collector *c)
 {
-    int fd = bpf_map__fd(c->skel->maps.threads);
     uint64_t now = cs_mono_ns();
     for (size_t i = 0; i < c->nthreads; i++) {
         struct loop_thread *t = &c->threads[i];
         struct cs_thread_state st;
-        __u32 key = (__u32)t->tid;
-        if (bpf_map_lookup_elem(fd, &key, &st) != 0 || !st.slice_start_ns)
-            continue;
-        if (now < st.slice_start_ns || now - st.slice_start_ns < c->opts.threshold_ns)
+        if (!long_slice_going(c, t, &st, now))
             continue;
         /* With an annotator the record it makes decides (deliver), not the engine's slice. */
         if (!c->annotate && t->ongoing_seq == st.slice_seq &&
@@ -102,17 +109,12 @@ void cs_collector_check_ongoing(struct cs_collector *c)
 
 void cs_collector_finish(struct cs_collector *c)
 {
-    int fd = bpf_map__fd(c->skel->maps.threads);
     uint64_t now = cs_mono_ns();
     for (size_t i = 0; i < c->nthreads; i++) {
         struct loop_thread *t = &c->threads[i];
         struct cs_thread_state st;
-        __u32 key = (__u32)t->tid;
-        if (bpf_map_lookup_elem(fd, &key, &st) != 0 || !st.slice_start_ns)
-            continue;
-        if (now < st.slice_start_ns || now - st.slice_start_ns < c->opts.threshold_ns)
-            continue;
-        report_in_progress(c, t, &st, now, true);
+        if (long_slice_going(c, t, &st, now))
+            report_in_progress(c, t, &st, now, true);
     }
 }
 
