@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "corun_session.h"
 
@@ -115,7 +116,8 @@ TEST_CASE("stat reports the loop's iterations and each task's polls, wakes and b
     CHECK(json_number(loop_sched, "count") >= 50);
 }
 
-TEST_CASE("stat counts a task's long slice and its busy time")
+// `stat --json` on the tree target while one task burns the CPU for `ms`: its one line.
+static std::vector<std::string> stat_over_burn(int ms)
 {
     tree_target t;
     t.start();
@@ -123,13 +125,19 @@ TEST_CASE("stat counts a task's long slice and its busy time")
     REQUIRE(cs.start({coscope, "stat", "-p", std::to_string(t.proc.pid), "--json"}));
     INFO(cs.err());
     REQUIRE(cs.wait_err("coscope: collecting statistics", 20000));
-    t.proc.send("burn 300");
-    REQUIRE(t.proc.read_line(20000) == "done 300");
+    t.proc.send("burn " + std::to_string(ms));
+    REQUIRE(t.proc.read_line(ms + 20000) == "done " + std::to_string(ms));
     usleep(300000); // at least one more sample
     kill(cs.pid, SIGINT);
     auto lines = cs.read_all(20000);
     REQUIRE(cs.wait_exit(20000) == 0);
     REQUIRE(lines.size() == 1);
+    return lines;
+}
+
+TEST_CASE("stat counts a task's long slice and its busy time")
+{
+    auto lines = stat_over_burn(300);
     auto burner = stat_task(lines[0], "burner");
     INFO(lines[0]);
     REQUIRE(!burner.empty());
@@ -144,19 +152,7 @@ TEST_CASE("stat gives an iteration over 2.1 s its real length in 64 bits")
 {
     // The runtime's iteration histogram ends in an open bucket (2^30 ns and up); the
     // maximum comes from the runtime's exact longest iteration, never that bucket's bound.
-    tree_target t;
-    t.start();
-    child_proc cs;
-    REQUIRE(cs.start({coscope, "stat", "-p", std::to_string(t.proc.pid), "--json"}));
-    INFO(cs.err());
-    REQUIRE(cs.wait_err("coscope: collecting statistics", 20000));
-    t.proc.send("burn 2600");
-    REQUIRE(t.proc.read_line(30000) == "done 2600");
-    usleep(300000);
-    kill(cs.pid, SIGINT);
-    auto lines = cs.read_all(20000);
-    REQUIRE(cs.wait_exit(20000) == 0);
-    REQUIRE(lines.size() == 1);
+    auto lines = stat_over_burn(2600);
     INFO(lines[0]);
     auto iter = lines[0].substr(lines[0].find("\"iteration\":{"));
     long long max_ns = json_number(iter, "max_ns");
