@@ -82,7 +82,8 @@ static __always_inline void offcpu_of(struct cs_corun_slice_event *e, __u32 tid,
     struct cs_corun_offcpu_log *log = bpf_map_lookup_elem(&offcpu, &tid);
     if (!log)
         return;
-    e->log_state = CS_CORUN_LOG_COMPLETE;
+    /* A log made while the slice was going may have missed its switch-out. */
+    e->log_state = e->start_ns < log->since_ns ? CS_CORUN_LOG_PARTIAL : CS_CORUN_LOG_COMPLETE;
     if (log->base_seq != seq)
         return; /* never switched out during the slice */
     e->off_cpu_ns = log->cum_off_ns - log->base_cum_ns;

@@ -36,6 +36,8 @@ struct cs_corun_slice_event {
 enum cs_corun_log_state {
     CS_CORUN_LOG_NONE = 0,     /* no off-CPU accounting for the thread: off_cpu_ns, sys unknown */
     CS_CORUN_LOG_COMPLETE = 1, /* off_cpu_ns and sys are the slice's */
+    CS_CORUN_LOG_PARTIAL = 2,  /* the slice began before the thread's log: off_cpu_ns and
+                                * sys miss what came before (a switch-out it never saw) */
 };
 
 /*
@@ -62,6 +64,7 @@ struct cs_corun_offcpu_log {
     int sys_nr;
     unsigned int pad2;
     unsigned long long out_task_id; /* stat, blocking calls at switch: the task that blocked */
+    unsigned long long since_ns;    /* CLOCK_MONOTONIC when user space made the entry */
 };
 
 /* Histograms of stat's blocking calls and executor calls: log2 buckets as libcorun's. */

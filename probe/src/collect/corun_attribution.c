@@ -221,7 +221,8 @@ static bool offcpu_so_far(struct cs_corun_attrib *a, struct cs_stall *s, uint64_
 {
     struct cs_corun_offcpu_log log;
     __u32 key = (__u32)s->tid;
-    if (a->offcpu_fd < 0 || bpf_map_lookup_elem(a->offcpu_fd, &key, &log) != 0)
+    if (a->offcpu_fd < 0 || bpf_map_lookup_elem(a->offcpu_fd, &key, &log) != 0 ||
+        start < log.since_ns) /* the log may have missed this slice's switch-out */
         return false;
     uint64_t off = 0;
     s->nsyscalls = 0;
@@ -521,8 +522,13 @@ static int annotate_final(struct cs_corun_attrib *a, struct cs_stall *s, unsigne
     uint64_t engine_off = s->off_cpu_ns;
     s->start_ns = e->start_ns;
     s->duration_ns = e->duration_ns;
-    if (e->log_state == CS_CORUN_LOG_NONE) {
-        /* No log for this thread (yet): the engine's tally, bounded by the slice. */
+    /* A slice that began before coscope attached began before its off-CPU log too: the log
+     * saw no switch-out and would call it all on-CPU. The engine's tally was seeded at
+     * attach with the time the thread had been blocked (stall_threads.c). */
+    bool before_attach = s->start != CS_STALL_START_SEEN;
+    if (e->log_state != CS_CORUN_LOG_COMPLETE || before_attach) {
+        /* No log for this thread (yet), or one made during the slice: the engine's tally,
+         * bounded by the slice. */
         s->off_cpu_ns = engine_off < s->duration_ns ? engine_off : s->duration_ns;
     } else {
         s->off_cpu_ns = e->off_cpu_ns < s->duration_ns ? e->off_cpu_ns : s->duration_ns;

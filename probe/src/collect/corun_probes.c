@@ -11,6 +11,7 @@
 
 #include "corun.skel.h"
 #include "corun_usdt.h"
+#include "mono_clock.h"
 #include "link_teardown.h"
 
 #define NSLOTS         13
@@ -250,6 +251,7 @@ void cs_corun_probes_watch_loop(struct cs_corun_probes *p, int tid, uint64_t loo
     struct cs_corun_offcpu_log log;
     memset(&log, 0, sizeof log);
     log.loop_addr = loop_addr;
+    log.since_ns = cs_mono_ns();
     __u32 key = (__u32)tid;
     bpf_map_update_elem(cs_corun_probes_map_fd(p, CS_CORUN_MAP_OFFCPU), &key, &log, BPF_NOEXIST);
 }
