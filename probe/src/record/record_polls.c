@@ -12,8 +12,10 @@
 /* At corun-echo rates (~100k events/s) a drain every 5 ms takes ~50 KB: 4 MB rides out a
  * recorder busy for ~0.5 s (symbolizing a stall); what overflows is counted lost. */
 #define RING_BYTES (4u << 20)
-/* Lifecycle events only (376 bytes each): a burst of ~2,700 spawns and ends per drain. */
-#define LIFE_RING_BYTES (1u << 20)
+/* Lifecycle events only (376 bytes each): ~11,000 spawns and ends per drain. A burst of
+ * 1,000 tasks is 2,000 events within a few ms; a recorder kept off the CPU by a loaded
+ * machine (or symbolizing a stall) must not lose them: 1 MB lost one in a test. */
+#define LIFE_RING_BYTES (4u << 20)
 #define RETRY_EVERY_NS  50000000ull
 #define RETRY_FOR_NS    5000000000ull
 
