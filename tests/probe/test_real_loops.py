@@ -86,6 +86,17 @@ class Coscope:
     def of(self, kind):
         return [(t, o) for t, o in self.lines if o.get("type") == kind]
 
+    def wait_for(self, kind, timeout_s):
+        """True once a line of `kind` arrived (within timeout_s)."""
+        end = time.time() + timeout_s
+        while time.time() < end:
+            if self.of(kind):
+                return True
+            if self.p.poll() is not None and not self.t_out.is_alive():
+                return bool(self.of(kind))
+            time.sleep(0.02)
+        return False
+
     def err(self):
         return "".join(self.stderr)
 
@@ -419,8 +430,10 @@ def case_busy_asyncio():
     attaches = BUSY_ATTACHES
     for i in range(attaches):
         time.sleep(0.1 * i)
-        c = Coscope(["-p", str(p.pid), "-d", "1500ms", "-t", "150ms"])
-        time.sleep(0.8)
+        c = Coscope(["-p", str(p.pid), "-d", "4s", "-t", "150ms"])
+        # The sleep is injected once the loop is watched: on a loaded machine attaching
+        # can take longer than a fixed pause, and a sleep before it is not this test's.
+        c.wait_for("loop", 3.0)
         s = socket.create_connection(("127.0.0.1", port))
         s.sendall(b"stall")
         s.recv(100)
