@@ -17,14 +17,17 @@ using namespace record_e2e;
 namespace
 {
 
-// VmRSS of a process in KB (-1 once it is gone).
+// The process's own memory in KB (-1 once it is gone): RssAnon, its heap and anonymous
+// mappings. Not VmRSS: that also counts the pages of files it maps (the symbolizer's ELF
+// and DWARF files, touched as stacks need them) and of the BPF ring buffers shared with
+// the kernel, which moved the difference between two recorders by up to a megabyte.
 long rss_kb(pid_t pid)
 {
     std::ifstream f("/proc/" + std::to_string(pid) + "/status");
     std::string line;
     while (std::getline(f, line))
-        if (line.rfind("VmRSS:", 0) == 0)
-            return std::stol(line.substr(6));
+        if (line.rfind("RssAnon:", 0) == 0)
+            return std::stol(line.substr(8));
     return -1;
 }
 
