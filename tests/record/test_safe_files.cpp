@@ -36,6 +36,12 @@ struct scratch_dir {
     }
 };
 
+// A process that exists and that root may trace (in a container pid 1 may be neither).
+std::string self()
+{
+    return std::to_string(getpid());
+}
+
 int mode_of(const std::string &path)
 {
     struct stat st;
@@ -79,8 +85,8 @@ TEST_CASE("record -o refuses a symbolic link with one line and exit 2, the targe
     std::string target = dir / "precious", link = dir / "out.csrec";
     write_text(target, "keep me\n");
     REQUIRE(symlink(target.c_str(), link.c_str()) == 0);
-    // -p 1: the output is opened before anything attaches, so no loop is needed
-    auto r = run_command(coscope + " record -o " + link + " -p 1");
+    // -p (this test): the output is opened before anything attaches, so no loop is needed
+    auto r = run_command(coscope + " record -o " + link + " -p " + self());
     INFO(r.err);
     CHECK(r.status == 2);
     CHECK(one_line(r.err));
@@ -113,7 +119,7 @@ TEST_CASE("an output with a second hard link is refused unless --force")
     std::string out = dir / "out.csrec", other = dir / "other-name";
     write_text(out, "shared\n");
     REQUIRE(link(out.c_str(), other.c_str()) == 0);
-    auto r = run_command(coscope + " record -o " + out + " -p 1");
+    auto r = run_command(coscope + " record -o " + out + " -p " + self());
     INFO(r.err);
     CHECK(r.status == 2);
     CHECK(one_line(r.err));
@@ -180,7 +186,7 @@ TEST_CASE("stalls --pprof creates its profile 0600 and refuses a symbolic link")
     std::string target = dir / "precious", link = dir / "link.pb.gz";
     write_text(target, "keep me\n");
     REQUIRE(symlink(target.c_str(), link.c_str()) == 0);
-    r = run_command(coscope + " stalls -p 1 --pprof " + link);
+    r = run_command(coscope + " stalls -p " + self() + " --pprof " + link);
     CHECK(r.status == 2);
     CHECK(one_line(r.err));
     CHECK(r.err.find("refusing to write through the symbolic link") != std::string::npos);
