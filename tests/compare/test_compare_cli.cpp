@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "test_util.h"
@@ -292,4 +293,19 @@ TEST_CASE("compare --help describes the limits and exits 0")
     CHECK(r.status == 0);
     CHECK(r.out.find("--max-regress") != std::string::npos);
     CHECK(r.out.find("*=10%") != std::string::npos);
+}
+
+TEST_CASE("compare on a FIFO or a directory fails at once with one line, exit 2")
+{
+    scratch_dir dir;
+    std::string good = dir.write("a.json", metrics_json(100, 5000, 0));
+    std::string fifo = dir.path + "/fifo.json";
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    // timeout: a compare that opened the FIFO would wait for a writer forever (124)
+    auto r = run_command("timeout 20 " + coscope + " compare " + fifo + " " + good);
+    CHECK(r.status == 2);
+    CHECK(r.err == "coscope compare: " + fifo + ": cannot read: not a regular file\n");
+    r = run_command("timeout 20 " + coscope + " compare " + good + " " + dir.path);
+    CHECK(r.status == 2);
+    CHECK(r.err == "coscope compare: " + dir.path + ": cannot read: is a directory\n");
 }

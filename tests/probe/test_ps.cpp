@@ -186,7 +186,8 @@ TEST_CASE("ps without the right to read the process exits 4 and says why")
     auto r =
         run_command("setpriv --reuid=nobody --regid=nogroup --clear-groups " + ps_cmd(t.proc.pid));
     CHECK(r.status == 4);
-    CHECK(r.err.find("reading it was refused") != std::string::npos);
+    CHECK(r.err.find("coscope: not permitted to trace " + std::to_string(t.proc.pid)) !=
+          std::string::npos);
     CHECK(r.err.find('\n') == r.err.size() - 1); // one line
 }
 

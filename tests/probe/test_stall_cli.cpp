@@ -2,7 +2,10 @@
 // starting the target itself (-- CMD).
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <string>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 #include "stall_session.h"
@@ -33,6 +36,72 @@ TEST_CASE("coscope stalls without CAP_BPF and CAP_PERFMON exits 4 and says which
     CHECK(r.status == 4);
     CHECK(r.err.find("CAP_BPF") != std::string::npos);
     CHECK(r.err.find("CAP_PERFMON") != std::string::npos);
+}
+
+namespace
+{
+
+// A `sleep 60` run by `uid` (as root: 0), ended with the test.
+struct sleeper {
+    pid_t pid = -1;
+    explicit sleeper(uid_t uid)
+    {
+        pid = fork();
+        if (pid == 0) {
+            if (uid != 0 && (setgid(uid) != 0 || setuid(uid) != 0))
+                _exit(126);
+            execlp("sleep", "sleep", "60", (char *)nullptr);
+            _exit(127);
+        }
+        // Until it has exec'd: before, its credentials just changed and it is not dumpable.
+        std::string comm = "/proc/" + std::to_string(pid) + "/comm";
+        for (int i = 0; i < 1000 && slurp_file(comm) != "sleep\n"; i++)
+            usleep(10000);
+    }
+    ~sleeper()
+    {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+    }
+};
+
+// Runs coscope as nobody (65534) holding CAP_BPF and CAP_PERFMON, as a coscope binary
+// given those file capabilities would.
+command_result as_nobody_with_bpf_caps(const std::string &args)
+{
+    return run_command("setpriv --reuid=65534 --regid=65534 --clear-groups "
+                       "--inh-caps +bpf,+perfmon --ambient-caps +bpf,+perfmon " +
+                       coscope + " " + args);
+}
+
+} // namespace
+
+TEST_CASE("BPF capabilities are not enough to trace another user's process: exit 4, one line")
+{
+    if (geteuid() != 0)
+        return; // needs root to drop to another user
+    sleeper own(65534);
+    // The control: with these capabilities nobody may watch its own process.
+    auto r = as_nobody_with_bpf_caps("stalls -p " + std::to_string(own.pid) + " -d 300ms");
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+
+    sleeper roots(0);
+    std::string pid = std::to_string(roots.pid);
+    std::string line = "coscope: not permitted to trace " + pid +
+                       " (it runs as uid 0, coscope as uid 65534: run coscope as that user, or "
+                       "with CAP_SYS_PTRACE)\n";
+    std::string out = "/tmp/cs-not-permitted-" + std::to_string(getpid()) + ".csrec";
+    for (const std::string &cmd :
+         {"stalls -p " + pid + " -d 1s", "stalls -T " + pid + " -d 1s", "stat -p " + pid + " -d 1s",
+          "ps -p " + pid, "record -o " + out + " -p " + pid + " -d 1s"}) {
+        r = as_nobody_with_bpf_caps(cmd);
+        INFO(cmd);
+        CHECK(r.status == 4);
+        CHECK(r.err == line);
+        CHECK(r.out == "");
+    }
+    CHECK(access(out.c_str(), F_OK) != 0); // refused before anything was written
 }
 
 TEST_CASE("when the target exits, coscope says so and exits 3 within a second")

@@ -238,7 +238,8 @@ TEST_CASE("stalls --pprof writes a profile go tool pprof reads: top function and
 
 TEST_CASE("stalls --pprof into a path that cannot be created fails before attaching")
 {
-    auto r = run_command(coscope + " stalls -p 1 --pprof /nonexistent-dir/x.pb.gz");
+    auto r = run_command(coscope + " stalls -p " + std::to_string(getpid()) +
+                         " --pprof /nonexistent-dir/x.pb.gz");
     CHECK(r.status == 2);
     CHECK(r.err.find("cannot create /nonexistent-dir/x.pb.gz") != std::string::npos);
 }

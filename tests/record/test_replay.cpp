@@ -2,7 +2,9 @@
 // screens as live, and space pauses, n steps, + / - change the speed.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <regex>
+#include <sys/stat.h>
 #include <string>
 #include <unistd.h>
 
@@ -99,6 +101,29 @@ TEST_CASE("top --replay refuses what is not a recording before it takes the term
     INFO(s);
     CHECK(s.find("not a coscope recording") != std::string::npos);
     CHECK(s.find("rc=7") != std::string::npos);
+}
+
+TEST_CASE("top --replay on a FIFO or a directory fails at once with one line")
+{
+    char tmpl[] = "/tmp/cs-replay-fifo-XXXXXX";
+    REQUIRE(mkdtemp(tmpl) != nullptr);
+    std::string dir = tmpl, fifo = dir + "/fifo.csrec";
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+    tmux_screen term(100, 30);
+    // timeout: a replay that opened the FIFO would wait for a writer forever (rc=124)
+    term.type_line("timeout 20 " + std::string(COSCOPE_EXE) + " top --replay " + fifo +
+                   "; echo rc=$?");
+    std::string s = term.wait_for("rc=2");
+    INFO(s);
+    CHECK(s.find("not a regular file") != std::string::npos);
+    CHECK(s.find("rc=2") != std::string::npos);
+    term.type_line("clear; timeout 20 " + std::string(COSCOPE_EXE) + " top --replay " + dir +
+                   "; echo dir-rc=$?");
+    s = term.wait_for("dir-rc=2");
+    INFO(s);
+    CHECK(s.find("it is a directory") != std::string::npos);
+    CHECK(s.find("dir-rc=2") != std::string::npos);
+    std::system(("rm -rf '" + dir + "'").c_str());
 }
 
 namespace

@@ -98,9 +98,7 @@ TEST_CASE("at 80 columns the header drops whole fields, never a value cut in hal
     REQUIRE(port != "0");
     term.type_line(COSCOPE_EXE " top -i 200ms -t 200ms -- " STALLGEN_EXE " --port " + port +
                    " --every 1s --stalls cpu:250ms; echo top-exit=$?");
-    int coscope_pid = -1;
     std::string s = term.wait_for("Loops 1:");
-    coscope_pid = child_named(term.shell_pid(), "coscope");
     // The wide header carries everything: the loops' rate and the scheduling latency.
     s = term.wait_until(
         [](const std::string &scr) {
@@ -128,8 +126,6 @@ TEST_CASE("at 80 columns the header drops whole fields, never a value cut in hal
                                            "[0-9]+ waiting(, [0-9]+ done)? *$")));
     term.keys("q");
     term.wait_for("top-exit=", 10000);
-    if (coscope_pid > 0)
-        unlink(("/tmp/coscope-top-" + std::to_string(coscope_pid) + ".log").c_str());
 }
 
 namespace
@@ -160,7 +156,6 @@ TEST_CASE("the columns of every screen fit 80, 100 and 120 columns or go whole")
     term.type_line(COSCOPE_EXE " top -i 200ms -t 40ms -- " STALLGEN_EXE " --port " + port +
                    " --every 1s --stalls sleep:62ms,cpu:250ms; echo top-exit=$?");
     term.wait_for("Loops 1:");
-    int coscope_pid = child_named(term.shell_pid(), "coscope");
     std::string s = term.wait_until(
         [](const std::string &scr) {
             // 62 ms: "clock_nanosleep 62.0ms", one character wider than the old column.
@@ -222,8 +217,6 @@ TEST_CASE("the columns of every screen fit 80, 100 and 120 columns or go whole")
     }
     term.keys("q");
     term.wait_for("top-exit=", 10000);
-    if (coscope_pid > 0)
-        unlink(("/tmp/coscope-top-" + std::to_string(coscope_pid) + ".log").c_str());
 }
 
 TEST_CASE("a replay never names spawn sites from the process that has its pid now")

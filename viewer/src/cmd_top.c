@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "loop_detect.h"
 #include "mono_clock.h"
 #include "replay_source.h"
+#include "safe_file.h"
 #include "screens.h"
 #include "stall_format.h"
 #include "target_options.h"
@@ -172,36 +174,80 @@ static void run(struct cs_live *live, const struct top_opts *o)
 }
 
 /*
- * Starts CMD (stopped) with its output in a log file and stdin from /dev/null: the
- * terminal belongs to the dashboard. Returns the pid or a negative errno.
+ * The output of a command top started: the terminal belongs to the dashboard, so it goes
+ * to a file in a fresh directory only this user can enter (top often runs as root, and a
+ * predictable name in /tmp is anyone's to plant a link on). Removed at exit unless the
+ * command failed and wrote something: then its path is printed once the screen is back.
  */
-static int launch_quietly(char **cmd, char *log_path, size_t log_len)
+static struct {
+    char dir[256];
+    char path[300];
+} top_log;
+
+static void remove_log(void)
 {
-    snprintf(log_path, log_len, "/tmp/coscope-top-%d.log", (int)getpid());
-    int log_fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    int saved[3] = {dup(0), dup(1), dup(2)};
-    if (log_fd >= 0 && null_fd >= 0) {
-        fflush(stdout);
-        fflush(stderr);
-        dup2(null_fd, 0);
-        dup2(log_fd, 1);
-        dup2(log_fd, 2);
+    if (!top_log.dir[0])
+        return;
+    unlink(top_log.path);
+    rmdir(top_log.dir);
+    top_log.dir[0] = 0;
+}
+
+/* The log's descriptor, or /dev/null's (with a note) when no private file can be made. */
+static int open_log(const char *name)
+{
+    char why[400] = "";
+    int err = cs_private_dir("top", top_log.dir, sizeof top_log.dir);
+    if (err) {
+        snprintf(why, sizeof why, "cannot make a private directory: %s", strerror(-err));
+        top_log.dir[0] = 0;
     } else {
-        log_path[0] = 0;
-    }
-    int pid = cs_launch_stopped(cmd);
-    for (int fd = 0; fd < 3; fd++) {
-        if (saved[fd] >= 0) {
-            dup2(saved[fd], fd);
-            close(saved[fd]);
+        snprintf(top_log.path, sizeof top_log.path, "%s/output.log", top_log.dir);
+        int fd = cs_create_output(top_log.path, false, why, sizeof why);
+        if (fd >= 0) {
+            atexit(remove_log); /* any exit() path leaves nothing behind */
+            return fd;
         }
+        rmdir(top_log.dir);
+        top_log.dir[0] = 0;
     }
+    fprintf(stderr, "coscope: the output of %s is discarded (%s)\n", name, why);
+    return open("/dev/null", O_WRONLY | O_CLOEXEC);
+}
+
+/* Starts CMD (stopped) with its output in the log and stdin from /dev/null. Returns the
+ * pid or a negative errno (the reason said on stderr, which is still the terminal). */
+static int launch_quietly(char **cmd)
+{
+    int log_fd = open_log(cmd[0]);
+    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int pid = cs_launch_stopped_io(cmd, null_fd, log_fd);
     if (log_fd >= 0)
         close(log_fd);
     if (null_fd >= 0)
         close(null_fd);
+    if (pid < 0)
+        remove_log();
     return pid;
+}
+
+/* After a launched command ended by itself (`status` from waitpid): how, and whether its
+ * log is kept. */
+static void tell_command_end(const char *name, int status)
+{
+    bool failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    if (WIFSIGNALED(status))
+        fprintf(stderr, "coscope: %s was killed by signal %d (%s)\n", name, WTERMSIG(status),
+                strsignal(WTERMSIG(status)));
+    else if (failed)
+        fprintf(stderr, "coscope: %s exited with status %d\n", name, WEXITSTATUS(status));
+    else
+        fprintf(stderr, "coscope: %s exited\n", name);
+    struct stat st;
+    if (failed && top_log.dir[0] && stat(top_log.path, &st) == 0 && st.st_size > 0) {
+        fprintf(stderr, "coscope: the output of %s is in %s\n", name, top_log.path);
+        top_log.dir[0] = 0; /* kept */
+    }
 }
 
 /* A command coscope started ends with the dashboard: SIGTERM, then SIGKILL after 2 s. */
@@ -262,9 +308,8 @@ int cs_cmd_top(int argc, char **argv)
     int pid = o.target.pid;
     char **cmd = o.target.cmd;
     bool launched = false, at_entry = false;
-    char log_path[64] = "";
     if (cmd) {
-        pid = launch_quietly(cmd, log_path, sizeof log_path);
+        pid = launch_quietly(cmd);
         if (pid < 0)
             return cs_target_launch_exit(pid);
         launched = true;
@@ -286,6 +331,7 @@ int cs_cmd_top(int argc, char **argv)
         fprintf(stderr, "coscope: %s\n", why);
         if (launched)
             kill(pid, SIGKILL);
+        remove_log();
         return cs_target_attach_exit(err);
     }
     size_t notes_told = print_notes(live, 0); /* before the screen is ours */
@@ -294,6 +340,7 @@ int cs_cmd_top(int argc, char **argv)
         cs_live_close(live);
         if (launched)
             kill(pid, SIGKILL);
+        remove_log();
         return CS_EXIT_USAGE;
     }
     atexit(cs_term_close); /* any exit() path still gives the terminal back */
@@ -316,13 +363,14 @@ int cs_cmd_top(int argc, char **argv)
     struct cs_view v;
     cs_live_view(live, &v);
     cs_summary_write_text(stdout, v.model);
-    if (cs_live_target_exited(live)) {
-        rc = cs_target_exited(pid, launched);
-        if (launched)
-            fprintf(stderr, "coscope: %s exited\n", cmd[0]);
+    if (cs_live_target_exited(live) && launched) {
+        int status = 0;
+        waitpid(pid, &status, 0);
+        tell_command_end(cmd[0], status);
+    } else if (cs_live_target_exited(live)) {
+        rc = cs_target_exited(pid, false);
     }
-    if (launched && log_path[0])
-        fprintf(stderr, "coscope: the output of %s is in %s\n", cmd[0], log_path);
+    remove_log(); /* unless tell_command_end kept it */
     cs_live_close(live);
     return rc;
 }

@@ -613,7 +613,8 @@ int cs_json_parse_file(const char *path, struct cs_jv **out, struct cs_json_erro
         return -e;
     }
     if (!S_ISREG(st.st_mode)) {
-        int e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        /* not EINVAL: that is a parse error (with a line and a column) */
+        int e = S_ISDIR(st.st_mode) ? EISDIR : ENODEV;
         snprintf(err->message, sizeof err->message, "%s",
                  e == EISDIR ? "is a directory" : "not a regular file");
         fclose(f);

@@ -197,6 +197,9 @@ int cs_cmd_ps(int argc, char **argv)
         return cs_target_bad_usage("ps", "which process? give -p PID");
     if (kill(pid, 0) != 0 && errno == ESRCH)
         return cs_corun_report_error("ps", pid, -ESRCH, "");
+    int rc = cs_target_may_trace(pid); /* before "does not use libcorun" from empty maps */
+    if (rc)
+        return rc;
 
     char why[256] = "";
     struct cs_corun_target target;

@@ -532,6 +532,8 @@ int cs_cmd_record(int argc, char **argv)
                   : cs_rec_writer_open(o.path, o.force, &r.w, why, sizeof why);
     if (err) {
         fprintf(stderr, "coscope: %s\n", o.flight_ns ? "out of memory" : why);
+        if (!o.flight_ns)
+            rc = CS_EXIT_USAGE; /* like report -o: the path given cannot be written */
         goto cleanup;
     }
     cs_rec_writer_set_force(r.w, o.force);

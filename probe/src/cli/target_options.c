@@ -14,6 +14,7 @@
 #include "launch_entry.h"
 #include "loop_detect.h"
 #include "privileges.h"
+#include "proc.h"
 
 #define MAX_LONGOPTS 32
 #define OPT_JSON     0x7f00 /* above any command's own option values */
@@ -184,7 +185,23 @@ int cs_target_preflight(struct cs_target_opts *o)
         fprintf(stderr, "coscope: no such process %d\n", o->pid);
         return CS_EXIT_NO_PROCESS;
     }
-    return cs_bpf_require();
+    int rc = o->pid ? cs_target_may_trace(o->pid) : CS_EXIT_OK;
+    return rc ? rc : cs_bpf_require();
+}
+
+int cs_target_may_trace(int pid)
+{
+    char why[256] = "";
+    int err = cs_proc_may_trace(pid, why, sizeof why);
+    if (err == -ESRCH) {
+        fprintf(stderr, "coscope: no such process %d\n", pid);
+        return CS_EXIT_NO_PROCESS;
+    }
+    if (err) {
+        fprintf(stderr, "coscope: not permitted to trace %d (%s)\n", pid, why);
+        return CS_EXIT_PERMISSION;
+    }
+    return CS_EXIT_OK;
 }
 
 int cs_target_launch(struct cs_target_opts *o)

@@ -85,10 +85,19 @@ int cs_target_bad_usage(const char *name, const char *fmt, ...)
 
 /*
  * Before anything attaches or starts: the privileges (CS_EXIT_PERMISSION), -T's thread
- * (its process becomes o->pid), the process (CS_EXIT_NO_PROCESS) and the kernel
- * (CS_EXIT_KERNEL). 0 or the exit code, after one line on stderr.
+ * (its process becomes o->pid), the process (CS_EXIT_NO_PROCESS), the right to trace it
+ * (cs_target_may_trace) and the kernel (CS_EXIT_KERNEL). 0 or the exit code, after one line on
+ * stderr.
  */
 int cs_target_preflight(struct cs_target_opts *o);
+
+/*
+ * May this user trace process `pid` (the kernel's ptrace read check: the same user, or
+ * CAP_SYS_PTRACE)? BPF capabilities alone would let coscope watch anyone's process, so
+ * every command asks before it reads or attaches. CS_EXIT_OK, or the exit code after one
+ * line ("coscope: not permitted to trace PID (...)", exit 4; no such process, 3).
+ */
+int cs_target_may_trace(int pid);
 
 /*
  * For a command about to attach: probes BPF (collect/bpf_support.h) and, when it is

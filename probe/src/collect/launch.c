@@ -11,6 +11,11 @@
 
 int cs_launch_stopped(char *const argv[])
 {
+    return cs_launch_stopped_io(argv, -1, -1);
+}
+
+int cs_launch_stopped_io(char *const argv[], int stdin_fd, int output_fd)
+{
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0)
         return -errno;
@@ -19,6 +24,13 @@ int cs_launch_stopped(char *const argv[])
         return -errno;
     if (pid == 0) {
         close(report[0]);
+        /* only the child's descriptors move: coscope's own messages stay on its stderr */
+        if (stdin_fd >= 0)
+            dup2(stdin_fd, 0);
+        if (output_fd >= 0) {
+            dup2(output_fd, 1);
+            dup2(output_fd, 2);
+        }
         /* A tracee stops with SIGTRAP after a successful exec: probes attach then. */
         ptrace(PTRACE_TRACEME, 0, NULL, NULL);
         execvp(argv[0], argv);

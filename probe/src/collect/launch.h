@@ -8,6 +8,10 @@
  */
 int cs_launch_stopped(char *const argv[]);
 
+/* The same with the command's stdin from `stdin_fd` and its stdout and stderr to
+ * `output_fd` (-1: coscope's own); a failure to run it is still said on coscope's stderr. */
+int cs_launch_stopped_io(char *const argv[], int stdin_fd, int output_fd);
+
 /* Lets the stopped command run. 0 or a negative errno. */
 int cs_launch_release(int pid);
 

@@ -1,12 +1,15 @@
 #include "proc.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void read_line(const char *path, char *buf, unsigned len)
@@ -98,4 +101,32 @@ bool cs_proc_has_event_fd(int pid)
     }
     closedir(d);
     return found;
+}
+
+int cs_proc_may_trace(int pid, char *why, size_t why_len)
+{
+    char path[64], exe[64];
+    snprintf(path, sizeof path, "/proc/%d/exe", pid);
+    /* The kernel reads this link for us only if ptrace_may_access(PTRACE_MODE_READ_FSCREDS)
+     * lets us: the same test as for the target's maps and stacks, made before any probe
+     * is attached (BPF capabilities alone would let us watch anyone's process). */
+    if (readlink(path, exe, sizeof exe) >= 0)
+        return 0;
+    int err = errno;
+    if (err != EACCES && err != EPERM)
+        return err == ENOENT && kill(pid, 0) != 0 && errno == ESRCH ? -ESRCH : 0;
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/%d", pid);
+    if (stat(path, &st) != 0)
+        snprintf(why, why_len, "%s", strerror(err));
+    else if (st.st_uid != geteuid())
+        snprintf(why, why_len,
+                 "it runs as uid %u, coscope as uid %u: run coscope as that user, or with "
+                 "CAP_SYS_PTRACE",
+                 (unsigned)st.st_uid, (unsigned)geteuid());
+    else
+        snprintf(why, why_len,
+                 "the kernel refuses to let this user read it (not dumpable?): "
+                 "run coscope with CAP_SYS_PTRACE");
+    return -EACCES;
 }

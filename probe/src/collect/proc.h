@@ -9,6 +9,7 @@ void cs_proc_comm(int pid, char *buf, unsigned len);
 void cs_thread_comm(int pid, int tid, char *buf, unsigned len);
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* The system call thread `tid` is blocked in (/proc/PID/task/TID/syscall): its number,
  * -1 if it is running, -2 if it is gone or unreadable. */
@@ -21,5 +22,12 @@ bool cs_proc_is_go(int pid);
 
 /* Does the process hold an epoll fd or an io_uring ring (it runs an event loop)? */
 bool cs_proc_has_event_fd(int pid);
+
+/*
+ * May this process read the target the way a debugger does (the kernel's
+ * PTRACE_MODE_READ: the same user, or CAP_SYS_PTRACE)? 0 if so (or if the kernel does not
+ * say, e.g. a kernel thread), -ESRCH if it is gone, -EACCES with the reason in `why`.
+ */
+int cs_proc_may_trace(int pid, char *why, size_t why_len);
 
 #endif

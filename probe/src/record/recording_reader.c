@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "exit_codes.h"
+#include "safe_file.h"
 #include "record_encode.h"
 #include "cs_sort.h"
 
@@ -670,18 +671,11 @@ static ssize_t read_full(struct in *f, uint8_t *p, size_t n)
 int cs_recording_load_opts(const char *path, struct cs_recording *r, unsigned flags)
 {
     memset(r, 0, sizeof *r);
-    char why[200];
-    /* O_NONBLOCK: a FIFO or a device must not hang the open; only regular files pass */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-        snprintf(why, sizeof why, "cannot read %.150s: %s", path,
-                 fd < 0 ? strerror(errno) : "not a regular file");
-        if (fd >= 0)
-            close(fd);
+    char why[256]; /* the size of r->message */
+    /* a FIFO or a device must not hang the open; only regular files pass */
+    int fd = cs_open_input(path, why, sizeof why);
+    if (fd < 0)
         return verdict(r, CS_REC_IO_ERROR, 0, why);
-    }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     /* The header first: a file that is not a recording is refused before anything more
      * is read. Then one record at a time, so memory holds the largest record, never the
      * file (a file still being written may grow: what was there is read). */
