@@ -22,4 +22,8 @@ bool cs_proc_is_go(int pid);
 /* Does the process hold an epoll fd or an io_uring ring (it runs an event loop)? */
 bool cs_proc_has_event_fd(int pid);
 
+/* Is it a kernel thread (kthreadd, a kworker…): no user memory, no event loop, nothing
+ * a probe of coscope could watch? From the PF_KTHREAD flag in /proc/PID/stat. */
+bool cs_proc_is_kernel_thread(int pid);
+
 #endif
