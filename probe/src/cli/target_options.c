@@ -245,7 +245,13 @@ int cs_target_launch(struct cs_target_opts *o)
     /* Up to its first instruction: libcorun is mapped and relocated then, so the task
      * probes attach before any of its code runs (failing that, they attach on a retry
      * and the first slices go untimed). */
-    o->at_entry = cs_launch_run_to_entry(pid) == 0;
+    int entry = cs_launch_run_to_entry(pid);
+    if (entry == -ESRCH) {
+        /* e.g. the dynamic loader did not find a library: its message is on stderr */
+        fprintf(stderr, "coscope: '%s' exited before it started\n", o->cmd[0]);
+        return CS_EXIT_NO_PROCESS;
+    }
+    o->at_entry = entry == 0;
     o->pid = pid;
     o->launched = true;
     return 0;
