@@ -215,8 +215,8 @@ int cs_target_preflight(struct cs_target_opts *o)
         o->pid = tgid;
     }
     if (o->pid && !o->tid) {
-        /* -p of a thread that leads no process: its probes would watch nothing
-         * (they filter on the process), so it stands for its process */
+        /* -p of a thread that leads no process: /proc and the probes know it only by its
+         * process, which is what -p means; -T is for watching one thread */
         int tgid = cs_tgid_of(o->pid);
         if (tgid > 0 && tgid != o->pid) {
             fprintf(stderr, "coscope: %d is a thread of process %d; watching %d\n", o->pid, tgid,
