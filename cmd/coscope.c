@@ -1,4 +1,5 @@
 /* coscope: the command. Dispatches a verb to its implementation. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,8 +41,47 @@ static void usage(FILE *out)
         "recording version, 9 corrupt recording (report)\n");
 }
 
-static int cmd_check(void)
+static void check_usage(FILE *out)
 {
+    fprintf(out, "usage: coscope check\n"
+                 "\n"
+                 "Checks that this kernel and user can run coscope's probes (BPF, BTF,\n"
+                 "BTF-typed tracepoints). Exit 0 if so; otherwise one line says what is\n"
+                 "missing: exit 4 (permission) or 5 (the kernel lacks it).\n");
+}
+
+/* check and version take no arguments: anything more is a mistake worth saying. */
+static bool is_help(const char *arg)
+{
+    return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    if (argc == 3 && is_help(argv[2])) {
+        printf("usage: coscope version\n\nPrints coscope's version.\n");
+        return CS_EXIT_OK;
+    }
+    if (argc > 2) {
+        fprintf(stderr, "coscope version: unexpected argument '%s' (see 'coscope help')\n",
+                argv[2]);
+        return CS_EXIT_USAGE;
+    }
+    printf("coscope %s\n", COSCOPE_VERSION);
+    return CS_EXIT_OK;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    if (argc == 3 && is_help(argv[2])) {
+        check_usage(stdout);
+        return CS_EXIT_OK;
+    }
+    if (argc > 2) {
+        fprintf(stderr, "coscope check: unexpected argument '%s' (see 'coscope check --help')\n",
+                argv[2]);
+        return CS_EXIT_USAGE;
+    }
     int rc = cs_bpf_require();
     if (rc == CS_EXIT_OK)
         printf("ok: BPF, BTF and BTF-typed tracepoints work\n");
@@ -59,12 +99,10 @@ int main(int argc, char **argv)
         usage(stdout);
         return CS_EXIT_OK;
     }
-    if (!strcmp(verb, "version") || !strcmp(verb, "--version")) {
-        printf("coscope %s\n", COSCOPE_VERSION);
-        return CS_EXIT_OK;
-    }
+    if (!strcmp(verb, "version") || !strcmp(verb, "--version"))
+        return cmd_version(argc, argv);
     if (!strcmp(verb, "check"))
-        return cmd_check();
+        return cmd_check(argc, argv);
     if (!strcmp(verb, "ps"))
         return cs_cmd_ps(argc - 1, argv + 1);
     if (!strcmp(verb, "stat"))

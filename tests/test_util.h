@@ -52,3 +52,15 @@ inline command_result run_command(const std::string &cmd)
     unlink(err_path);
     return r;
 }
+
+// A PID no process has: that of a child that has exited and been reaped (the kernel hands
+// PIDs out in turn, so it is not reused before the PID space wraps). Unlike a number above
+// /proc/sys/kernel/pid_max, which coscope refuses as a bad PID, it is a valid one.
+inline int unused_pid()
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    waitpid(pid, nullptr, 0);
+    return pid;
+}

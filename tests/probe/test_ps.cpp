@@ -106,10 +106,10 @@ TEST_CASE("ps prints the spawn tree as text, one task per line")
 
 TEST_CASE("ps on a PID that does not exist exits 3 and says so")
 {
-    // PIDs above pid_max are never in use.
-    auto r = run_command(coscope + " ps -p 99999999");
+    std::string gone = std::to_string(unused_pid());
+    auto r = run_command(coscope + " ps -p " + gone);
     CHECK(r.status == 3);
-    CHECK(r.err == "coscope: no such process 99999999\n");
+    CHECK(r.err == "coscope: no such process " + gone + "\n");
     CHECK(r.out.empty());
 }
 

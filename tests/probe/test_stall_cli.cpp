@@ -17,9 +17,10 @@ const std::string coscope = COSCOPE_EXE;
 
 TEST_CASE("coscope stalls on a process that does not exist exits 3 with a clear line")
 {
-    auto r = run_command(coscope + " stalls -p 999999999 --json");
+    std::string gone = std::to_string(unused_pid());
+    auto r = run_command(coscope + " stalls -p " + gone + " --json");
     CHECK(r.status == 3);
-    CHECK(r.err.find("no such process 999999999") != std::string::npos);
+    CHECK(r.err.find("no such process " + gone) != std::string::npos);
 }
 
 TEST_CASE("coscope stalls rejects bad options with exit code 2")

@@ -171,7 +171,7 @@ TEST_CASE("stat on a process with no libcorun and no event loop says so, on no p
     CHECK(r.status == 0);
     CHECK(r.err.find("coscope: no event-loop thread found in process " +
                      std::to_string(sleeper.pid)) != std::string::npos);
-    auto gone = run_command(coscope + " stat -p 99999999 -d 1s");
+    auto gone = run_command(coscope + " stat -p " + std::to_string(unused_pid()) + " -d 1s");
     CHECK(gone.status == 3);
     CHECK(run_command(coscope + " stat").status == 2);
     CHECK(run_command(coscope + " stat -p 1 -d never").status == 2);

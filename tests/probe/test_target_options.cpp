@@ -10,6 +10,7 @@
 #include "test_util.h"
 
 extern "C" {
+#include "duration.h"
 #include "exit_codes.h"
 #include "target_options.h"
 }
@@ -305,10 +306,36 @@ TEST_CASE("preflight: a thread of another process, or none, is exit 3")
     CHECK(rc == CS_EXIT_NO_PROCESS);
 }
 
+TEST_CASE("a PID is digits from 1 to pid_max, never wrapped into another process")
+{
+    int pid = 0;
+    CHECK(cs_parse_pid("1", &pid) == 0);
+    CHECK(pid == 1);
+    CHECK(cs_parse_pid("4294967297", &pid) == -ERANGE); // 2^32 + 1: was PID 1
+    CHECK(cs_parse_pid("99999999999999999999", &pid) == -ERANGE);
+    unsigned long long pid_max = std::stoull(slurp_file("/proc/sys/kernel/pid_max"));
+    CHECK(cs_parse_pid(std::to_string(pid_max).c_str(), &pid) == -ERANGE);
+    CHECK(cs_parse_pid(std::to_string(pid_max - 1).c_str(), &pid) == 0);
+    for (const char *bad : {"0", "-1", "+1", " 1", "1 ", "", "0x10", "1e3"})
+        CHECK(cs_parse_pid(bad, &pid) == -EINVAL);
+    CHECK(pid == (int)pid_max - 1);
+}
+
+TEST_CASE("a count (--max-rate, --flight-max) is plain digits: no sign, junk or overflow")
+{
+    uint64_t v = 0;
+    CHECK(cs_parse_count("10", &v) == 0);
+    CHECK(v == 10);
+    CHECK(cs_parse_count("18446744073709551615", &v) == 0);
+    for (const char *bad : {"-1", "+1", " 1", "1k", "", "ten", "18446744073709551616"})
+        CHECK(cs_parse_count(bad, &v) == -EINVAL);
+}
+
 TEST_CASE("launch and attach failures map to the documented exit codes")
 {
     CHECK(cs_target_launch_exit(-ENOENT) == CS_EXIT_USAGE); // no such command
     CHECK(cs_target_launch_exit(-EACCES) == CS_EXIT_USAGE);
+    CHECK(cs_target_launch_exit(-ENOEXEC) == CS_EXIT_USAGE); // a text file without "#!"
     CHECK(cs_target_launch_exit(-ESRCH) == CS_EXIT_NO_PROCESS);
     CHECK(cs_target_attach_exit(-EPERM) == CS_EXIT_PERMISSION);
     CHECK(cs_target_attach_exit(-EACCES) == CS_EXIT_PERMISSION);

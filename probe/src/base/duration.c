@@ -51,3 +51,17 @@ int cs_parse_bytes(const char *text, uint64_t *out_bytes)
     *out_bytes = v * mult;
     return 0;
 }
+
+int cs_parse_count(const char *text, uint64_t *out)
+{
+    /* strtoull alone takes "-1" (as 2^64-1), " 5" and "+5" */
+    if (!text || *text < '0' || *text > '9')
+        return -EINVAL;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || *end)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}

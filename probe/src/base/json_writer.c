@@ -2,6 +2,8 @@
 
 #include <inttypes.h>
 
+#include "utf8.h"
+
 void cs_json_init(struct cs_json *w, FILE *out)
 {
     w->out = out;
@@ -58,11 +60,21 @@ void cs_json_end_array(struct cs_json *w)
     close_(w, ']');
 }
 
+/* Escapes what JSON requires, plus DEL (so no terminal sees it), and puts \ufffd for each
+ * byte of the text that is not well-formed UTF-8 (utf8.h): names from a target are any
+ * bytes, and a JSON text must be UTF-8. */
 static void raw_string(FILE *out, const char *s)
 {
     fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
+    for (const char *p = s; *p;) {
+        unsigned char c = (unsigned char)*p;
+        size_t len = cs_utf8_seq_len(p);
+        if (len == 0) {
+            fputs("\\ufffd", out);
+            p++;
+            continue;
+        }
+        switch (c) {
         case '"':
             fputs("\\\"", out);
             break;
@@ -79,11 +91,12 @@ static void raw_string(FILE *out, const char *s)
             fputs("\\r", out);
             break;
         default:
-            if (*p < 0x20)
-                fprintf(out, "\\u%04x", *p);
+            if (c < 0x20 || c == 0x7f)
+                fprintf(out, "\\u%04x", c);
             else
-                fputc(*p, out);
+                fwrite(p, 1, len, out);
         }
+        p += len;
     }
     fputc('"', out);
 }

@@ -171,11 +171,9 @@ int cs_cmd_ps(int argc, char **argv)
     opterr = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "+p:h", longopts, NULL)) != -1) {
-        char *end;
         switch (opt) {
         case 'p':
-            pid = (int)strtol(optarg, &end, 10);
-            if (*end || pid <= 0)
+            if (cs_parse_pid(optarg, &pid))
                 return cs_target_bad_usage("ps", "bad PID '%s'", optarg);
             break;
         case OPT_JSON:

@@ -144,7 +144,6 @@ enum {
 static int on_option(int opt, const char *arg, void *ctx)
 {
     struct rec_opts *o = ctx;
-    char *end;
     switch (opt) {
     case 'o':
         o->path = arg;
@@ -166,8 +165,8 @@ static int on_option(int opt, const char *arg, void *ctx)
         o->after_given = true;
         return 0;
     case OPT_FLIGHT_MAX:
-        o->flight_max_bytes = strtoull(arg, &end, 10);
-        if (*end || !o->flight_max_bytes || o->flight_max_bytes > 65536)
+        if (cs_parse_count(arg, &o->flight_max_bytes) || !o->flight_max_bytes ||
+            o->flight_max_bytes > 65536)
             return cs_target_bad_usage("record", "bad --flight-max '%s' (MB, 1 to 65536)", arg);
         o->flight_max_bytes <<= 20;
         return 0;

@@ -110,7 +110,6 @@ static int on_option(int opt, const char *arg, void *ctx)
 {
     struct stalls_args *args = ctx;
     struct cs_stall_opts *opts = &args->opts;
-    char *end;
     uint64_t v;
     switch (opt) {
     case OPT_STACK:
@@ -129,9 +128,8 @@ static int on_option(int opt, const char *arg, void *ctx)
         opts->stack_bytes = (uint32_t)v;
         return 0;
     case OPT_MAX_RATE:
-        v = strtoull(arg, &end, 10);
-        if (*end || !*arg)
-            return cs_target_bad_usage("stalls", "bad --max-rate '%s'", arg);
+        if (cs_parse_count(arg, &v) || v > UINT32_MAX)
+            return cs_target_bad_usage("stalls", "bad --max-rate '%s' (a count, e.g. 10)", arg);
         opts->max_per_sec = (unsigned)v;
         return 0;
     case OPT_PPROF:

@@ -168,7 +168,10 @@ int cs_cmd_stat(int argc, char **argv)
     int err = cs_session_open(&so, &hooks, &sess, why, sizeof why);
     if (err) {
         int rc;
-        if (err == -EPROTO || err == -ESRCH) {
+        if (err == -ESRCH && to.launched) {
+            fprintf(stderr, "coscope: %s\n", why);
+            rc = CS_EXIT_NO_PROCESS;
+        } else if (err == -EPROTO || err == -ESRCH) {
             rc = cs_corun_report_error("stat", pid, err, why);
         } else {
             fprintf(stderr, "coscope: %s\n", why);

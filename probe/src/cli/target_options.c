@@ -52,11 +52,41 @@ static void build_options(const struct cs_target_cli *cli, struct option *longop
              cli->flags & CS_TARGET_THRESHOLD ? "t:" : "", cli->own_short ? cli->own_short : "");
 }
 
-static int parse_id(const char *text, int *out)
+/* The largest PID this kernel hands out, plus one (/proc/sys/kernel/pid_max). */
+static uint64_t pid_limit(void)
 {
-    char *end;
-    *out = (int)strtol(text, &end, 10);
-    return *end || *out <= 0 ? -EINVAL : 0;
+    uint64_t limit = 4194304; /* the kernel's own ceiling (PID_MAX_LIMIT on 64 bits) */
+    FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+    if (f) {
+        unsigned long long v;
+        if (fscanf(f, "%llu", &v) == 1 && v > 1)
+            limit = v;
+        fclose(f);
+    }
+    return limit;
+}
+
+int cs_parse_pid(const char *text, int *out)
+{
+    /* A value past pid_max names no process: refused here, not wrapped into int (where
+     * 4294967297 would become PID 1). */
+    uint64_t v;
+    if (cs_parse_count(text, &v))
+        return *text && strspn(text, "0123456789") == strlen(text) ? -ERANGE : -EINVAL;
+    if (v == 0)
+        return -EINVAL;
+    if (v >= pid_limit())
+        return -ERANGE;
+    *out = (int)v;
+    return 0;
+}
+
+static int bad_id(const struct cs_target_cli *cli, const char *what, const char *text, int err)
+{
+    if (err == -ERANGE)
+        return cs_target_bad_usage(cli->name, "bad %s '%s' (%ss here are 1 to %llu)", what, text,
+                                   what, (unsigned long long)pid_limit() - 1);
+    return cs_target_bad_usage(cli->name, "bad %s '%s'", what, text);
 }
 
 int cs_target_parse_options(const struct cs_target_cli *cli, int argc, char **argv,
@@ -72,12 +102,12 @@ int cs_target_parse_options(const struct cs_target_cli *cli, int argc, char **ar
         int rc;
         switch (opt) {
         case 'p':
-            if (parse_id(optarg, &o->pid))
-                return cs_target_bad_usage(cli->name, "bad PID '%s'", optarg);
+            if ((rc = cs_parse_pid(optarg, &o->pid)))
+                return bad_id(cli, "PID", optarg, rc);
             break;
         case 'T':
-            if (parse_id(optarg, &o->tid))
-                return cs_target_bad_usage(cli->name, "bad TID '%s'", optarg);
+            if ((rc = cs_parse_pid(optarg, &o->tid)))
+                return bad_id(cli, "TID", optarg, rc);
             break;
         case 't':
             if (cs_parse_duration_ns(optarg, &o->threshold_ns) || !o->threshold_ns)
@@ -136,6 +166,9 @@ int cs_target_parse(const struct cs_target_cli *cli, int argc, char **argv,
 int cs_target_begin(const struct cs_target_cli *cli, int argc, char **argv,
                     struct cs_target_opts *o)
 {
+    /* First of all: a SIGTERM while the probes load would otherwise kill coscope with no
+     * summary; caught, it ends the watch as soon as there is one, like a later one. */
+    cs_target_catch_stop();
     int rc = cs_target_parse(cli, argc, argv, o);
     if (!rc)
         rc = cs_target_preflight(o);
@@ -181,9 +214,23 @@ int cs_target_preflight(struct cs_target_opts *o)
         }
         o->pid = tgid;
     }
+    if (o->pid && !o->tid) {
+        /* -p of a thread that leads no process: /proc and the probes know it only by its
+         * process, which is what -p means; -T is for watching one thread */
+        int tgid = cs_tgid_of(o->pid);
+        if (tgid > 0 && tgid != o->pid) {
+            fprintf(stderr, "coscope: %d is a thread of process %d; watching %d\n", o->pid, tgid,
+                    tgid);
+            o->pid = tgid;
+        }
+    }
     if (o->pid && kill(o->pid, 0) != 0 && errno == ESRCH) {
         fprintf(stderr, "coscope: no such process %d\n", o->pid);
         return CS_EXIT_NO_PROCESS;
+    }
+    if (o->pid && cs_proc_is_kernel_thread(o->pid)) {
+        fprintf(stderr, "coscope: %d is a kernel thread: it runs no event loop to watch\n", o->pid);
+        return CS_EXIT_NOT_A_LOOP;
     }
     int rc = o->pid ? cs_target_may_trace(o->pid) : CS_EXIT_OK;
     return rc ? rc : cs_bpf_require();
@@ -214,7 +261,13 @@ int cs_target_launch(struct cs_target_opts *o)
     /* Up to its first instruction: libcorun is mapped and relocated then, so the task
      * probes attach before any of its code runs (failing that, they attach on a retry
      * and the first slices go untimed). */
-    o->at_entry = cs_launch_run_to_entry(pid) == 0;
+    int entry = cs_launch_run_to_entry(pid);
+    if (entry == -ESRCH) {
+        /* e.g. the dynamic loader did not find a library: its message is on stderr */
+        fprintf(stderr, "coscope: '%s' exited before it started\n", o->cmd[0]);
+        return CS_EXIT_NO_PROCESS;
+    }
+    o->at_entry = entry == 0;
     o->pid = pid;
     o->launched = true;
     return 0;
@@ -222,7 +275,9 @@ int cs_target_launch(struct cs_target_opts *o)
 
 int cs_target_launch_exit(int err)
 {
-    return err == -ENOENT || err == -EACCES ? CS_EXIT_USAGE : CS_EXIT_NO_PROCESS;
+    return err == -ENOENT || err == -EACCES || err == -ENOEXEC || err == -ENOTDIR
+               ? CS_EXIT_USAGE
+               : CS_EXIT_NO_PROCESS;
 }
 
 int cs_target_attach_exit(int err)

@@ -79,6 +79,12 @@ int cs_target_begin(const struct cs_target_cli *cli, int argc, char **argv,
 /* The exit code for a result of cs_target_parse* or _begin (CS_TARGET_HELP is 0). */
 int cs_target_exit_code(int rc);
 
+/*
+ * A PID or TID on the command line: decimal digits only, 1 up to this kernel's
+ * /proc/sys/kernel/pid_max (exclusive). 0; -ERANGE outside that; -EINVAL for anything else.
+ */
+int cs_parse_pid(const char *text, int *out);
+
 /* "coscope NAME: <what> (see 'coscope NAME --help')" on stderr; returns CS_EXIT_USAGE. */
 int cs_target_bad_usage(const char *name, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

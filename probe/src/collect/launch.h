@@ -4,7 +4,8 @@
 
 /*
  * Forks and execs argv[0] (PATH search), stopped right after exec. Returns its pid,
- * or a negative errno (-ENOENT etc. when the exec failed; the reason is on stderr).
+ * or a negative errno (-ENOENT etc. when the exec failed; the reason is on stderr). A
+ * file the kernel cannot execute is -ENOEXEC: unlike execvp, no /bin/sh runs it instead.
  */
 int cs_launch_stopped(char *const argv[]);
 

@@ -51,7 +51,11 @@ int cs_launch_run_to_entry(int pid)
         if (ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig) != 0)
             return -errno;
         int status;
-        if (waitpid(pid, &status, 0) != pid)
+        pid_t waited;
+        do /* EINTR: a stop signal the command line catches */
+            waited = waitpid(pid, &status, 0);
+        while (waited < 0 && errno == EINTR);
+        if (waited != pid)
             return -errno;
         if (!WIFSTOPPED(status))
             return -ESRCH; /* exited (or was killed) before its first instruction */

@@ -130,3 +130,22 @@ int cs_proc_may_trace(int pid, char *why, size_t why_len)
                  "run coscope with CAP_SYS_PTRACE");
     return -EACCES;
 }
+
+bool cs_proc_is_kernel_thread(int pid)
+{
+    enum { PF_KTHREAD_FLAG = 0x00200000 }; /* include/linux/sched.h */
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    bool got = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    /* "PID (COMM) STATE PPID PGRP SESSION TTY TPGID FLAGS …": COMM may hold ") ", so
+     * the fields start after its last ')' */
+    char *rest = got ? strrchr(line, ')') : NULL;
+    unsigned long flags;
+    if (!rest || sscanf(rest + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+        return false;
+    return flags & PF_KTHREAD_FLAG;
+}

@@ -30,4 +30,8 @@ bool cs_proc_has_event_fd(int pid);
  */
 int cs_proc_may_trace(int pid, char *why, size_t why_len);
 
+/* Is it a kernel thread (kthreadd, a kworker…): no user memory, no event loop, nothing
+ * a probe of coscope could watch? From the PF_KTHREAD flag in /proc/PID/stat. */
+bool cs_proc_is_kernel_thread(int pid);
+
 #endif

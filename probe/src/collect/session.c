@@ -2,10 +2,12 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "corun_attribution.h"
@@ -178,13 +180,21 @@ static int find_loops(struct cs_session *s)
     return 0;
 }
 
-/* Until libcorun is mapped, the command is in an event loop without it, or the wait is up. */
+/* Has our launched command exited? Asked without reaping it (the commands reap it). */
+static bool launched_exited(int pid)
+{
+    siginfo_t info = {0};
+    return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+}
+
+/* Until libcorun is mapped, the command is in an event loop without it, it exited (a
+ * zombie has no mappings: no reason to wait the whole time), or the wait is up. */
 static void wait_for_runtime(int pid, uint64_t wait_ns)
 {
     uint64_t deadline = cs_mono_ns() + wait_ns;
     uint64_t addr;
     while (cs_corun_find_symbol(pid, "corun_debug", &addr, NULL, 0, NULL, 0) == -ENOENT &&
-           cs_mono_ns() < deadline && !cs_loop_waiting_now(pid))
+           cs_mono_ns() < deadline && !cs_loop_waiting_now(pid) && !launched_exited(pid))
         usleep(2000);
 }
 
@@ -303,6 +313,11 @@ int cs_session_open(const struct cs_session_opts *opts, const struct cs_session_
     *out = s;
     return 0;
 fail:
+    if (opts->launched && launched_exited(opts->pid)) {
+        /* whatever failed, this is why */
+        err = -ESRCH;
+        snprintf(why, why_len, "the command exited before coscope could attach");
+    }
     cs_session_close(s);
     return err;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "report_summary.h"
+#include "utf8.h"
 
 #define WIDTH_PX   1200.0
 #define ROW_PX     16
@@ -117,28 +118,6 @@ static int depth_of(const struct node *n)
     return d + 1;
 }
 
-static void xml_text(FILE *out, const char *s, size_t max)
-{
-    for (size_t i = 0; s[i] && i < max; i++) {
-        switch (s[i]) {
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        default:
-            fputc(s[i], out);
-        }
-    }
-}
-
 /* Warm colours, stable per name. */
 static void colour(const char *name, int *r, int *g, int *b)
 {
@@ -160,9 +139,9 @@ static void draw(FILE *out, const struct node *n, double x, int level, int heigh
             int r, g, b;
             colour(c->name, &r, &g, &b);
             fputs("<g class=\"f\" data-n=\"", out);
-            xml_text(out, c->name, 1000);
+            cs_xml_write_text(out, c->name, 1000);
             fputs("\"><title>", out);
-            xml_text(out, c->name, 1000);
+            cs_xml_write_text(out, c->name, 1000);
             fprintf(out, " (%.1f ms, %.1f%%)</title>", (double)c->value / 1e3,
                     100.0 * (double)c->value / (double)total);
             fprintf(out,
@@ -174,7 +153,7 @@ static void draw(FILE *out, const struct node *n, double x, int level, int heigh
             fprintf(out, "<text x=\"%.1f\" y=\"%d\">", x + 3, y + ROW_PX - 4);
             if (chars >= 3) {
                 size_t len = strlen(c->name);
-                xml_text(out, c->name, len <= chars ? len : chars - 2);
+                cs_xml_write_text(out, c->name, len <= chars ? len : chars - 2);
                 if (len > chars)
                     fputs("..", out);
             }
@@ -229,7 +208,7 @@ int cs_report_write_svg(FILE *out, const struct cs_report *r)
                 "coscope: stall stacks of ",
                 WIDTH_PX, height, WIDTH_PX, height, MARGIN_PX, CHAR_PX, svg_script, MARGIN_PX,
                 WIDTH_PX - MARGIN_PX, WIDTH_PX - MARGIN_PX, height - 2, MARGIN_PX + 90);
-        xml_text(out, r->rec->has_target ? r->rec->target.comm : "?", 64);
+        cs_xml_write_text(out, r->rec->has_target ? r->rec->target.comm : "?", 64);
         fprintf(out, " (%zu stalls, %.1f ms)</text>\n", r->nstalls, (double)root.value / 1e3);
         if (root.value) {
             root.next = NULL;

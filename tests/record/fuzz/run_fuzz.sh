@@ -23,16 +23,26 @@ if ! "$cc" -fsanitize=fuzzer "$probe" -o "$work/fuzz-probe" 2>/dev/null; then
     exit 77
 fi
 p="$src/probe/src"
+# With expat, every svg report is also checked to be well-formed XML (json and chrome are
+# always checked with coscope's own strict JSON reader).
+xml_check=""
+if echo '#include <expat.h>
+int main(void) { return XML_ParserCreate(0) == 0; }' | "$cc" -x c - -lexpat -o "$work/expat-probe" 2>/dev/null; then
+    xml_check="-DFUZZ_HAVE_EXPAT -lexpat"
+else
+    echo "note: expat not found (apt-get install libexpat1-dev): svg reports are not parsed"
+fi
 # The reader, the report formats and what they use: nothing that needs BPF.
+# shellcheck disable=SC2086 # $xml_check is two words or none
 "$cc" -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
     -I"$p/base" -I"$p/model" -I"$p/collect" -I"$p/record" -I"$p/report" \
     -I"$src/probe/bpf" -I"$src/runtime/include" \
     "$src/tests/record/fuzz/fuzz_reader.c" \
     "$p/record/recording_reader.c" "$p/record/record_encode.c" "$p/model/model.c" "$p/model/model_tasks.c" \
-    "$p/base/json_writer.c" "$p/report/report_summary.c" "$p/report/report_text.c" "$p/report/report_json.c" \
+    "$p/base/json_writer.c" "$p/base/json_reader.c" "$p/base/utf8.c" "$p/report/report_summary.c" "$p/report/report_text.c" "$p/report/report_json.c" \
     "$p/report/report_chrome.c" "$p/report/report_folded.c" "$p/report/report_svg.c" \
-    -o "$work/fuzz-reader"
+    $xml_check -o "$work/fuzz-reader"
 # New inputs go to a scratch directory, never into the committed corpus.
 scratch="$work/fuzz-new"
 rm -rf "$scratch"
