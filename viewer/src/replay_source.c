@@ -10,6 +10,7 @@
 
 #include "exit_codes.h"
 #include "keys.h"
+#include "hist_ll.h"
 #include "model.h"
 #include "model_tasks.h"
 #include "mono_clock.h"
@@ -346,8 +347,8 @@ static void build_snapshot(struct cs_replay *r, const struct cs_view *v)
         l->iterations = ls->iterations;
         l->busy_ns = ls->busy_ns;
         l->poll_wait_ns = ls->poll_wait_ns;
-        copy_hist(l->sched_hist, ls->sched_hist, ls->nbuckets);
-        copy_hist(l->iter_hist, ls->iter_hist, ls->nbuckets);
+        cs_ll_from_log2(l->sched_hist, ls->sched_hist, ls->nbuckets);
+        cs_ll_from_log2(l->iter_hist, ls->iter_hist, ls->nbuckets);
     }
     size_t n = 0;
     for (size_t i = 0; i < rec->ntasks; i++) {

@@ -4,25 +4,26 @@
 #include <string.h>
 
 #include "foreign_stat.h"
+#include "hist_ll.h"
 #include "json_writer.h"
 #include "model_tasks.h"
 #include "stat_hist.h"
 #include "stat_report.h"
 
-/* One histogram printer and quantile function for both kinds of loop. */
-_Static_assert(CS_STAT_HIST_BUCKETS == CS_TASK_HIST_BUCKETS, "foreign and libcorun histograms");
-
-/* The kernel's counters (unsigned long long) as the shared histogram type. */
-static void to_hist(const unsigned long long *in, uint64_t out[CS_TASK_HIST_BUCKETS])
+/* The kernel's log2 counters (unsigned long long) as the model's log-linear histogram:
+ * one printer and quantile function for both kinds of loop. */
+static void to_hist(const unsigned long long *in, uint64_t out[CS_LL_HIST_BUCKETS])
 {
-    for (unsigned k = 0; k < CS_TASK_HIST_BUCKETS; k++)
-        out[k] = in[k];
+    uint64_t log2[CS_STAT_HIST_BUCKETS];
+    for (unsigned k = 0; k < CS_STAT_HIST_BUCKETS; k++)
+        log2[k] = in[k];
+    cs_ll_from_log2(out, log2, CS_STAT_HIST_BUCKETS);
 }
 
 static void write_hist_text(FILE *out, const char *label, const unsigned long long *counts,
                             uint64_t max_ns, const char *extra)
 {
-    uint64_t h[CS_TASK_HIST_BUCKETS];
+    uint64_t h[CS_LL_HIST_BUCKETS];
     to_hist(counts, h);
     cs_stat_hist_text_max(out, label, h, max_ns, extra);
 }
@@ -80,7 +81,7 @@ void cs_foreign_stat_write_text(FILE *out, const struct cs_foreign_stat *st)
 
 static void write_hist_json(struct cs_json *w, const unsigned long long *counts, uint64_t max_ns)
 {
-    uint64_t h[CS_TASK_HIST_BUCKETS];
+    uint64_t h[CS_LL_HIST_BUCKETS];
     to_hist(counts, h);
     cs_stat_hist_json_members_max(w, h, max_ns);
 }

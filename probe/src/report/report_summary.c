@@ -5,17 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hist_ll.h"
 #include "model_tasks.h"
 #include "cs_sort.h"
 
-/* Recorded histograms may have another bucket count: fold into ours (the last bucket
- * takes the rest) before asking for a quantile. */
+/* Recorded histograms are log2 ones (recording_format.h), of the bucket count the record
+ * says. */
 static uint64_t quantile(const uint64_t *h, unsigned n, double q)
 {
-    uint64_t ours[CS_TASK_HIST_BUCKETS] = {0};
-    for (unsigned k = 0; k < n; k++)
-        ours[k < CS_TASK_HIST_BUCKETS ? k : CS_TASK_HIST_BUCKETS - 1] += h[k];
-    return cs_hist_quantile_ns(ours, q);
+    return cs_log2_quantile_ns(h, n, q);
 }
 
 void cs_report_frame_name(const struct cs_frame *f, char *buf, size_t len)
