@@ -29,7 +29,7 @@ p="$src/probe/src"
     -I"$p/base" -I"$p/model" -I"$p/collect" -I"$p/record" -I"$p/report" \
     -I"$src/probe/bpf" -I"$src/runtime/include" \
     "$src/tests/record/fuzz/fuzz_reader.c" \
-    "$p/record/recording_reader.c" "$p/record/record_encode.c" "$p/model/model.c" "$p/model/model_tasks.c" \
+    "$p/record/recording_reader.c" "$p/record/record_encode.c" "$p/model/model.c" "$p/model/model_tasks.c" "$p/model/hist_ll.c" \
     "$p/base/json_writer.c" "$p/report/report_summary.c" "$p/report/report_text.c" "$p/report/report_json.c" \
     "$p/report/report_chrome.c" "$p/report/report_folded.c" "$p/report/report_svg.c" \
     -o "$work/fuzz-reader"
