@@ -21,6 +21,7 @@
 #include "cs_defs.h"
 #include "duration.h"
 #include "exit_codes.h"
+#include "hist_ll.h"
 #include "model.h"
 #include "mono_clock.h"
 #include "model_tasks.h"
@@ -362,10 +363,11 @@ static void write_engine_stats(struct recorder *r, uint64_t now, bool force)
             .iterations = st.iterations,
             .busy_ns = st.busy_ns,
             .poll_wait_ns = st.wait_ns,
-            .nbuckets = CS_STAT_HIST_BUCKETS,
         };
+        uint64_t log2[CS_STAT_HIST_BUCKETS]; /* the kernel's buckets */
         for (unsigned k = 0; k < CS_STAT_HIST_BUCKETS; k++)
-            ls.iter_hist[k] = st.slice_hist[k];
+            log2[k] = st.slice_hist[k];
+        cs_ll_from_log2(ls.iter_hist, log2, CS_STAT_HIST_BUCKETS);
         if (cs_rec_encode_loop_stats(cs_rec_writer_begin(r->w), &ls) == 0)
             cs_rec_writer_commit(r->w, now, false);
     }

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hist_ll.h"
 #include "record_encode.h"
 #include "cs_sort.h"
 
@@ -165,17 +164,11 @@ static int write_loop_stats(struct cs_rec_writer *w, const struct cs_stat_loop *
         .iterations = sub(l->last.iterations, l->base.iterations),
         .busy_ns = sub(l->last.busy_ns, l->base.busy_ns),
         .poll_wait_ns = sub(l->last.poll_wait_ns, l->base.poll_wait_ns),
-        .nbuckets = CORUN_HIST_BUCKETS,
     };
-    /* Recordings keep log2 buckets (recording_format.h): the loop's log-linear ones fold
-     * into them exactly. */
-    uint64_t sh[CS_LL_HIST_BUCKETS], ih[CS_LL_HIST_BUCKETS];
     for (unsigned k = 0; k < CS_LL_HIST_BUCKETS; k++) {
-        sh[k] = sub(l->last.sched_hist[k], l->base.sched_hist[k]);
-        ih[k] = sub(l->last.iter_hist[k], l->base.iter_hist[k]);
+        r.sched_hist[k] = sub(l->last.sched_hist[k], l->base.sched_hist[k]);
+        r.iter_hist[k] = sub(l->last.iter_hist[k], l->base.iter_hist[k]);
     }
-    cs_ll_to_log2(r.sched_hist, sh);
-    cs_ll_to_log2(r.iter_hist, ih);
     int err = cs_rec_encode_loop_stats(cs_rec_writer_begin(w), &r);
     return err ? err : cs_rec_writer_commit(w, now_ns, false);
 }

@@ -9,8 +9,7 @@
 #include "model_tasks.h"
 #include "cs_sort.h"
 
-/* Recorded histograms are log2 ones (recording_format.h), of the bucket count the record
- * says. */
+/* A task's recorded histogram is log2, of the bucket count the record says. */
 static uint64_t quantile(const uint64_t *h, unsigned n, double q)
 {
     return cs_log2_quantile_ns(h, n, q);
@@ -117,9 +116,9 @@ static int build_loops(struct cs_report *r)
         l->iterations = ls->iterations;
         l->busy_ns = ls->busy_ns;
         l->poll_wait_ns = ls->poll_wait_ns;
-        l->sched_p50_ns = quantile(ls->sched_hist, ls->nbuckets, 0.50);
-        l->sched_p99_ns = quantile(ls->sched_hist, ls->nbuckets, 0.99);
-        l->iter_p99_ns = quantile(ls->iter_hist, ls->nbuckets, 0.99);
+        l->sched_p50_ns = cs_ll_quantile_ns(ls->sched_hist, 0.50); /* log-linear */
+        l->sched_p99_ns = cs_ll_quantile_ns(ls->sched_hist, 0.99);
+        l->iter_p99_ns = cs_ll_quantile_ns(ls->iter_hist, 0.99);
     }
     return 0;
 }
