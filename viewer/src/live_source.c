@@ -210,7 +210,10 @@ static void sample_util(struct cs_live *l, struct live_loop *lp, uint64_t now)
         lp->engine_busy_ns = busy;
         lp->engine_wait_ns = wait;
         lp->v.has_iter_hist = true;
-        memcpy(lp->v.iter_hist, st.slice_hist, sizeof lp->v.iter_hist);
+        uint64_t ll[CS_LL_HIST_BUCKETS]; /* the kernel's log-linear counters, folded */
+        for (unsigned k = 0; k < CS_STAT_LL_BUCKETS; k++)
+            ll[k] = st.slice_hist[k];
+        cs_ll_to_log2(lp->v.iter_hist, ll);
     }
     if (util < 0) {
         util = lp->v.cpu_pct;

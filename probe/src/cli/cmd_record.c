@@ -21,7 +21,6 @@
 #include "cs_defs.h"
 #include "duration.h"
 #include "exit_codes.h"
-#include "hist_ll.h"
 #include "model.h"
 #include "mono_clock.h"
 #include "model_tasks.h"
@@ -364,10 +363,8 @@ static void write_engine_stats(struct recorder *r, uint64_t now, bool force)
             .busy_ns = st.busy_ns,
             .poll_wait_ns = st.wait_ns,
         };
-        uint64_t log2[CS_STAT_HIST_BUCKETS]; /* the kernel's buckets */
-        for (unsigned k = 0; k < CS_STAT_HIST_BUCKETS; k++)
-            log2[k] = st.slice_hist[k];
-        cs_ll_from_log2(ls.iter_hist, log2, CS_STAT_HIST_BUCKETS);
+        for (unsigned k = 0; k < CS_STAT_LL_BUCKETS; k++) /* log-linear both */
+            ls.iter_hist[k] = st.slice_hist[k];
         if (cs_rec_encode_loop_stats(cs_rec_writer_begin(r->w), &ls) == 0)
             cs_rec_writer_commit(r->w, now, false);
     }
