@@ -10,6 +10,7 @@
 
 #include "offcpu.bpf.h"
 #include "stalls.h"
+#include "corun_debug.h"
 
 #define IORING_ENTER_GETEVENTS_FLAG 1u
 #define NR_IO_URING_ENTER           426 /* x86-64 and the generic table agree */
@@ -94,8 +95,8 @@ struct {
 /* `coscope stat` only (collect_stats): per loop thread, and per thread and syscall. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 1024);
-    __type(key, __u32); /* TID */
+    __uint(max_entries, 256); /* loop threads of one process; 4 KiB each */
+    __type(key, __u32);       /* TID */
     __type(value, struct cs_loop_stat);
 } loop_stats SEC(".maps");
 
@@ -249,8 +250,8 @@ static __always_inline void stat_slice_end(__u32 tid, struct cs_thread_state *st
         ls->stalls++;
     if (slice_ns > ls->max_slice_ns)
         ls->max_slice_ns = slice_ns;
-    __u32 b = cs_stat_bucket(slice_ns);
-    if (b < CS_STAT_HIST_BUCKETS)
+    __u32 b = corun_ll_bucket(slice_ns);
+    if (b < CS_STAT_LL_BUCKETS)
         ls->slice_hist[b]++;
 }
 

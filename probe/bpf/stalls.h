@@ -80,10 +80,13 @@ struct cs_thread_state {
 
 /*
  * `coscope stat` on a foreign loop: per loop thread, in the `loop_stats` hash map keyed
- * by TID (user space creates the entry). Histograms: log2 buckets as in cs_defs.h,
- * capped at CS_STAT_HIST_BUCKETS like libcorun's, so both kinds of loop print alike.
+ * by TID (user space creates the entry). The slice histogram is log-linear
+ * (corun_debug.h's corun_ll_bucket), as libcorun's loop histograms, so both kinds of loop
+ * print alike and within 1/8. The blocking-call histograms: log2 buckets as in cs_defs.h,
+ * capped at CS_STAT_HIST_BUCKETS.
  */
 #define CS_STAT_HIST_BUCKETS 32
+#define CS_STAT_LL_BUCKETS   496 /* CORUN_LL_BUCKETS */
 
 /* Bucket of v: 0 for 0, else the bit length of v (cs_hist_bucket), capped. Written out
  * as a binary search because the BPF backend of clang 14 cannot lower __builtin_clzll. */
@@ -107,7 +110,7 @@ struct cs_loop_stat {
     unsigned long long wait_start_ns; /* entered the current wait call, 0 if not in one */
     unsigned long long stalls;        /* slices of at least threshold_ns */
     unsigned long long max_slice_ns;
-    unsigned long long slice_hist[CS_STAT_HIST_BUCKETS];
+    unsigned long long slice_hist[CS_STAT_LL_BUCKETS]; /* corun_ll_bucket */
 };
 
 /* Blocking system calls inside slices, per loop thread and syscall (`block_stats`). */

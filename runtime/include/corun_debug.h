@@ -74,7 +74,10 @@ enum corun_task_outcome {
 /* Number of slowest slices an iteration remembers (iter_long's top_ptr array). */
 #define CORUN_ITER_TOP_SLICES 8
 
-/* ---- Histograms: log2 buckets of nanoseconds --------------------------------------- */
+/* ---- Log2 buckets of nanoseconds ---------------------------------------------------
+ *
+ * Every histogram of tables of version 1 and 2; the per-task ones (stats block) of
+ * version 3; the recordings and the kernel maps. */
 
 #define CORUN_HIST_BUCKETS 32
 
@@ -88,14 +91,14 @@ static inline unsigned corun_hist_bucket(uint64_t v_ns)
     return k < CORUN_HIST_BUCKETS - 1 ? k : CORUN_HIST_BUCKETS - 1;
 }
 
-/* ---- Log-linear buckets of nanoseconds ---------------------------------------------
+/* ---- Log-linear buckets of nanoseconds: the loop histograms of a version 3 table ----
  *
  * Each power of two [2^k, 2^(k+1)) (k >= 3) is cut into CORUN_LL_SUB equal sub-buckets,
  * and 0..CORUN_LL_SUB-1 ns get one bucket each, so a bucket is never wider than 1/8 of
  * its lower bound: a percentile read from it is off by at most 12.5 % (6.25 % when it is
  * reported as the bucket's midpoint), where log2 buckets are off by up to a factor of 2.
  * 8 sub-buckets rather than 16: the whole uint64 range takes 496 buckets (3.9 KiB of
- * counts), 16 would take 976 (7.6 KiB) for every task's two histograms and every BPF
+ * counts), 16 would take 976 (7.6 KiB) for every loop's two histograms and every BPF
  * map value, and 6 % is already below the run-to-run noise of the latencies measured.
  */
 
@@ -104,21 +107,25 @@ static inline unsigned corun_hist_bucket(uint64_t v_ns)
 /* (64 - CORUN_LL_SUB_BITS) groups of CORUN_LL_SUB, plus the exact small values. */
 #define CORUN_LL_BUCKETS ((64u - CORUN_LL_SUB_BITS + 1u) * CORUN_LL_SUB)
 
-/* The bucket of v_ns. The top bit is found by a binary search rather than
- * __builtin_clzll, which the BPF backend of clang 14 cannot lower, so that the same code
- * compiles for the BPF programs. */
+/* The bucket of v_ns. In BPF C the top bit is found by a binary search rather than
+ * __builtin_clzll, which the BPF backend of clang 14 cannot lower; elsewhere (the
+ * runtime counts every slice with it) by the one instruction. */
 static inline unsigned corun_ll_bucket(uint64_t v_ns)
 {
     unsigned msb = 0, shift;
-    uint64_t x = v_ns;
     if (v_ns < CORUN_LL_SUB)
         return (unsigned)v_ns;
+#ifdef __bpf__
+    uint64_t x = v_ns;
     for (unsigned s = 32; s; s >>= 1) {
         if (x >> s) {
             x >>= s;
             msb += s;
         }
     }
+#else
+    msb = 63u - (unsigned)__builtin_clzll(v_ns);
+#endif
     shift = msb - CORUN_LL_SUB_BITS;
     return (shift + 1u) * CORUN_LL_SUB + (unsigned)((v_ns >> shift) & (CORUN_LL_SUB - 1u));
 }
@@ -156,9 +163,13 @@ struct corun_slice_rec {
  *   1  the first table.
  *   2  task.outcome and task.error appended to struct corun_debug_task_offsets (which
  *      moves `stats` 8 bytes further in struct corun_debug; a v1 table is the v2 one
- *      without those two fields).
+ *      without those two fields). Appended later within version 2: loop_iter_max_ns.
+ *   3  the loop histograms (sched_hist, iter_hist) hold CORUN_LL_BUCKETS log-linear
+ *      buckets (corun_ll_bucket) instead of CORUN_HIST_BUCKETS log2 ones (`hist_buckets`
+ *      says which); the stats block's stay log2, their count in the appended
+ *      `stats_hist_buckets`. Otherwise version 2's layout, loop_iter_max_ns included.
  */
-#define CORUN_DEBUG_VERSION 2
+#define CORUN_DEBUG_VERSION 3
 
 /*
  * The loop registry: every live loop of the process, as a singly linked list through
@@ -189,8 +200,8 @@ struct corun_debug_loop_offsets {
     uint32_t task_count;     /* uint64, live tasks (not freed) */
     uint32_t first_task;     /* pointer, list through task.next_task */
     uint32_t next_loop;      /* pointer, registry list */
-    uint32_t sched_hist;     /* uint64[CORUN_HIST_BUCKETS], ready -> resume, stats */
-    uint32_t iter_hist;      /* uint64[CORUN_HIST_BUCKETS], iteration durations, stats */
+    uint32_t sched_hist;     /* uint64[hist_buckets], ready -> resume, stats */
+    uint32_t iter_hist;      /* uint64[hist_buckets], iteration durations, stats */
     uint32_t top_slices;     /* struct corun_slice_rec[CORUN_ITER_TOP_SLICES] */
     uint32_t top_count;      /* uint32 */
 };
@@ -222,8 +233,8 @@ struct corun_debug_stats_offsets {
     uint32_t busy_ns;       /* uint64, sum of slice durations */
     uint32_t wakes;         /* uint64, times made ready */
     uint32_t last_ready_ns; /* int64 */
-    uint32_t sched_hist;    /* uint64[CORUN_HIST_BUCKETS], ready -> resume */
-    uint32_t poll_hist;     /* uint64[CORUN_HIST_BUCKETS], resume -> suspend */
+    uint32_t sched_hist;    /* uint64[stats_hist_buckets], ready -> resume */
+    uint32_t poll_hist;     /* uint64[stats_hist_buckets], resume -> suspend */
 };
 
 struct corun_debug {
@@ -231,14 +242,17 @@ struct corun_debug {
     uint32_t version;
     uint32_t size;         /* sizeof(struct corun_debug) */
     uint64_t registry;     /* address of struct corun_registry */
-    uint32_t hist_buckets; /* CORUN_HIST_BUCKETS */
+    uint32_t hist_buckets; /* loop histograms: CORUN_LL_BUCKETS (version 3), else
+                            * CORUN_HIST_BUCKETS */
     uint32_t pointer_size;
     struct corun_debug_loop_offsets loop;
     struct corun_debug_task_offsets task;
     struct corun_debug_stats_offsets stats;
     /* Appended within version 2: a table without it is shorter (`size` says so). */
     uint32_t loop_iter_max_ns; /* uint64, the loop's longest iteration so far, stats; an
-                                * offset in the loop (iter_hist's last bucket is open) */
+                                * offset in the loop (a bucket bounds it to 1/8 only) */
+    /* Version 3. */
+    uint32_t stats_hist_buckets; /* the stats block's histograms: CORUN_HIST_BUCKETS */
 };
 
 #ifndef __bpf__

@@ -57,7 +57,7 @@ __attribute__((visibility("default"))) const struct corun_debug corun_debug = {
     .version = CORUN_DEBUG_VERSION,
     .size = sizeof(struct corun_debug),
     .registry = (uint64_t)(uintptr_t)&registry,
-    .hist_buckets = CORUN_HIST_BUCKETS,
+    .hist_buckets = CORUN_LL_BUCKETS,
     .pointer_size = sizeof(void *),
     .loop =
         {
@@ -112,4 +112,5 @@ __attribute__((visibility("default"))) const struct corun_debug corun_debug = {
             .poll_hist = SOFF(poll_hist),
         },
     .loop_iter_max_ns = LOFF(iter_max_ns),
+    .stats_hist_buckets = CORUN_HIST_BUCKETS,
 };

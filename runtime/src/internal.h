@@ -68,6 +68,7 @@ struct co__task_stats {
     uint64_t busy_ns;
     uint64_t wakes;
     int64_t last_ready_ns;
+    /* log2 (corun_hist_bucket): two log-linear ones would take 7.75 KiB per live task */
     uint64_t sched_hist[CORUN_HIST_BUCKETS];
     uint64_t poll_hist[CORUN_HIST_BUCKETS];
 };
@@ -167,9 +168,9 @@ struct co_loop {
     uint64_t task_count;
     struct co_task *first_task;
     struct co_loop *next_loop;
-    uint64_t sched_hist[CORUN_HIST_BUCKETS];
-    uint64_t iter_hist[CORUN_HIST_BUCKETS];
-    uint64_t iter_max_ns; /* exact, where iter_hist's last bucket has no upper bound */
+    uint64_t sched_hist[CORUN_LL_BUCKETS]; /* corun_ll_bucket */
+    uint64_t iter_hist[CORUN_LL_BUCKETS];
+    uint64_t iter_max_ns; /* exact, where a bucket only bounds it to 1/8 */
     struct corun_slice_rec top_slices[CORUN_ITER_TOP_SLICES];
     uint32_t top_count;
 

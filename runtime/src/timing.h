@@ -34,9 +34,9 @@ static inline void co__slice_begin(struct co_loop *loop, struct co_task *t, int6
     int64_t ready_ns = s->last_ready_ns;
     s->last_ready_ns = 0;
     if (ready_ns && ready_ns >= loop->stats_since_ns && ready_ns <= now_ns) {
-        unsigned b = corun_hist_bucket((uint64_t)(now_ns - ready_ns));
-        s->sched_hist[b]++;
-        loop->sched_hist[b]++;
+        uint64_t latency_ns = (uint64_t)(now_ns - ready_ns);
+        s->sched_hist[corun_hist_bucket(latency_ns)]++;
+        loop->sched_hist[corun_ll_bucket(latency_ns)]++;
     }
 }
 
@@ -104,7 +104,7 @@ static inline void co__iter_end(struct co_loop *loop)
     if (duration_ns >= CORUN_LONG_SLICE_FLOOR_NS)
         CO_PROBE5(iter_long, loop, start, duration_ns, loop->tasks_run, loop->top_slices);
     if (loop->listen & CO__LISTEN_STATS) {
-        loop->iter_hist[corun_hist_bucket(duration_ns)]++;
+        loop->iter_hist[corun_ll_bucket(duration_ns)]++;
         if (duration_ns > loop->iter_max_ns)
             loop->iter_max_ns = duration_ns;
     }

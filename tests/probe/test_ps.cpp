@@ -168,7 +168,7 @@ TEST_CASE("ps refuses a debug table of an unsupported version or with a wrong ma
     CHECK(r.status == 6);
     CHECK(r.err == "coscope: PID " + std::to_string(v99.pid) +
                        " (fake-corun-v99): libcorun debug table version 99 not supported "
-                       "(this coscope reads version 1 to 2)\n");
+                       "(this coscope reads version 1 to 3)\n");
     child_proc magic;
     REQUIRE(magic.start({FAKE_CORUN_MAGIC}));
     REQUIRE(magic.read_line(10000).rfind("ready ", 0) == 0);

@@ -276,12 +276,13 @@ TEST_CASE("report refuses what is not a recording, with distinct exit codes")
     std::string bad = tmp_path("bad.csrec");
     std::string data = slurp_file(rec.path);
     {
-        std::string v2 = data;
-        v2[8] = 2; // the version field
-        std::ofstream(bad, std::ios::binary) << v2;
+        std::string v3 = data;
+        v3[8] = 3; // the version field
+        std::ofstream(bad, std::ios::binary) << v3;
         auto r = run_command(coscope + " report " + bad);
         CHECK(r.status == 8);
-        CHECK(r.err.find("version 2 not supported") != std::string::npos);
+        CHECK(r.err.find("version 3 not supported (this coscope reads version 1 to 2)") !=
+              std::string::npos);
     }
     {
         std::string flipped = data;

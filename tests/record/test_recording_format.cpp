@@ -501,3 +501,81 @@ TEST_CASE("a flight window of records of every size keeps the newest ones, in or
     cs_recording_free(&r);
     unlink(path.c_str());
 }
+
+namespace
+{
+
+void put_le(std::vector<uint8_t> &v, uint64_t x, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        v.push_back((uint8_t)(x >> (8 * i)));
+}
+
+} // namespace
+
+TEST_CASE("loop statistics keep their log-linear histograms, only the non-empty buckets")
+{
+    bytes out;
+    REQUIRE(cs_rec_encode_header(&out.b) == 0);
+    size_t header = out.b.len;
+    auto *ls = new cs_rec_loop_stats{}; // 8 KiB: not on the test's stack
+    ls->t_ns = 5;
+    ls->loop_id = 1;
+    ls->tid = 42;
+    ls->iterations = 1003;
+    ls->sched_hist[corun_ll_bucket(700)] = 1000;
+    ls->sched_hist[corun_ll_bucket(30000000)] = 3;
+    ls->iter_hist[CORUN_LL_BUCKETS - 1] = 1003;
+    REQUIRE(cs_rec_encode_loop_stats(&out.b, ls) == 0);
+    // Head, the fixed fields, nbuckets and three (bucket, count) pairs: not 2 x 496 counts.
+    CHECK(out.b.len - header < 8 + 44 + 2 + 2 + 2 * 10 + 2 + 10 + 4 + 1);
+    cs_recording r;
+    REQUIRE(cs_recording_parse(out.b.data, out.b.len, &r) == CS_REC_OK);
+    CHECK(r.version == CS_REC_VERSION);
+    REQUIRE(r.nloop_stats == 1);
+    CHECK(std::memcmp(r.loop_stats[0].sched_hist, ls->sched_hist, sizeof ls->sched_hist) == 0);
+    CHECK(std::memcmp(r.loop_stats[0].iter_hist, ls->iter_hist, sizeof ls->iter_hist) == 0);
+    cs_recording_free(&r);
+    delete ls;
+}
+
+TEST_CASE("a version 1 file still reads: its log2 loop histograms are converted")
+{
+    std::vector<uint8_t> f(CS_REC_MAGIC, CS_REC_MAGIC + CS_REC_MAGIC_LEN);
+    put_le(f, 1, 4); // version 1
+    put_le(f, 0, 4);
+    std::vector<uint8_t> rec;
+    put_le(rec, CS_REC_LOOP_STATS, 2);
+    put_le(rec, 0, 2);
+    std::vector<uint8_t> p;
+    put_le(p, 7, 8);   // t_ns
+    put_le(p, 1, 8);   // loop_id
+    put_le(p, 42, 4);  // tid
+    put_le(p, 100, 8); // iterations
+    put_le(p, 0, 8);   // busy_ns
+    put_le(p, 0, 8);   // poll_wait_ns
+    put_le(p, 32, 1);  // nbuckets, then sched_hist and iter_hist, dense log2
+    for (int k = 0; k < 32; k++)
+        put_le(p, k == 10 ? 90 : k == 20 ? 10 : 0, 8); // [512, 1024) ns, [0.5, 1) ms
+    for (int k = 0; k < 32; k++)
+        put_le(p, k == 12 ? 100 : 0, 8); // [2048, 4096) ns
+    put_le(rec, p.size(), 4);
+    rec.insert(rec.end(), p.begin(), p.end());
+    put_le(rec, cs_crc32(0, rec.data(), rec.size()), 4);
+    f.insert(f.end(), rec.begin(), rec.end());
+    cs_recording r;
+    REQUIRE(cs_recording_parse(f.data(), f.size(), &r) == CS_REC_OK);
+    CHECK(r.version == 1);
+    REQUIRE(r.nloop_stats == 1);
+    const cs_rec_loop_stats &l = r.loop_stats[0];
+    CHECK(l.iterations == 100);
+    // Each log2 bucket's count lands on the log-linear bucket of its upper value.
+    CHECK(l.sched_hist[corun_ll_bucket(1023)] == 90);
+    CHECK(l.sched_hist[corun_ll_bucket(1048575)] == 10);
+    CHECK(l.iter_hist[corun_ll_bucket(4095)] == 100);
+    uint64_t total = 0;
+    for (uint64_t c : l.sched_hist)
+        total += c;
+    CHECK(total == 100);
+    cs_recording_free(&r);
+}

@@ -77,7 +77,6 @@ std::string write_recording(const std::string &what, long rounds)
         ls.loop_id = 1;
         ls.tid = 4242;
         ls.iterations = (uint64_t)r;
-        ls.nbuckets = 32;
         REQUIRE(cs_rec_encode_loop_stats(b, &ls) == 0);
         for (int k = 0; k < 50; k++) {
             cs_rec_slice p{now + (uint64_t)k, 1000, 4242, (uint64_t)(k % 20 + 1), "",

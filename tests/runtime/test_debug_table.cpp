@@ -109,6 +109,8 @@ pid_t start_child(const std::function<void(int)> &child, struct corun_debug &tab
     REQUIRE(std::memcmp(table.magic, CORUN_DEBUG_MAGIC, 8) == 0);
     REQUIRE(table.version == CORUN_DEBUG_VERSION);
     REQUIRE(table.size == sizeof(struct corun_debug));
+    REQUIRE(table.hist_buckets == CORUN_LL_BUCKETS);
+    REQUIRE(table.stats_hist_buckets == CORUN_HIST_BUCKETS);
     return pid;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cs_defs.h"
+#include "hist_ll.h"
 #include "model.h"
 #include "model_tasks.h"
 #include "mono_clock.h"
@@ -209,7 +210,10 @@ static void sample_util(struct cs_live *l, struct live_loop *lp, uint64_t now)
         lp->engine_busy_ns = busy;
         lp->engine_wait_ns = wait;
         lp->v.has_iter_hist = true;
-        memcpy(lp->v.iter_hist, st.slice_hist, sizeof lp->v.iter_hist);
+        uint64_t ll[CS_LL_HIST_BUCKETS]; /* the kernel's log-linear counters, folded */
+        for (unsigned k = 0; k < CS_STAT_LL_BUCKETS; k++)
+            ll[k] = st.slice_hist[k];
+        cs_ll_to_log2(lp->v.iter_hist, ll);
     }
     if (util < 0) {
         util = lp->v.cpu_pct;
@@ -405,10 +409,10 @@ void cs_live_view(const struct cs_live *l, struct cs_view *v)
         v->loops[i].in_stall = l->loops[i].has_ongoing;
         /* libcorun loops: the runtime's own histograms, as of the latest snapshot. */
         const struct cs_corun_loop *cl = corun_loop_of(l, v->loops[i].tid);
-        if (cl && cs_hist_total(cl->iter_hist) + cs_hist_total(cl->sched_hist)) {
+        if (cl && cs_ll_total(cl->iter_hist) + cs_ll_total(cl->sched_hist)) {
             v->loops[i].has_iter_hist = v->loops[i].has_sched_hist = true;
-            memcpy(v->loops[i].iter_hist, cl->iter_hist, sizeof v->loops[i].iter_hist);
-            memcpy(v->loops[i].sched_hist, cl->sched_hist, sizeof v->loops[i].sched_hist);
+            cs_ll_to_log2(v->loops[i].iter_hist, cl->iter_hist);
+            cs_ll_to_log2(v->loops[i].sched_hist, cl->sched_hist);
         }
     }
     /* Ongoing stalls, newest first (shallow: they live in `l` until the next process). */

@@ -10,6 +10,7 @@
 
 #include "exit_codes.h"
 #include "keys.h"
+#include "hist_ll.h"
 #include "model.h"
 #include "model_tasks.h"
 #include "mono_clock.h"
@@ -346,8 +347,8 @@ static void build_snapshot(struct cs_replay *r, const struct cs_view *v)
         l->iterations = ls->iterations;
         l->busy_ns = ls->busy_ns;
         l->poll_wait_ns = ls->poll_wait_ns;
-        copy_hist(l->sched_hist, ls->sched_hist, ls->nbuckets);
-        copy_hist(l->iter_hist, ls->iter_hist, ls->nbuckets);
+        memcpy(l->sched_hist, ls->sched_hist, sizeof l->sched_hist); /* both log-linear */
+        memcpy(l->iter_hist, ls->iter_hist, sizeof l->iter_hist);
     }
     size_t n = 0;
     for (size_t i = 0; i < rec->ntasks; i++) {
@@ -436,10 +437,10 @@ static void loop_stats_at(const struct cs_replay *r, struct cs_view_loop *l)
             break;
     }
     l->has_iter_hist = true;
-    copy_hist(l->iter_hist, last->iter_hist, last->nbuckets);
+    cs_ll_to_log2(l->iter_hist, last->iter_hist); /* the view's: one bar per power of two */
     if (last->loop_id) { /* libcorun: the runtime's scheduling latency too */
         l->has_sched_hist = true;
-        copy_hist(l->sched_hist, last->sched_hist, last->nbuckets);
+        cs_ll_to_log2(l->sched_hist, last->sched_hist);
     }
     if (prev && last->busy_ns >= prev->busy_ns && last->poll_wait_ns >= prev->poll_wait_ns) {
         uint64_t busy = last->busy_ns - prev->busy_ns,

@@ -361,9 +361,8 @@ static void write_engine_stats(struct recorder *r, uint64_t now, bool force)
             .iterations = st.iterations,
             .busy_ns = st.busy_ns,
             .poll_wait_ns = st.wait_ns,
-            .nbuckets = CS_STAT_HIST_BUCKETS,
         };
-        for (unsigned k = 0; k < CS_STAT_HIST_BUCKETS; k++)
+        for (unsigned k = 0; k < CS_STAT_LL_BUCKETS; k++) /* log-linear both */
             ls.iter_hist[k] = st.slice_hist[k];
         if (cs_rec_encode_loop_stats(cs_rec_writer_begin(r->w), &ls) == 0)
             cs_rec_writer_commit(r->w, now, false);

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 
 #include "corun_usdt.h"
+#include "hist_ll.h"
 #include "stat_hist.h"
 #include "syscall_names.h"
 #include "cs_sort.h"
@@ -26,10 +27,13 @@ static int exec_by_task(const void *x, const void *y)
     return a->task_id < b->task_id ? -1 : a->task_id > b->task_id;
 }
 
+/* The kernel's log2 counters as the model's log-linear histogram. */
 static void copy_hist(uint64_t *dst, const unsigned long long *src)
 {
-    for (unsigned k = 0; k < CS_TASK_HIST_BUCKETS && k < CS_CORUN_HIST; k++)
-        dst[k] = src[k];
+    uint64_t log2[CS_CORUN_HIST];
+    for (unsigned k = 0; k < CS_CORUN_HIST; k++)
+        log2[k] = src[k];
+    cs_ll_from_log2(dst, log2, CS_CORUN_HIST);
 }
 
 /* Makes room for one more element in *arr (n used of *cap). 0 or -ENOMEM. */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cs_sort.h"
+#include "hist_ll.h"
 #include "mono_clock.h"
 #include "proc.h"
 
@@ -216,7 +217,11 @@ static bool table_layout_ok(const struct corun_debug *d)
     const struct corun_debug_loop_offsets *l = &d->loop;
     const struct corun_debug_task_offsets *t = &d->task;
     const struct corun_debug_stats_offsets *s = &d->stats;
-    const uint16_t H = (uint16_t)(8 * CORUN_HIST_BUCKETS); /* 256: wider than a byte */
+    /* Version 3 loop histograms are log-linear, older ones log2; the stats block's are
+     * log2 in every version (corun_debug.h). */
+    unsigned want_buckets = d->version >= 3 ? CORUN_LL_BUCKETS : CORUN_HIST_BUCKETS;
+    const uint16_t H = (uint16_t)(8 * want_buckets); /* wider than a byte */
+    const uint16_t SH = (uint16_t)(8 * CORUN_HIST_BUCKETS);
     uint32_t lo[] = {l->id,
                      l->tid,
                      l->state,
@@ -252,10 +257,10 @@ static bool table_layout_ok(const struct corun_debug *d)
     uint32_t lmax[] = {d->loop_iter_max_ns}; /* appended to version 2; 0: absent */
     uint16_t lmaxw[] = {8};
     uint32_t so[] = {s->polls, s->busy_ns, s->wakes, s->last_ready_ns, s->sched_hist, s->poll_hist};
-    uint16_t sw[] = {8, 8, 8, 8, H, H};
-    return d->pointer_size == 8 && d->hist_buckets == CORUN_HIST_BUCKETS &&
-           l->size <= MAX_STRUCT_BYTES && t->size <= MAX_STRUCT_BYTES &&
-           s->size <= MAX_STRUCT_BYTES && t->name_size >= 1 &&
+    uint16_t sw[] = {8, 8, 8, 8, SH, SH};
+    return d->pointer_size == 8 && d->hist_buckets == want_buckets &&
+           d->stats_hist_buckets == CORUN_HIST_BUCKETS && l->size <= MAX_STRUCT_BYTES &&
+           t->size <= MAX_STRUCT_BYTES && s->size <= MAX_STRUCT_BYTES && t->name_size >= 1 &&
            (uint64_t)t->name + t->name_size <= t->size &&
            offsets_fit(lo, lw, sizeof lo / sizeof lo[0], l->size) &&
            offsets_fit(to, tw, sizeof to / sizeof to[0], t->size) &&
@@ -271,6 +276,8 @@ static bool table_layout_ok(const struct corun_debug *d)
 #define V1_TABLE_BYTES        (V1_STATS_AT + sizeof(struct corun_debug_stats_offsets))
 /* Version 2 as first written, before loop_iter_max_ns was appended. */
 #define V2_TABLE_BYTES offsetof(struct corun_debug, loop_iter_max_ns)
+/* Version 3 has every field up to stats_hist_buckets. */
+#define V3_TABLE_BYTES (offsetof(struct corun_debug, stats_hist_buckets) + sizeof(uint32_t))
 /* A table claiming more than this is corrupt (ours is ~200 bytes). */
 #define MAX_TABLE_BYTES 4096u
 
@@ -296,7 +303,9 @@ int cs_corun_parse_table(const void *raw, size_t len, struct corun_debug *out, c
                  d.version, CS_CORUN_MIN_VERSION, CS_CORUN_MAX_VERSION);
         return -EPROTO;
     }
-    size_t need = d.version == 1 ? V1_TABLE_BYTES : V2_TABLE_BYTES;
+    size_t need = d.version == 1   ? V1_TABLE_BYTES
+                  : d.version == 2 ? V2_TABLE_BYTES
+                                   : V3_TABLE_BYTES;
     if (d.size < need || len < need) {
         snprintf(why, why_len, "libcorun debug table too small (%u bytes for version %u)", d.size,
                  d.version);
@@ -312,6 +321,8 @@ int cs_corun_parse_table(const void *raw, size_t len, struct corun_debug *out, c
         size_t have = d.size < len ? d.size : len;
         memcpy(&d, raw, have < sizeof d ? have : sizeof d);
     }
+    if (d.version < 3) /* one kind of histogram everywhere */
+        d.stats_hist_buckets = d.hist_buckets;
     if (!table_layout_ok(&d)) {
         snprintf(why, why_len, "libcorun debug table describes a layout this coscope cannot read");
         return -EPROTO;
@@ -441,6 +452,15 @@ void cs_corun_decode_task(const struct corun_debug *d, const unsigned char *buf,
     }
 }
 
+/* A loop histogram of the target at b + off, in the model's log-linear buckets. */
+static void hist_at(const struct corun_debug *d, const unsigned char *b, uint32_t off,
+                    uint64_t out[CS_LL_HIST_BUCKETS])
+{
+    uint64_t raw[CORUN_LL_BUCKETS];
+    memcpy(raw, b + off, d->hist_buckets * sizeof raw[0]); /* checked: <= CORUN_LL_BUCKETS */
+    cs_ll_from_table(out, raw, d->hist_buckets);
+}
+
 static int read_task(const struct cs_corun_target *t, uint64_t addr, unsigned char *buf,
                      unsigned char *sbuf, struct cs_task *out)
 {
@@ -478,8 +498,8 @@ static void read_loop_fields(const struct cs_corun_target *t, const unsigned cha
     l->poll_wait_ns = u64_at(b, o->poll_wait_ns);
     l->ready_count = u64_at(b, o->ready_count);
     l->task_count = u64_at(b, o->task_count);
-    memcpy(l->sched_hist, b + o->sched_hist, sizeof l->sched_hist);
-    memcpy(l->iter_hist, b + o->iter_hist, sizeof l->iter_hist);
+    hist_at(&t->table, b, o->sched_hist, l->sched_hist);
+    hist_at(&t->table, b, o->iter_hist, l->iter_hist);
     uint32_t max_at = t->table.loop_iter_max_ns;
     l->iter_max_known = max_at != 0;
     l->iter_max_ns = max_at ? u64_at(b, max_at) : 0;

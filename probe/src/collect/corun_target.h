@@ -15,7 +15,7 @@
 
 /* Debug table versions this coscope reads. */
 #define CS_CORUN_MIN_VERSION 1
-#define CS_CORUN_MAX_VERSION 2
+#define CS_CORUN_MAX_VERSION 3
 
 struct cs_corun_target {
     int pid;

@@ -17,14 +17,14 @@ struct cs_blocking_row {
     uint64_t task_id;
     char syscall[32];
     uint64_t calls, blocked, off_ns;
-    uint64_t off_hist[CS_TASK_HIST_BUCKETS];
+    uint64_t off_hist[CS_LL_HIST_BUCKETS];
 };
 
 struct cs_exec_row {
     uint64_t task_id;
     uint64_t calls, queue_ns, run_ns;
-    uint64_t queue_hist[CS_TASK_HIST_BUCKETS];
-    uint64_t run_hist[CS_TASK_HIST_BUCKETS];
+    uint64_t queue_hist[CS_LL_HIST_BUCKETS];
+    uint64_t run_hist[CS_LL_HIST_BUCKETS];
 };
 
 struct cs_blocking_stat {

@@ -40,3 +40,51 @@ void cs_ll_add_log2(uint64_t ll[CORUN_LL_BUCKETS], const uint64_t *log2, unsigne
         ll[corun_ll_bucket(upper)] += log2[k];
     }
 }
+
+void cs_ll_from_log2(uint64_t ll[CORUN_LL_BUCKETS], const uint64_t *log2, unsigned n)
+{
+    for (unsigned b = 0; b < CORUN_LL_BUCKETS; b++)
+        ll[b] = 0;
+    cs_ll_add_log2(ll, log2, n);
+}
+
+void cs_ll_to_log2(uint64_t log2[CORUN_HIST_BUCKETS], const uint64_t ll[CORUN_LL_BUCKETS])
+{
+    for (unsigned k = 0; k < CORUN_HIST_BUCKETS; k++)
+        log2[k] = 0;
+    for (unsigned b = 0; b < CORUN_LL_BUCKETS; b++)
+        log2[corun_hist_bucket(corun_ll_lower(b))] += ll[b];
+}
+
+uint64_t cs_ll_top_ns(const uint64_t ll[CORUN_LL_BUCKETS])
+{
+    for (unsigned b = CORUN_LL_BUCKETS; b-- > 0;)
+        if (ll[b])
+            return corun_ll_upper(b);
+    return 0;
+}
+
+uint64_t cs_log2_quantile_ns(const uint64_t *log2, unsigned n, double q)
+{
+    uint64_t ll[CORUN_LL_BUCKETS];
+    cs_ll_from_log2(ll, log2, n);
+    return cs_ll_quantile_ns(ll, q);
+}
+
+void cs_ll_from_table(uint64_t ll[CORUN_LL_BUCKETS], const uint64_t *src, unsigned n)
+{
+    if (n == CORUN_LL_BUCKETS) {
+        for (unsigned b = 0; b < CORUN_LL_BUCKETS; b++)
+            ll[b] = src[b];
+        return;
+    }
+    cs_ll_from_log2(ll, src, n);
+}
+
+uint64_t cs_ll_total(const uint64_t ll[CORUN_LL_BUCKETS])
+{
+    uint64_t n = 0;
+    for (unsigned b = 0; b < CORUN_LL_BUCKETS; b++)
+        n += ll[b];
+    return n;
+}

@@ -27,4 +27,29 @@ uint64_t cs_ll_quantile_ns(const uint64_t hist[CORUN_LL_BUCKETS], double q);
  */
 void cs_ll_add_log2(uint64_t ll[CORUN_LL_BUCKETS], const uint64_t *log2, unsigned n);
 
+/* ll = the log2 histogram log2[0..n) converted (cs_ll_add_log2 into zeroes). */
+void cs_ll_from_log2(uint64_t ll[CORUN_LL_BUCKETS], const uint64_t *log2, unsigned n);
+
+/* ll = src[0..n) as a libcorun table lays its histograms out: CORUN_LL_BUCKETS buckets are
+ * log-linear ones (version 3) and copied, fewer are log2 ones (versions 1, 2) and
+ * converted; 0: an empty histogram. */
+void cs_ll_from_table(uint64_t ll[CORUN_LL_BUCKETS], const uint64_t *src, unsigned n);
+
+/*
+ * The log2 histogram (CORUN_HIST_BUCKETS buckets, corun_hist_bucket) of ll: exact, as each
+ * log-linear bucket lies inside one power of two. For what is drawn one bar per power of
+ * two, and for readers of the log2 layouts.
+ */
+void cs_ll_to_log2(uint64_t log2[CORUN_HIST_BUCKETS], const uint64_t ll[CORUN_LL_BUCKETS]);
+
+/* The q-quantile of a log2 histogram log2[0..n) (a recording's, a view's), through its
+ * conversion: within 1/8 of the old rule's bucket upper bound. */
+uint64_t cs_log2_quantile_ns(const uint64_t *log2, unsigned n, double q);
+
+/* The number of samples in ll. */
+uint64_t cs_ll_total(const uint64_t ll[CORUN_LL_BUCKETS]);
+
+/* The largest value the highest non-empty bucket of ll can hold; 0 for an empty one. */
+uint64_t cs_ll_top_ns(const uint64_t ll[CORUN_LL_BUCKETS]);
+
 #endif

@@ -12,8 +12,14 @@
 
 #include "corun_debug.h"
 
-#define CS_TASK_NAME_LEN     64
+#define CS_TASK_NAME_LEN 64
+/* A task's histograms: log2 buckets (corun_hist_bucket), as the runtime keeps them per
+ * task. */
 #define CS_TASK_HIST_BUCKETS CORUN_HIST_BUCKETS
+/* Every other histogram (loops, blocking and executor calls, foreign loops): log-linear
+ * (corun_ll_bucket, hist_ll.h); a log2 one (an older debug table, a recording, a kernel
+ * map) is converted when read. */
+#define CS_LL_HIST_BUCKETS CORUN_LL_BUCKETS
 
 /* One task, as the target's debug table describes it. Times are CLOCK_MONOTONIC ns. */
 struct cs_task {
@@ -51,8 +57,8 @@ struct cs_corun_loop {
     uint64_t iterations;
     uint64_t busy_ns, poll_wait_ns; /* stats */
     uint64_t ready_count, task_count;
-    uint64_t sched_hist[CS_TASK_HIST_BUCKETS];
-    uint64_t iter_hist[CS_TASK_HIST_BUCKETS];
+    uint64_t sched_hist[CS_LL_HIST_BUCKETS];
+    uint64_t iter_hist[CS_LL_HIST_BUCKETS];
     /* The longest iteration so far (iter_hist's last bucket has no upper bound); known
      * from libcorun tables that carry it. */
     bool iter_max_known;
@@ -86,8 +92,8 @@ const char *cs_task_outcome_name(const struct cs_task *t);
  * negative errno, "code N" otherwise. Returns buf. */
 const char *cs_task_error_text(int32_t err, char *buf, size_t len);
 
-/* Histogram quantile: the upper bound (ns) of the bucket holding quantile q (0..1);
- * 0 for an empty histogram. */
+/* A task histogram's quantile: the upper bound (ns) of the bucket holding quantile q
+ * (0..1); 0 for an empty histogram. */
 uint64_t cs_hist_quantile_ns(const uint64_t hist[CS_TASK_HIST_BUCKETS], double q);
 uint64_t cs_hist_total(const uint64_t hist[CS_TASK_HIST_BUCKETS]);
 

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 
+#include "hist_ll.h"
 #include "json_writer.h"
 #include "model_tasks.h"
 
@@ -16,25 +17,16 @@ struct hist_figures {
 
 static const double quantiles[3] = {0.50, 0.90, 0.99};
 
-static uint64_t top_bucket_bound_ns(const uint64_t *h)
-{
-    for (unsigned k = CS_TASK_HIST_BUCKETS; k-- > 0;)
-        if (h[k])
-            return k ? (1ull << k) - 1 : 0;
-    return 0;
-}
-
-/* A quantile is its bucket's upper bound, but never more than a largest value known; in
- * the last bucket, which has no upper bound, it is that largest value. */
+/* A quantile is read inside its bucket (within 1/8, hist_ll.h), but never more than a
+ * largest value known exactly. */
 static void figures(const uint64_t *h, const uint64_t *exact_max_ns, struct hist_figures *f)
 {
-    f->count = cs_hist_total(h);
+    f->count = cs_ll_total(h);
     f->max_exact = exact_max_ns != NULL;
-    f->max_ns = f->max_exact ? *exact_max_ns : top_bucket_bound_ns(h);
+    f->max_ns = f->max_exact ? *exact_max_ns : cs_ll_top_ns(h);
     for (int i = 0; i < 3; i++) {
-        uint64_t v = cs_hist_quantile_ns(h, quantiles[i]);
-        bool open = v == (1ull << (CS_TASK_HIST_BUCKETS - 1)) - 1;
-        f->p_ns[i] = f->max_exact && (v > f->max_ns || open) ? f->max_ns : v;
+        uint64_t v = cs_ll_quantile_ns(h, quantiles[i]);
+        f->p_ns[i] = f->max_exact && v > f->max_ns ? f->max_ns : v;
     }
 }
 
@@ -60,7 +52,7 @@ static void write_text(FILE *out, const char *label, const uint64_t *h, const ui
     cs_stat_format_ns(f.p_ns[1], p90, sizeof p90);
     cs_stat_format_ns(f.p_ns[2], p99, sizeof p99);
     cs_stat_format_ns(f.max_ns, mx, sizeof mx);
-    fprintf(out, "  %-15s n=%-8" PRIu64 "%s p50 <%s  p90 <%s  p99 <%s  max %s%s\n", label, f.count,
+    fprintf(out, "  %-15s n=%-8" PRIu64 "%s p50 %s  p90 %s  p99 %s  max %s%s\n", label, f.count,
             extra, p50, p90, p99, f.max_exact ? "" : "<", mx);
 }
 
@@ -88,11 +80,18 @@ static void write_members(struct cs_json *w, const uint64_t *h, const uint64_t *
     }
     cs_json_key(w, "max_ns");
     cs_json_uint(w, f.max_ns);
-    /* Bucket k counts values in [2^(k-1), 2^k) ns (bucket 0: zero). */
-    cs_json_key(w, "log2_buckets");
+    /* The non-empty buckets only, as [lower_ns, count]: 496 mostly empty counters would
+     * swamp the output, and a bucket's upper bound follows from its lower one. */
+    cs_json_key(w, "buckets");
     cs_json_begin_array(w);
-    for (unsigned k = 0; k < CS_TASK_HIST_BUCKETS; k++)
-        cs_json_uint(w, h[k]);
+    for (unsigned b = 0; b < CS_LL_HIST_BUCKETS; b++) {
+        if (!h[b])
+            continue;
+        cs_json_begin_array(w);
+        cs_json_uint(w, corun_ll_lower(b));
+        cs_json_uint(w, h[b]);
+        cs_json_end_array(w);
+    }
     cs_json_end_array(w);
 }
 

@@ -1,5 +1,5 @@
 /*
- * How `coscope stat` prints a histogram (log2 buckets of nanoseconds, model_tasks.h), for
+ * How `coscope stat` prints a histogram (log-linear buckets of nanoseconds, hist_ll.h), for
  * libcorun loops and foreign loops alike: a text line with the count and p50/p90/p99/max,
  * or the same as JSON members with the buckets.
  */
@@ -16,8 +16,8 @@ struct cs_json;
 void cs_stat_format_ns(uint64_t ns, char *buf, size_t len);
 
 /*
- * "  LABEL  n=COUNT p50 <A  p90 <B  p99 <C  max <D": each figure is the upper bound of
- * its bucket.
+ * "  LABEL  n=COUNT p50 A  p90 B  p99 C  max <D": each percentile is read inside its
+ * bucket (within 1/8), the maximum is the upper bound of the highest bucket.
  */
 void cs_stat_hist_text(FILE *out, const char *label, const uint64_t *h);
 
@@ -29,7 +29,8 @@ void cs_stat_hist_text(FILE *out, const char *label, const uint64_t *h);
 void cs_stat_hist_text_max(FILE *out, const char *label, const uint64_t *h, uint64_t max_ns,
                            const char *extra);
 
-/* "key": {"count", "p50_ns", "p90_ns", "p99_ns", "max_ns", "log2_buckets"}. */
+/* "key": {"count", "p50_ns", "p90_ns", "p99_ns", "max_ns", "buckets"}, the buckets as
+ * [[lower_ns, count], ...], non-empty ones only. */
 void cs_stat_hist_json(struct cs_json *w, const char *key, const uint64_t *h);
 
 /* Those members, into the object the caller has open, with an exactly known maximum. */

@@ -239,9 +239,23 @@ int cs_rec_encode_stall(struct cs_rec_buf *b, const struct cs_stall *s)
     return end(b, at);
 }
 
+/* A log-linear histogram, its non-empty buckets only: most of the 496 are empty. */
+static void put_sparse_hist(struct cs_rec_buf *b, const uint64_t *h)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < CS_REC_LL_BUCKETS; i++)
+        n += h[i] != 0;
+    put_u16(b, (uint16_t)n);
+    for (unsigned i = 0; i < CS_REC_LL_BUCKETS; i++) {
+        if (!h[i])
+            continue;
+        put_u16(b, (uint16_t)i);
+        put_u64(b, h[i]);
+    }
+}
+
 int cs_rec_encode_loop_stats(struct cs_rec_buf *b, const struct cs_rec_loop_stats *l)
 {
-    unsigned n = l->nbuckets < CS_REC_HIST_MAX ? l->nbuckets : CS_REC_HIST_MAX;
     size_t at = begin(b, CS_REC_LOOP_STATS);
     put_u64(b, l->t_ns);
     put_u64(b, l->loop_id);
@@ -249,9 +263,9 @@ int cs_rec_encode_loop_stats(struct cs_rec_buf *b, const struct cs_rec_loop_stat
     put_u64(b, l->iterations);
     put_u64(b, l->busy_ns);
     put_u64(b, l->poll_wait_ns);
-    put_u8(b, (uint8_t)n);
-    put_hist(b, l->sched_hist, n);
-    put_hist(b, l->iter_hist, n);
+    put_u16(b, CS_REC_LL_BUCKETS);
+    put_sparse_hist(b, l->sched_hist);
+    put_sparse_hist(b, l->iter_hist);
     return end(b, at);
 }
 

@@ -164,9 +164,8 @@ static int write_loop_stats(struct cs_rec_writer *w, const struct cs_stat_loop *
         .iterations = sub(l->last.iterations, l->base.iterations),
         .busy_ns = sub(l->last.busy_ns, l->base.busy_ns),
         .poll_wait_ns = sub(l->last.poll_wait_ns, l->base.poll_wait_ns),
-        .nbuckets = CS_TASK_HIST_BUCKETS,
     };
-    for (unsigned k = 0; k < CS_TASK_HIST_BUCKETS; k++) {
+    for (unsigned k = 0; k < CS_LL_HIST_BUCKETS; k++) {
         r.sched_hist[k] = sub(l->last.sched_hist[k], l->base.sched_hist[k]);
         r.iter_hist[k] = sub(l->last.iter_hist[k], l->base.iter_hist[k]);
     }

@@ -64,15 +64,16 @@ struct cs_rec_wake {
     int loop_tid;                /* where it happened; 0 in older files */
 };
 
-/* Counters are what happened since the recording started (or the loop was first seen). */
+/* Counters are what happened since the recording started (or the loop was first seen).
+ * The histograms are log-linear (corun_ll_bucket) whatever the file's version: a version 1
+ * file's log2 ones are converted as they are read. */
 struct cs_rec_loop_stats {
     uint64_t t_ns;
     uint64_t loop_id;
     int tid;
     uint64_t iterations, busy_ns, poll_wait_ns;
-    unsigned nbuckets;
-    uint64_t sched_hist[CS_REC_HIST_MAX];
-    uint64_t iter_hist[CS_REC_HIST_MAX];
+    uint64_t sched_hist[CS_REC_LL_BUCKETS];
+    uint64_t iter_hist[CS_REC_LL_BUCKETS];
 };
 
 /* Counters since the task was first seen. */

@@ -1,5 +1,6 @@
 /*
- * The coscope recording format, version 1 (docs/file-format.md is the full description).
+ * The coscope recording format, version 2 (docs/file-format.md is the full description;
+ * version 1 differs in LOOP_STATS only, and is still read).
  *
  * A file is a 16-byte header followed by records, appended as the recorder goes:
  *
@@ -16,7 +17,8 @@
 
 #define CS_REC_MAGIC       "CSRECORD"
 #define CS_REC_MAGIC_LEN   8
-#define CS_REC_VERSION     1
+#define CS_REC_VERSION     2
+#define CS_REC_MIN_VERSION 1 /* the oldest version the reader reads */
 #define CS_REC_HEADER_LEN  16
 #define CS_REC_HEAD_LEN    8 /* type, flags, payload_len */
 #define CS_REC_CRC_LEN     4
@@ -56,8 +58,10 @@ enum cs_rec_end {
     CS_REC_END_ERROR = 3,   /* the collector failed */
 };
 
-/* Histogram buckets in LOOP_STATS / TASK_STATS: log2, bucket k counts values < 2^k ns
- * (corun_debug.h's corun_hist_bucket). The count is in the record. */
+/* Histogram buckets in TASK_STATS, and in LOOP_STATS of version 1: log2, bucket k counts
+ * values < 2^k ns (corun_debug.h's corun_hist_bucket). The count is in the record. */
 #define CS_REC_HIST_MAX 64
+/* LOOP_STATS of version 2: log-linear buckets (corun_ll_bucket), the non-empty ones only. */
+#define CS_REC_LL_BUCKETS 496 /* CORUN_LL_BUCKETS */
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "exit_codes.h"
+#include "hist_ll.h"
 #include "safe_file.h"
 #include "record_encode.h"
 #include "cs_sort.h"
@@ -249,6 +250,41 @@ static int add_task_stats(struct parse *ps, const struct cs_rec_task_stats *ts)
     return 0;
 }
 
+_Static_assert(CS_REC_LL_BUCKETS == CORUN_LL_BUCKETS, "recorded loop histograms are libcorun's");
+
+/* Version 1 LOOP_STATS: nbuckets u8, then both histograms dense, log2; converted. */
+static int get_log2_hists(struct cur *c, struct cs_rec_loop_stats *l)
+{
+    unsigned n = get_u8(c);
+    if (n > CS_REC_HIST_MAX)
+        return -EINVAL;
+    uint64_t log2[CS_REC_HIST_MAX] = {0};
+    get_hist(c, log2, n);
+    cs_ll_from_log2(l->sched_hist, log2, n);
+    get_hist(c, log2, n);
+    cs_ll_from_log2(l->iter_hist, log2, n);
+    return 0;
+}
+
+/* Version 2 LOOP_STATS: nbuckets u16 (496), then each histogram as n u16 and n times
+ * (bucket u16, count u64). */
+static int get_ll_hists(struct cur *c, struct cs_rec_loop_stats *l)
+{
+    if (get_u16(c) != CS_REC_LL_BUCKETS)
+        return -EINVAL;
+    uint64_t *hists[2] = {l->sched_hist, l->iter_hist};
+    for (int h = 0; h < 2; h++) {
+        unsigned n = get_u16(c);
+        for (unsigned i = 0; i < n && !c->bad; i++) {
+            unsigned b = get_u16(c);
+            if (b >= CS_REC_LL_BUCKETS)
+                return -EINVAL;
+            hists[h][b] = get_u64(c);
+        }
+    }
+    return 0;
+}
+
 /* One record's payload. 0, -EINVAL (does not parse) or -ENOMEM. */
 static int parse_record(struct parse *ps, unsigned type, struct cur *c)
 {
@@ -369,11 +405,9 @@ static int parse_record(struct parse *ps, unsigned type, struct cur *c)
         l->iterations = get_u64(c);
         l->busy_ns = get_u64(c);
         l->poll_wait_ns = get_u64(c);
-        l->nbuckets = get_u8(c);
-        if (l->nbuckets > CS_REC_HIST_MAX)
-            return -EINVAL;
-        get_hist(c, l->sched_hist, l->nbuckets);
-        get_hist(c, l->iter_hist, l->nbuckets);
+        int err = r->version == 1 ? get_log2_hists(c, l) : get_ll_hists(c, l);
+        if (err)
+            return err;
         if (c->bad)
             break;
         struct cs_rec_loop_stats *to = NULL;
@@ -523,8 +557,8 @@ static int verdict(struct cs_recording *r, enum cs_rec_status st, uint64_t offse
         break;
     case CS_REC_BAD_VERSION:
         snprintf(r->message, sizeof r->message,
-                 "version %" PRIu32 " not supported (this coscope reads version %d)", r->version,
-                 CS_REC_VERSION);
+                 "version %" PRIu32 " not supported (this coscope reads version %d to %d)",
+                 r->version, CS_REC_MIN_VERSION, CS_REC_VERSION);
         break;
     case CS_REC_CORRUPT:
         snprintf(r->message, sizeof r->message,
@@ -547,7 +581,7 @@ static int check_header(const uint8_t *data, size_t len, struct cs_recording *r)
         return verdict(r, CS_REC_TRUNCATED, CS_REC_MAGIC_LEN, "");
     struct cur hc = {data + CS_REC_MAGIC_LEN, data + CS_REC_HEADER_LEN, false};
     r->version = get_u32(&hc);
-    if (r->version != CS_REC_VERSION)
+    if (r->version < CS_REC_MIN_VERSION || r->version > CS_REC_VERSION)
         return verdict(r, CS_REC_BAD_VERSION, CS_REC_MAGIC_LEN, "");
     r->valid_bytes = CS_REC_HEADER_LEN;
     return CS_REC_OK;

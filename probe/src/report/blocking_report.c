@@ -26,7 +26,7 @@ static const char *task_name(const struct cs_stat *st, uint64_t id)
 struct per_call {
     char syscall[32];
     uint64_t calls, blocked, off_ns;
-    uint64_t off_hist[CS_TASK_HIST_BUCKETS];
+    uint64_t off_hist[CS_LL_HIST_BUCKETS];
 };
 
 static size_t sum_by_call(const struct cs_blocking_stat *b, struct per_call *out)
@@ -45,7 +45,7 @@ static size_t sum_by_call(const struct cs_blocking_stat *b, struct per_call *out
         out[j].calls += r->calls;
         out[j].blocked += r->blocked;
         out[j].off_ns += r->off_ns;
-        for (unsigned k = 0; k < CS_TASK_HIST_BUCKETS; k++)
+        for (unsigned k = 0; k < CS_LL_HIST_BUCKETS; k++)
             out[j].off_hist[k] += r->off_hist[k];
     }
     return n;
@@ -177,10 +177,10 @@ void cs_blocking_write_json(struct cs_json *w, const struct cs_blocking_stat *b,
         return;
     }
     cs_json_begin_object(w);
-    uint64_t calls = 0, qh[CS_TASK_HIST_BUCKETS] = {0}, rh[CS_TASK_HIST_BUCKETS] = {0};
+    uint64_t calls = 0, qh[CS_LL_HIST_BUCKETS] = {0}, rh[CS_LL_HIST_BUCKETS] = {0};
     for (size_t i = 0; i < b->nexec; i++) {
         calls += b->exec[i].calls;
-        for (unsigned k = 0; k < CS_TASK_HIST_BUCKETS; k++) {
+        for (unsigned k = 0; k < CS_LL_HIST_BUCKETS; k++) {
             qh[k] += b->exec[i].queue_hist[k];
             rh[k] += b->exec[i].run_hist[k];
         }

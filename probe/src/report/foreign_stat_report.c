@@ -4,26 +4,30 @@
 #include <string.h>
 
 #include "foreign_stat.h"
+#include "hist_ll.h"
 #include "json_writer.h"
 #include "model_tasks.h"
 #include "stat_hist.h"
 #include "stat_report.h"
 
-/* One histogram printer and quantile function for both kinds of loop. */
-_Static_assert(CS_STAT_HIST_BUCKETS == CS_TASK_HIST_BUCKETS, "foreign and libcorun histograms");
+_Static_assert(CS_STAT_LL_BUCKETS == CS_LL_HIST_BUCKETS, "foreign and libcorun loop histograms");
 
-/* The kernel's counters (unsigned long long) as the shared histogram type. */
-static void to_hist(const unsigned long long *in, uint64_t out[CS_TASK_HIST_BUCKETS])
+/* The kernel's n counters (unsigned long long) as the model's log-linear histogram: the
+ * slice histogram is log-linear already (CS_STAT_LL_BUCKETS), the blocking ones log2
+ * (CS_STAT_HIST_BUCKETS). One printer and quantile function for both kinds of loop. */
+static void to_hist(const unsigned long long *in, unsigned n, uint64_t out[CS_LL_HIST_BUCKETS])
 {
-    for (unsigned k = 0; k < CS_TASK_HIST_BUCKETS; k++)
-        out[k] = in[k];
+    uint64_t raw[CS_LL_HIST_BUCKETS];
+    for (unsigned k = 0; k < n; k++)
+        raw[k] = in[k];
+    cs_ll_from_table(out, raw, n);
 }
 
 static void write_hist_text(FILE *out, const char *label, const unsigned long long *counts,
-                            uint64_t max_ns, const char *extra)
+                            unsigned n, uint64_t max_ns, const char *extra)
 {
-    uint64_t h[CS_TASK_HIST_BUCKETS];
-    to_hist(counts, h);
+    uint64_t h[CS_LL_HIST_BUCKETS];
+    to_hist(counts, n, h);
     cs_stat_hist_text_max(out, label, h, max_ns, extra);
 }
 
@@ -60,7 +64,8 @@ void cs_foreign_stat_write_text(FILE *out, const struct cs_foreign_stat *st)
                         ? ", began before coscope attached"
                         : "");
         }
-        write_hist_text(out, "iteration", l->stat.slice_hist, l->stat.max_slice_ns, "");
+        write_hist_text(out, "iteration", l->stat.slice_hist, CS_STAT_LL_BUCKETS,
+                        l->stat.max_slice_ns, "");
         if (!l->nblocking)
             continue;
         fprintf(out, "  blocking system calls in slices (off-CPU time each time):\n");
@@ -69,7 +74,8 @@ void cs_foreign_stat_write_text(FILE *out, const struct cs_foreign_stat *st)
             char total[48], t[24];
             cs_stat_format_ns(bs->total_ns, t, sizeof t);
             snprintf(total, sizeof total, " total %-9s", t);
-            write_hist_text(out, l->blocking[j].name, bs->hist, bs->max_ns, total);
+            write_hist_text(out, l->blocking[j].name, bs->hist, CS_STAT_HIST_BUCKETS, bs->max_ns,
+                            total);
         }
     }
     if (st->global_tracepoints)
@@ -78,10 +84,11 @@ void cs_foreign_stat_write_text(FILE *out, const struct cs_foreign_stat *st)
         fprintf(out, "lost events: %" PRIu64 "\n", st->lost_events);
 }
 
-static void write_hist_json(struct cs_json *w, const unsigned long long *counts, uint64_t max_ns)
+static void write_hist_json(struct cs_json *w, const unsigned long long *counts, unsigned n,
+                            uint64_t max_ns)
 {
-    uint64_t h[CS_TASK_HIST_BUCKETS];
-    to_hist(counts, h);
+    uint64_t h[CS_LL_HIST_BUCKETS];
+    to_hist(counts, n, h);
     cs_stat_hist_json_members_max(w, h, max_ns);
 }
 
@@ -111,7 +118,7 @@ static void write_loop_json(struct cs_json *w, size_t id, const struct cs_foreig
     cs_json_null(w);
     cs_json_key(w, "iteration");
     cs_json_begin_object(w);
-    write_hist_json(w, l->stat.slice_hist, l->stat.max_slice_ns);
+    write_hist_json(w, l->stat.slice_hist, CS_STAT_LL_BUCKETS, l->stat.max_slice_ns);
     cs_json_end_object(w);
     cs_json_key(w, "blocking");
     cs_json_begin_array(w);
@@ -121,7 +128,7 @@ static void write_loop_json(struct cs_json *w, size_t id, const struct cs_foreig
         cs_json_key(w, "syscall");
         cs_json_string(w, l->blocking[j].name);
         cs_json_kv_uint(w, "total_us", bs->total_ns / 1000);
-        write_hist_json(w, bs->hist, bs->max_ns);
+        write_hist_json(w, bs->hist, CS_STAT_HIST_BUCKETS, bs->max_ns);
         cs_json_end_object(w);
     }
     cs_json_end_array(w);

@@ -5,17 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hist_ll.h"
 #include "model_tasks.h"
 #include "cs_sort.h"
 
-/* Recorded histograms may have another bucket count: fold into ours (the last bucket
- * takes the rest) before asking for a quantile. */
+/* A task's recorded histogram is log2, of the bucket count the record says. */
 static uint64_t quantile(const uint64_t *h, unsigned n, double q)
 {
-    uint64_t ours[CS_TASK_HIST_BUCKETS] = {0};
-    for (unsigned k = 0; k < n; k++)
-        ours[k < CS_TASK_HIST_BUCKETS ? k : CS_TASK_HIST_BUCKETS - 1] += h[k];
-    return cs_hist_quantile_ns(ours, q);
+    return cs_log2_quantile_ns(h, n, q);
 }
 
 void cs_report_frame_name(const struct cs_frame *f, char *buf, size_t len)
@@ -119,9 +116,9 @@ static int build_loops(struct cs_report *r)
         l->iterations = ls->iterations;
         l->busy_ns = ls->busy_ns;
         l->poll_wait_ns = ls->poll_wait_ns;
-        l->sched_p50_ns = quantile(ls->sched_hist, ls->nbuckets, 0.50);
-        l->sched_p99_ns = quantile(ls->sched_hist, ls->nbuckets, 0.99);
-        l->iter_p99_ns = quantile(ls->iter_hist, ls->nbuckets, 0.99);
+        l->sched_p50_ns = cs_ll_quantile_ns(ls->sched_hist, 0.50); /* log-linear */
+        l->sched_p99_ns = cs_ll_quantile_ns(ls->sched_hist, 0.99);
+        l->iter_p99_ns = cs_ll_quantile_ns(ls->iter_hist, 0.99);
     }
     return 0;
 }

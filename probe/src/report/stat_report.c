@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "blocking_report.h"
+#include "hist_ll.h"
 #include "json_writer.h"
 #include "stat_hist.h"
 
@@ -13,23 +14,25 @@ static uint64_t delta(uint64_t last, uint64_t base)
     return last >= base ? last - base : last; /* a reset counter counts from zero */
 }
 
-static void hist_delta(const uint64_t *last, const uint64_t *base, uint64_t *out)
+/* n buckets: CS_LL_HIST_BUCKETS for a loop's histograms, CS_TASK_HIST_BUCKETS a task's. */
+static void hist_delta(const uint64_t *last, const uint64_t *base, uint64_t *out, unsigned n)
 {
-    for (unsigned k = 0; k < CS_TASK_HIST_BUCKETS; k++)
+    for (unsigned k = 0; k < n; k++)
         out[k] = delta(last[k], base ? base[k] : 0);
 }
 
 /*
  * The longest iteration of the session, when the runtime keeps it: exact if it was set
- * during the session; otherwise, when the longest ones fell in the histogram's last
- * bucket (over 2^30 ns, no upper bound), the runtime's maximum bounds them. False: the
+ * during the session; otherwise, when it falls in the session's highest bucket, the
+ * runtime's maximum bounds the session's more tightly than the bucket does. False: the
  * bucket bounds say enough.
  */
 static bool iter_max_ns(const struct cs_stat_loop *l, const uint64_t *h, uint64_t *max_ns)
 {
-    if (!l->last.iter_max_known || !cs_hist_total(h))
+    if (!l->last.iter_max_known || !cs_ll_total(h))
         return false;
-    if (l->last.iter_max_ns > l->base.iter_max_ns || h[CS_TASK_HIST_BUCKETS - 1]) {
+    if (l->last.iter_max_ns > l->base.iter_max_ns ||
+        cs_ll_top_ns(h) == corun_ll_upper(corun_ll_bucket(l->last.iter_max_ns))) {
         *max_ns = l->last.iter_max_ns;
         return true;
     }
@@ -89,10 +92,10 @@ void cs_stat_write_text(FILE *out, const struct cs_stat *st)
                     "a stall still in progress\n",
                     stuck->name, stuck->id, a);
         }
-        uint64_t h[CS_TASK_HIST_BUCKETS];
-        hist_delta(l->last.sched_hist, l->base.sched_hist, h);
+        uint64_t h[CS_LL_HIST_BUCKETS];
+        hist_delta(l->last.sched_hist, l->base.sched_hist, h, CS_LL_HIST_BUCKETS);
         cs_stat_hist_text(out, "sched latency", h);
-        hist_delta(l->last.iter_hist, l->base.iter_hist, h);
+        hist_delta(l->last.iter_hist, l->base.iter_hist, h, CS_LL_HIST_BUCKETS);
         uint64_t mx;
         if (iter_max_ns(l, h, &mx))
             cs_stat_hist_text_max(out, "iteration", h, mx, "");
@@ -106,7 +109,7 @@ void cs_stat_write_text(FILE *out, const struct cs_stat *st)
                 continue;
             char busy_s[24], p50[24], p99[24], alive[24];
             uint64_t sh[CS_TASK_HIST_BUCKETS];
-            hist_delta(t->last.sched_hist, t->base_sched_hist, sh);
+            hist_delta(t->last.sched_hist, t->base_sched_hist, sh, CS_TASK_HIST_BUCKETS);
             cs_stat_format_ns(delta(t->last.busy_ns, t->base_busy_ns), busy_s, sizeof busy_s);
             cs_stat_format_ns(cs_hist_quantile_ns(sh, 0.5), p50, sizeof p50);
             cs_stat_format_ns(cs_hist_quantile_ns(sh, 0.99), p99, sizeof p99);
@@ -185,10 +188,10 @@ void cs_stat_write_json(FILE *out, const struct cs_stat *st)
         } else {
             cs_json_null(&w);
         }
-        uint64_t h[CS_TASK_HIST_BUCKETS];
-        hist_delta(l->last.sched_hist, l->base.sched_hist, h);
+        uint64_t h[CS_LL_HIST_BUCKETS];
+        hist_delta(l->last.sched_hist, l->base.sched_hist, h, CS_LL_HIST_BUCKETS);
         cs_stat_hist_json(&w, "sched_latency", h);
-        hist_delta(l->last.iter_hist, l->base.iter_hist, h);
+        hist_delta(l->last.iter_hist, l->base.iter_hist, h, CS_LL_HIST_BUCKETS);
         uint64_t mx;
         if (iter_max_ns(l, h, &mx)) {
             cs_json_key(&w, "iteration");
@@ -216,7 +219,7 @@ void cs_stat_write_json(FILE *out, const struct cs_stat *st)
         kv_uint(&w, "busy_us", delta(t->last.busy_ns, t->base_busy_ns) / 1000);
         kv_uint(&w, "wakes", delta(t->last.wakes, t->base_wakes));
         uint64_t sh[CS_TASK_HIST_BUCKETS];
-        hist_delta(t->last.sched_hist, t->base_sched_hist, sh);
+        hist_delta(t->last.sched_hist, t->base_sched_hist, sh, CS_TASK_HIST_BUCKETS);
         cs_json_key(&w, "sched_latency");
         cs_json_begin_object(&w);
         kv_uint(&w, "count", cs_hist_total(sh));

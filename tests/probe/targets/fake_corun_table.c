@@ -32,7 +32,8 @@ __attribute__((visibility("default"),
     .registry = 0x1f380u, /* an offset, as before the dynamic loader's fix-up */
     /* A layout the reader accepts (every field at 0 of a 4 KiB struct): no loop is ever
      * read, the registry stays empty. */
-    .hist_buckets = CORUN_HIST_BUCKETS,
+    .hist_buckets = CORUN_LL_BUCKETS,
+    .stats_hist_buckets = CORUN_HIST_BUCKETS,
     .pointer_size = 8,
     .loop = {.size = 4096},
     .task = {.size = 4096, .name_size = 1},

@@ -39,8 +39,8 @@ fi
     -I"$p/base" -I"$p/model" -I"$p/collect" -I"$p/record" -I"$p/report" \
     -I"$src/probe/bpf" -I"$src/runtime/include" \
     "$src/tests/record/fuzz/fuzz_reader.c" \
-    "$p/record/recording_reader.c" "$p/record/record_encode.c" "$p/model/model.c" "$p/model/model_tasks.c" \
-    "$p/base/json_writer.c" "$p/base/json_reader.c" "$p/base/utf8.c" "$p/report/report_summary.c" "$p/report/report_text.c" "$p/report/report_json.c" \
+    "$p/record/recording_reader.c" "$p/record/record_encode.c" "$p/model/model.c" "$p/model/model_tasks.c" "$p/model/hist_ll.c" \
+    "$p/base/json_writer.c" "$p/base/json_reader.c" "$p/base/utf8.c" "$p/base/safe_file.c" "$p/report/report_summary.c" "$p/report/report_text.c" "$p/report/report_json.c" \
     "$p/report/report_chrome.c" "$p/report/report_folded.c" "$p/report/report_svg.c" \
     $xml_check -o "$work/fuzz-reader"
 # New inputs go to a scratch directory, never into the committed corpus.

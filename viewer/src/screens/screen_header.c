@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hist_ll.h"
 #include "model_tasks.h"
 #include "mono_clock.h"
 #include "screens.h"
@@ -77,18 +78,21 @@ static void add_loop_rates(const struct cs_view *v, const struct cs_ui *ui, stru
 {
     static uint64_t prev_iters, prev_ns;
     static double rate = -1;
-    uint64_t sched[CS_TASK_HIST_BUCKETS] = {0}, iters = 0;
+    uint64_t sched[CS_VIEW_HIST_BUCKETS] = {0}, sched_n = 0, iters = 0;
     bool has_sched = false, has_iters = false;
     for (size_t i = 0; i < v->nloops; i++) {
         const struct cs_view_loop *l = &v->loops[i];
         if (l->has_iter_hist) {
             has_iters = true;
-            iters += cs_hist_total(l->iter_hist);
+            for (int k = 0; k < CS_VIEW_HIST_BUCKETS; k++)
+                iters += l->iter_hist[k];
         }
         if (l->has_sched_hist) {
             has_sched = true;
-            for (int k = 0; k < CS_TASK_HIST_BUCKETS; k++)
+            for (int k = 0; k < CS_VIEW_HIST_BUCKETS; k++) {
                 sched[k] += l->sched_hist[k];
+                sched_n += l->sched_hist[k];
+            }
         }
     }
     uint64_t now = cs_mono_ns();
@@ -105,10 +109,10 @@ static void add_loop_rates(const struct cs_view *v, const struct cs_ui *ui, stru
     char a[32], b[32];
     if (has_iters && rate >= 0)
         hadd(row, 5, CS_ROLE_NORMAL, "  %.0f iter/s", rate);
-    if (has_sched && cs_hist_total(sched))
+    if (has_sched && sched_n)
         hadd(row, 6, CS_ROLE_NORMAL, "  sched p50 %s p99 %s",
-             cs_fmt_duration(cs_hist_quantile_ns(sched, 0.5), a, sizeof a),
-             cs_fmt_duration(cs_hist_quantile_ns(sched, 0.99), b, sizeof b));
+             cs_fmt_duration(cs_log2_quantile_ns(sched, CS_VIEW_HIST_BUCKETS, 0.5), a, sizeof a),
+             cs_fmt_duration(cs_log2_quantile_ns(sched, CS_VIEW_HIST_BUCKETS, 0.99), b, sizeof b));
 }
 
 /* libcorun: tasks by state, after the loops. */

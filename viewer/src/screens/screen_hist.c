@@ -7,9 +7,10 @@
 
 int cs_draw_hist(int y, int x, int width, int bottom, const char *title, const uint64_t *hist)
 {
-    uint64_t total = cs_hist_total(hist), max = 0;
+    uint64_t total = 0, max = 0;
     int first = -1, last = -1;
-    for (int k = 0; k < CS_TASK_HIST_BUCKETS; k++) {
+    for (int k = 0; k < CORUN_HIST_BUCKETS; k++) {
+        total += hist[k];
         if (!hist[k])
             continue;
         if (first < 0)
