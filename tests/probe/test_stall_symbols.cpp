@@ -80,8 +80,23 @@ TEST_CASE("JIT code is named through the runtime's perf map: a Node function bur
           "console.log('ready');\n",
           f);
     fclose(f);
+    std::vector<std::string> leftovers = {script};
+    // Removes the files of the test, and the map node wrote, however the test ends.
+    struct remover {
+        std::vector<std::string> &paths;
+        ~remover()
+        {
+            for (auto &p : paths)
+                unlink(p.c_str());
+        }
+    } remove_at_end{leftovers};
     child_proc target;
-    REQUIRE(target.start({node, "--perf-basic-prof", script}));
+    // --perf-basic-prof also writes V8's log: into a file of ours, not the current folder.
+    std::string v8_log = "/tmp/cs-test-burn-" + std::to_string(getpid()) + ".v8log";
+    leftovers.push_back(v8_log);
+    REQUIRE(target.start(
+        {node, "--perf-basic-prof", "--no-logfile-per-isolate", "--logfile=" + v8_log, script}));
+    leftovers.push_back("/tmp/perf-" + std::to_string(target.pid) + ".map");
     REQUIRE(target.read_line(20000) == "ready");
     child_proc cs;
     REQUIRE(cs.start({COSCOPE_EXE, "stalls", "-p", std::to_string(target.pid), "--json",
@@ -96,6 +111,4 @@ TEST_CASE("JIT code is named through the runtime's perf map: a Node function bur
         for (auto &fr : frames_of(l.substr(l.find("\"stack\":["))))
             named |= json_has(fr, "burnRows") && json_has(fr, "\"kind\":\"jit\"");
     CHECK(named);
-    unlink(script.c_str());
-    unlink(("/tmp/perf-" + std::to_string(target.pid) + ".map").c_str());
 }
