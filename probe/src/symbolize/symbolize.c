@@ -26,10 +26,13 @@ struct cache_entry {
     struct cs_frame frames[]; /* inlined functions first, then the function */
 };
 
-/* A mapping of anonymous executable memory: JIT code, trampolines. */
-struct anon_range {
+/* An executable mapping: of a file, or anonymous memory (JIT code, trampolines). */
+struct exec_range {
     uint64_t start, end;
+    bool anon;
 };
+
+enum where { IN_NO_MAPPING, IN_FILE, IN_ANON };
 
 struct interned {
     struct interned *next;
@@ -44,8 +47,8 @@ struct cs_symbolizer {
     struct cache_entry *cache[CACHE_BUCKETS];
     struct interned *strings[INTERN_BUCKETS];
     uint64_t last_refresh_ns;
-    struct anon_range *anon; /* from /proc/PID/maps, with the modules */
-    size_t nanon;
+    struct exec_range *exec; /* from /proc/PID/maps, with the modules */
+    size_t nexec;
     struct cs_perf_map *perf_map; /* read when a frame is first in anonymous memory */
     int perf_map_fd;              /* -1: not open (yet) */
     size_t perf_map_read;
@@ -82,17 +85,17 @@ static const char *intern(struct cs_symbolizer *s, const char *text)
     return i->text;
 }
 
-/* Anonymous executable mappings: no file (inode 0) and no name, or an "[anon:...]" name
- * a runtime gave it. [vdso] and the like are modules libdwfl knows. */
-static void read_anon_ranges(struct cs_symbolizer *s)
+/* The executable mappings. Anonymous: no file (inode 0) and no name, or an "[anon:...]"
+ * name a runtime gave it; [vdso] and the like are modules libdwfl knows. */
+static int read_exec_ranges(struct cs_symbolizer *s)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/maps", s->pid);
     FILE *f = fopen(path, "re");
     if (!f)
-        return;
+        return errno == ENOENT ? ESRCH : errno;
     size_t n = 0, cap = 0;
-    struct anon_range *r = NULL;
+    struct exec_range *r = NULL;
     char line[512];
     while (fgets(line, sizeof line, f)) {
         uint64_t start, end, inode;
@@ -103,38 +106,42 @@ static void read_anon_ranges(struct cs_symbolizer *s)
             continue;
         const char *name = line + name_at;
         bool unnamed = name[0] == '\n' || name[0] == '\0' || !strncmp(name, "[anon:", 6);
-        if (perms[2] != 'x' || inode != 0 || !unnamed)
+        if (perms[2] != 'x')
             continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 16;
-            struct anon_range *more = realloc(r, cap * sizeof *r);
+            struct exec_range *more = realloc(r, cap * sizeof *r);
             if (!more)
                 break;
             r = more;
         }
-        r[n++] = (struct anon_range){start, end};
+        r[n++] = (struct exec_range){start, end, inode == 0 && unnamed};
     }
     fclose(f);
-    free(s->anon);
-    s->anon = r;
-    s->nanon = n;
+    free(s->exec);
+    s->exec = r;
+    s->nexec = n;
+    return 0;
 }
 
-static bool in_anon_range(const struct cs_symbolizer *s, uint64_t pc)
+static enum where mapping_of(const struct cs_symbolizer *s, uint64_t pc)
 {
-    for (size_t i = 0; i < s->nanon; i++)
-        if (pc >= s->anon[i].start && pc < s->anon[i].end)
-            return true;
-    return false;
+    for (size_t i = 0; i < s->nexec; i++)
+        if (pc >= s->exec[i].start && pc < s->exec[i].end)
+            return s->exec[i].anon ? IN_ANON : IN_FILE;
+    return IN_NO_MAPPING;
 }
 
 static int report_modules(struct cs_symbolizer *s)
 {
-    dwfl_report_begin(s->dwfl);
-    int err = dwfl_linux_proc_report(s->dwfl, s->pid);
-    dwfl_report_end(s->dwfl, NULL, NULL);
-    read_anon_ranges(s);
     s->last_refresh_ns = cs_mono_ns();
+    /* A process gone keeps the modules read before: its stacks can still be named. */
+    int err = read_exec_ranges(s);
+    if (err)
+        return err;
+    dwfl_report_begin(s->dwfl);
+    err = dwfl_linux_proc_report(s->dwfl, s->pid);
+    dwfl_report_end(s->dwfl, NULL, NULL);
     return err;
 }
 
@@ -182,7 +189,7 @@ void cs_symbolizer_free(struct cs_symbolizer *s)
         }
     }
     dwfl_end(s->dwfl);
-    free(s->anon);
+    free(s->exec);
     cs_perf_map_free(s->perf_map);
     if (s->perf_map_fd >= 0)
         close(s->perf_map_fd);
@@ -314,21 +321,21 @@ static unsigned lookup(struct cs_symbolizer *s, uint64_t addr, bool is_return, s
     memset(f, 0, sizeof *f);
     f->addr = addr;
     Dwarf_Addr pc = is_return && addr ? addr - 1 : addr;
-    Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, pc);
-    bool anon = in_anon_range(s, pc);
-    /* A module mapped after attach (dlopen), new JIT memory: re-read the maps, at most
-     * once a second. */
-    if (!mod && !anon && cs_mono_ns() - s->last_refresh_ns > 1000000000ull) {
+    /* Memory mapped after attach (dlopen, new JIT code): re-read the maps, at most once a
+     * second. Checked against the mappings, not libdwfl's modules: a module spans its
+     * file's first to last mapping, and new anonymous memory can land in between. */
+    enum where where = mapping_of(s, pc);
+    if (where == IN_NO_MAPPING && cs_mono_ns() - s->last_refresh_ns > 1000000000ull) {
         report_modules(s);
-        mod = dwfl_addrmodule(s->dwfl, pc);
-        anon = in_anon_range(s, pc);
+        where = mapping_of(s, pc);
     }
     /* Anonymous memory is never a neighbouring file's, whatever range libdwfl gave it. */
-    if (anon) {
+    if (where == IN_ANON) {
         lookup_jit(s, pc, f);
         out[0] = *f;
         return 1;
     }
+    Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, pc);
     if (!mod) {
         out[0] = *f;
         return 1;
