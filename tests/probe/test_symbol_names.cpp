@@ -42,6 +42,13 @@ TEST_CASE("Rust names are demangled without the crate hash, legacy and v0 mangli
           "std::rt::lang_start::{{closure}}");
     CHECK(demangled("_ZN71_$LT$Test$u20$$u2b$$u20$$u27$static$u20$as$u20$foo..Bar$LT$Test$GT$$"
                     "GT$3bar17h930b740aa94f1d3aE") == "<Test + 'static as foo::Bar<Test>>::bar");
+    // rustc 1.95 output for one function, `pub mod rows { fn checksum_rows }` in crate `r`,
+    // with each mangling, and a generic from the v0 build's standard library.
+    CHECK(demangled("_ZN1r4rows13checksum_rows17h815b471bad929cf0E") == "r::rows::checksum_rows");
+    CHECK(demangled("_RNvNtCs6GmmlP4bgsG_1r4rows13checksum_rows") == "r::rows::checksum_rows");
+    CHECK(demangled("_RINvMNtCsgEmfK2I1SDS_4core5sliceSh11copy_withinINtNtNtB5_3ops5range14Range"
+                    "InclusivejEECsfEOYDRpO4Ta_11miniz_oxide") ==
+          "<[u8]>::copy_within::<core::ops::range::RangeInclusive<usize>>");
     // v0 (-C symbol-mangling-version=v0), examples of the mangling's RFC 2603.
     CHECK(demangled("_RNvNtCs1234_7mycrate3foo3bar") == "mycrate::foo::bar");
     CHECK(demangled("_RINvNtC3std3mem8align_ofjE") == "std::mem::align_of::<usize>");
