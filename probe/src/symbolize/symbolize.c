@@ -239,7 +239,7 @@ static void lookup_jit(struct cs_symbolizer *s, uint64_t pc, struct cs_frame *f)
     if (!name)
         return;
     f->symbol = intern(s, name);
-    f->offset = off;
+    f->offset = off + (f->addr - pc); /* of the address itself, as for native frames */
     f->module = s->perf_map_path;
 }
 
