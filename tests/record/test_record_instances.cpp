@@ -52,6 +52,10 @@ TEST_CASE("three coscopes on one target each see a 200 ms blocking read off the 
         long long off = atoll(rep.out.c_str() + at + 13);
         auto on_at = rep.out.rfind("\"on_cpu_ns\":", at);
         long long on = atoll(rep.out.c_str() + on_at + 12);
+        auto unfinished_at = rep.out.find("\"unfinished\":", at);
+        if (unfinished_at != std::string::npos &&
+            rep.out.compare(unfinished_at, 17, "\"unfinished\":true") == 0)
+            continue; // still going when the recording stopped: cut short
         INFO("on " << on << " ns, off " << off << " ns");
         reads++;
         CHECK(off >= 180000000LL);

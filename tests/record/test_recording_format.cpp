@@ -54,8 +54,8 @@ std::vector<uint8_t> sample_recording()
     REQUIRE(cs_rec_encode_task_done(&out.b, &d) == 0);
     cs_rec_slice sl{4000, 60000000, 42, 7, "worker", 0, 0};
     REQUIRE(cs_rec_encode_slice(&out.b, &sl) == 0);
-    cs_frame frames[2] = {{0x1234, "burn", 4, "/usr/bin/server", "server.c", 10},
-                          {0x5678, nullptr, 0, nullptr, nullptr, 0}};
+    cs_frame frames[2] = {{0x1234, "burn", 4, "/usr/bin/server", "server.c", 10, CS_FRAME_NATIVE},
+                          {0x5678, nullptr, 0, nullptr, nullptr, 0, CS_FRAME_NATIVE}};
     cs_stack stack{5, 2, frames};
     cs_stall st{};
     st.tid = 42;
@@ -169,9 +169,9 @@ TEST_CASE("a stall whose frames have no symbol, module or file encodes without c
 {
     // Unsymbolized frames carry NULL strings; the encoder writes them as empty strings and
     // never hands NULL to memcpy (UBSan flags that even for 0 bytes: the sanitizer build).
-    cs_frame frames[3] = {{0x1, nullptr, 0, nullptr, nullptr, 0},
-                          {0x2, "f", 0, nullptr, nullptr, 0},
-                          {0x3, nullptr, 0, "/lib/x.so", nullptr, 0}};
+    cs_frame frames[3] = {{0x1, nullptr, 0, nullptr, nullptr, 0, CS_FRAME_NATIVE},
+                          {0x2, "f", 0, nullptr, nullptr, 0, CS_FRAME_NATIVE},
+                          {0x3, nullptr, 0, "/lib/x.so", nullptr, 0, CS_FRAME_NATIVE}};
     cs_stack stack{1, 3, frames};
     cs_stall st{};
     st.duration_ns = 1;
@@ -409,6 +409,44 @@ TEST_CASE("slices and wakes of older files (without the poll fields) read as lon
     CHECK(r.wakes[0].woken_id == 7);
     CHECK(r.wakes[0].loop_tid == 0);
     cs_recording_free(&r);
+}
+
+TEST_CASE("a stall's frame kinds read back; an older file's frames, without them, are native")
+{
+    cs_frame frames[3] = {
+        {0x10, "checksum_rows", 0, "/bin/s", "rows.c", 7, CS_FRAME_INLINE},
+        {0x10, "compactor", 16, "/bin/s", "compact.c", 40, CS_FRAME_NATIVE},
+        {0x7f00, "JS:*burn /app.js:1", 8, "/tmp/perf-9.map", nullptr, 0, CS_FRAME_JIT}};
+    cs_stack stack{1, 3, frames};
+    cs_stall st{};
+    st.tid = 42;
+    st.duration_ns = 60000000;
+    st.unfinished = true;
+    st.start = CS_STALL_START_ATTACH;
+    st.nstacks = 1;
+    st.stacks = &stack;
+    for (uint32_t cut : {0u, 3u, 5u}) { // whole; without the kinds; without unfinished, start
+        INFO("last " << cut << " bytes cut");
+        bytes out;
+        REQUIRE(cs_rec_encode_header(&out.b) == 0);
+        size_t rec = out.b.len;
+        REQUIRE(cs_rec_encode_stall(&out.b, &st) == 0);
+        if (cut)
+            drop_trailing(&out.b, rec, cut);
+        cs_recording r;
+        REQUIRE(cs_recording_parse(out.b.data, out.b.len, &r) == CS_REC_OK);
+        REQUIRE(r.nstalls == 1);
+        REQUIRE(r.stalls[0].nstacks == 1);
+        const cs_stack &got = r.stalls[0].stacks[0];
+        REQUIRE(got.nframes == 3);
+        CHECK(std::string(got.frames[0].symbol) == "checksum_rows");
+        CHECK(got.frames[0].kind == (cut ? CS_FRAME_NATIVE : CS_FRAME_INLINE));
+        CHECK(got.frames[1].kind == CS_FRAME_NATIVE);
+        CHECK(got.frames[2].kind == (cut ? CS_FRAME_NATIVE : CS_FRAME_JIT));
+        CHECK(r.stalls[0].unfinished == (cut < 5));
+        CHECK(r.stalls[0].start == (cut < 5 ? CS_STALL_START_ATTACH : CS_STALL_START_SEEN));
+        cs_recording_free(&r);
+    }
 }
 
 TEST_CASE("a batch of records is one commit: counted record by record, aged as one")

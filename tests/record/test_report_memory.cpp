@@ -56,8 +56,8 @@ std::string write_recording(const std::string &what, long rounds)
         REQUIRE(cs_rec_encode_task_spawn(cs_rec_writer_begin(w), &sp) == 0);
         REQUIRE(cs_rec_writer_commit(w, t0, false) == 0);
     }
-    cs_frame frames[2] = {{0x1234, "burn", 4, "/usr/bin/big", "big.c", 10},
-                          {0x5678, "main", 8, "/usr/bin/big", "big.c", 20}};
+    cs_frame frames[2] = {{0x1234, "burn", 4, "/usr/bin/big", "big.c", 10, CS_FRAME_NATIVE},
+                          {0x5678, "main", 8, "/usr/bin/big", "big.c", 20, CS_FRAME_NATIVE}};
     cs_stack stack{3, 2, frames};
     for (long r = 0; r < rounds; r++) {
         uint64_t now = t0 + (uint64_t)r * 10000000ull;

@@ -15,6 +15,10 @@
 
 #define MAX_RAWS 512 /* stack windows kept for stalls not yet ended */
 
+/* Frames of one stack once inlined functions are expanded: the unwound ones and up to as
+ * many inlined ones again (past that, addresses get their function only). */
+#define MAX_FRAMES (2 * CS_MAX_STACK)
+
 struct cs_stall_stacks {
     int pid;
     int stackmap_fd;
@@ -154,6 +158,30 @@ void cs_stall_stacks_forget(struct cs_stall_stacks *ss, int tid, uint64_t seq)
     drop_raws(ss, tid, seq);
 }
 
+/*
+ * Symbolizes n addresses into out (count `count`), each expanded into its inlined
+ * functions while the stack has room for them. 0 or -ENOMEM.
+ */
+static int symbolize_pcs(struct cs_stall_stacks *ss, const uint64_t *pcs, const bool *is_return,
+                         unsigned n, unsigned count, struct cs_stack *out)
+{
+    struct cs_frame frames[MAX_FRAMES];
+    unsigned nf = 0;
+    for (unsigned i = 0; i < n && nf < MAX_FRAMES; i++) {
+        /* Room for this one's inlined frames, keeping one place per address still to come. */
+        unsigned room = MAX_FRAMES - nf - (n - i - 1 < MAX_FRAMES - nf ? n - i - 1 : 0);
+        nf += cs_symbolize_inline(ss->sym, pcs[i], is_return ? is_return[i] : i > 0, &frames[nf],
+                                  room ? room : 1);
+    }
+    out->frames = calloc(nf, sizeof *out->frames);
+    if (!out->frames)
+        return -ENOMEM;
+    memcpy(out->frames, frames, nf * sizeof *frames);
+    out->nframes = nf;
+    out->count = count;
+    return 0;
+}
+
 /* Unwinds a stack window and symbolizes it; -ENOENT when it yields under 2 frames. */
 static int dwarf_stack(struct cs_stall_stacks *ss, const struct cs_raw_stack_event *raw,
                        unsigned count, struct cs_stack *out)
@@ -163,14 +191,7 @@ static int dwarf_stack(struct cs_stall_stacks *ss, const struct cs_raw_stack_eve
     int n = cs_unwind(ss->unwinder, raw, pcs, is_return, CS_MAX_STACK);
     if (n < 2)
         return -ENOENT;
-    out->frames = calloc((size_t)n, sizeof *out->frames);
-    if (!out->frames)
-        return -ENOMEM;
-    out->nframes = (unsigned)n;
-    out->count = count;
-    for (int i = 0; i < n; i++)
-        cs_symbolize(ss->sym, pcs[i], is_return[i], &out->frames[i]);
-    return 0;
+    return symbolize_pcs(ss, pcs, is_return, (unsigned)n, count, out);
 }
 
 /*
@@ -180,6 +201,8 @@ static int dwarf_stack(struct cs_stall_stacks *ss, const struct cs_raw_stack_eve
  */
 static bool same_frame(const struct cs_frame *fa, const struct cs_frame *fb)
 {
+    if (fa->kind != fb->kind)
+        return false;
     if (fa->symbol || fb->symbol)
         return fa->symbol == fb->symbol && fa->module == fb->module;
     return fa->addr == fb->addr;
@@ -330,14 +353,7 @@ static int fp_raw_stack(struct cs_stall_stacks *ss, const struct cs_raw_stack_ev
     }
     if (n < 2)
         return -ENOENT;
-    out->frames = calloc(n, sizeof *out->frames);
-    if (!out->frames)
-        return -ENOMEM;
-    out->nframes = n;
-    out->count = 1;
-    for (unsigned i = 0; i < n; i++)
-        cs_symbolize(ss->sym, pcs[i], i > 0, &out->frames[i]);
-    return 0;
+    return symbolize_pcs(ss, pcs, NULL, n, 1, out);
 }
 
 /* Turns a kernel frame-pointer stack (stack map entry) into symbolized frames. */
@@ -353,14 +369,10 @@ static int fp_stack(struct cs_stall_stacks *ss, int stack_id, unsigned count, st
         n++;
     if (!n)
         return -ENOENT;
-    out->frames = calloc(n, sizeof *out->frames);
-    if (!out->frames)
-        return -ENOMEM;
-    out->nframes = n;
-    out->count = count;
+    uint64_t pcs[CS_MAX_STACK];
     for (unsigned i = 0; i < n; i++)
-        cs_symbolize(ss->sym, ips[i], i > 0, &out->frames[i]);
-    return 0;
+        pcs[i] = ips[i];
+    return symbolize_pcs(ss, pcs, NULL, n, count, out);
 }
 
 void cs_stall_stacks_collect(struct cs_stall_stacks *ss, struct cs_stall *s, int blocking_stack_id,

@@ -207,3 +207,16 @@ const char *cs_stall_start_name(enum cs_stall_start start)
     }
     return "seen";
 }
+
+const char *cs_frame_kind_name(enum cs_frame_kind kind)
+{
+    switch (kind) {
+    case CS_FRAME_INLINE:
+        return "inline";
+    case CS_FRAME_JIT:
+        return "jit";
+    case CS_FRAME_NATIVE:
+        break;
+    }
+    return "native";
+}

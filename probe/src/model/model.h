@@ -13,7 +13,18 @@
 #define CS_MODEL_COMM_LEN     16
 #define CS_MODEL_MAX_SYSCALLS 8
 
-/* One symbolized frame. Strings may be NULL where unknown. */
+/* What kind of code a frame is in. */
+enum cs_frame_kind {
+    CS_FRAME_NATIVE = 0, /* a function of a mapped file (ELF symbol) */
+    CS_FRAME_INLINE = 1, /* a function the compiler inlined into the next frame (DWARF) */
+    CS_FRAME_JIT = 2,    /* code in anonymous executable memory, named by a perf map */
+};
+
+/* The word for it in every output: "native", "inline", "jit". */
+const char *cs_frame_kind_name(enum cs_frame_kind kind);
+
+/* One symbolized frame. Strings may be NULL where unknown. Symbols are demangled (C++,
+ * Rust) as perf shows them. */
 struct cs_frame {
     uint64_t addr;
     const char *symbol;
@@ -21,6 +32,7 @@ struct cs_frame {
     const char *module;
     const char *file;
     int line; /* 0: unknown */
+    enum cs_frame_kind kind;
 };
 
 /* A user stack, innermost frame first, and how many times it was seen. */

@@ -236,6 +236,13 @@ int cs_rec_encode_stall(struct cs_rec_buf *b, const struct cs_stall *s)
      * stopped, and how its start is known (one that began before attach). */
     put_u8(b, s->unfinished ? 1 : 0);
     put_u8(b, (uint8_t)s->start);
+    /* Appended after them: each frame's kind (enum cs_frame_kind), in the order of the
+     * frames above; older readers ignore it, and take every frame as native. */
+    for (unsigned i = 0; i < nst; i++) {
+        unsigned nf = s->stacks[i].nframes < 0xffff ? s->stacks[i].nframes : 0xffff;
+        for (unsigned j = 0; j < nf; j++)
+            put_u8(b, (uint8_t)s->stacks[i].frames[j].kind);
+    }
     return end(b, at);
 }
 

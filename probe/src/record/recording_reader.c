@@ -145,6 +145,18 @@ static int parse_stall(struct cur *c, struct cs_stall *s)
         s->start =
             start <= CS_STALL_START_ATTACH ? (enum cs_stall_start)start : CS_STALL_START_SEEN;
     }
+    /* Appended later still: one kind per frame (absent: all native). */
+    size_t nframes = 0;
+    for (unsigned i = 0; i < s->nstacks; i++)
+        nframes += s->stacks[i].nframes;
+    if (!c->bad && nframes && (size_t)(c->end - c->p) >= nframes) {
+        for (unsigned i = 0; i < s->nstacks; i++)
+            for (unsigned j = 0; j < s->stacks[i].nframes; j++) {
+                uint8_t kind = get_u8(c);
+                s->stacks[i].frames[j].kind =
+                    kind <= CS_FRAME_JIT ? (enum cs_frame_kind)kind : CS_FRAME_NATIVE;
+            }
+    }
     return 0;
 }
 

@@ -30,6 +30,7 @@ static void write_frames(struct cs_json *w, const struct cs_stall *s)
             cs_json_int(w, f->line);
         else
             cs_json_null(w);
+        cs_json_kv_string(w, "kind", cs_frame_kind_name(f->kind));
         cs_json_end_object(w);
     }
     cs_json_end_array(w);

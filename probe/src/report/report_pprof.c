@@ -180,7 +180,22 @@ static uint64_t function_id(struct writer *w, const char *name, const char *file
     return e->id;
 }
 
-static uint64_t location_id(struct writer *w, const struct cs_frame *f)
+/* The function of a frame, by name and file. */
+static uint64_t frame_function_id(struct writer *w, const struct cs_frame *f)
+{
+    char name[256];
+    cs_report_frame_name(f, name, sizeof name); /* "??" names say the module */
+    return function_id(w, f->symbol ? f->symbol : name, f->file);
+}
+
+#define MAX_LINES 16 /* Lines of one Location: an address and its inlined functions */
+
+/*
+ * The Location of an address: `f[0..n)` are the frames of that one address, the
+ * functions inlined there first and the function they are in last, as pprof's repeated
+ * Line wants them.
+ */
+static uint64_t location_id(struct writer *w, const struct cs_frame *f, unsigned n)
 {
     bool added = false;
     struct entry *e = lookup(&w->locations, f->addr, NULL, &added);
@@ -189,15 +204,19 @@ static uint64_t location_id(struct writer *w, const struct cs_frame *f)
         return 0;
     }
     if (added) {
-        char name[256];
-        cs_report_frame_name(f, name, sizeof name); /* "??" names say the module */
-        uint64_t fn = function_id(w, f->symbol ? f->symbol : name, f->file);
-        pb_uint(&w->line, 1, fn);
-        pb_uint(&w->line, 2, f->line > 0 ? (uint64_t)f->line : 0);
+        /* Functions first: writing one uses the scratch message the Location is built in. */
+        uint64_t fns[MAX_LINES];
+        unsigned skip = n > MAX_LINES ? n - MAX_LINES : 0; /* keep the outer ones */
+        for (unsigned i = skip; i < n; i++)
+            fns[i - skip] = frame_function_id(w, &f[i]);
         pb_uint(&w->sub, 1, e->id);
         pb_uint(&w->sub, 2, 1); /* the one mapping */
         pb_uint(&w->sub, 3, f->addr);
-        pb_message(&w->sub, 4, &w->line);
+        for (unsigned i = skip; i < n; i++) {
+            pb_uint(&w->line, 1, fns[i - skip]);
+            pb_uint(&w->line, 2, f[i].line > 0 ? (uint64_t)f[i].line : 0);
+            pb_message(&w->sub, 4, &w->line);
+        }
         pb_message(&w->out, 4, &w->sub);
     }
     return e->id;
@@ -222,11 +241,18 @@ static void write_sample(struct writer *w, const struct cs_stall *s, const struc
 {
     struct pb sample = {0}, ids = {0};
     unsigned n = st ? st->nframes : 0;
-    for (unsigned i = 0; i < n; i++)
-        pb_varint(&ids, location_id(w, &st->frames[i]));
+    for (unsigned i = 0; i < n;) {
+        /* An address's inlined functions and the function they are in: one Location. */
+        unsigned k = i;
+        while (k + 1 < n && st->frames[k].kind == CS_FRAME_INLINE &&
+               st->frames[k + 1].addr == st->frames[i].addr)
+            k++;
+        pb_varint(&ids, location_id(w, &st->frames[i], k + 1 - i));
+        i = k + 1;
+    }
     if (!n) { /* no stack: one frame that says so, so the stall still counts */
         struct cs_frame none = {.addr = 0, .symbol = "[no stack]"};
-        pb_varint(&ids, location_id(w, &none));
+        pb_varint(&ids, location_id(w, &none, 1));
     }
     pb_bytes(&sample, 1, ids.b, ids.len); /* packed location ids */
     ids.len = 0;

@@ -17,8 +17,12 @@ static uint64_t quantile(const uint64_t *h, unsigned n, double q)
 
 void cs_report_frame_name(const struct cs_frame *f, char *buf, size_t len)
 {
-    if (f->symbol)
+    if (f->symbol && f->kind == CS_FRAME_INLINE)
+        snprintf(buf, len, "%s (inlined)", f->symbol);
+    else if (f->symbol)
         snprintf(buf, len, "%s", f->symbol);
+    else if (f->kind == CS_FRAME_JIT) /* JIT code its runtime did not name */
+        snprintf(buf, len, "[jit] 0x%" PRIx64, f->addr);
     else if (f->module) {
         const char *base = strrchr(f->module, '/');
         snprintf(buf, len, "%s+0x%" PRIx64, base ? base + 1 : f->module, f->offset);

@@ -65,7 +65,8 @@ struct cs_report {
 int cs_report_build(struct cs_report *r, const struct cs_recording *rec);
 void cs_report_free(struct cs_report *r);
 
-/* The frame's display name: "symbol", "module+0xoff" or "0xaddr". */
+/* The frame's display name: "symbol", "symbol (inlined)", "module+0xoff", "[jit] 0xaddr"
+ * (JIT code its runtime did not name) or "0xaddr". */
 void cs_report_frame_name(const struct cs_frame *f, char *buf, size_t len);
 
 /* A stall's task name, or its thread's comm for a foreign loop. */

@@ -28,6 +28,8 @@ static void write_frames_json(struct cs_json *w, const struct cs_stack *st)
             cs_json_int(w, f->line);
         else
             cs_json_null(w);
+        cs_json_key(w, "kind");
+        cs_json_string(w, cs_frame_kind_name(f->kind));
         cs_json_end_object(w);
     }
     cs_json_end_array(w);
@@ -107,10 +109,15 @@ void cs_stall_write_json(FILE *out, const struct cs_stall *s)
 static void write_frame_text(FILE *out, const struct cs_frame *f)
 {
     fprintf(out, "      0x%016" PRIx64 "  ", f->addr);
-    if (f->symbol)
+    /* An inlined function has no code of its own to be at an offset in. */
+    if (f->symbol && f->kind == CS_FRAME_INLINE)
+        fprintf(out, "%s (inlined)", f->symbol);
+    else if (f->symbol)
         fprintf(out, "%s+0x%" PRIx64, f->symbol, f->offset);
     else
         fputs("??", out);
+    if (f->kind == CS_FRAME_JIT)
+        fputs(" [jit]", out);
     if (f->file)
         fprintf(out, " (%s:%d)", f->file, f->line);
     if (f->module) {

@@ -30,12 +30,19 @@ static void frame_text(const struct cs_frame *f, unsigned i, char *buf, size_t l
     }
     const char *mod = f->module ? strrchr(f->module, '/') : NULL;
     mod = mod ? mod + 1 : f->module;
-    if (f->symbol)
+    if (f->symbol && f->kind == CS_FRAME_INLINE)
+        snprintf(buf, len, "#%-2u %s (inlined)%s  [%s]", i, f->symbol, where, mod ? mod : "?");
+    else if (f->symbol)
         snprintf(buf, len, "#%-2u %s+0x%llx%s  [%s]", i, f->symbol, (unsigned long long)f->offset,
-                 where, mod ? mod : "?");
+                 where,
+                 f->kind == CS_FRAME_JIT ? "jit"
+                 : mod                   ? mod
+                                         : "?");
     else
         snprintf(buf, len, "#%-2u 0x%llx%s  [%s]", i, (unsigned long long)f->addr, where,
-                 mod ? mod : "?");
+                 f->kind == CS_FRAME_JIT ? "jit"
+                 : mod                   ? mod
+                                         : "?");
 }
 
 void cs_screen_stall_detail(const struct cs_view *v, struct cs_ui *ui, int top, int bottom)
