@@ -99,6 +99,7 @@ TEST_CASE("every bad input gets its documented exit code and one line, never a h
         // a kernel thread: nothing to watch
         {"stalls -p 2 -d 1s", 10, "coscope: 2 is a kernel thread", "", 20},
         {"stat -p 2 -d 1s", 10, "coscope: 2 is a kernel thread", "", 20},
+        {"ps -p 2", 10, "coscope: 2 is a kernel thread", "", 20},
         {"record -o /tmp/cs-bad-inputs.rec --force -p 2 -d 1s", 10, "coscope: 2 is a kernel thread",
          "", 20},
         // a thread that leads no process stands for its process

@@ -13,6 +13,7 @@
 #include "corun_target.h"
 #include "exit_codes.h"
 #include "json_writer.h"
+#include "proc.h"
 #include "task_tree.h"
 #include "target_options.h"
 
@@ -195,6 +196,10 @@ int cs_cmd_ps(int argc, char **argv)
         return cs_target_bad_usage("ps", "which process? give -p PID");
     if (kill(pid, 0) != 0 && errno == ESRCH)
         return cs_corun_report_error("ps", pid, -ESRCH, "");
+    if (cs_proc_is_kernel_thread(pid)) {
+        fprintf(stderr, "coscope: %d is a kernel thread: it runs no tasks to list\n", pid);
+        return CS_EXIT_NOT_A_LOOP;
+    }
     int rc = cs_target_may_trace(pid); /* before "does not use libcorun" from empty maps */
     if (rc)
         return rc;
