@@ -303,6 +303,31 @@ TEST_CASE("SIGTERM gives the terminal back")
     CHECK(s.find("coscope top  pid") == std::string::npos);
 }
 
+TEST_CASE("SIGTERM while top is still attaching ends it like a later one: summary, exit 0")
+{
+    // Before the probes are loaded the default action would kill coscope (status 143, no
+    // summary); the signal is caught from the first instruction on.
+    child_proc target;
+    REQUIRE(target.start({TARGET_EPOLL_FP}));
+    REQUIRE(target.read_line(10000) == "ready");
+    tmux_screen term(100, 30);
+    term.type_line(COSCOPE_EXE " top -p " + std::to_string(target.pid) +
+                   " -i 200ms; echo top-exit=$?");
+    int cs = 0;
+    for (int i = 0; i < 4000 && cs <= 0; i++) { // as soon as it exists: within its attach
+        cs = child_named(term.shell_pid(), "coscope");
+        if (cs <= 0)
+            usleep(500);
+    }
+    REQUIRE(cs > 0);
+    REQUIRE(kill(cs, SIGTERM) == 0);
+    std::string s = term.wait_for("top-exit=0");
+    INFO(s);
+    CHECK(s.find("top-exit=0") != std::string::npos);
+    CHECK(s.find("lost events") != std::string::npos); // the summary's closing line
+    CHECK(!target.exited());
+}
+
 TEST_CASE("the target exiting is shown, then coscope exits 3 with the terminal restored")
 {
     top_session t;

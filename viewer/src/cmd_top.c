@@ -292,6 +292,9 @@ int cs_cmd_top(int argc, char **argv)
         .interval_ns = DEFAULT_INTERVAL_NS,
         .target.threshold_ns = CS_DEFAULT_THRESHOLD_NS,
     };
+    /* First of all: a SIGTERM while the probes load would otherwise kill coscope with no
+     * summary; caught, it ends the dashboard as soon as there is one, like a later one. */
+    cs_target_catch_stop();
     int rc = parse(argc, argv, &o);
     if (rc)
         return cs_target_exit_code(rc);
@@ -344,7 +347,6 @@ int cs_cmd_top(int argc, char **argv)
         return CS_EXIT_USAGE;
     }
     atexit(cs_term_close); /* any exit() path still gives the terminal back */
-    cs_target_catch_stop();
     if (cs_live_start(live) != 0) {
         cs_term_close();
         fprintf(stderr, "coscope: cannot start '%s': %s\n", cmd[0], strerror(errno));
